@@ -1,0 +1,79 @@
+/*
+ * cli.h -- shared pieces of the `buurt` command: the invocation context,
+ * option helpers and output helpers. Each cmd_*.c file implements a group
+ * of commands as `int cmd_x(cli_t *c, int argc, char **argv)` returning the
+ * process exit code: 0 ok, 1 failure, 2 usage error.
+ */
+#ifndef BUURT_CLI_H
+#define BUURT_CLI_H
+
+#include "node/repo.h"
+#include "proto/err.h"
+#include "proto/util.h"
+
+#include <stdbool.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *home;  /* resolved home directory */
+    bool json;         /* --json: one JSON document on stdout */
+    repo_t *repo;      /* opened on demand by cli_repo() */
+    const char *cmd;   /* command path for messages, e.g. "place add" */
+} cli_t;
+
+/* Opens the home's repo (once); prints the error and returns NULL on failure. */
+repo_t *cli_repo(cli_t *c);
+
+/* Prints "buurt: <msg>" to stderr and returns code. */
+int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a usage error naming the command and a --help hint; returns 2. */
+int cli_usage(cli_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports a BU_ error with its cause (freeing it); returns 1. */
+int cli_fail(int rc, char *cause);
+
+/* Parses "a,b,c" into a PV_ARR of trimmed strings (empty items dropped). */
+pv_t *cli_list(const char *csv);
+/* Checks each item of a list against an enumeration; on a bad token prints
+ * a usage error listing the allowed values and returns 2, else 0. */
+int cli_check_tokens(cli_t *c, const char *opt, const pv_t *list, const char *const *tokens);
+/* Parses a non-negative integer option; returns 0 or prints usage and 2. */
+int cli_int(cli_t *c, const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
+/* Parses a time: duration from now ("14d", "24h", "90m") or a date
+ * "YYYY-MM-DD[THH:MM]" (UTC). Returns ms since 1970, or -1. */
+int64_t cli_time(const char *s, uint64_t now_ms);
+
+/* Prints one JSON document (the buffer) with a newline. */
+void cli_print_json(buf_t *b);
+/* Appends an entity as JSON. */
+void cli_entity_json(const entity_t *e, buf_t *out);
+/* Formats ms since 1970 as "YYYY-MM-DD HH:MM" UTC into out (>= 20 bytes). */
+void cli_fmt_time(uint64_t ms, char *out, size_t n);
+/* Short display id: first 10 hex digits. out >= 11 bytes. */
+void cli_short_id(const uint8_t id[32], char *out);
+/* A display name for an entity: name, title or summary. */
+const char *cli_label(const entity_t *e);
+/* A list field joined with commas into out. */
+void cli_join(const pv_t *list, char *out, size_t n);
+
+/* A simple text table: add rows of cells, then print with aligned columns. */
+typedef struct table table_t;
+table_t *table_new(int ncols, const char *const *headers);
+void table_row(table_t *t, const char *const *cells);
+void table_print(table_t *t);
+void table_free(table_t **t);
+
+int cmd_init(cli_t *c, int argc, char **argv);
+int cmd_id(cli_t *c, int argc, char **argv);
+int cmd_place(cli_t *c, int argc, char **argv);
+int cmd_need(cli_t *c, int argc, char **argv);
+int cmd_offer(cli_t *c, int argc, char **argv);
+int cmd_coalition(cli_t *c, int argc, char **argv);
+int cmd_bulletin(cli_t *c, int argc, char **argv);
+int cmd_delete(cli_t *c, int argc, char **argv);
+int cmd_list(cli_t *c, int argc, char **argv);
+int cmd_show(cli_t *c, int argc, char **argv);
+int cmd_search(cli_t *c, int argc, char **argv);
+int cmd_who(cli_t *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,854 @@
+/*
+ * cmd_edit.c -- commands that write: init, id, place, need, offer,
+ * coalition, bulletin, delete.
+ *
+ * Add and edit commands are driven by option tables (opt_t): each option
+ * names the record field it sets and how its argument is parsed, so
+ * parsing, validation and --help text come from one place. Every value is
+ * checked here for a readable message, and again by rec_validate when the
+ * edit is signed.
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    O_TEXT,   /* free text */
+    O_ENUM,   /* one token of tokens */
+    O_ENUMS,  /* comma list of tokens */
+    O_LANGS,  /* comma list of ISO 639-1 codes */
+    O_STRS,   /* comma list of short texts */
+    O_INT,    /* integer in [min, max] */
+    O_COORD,  /* decimal degrees, stored as microdegrees */
+    O_FLAG,   /* no argument: sets true */
+    O_TIME,   /* duration from now or date */
+    O_REF,    /* id (prefix) of an entity of kinds (bit set of rec_kind_t) */
+    O_LOCAL,  /* not a field: handled by the command */
+} opt_kind_t;
+
+typedef struct {
+    const char *opt;     /* long option name */
+    const char *field;   /* record field it sets, or NULL for O_LOCAL */
+    opt_kind_t kind;
+    const char *const *tokens;
+    int64_t min, max;    /* O_INT range; O_REF: kinds bitmask in min */
+    bool required;       /* required by `add` */
+    const char *arg;     /* argument name for help, NULL for flags */
+    const char *help;
+} opt_t;
+
+#define KB(k) (1 << (k))
+
+static const opt_t s_place_opts[] = {
+    {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of the place or organisation"},
+    {"kind", "kinds", O_ENUMS, REC_PLACE_KINDS, 0, 0, true, "KIND[,KIND]", "community-centre, library, school, childcare, religious, sports, food, health, social-work, shop-cafe-market, park-public-space, residents-group, migrant-organisation, online, other"},
+    {"address", "address", O_TEXT, NULL, 0, 0, false, "TEXT", "street address"},
+    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
+    {"lat", "lat", O_COORD, NULL, -90, 90, false, "DEG", "latitude in decimal degrees"},
+    {"lon", "lon", O_COORD, NULL, -180, 180, false, "DEG", "longitude in decimal degrees"},
+    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages spoken (ISO 639-1, e.g. nl,ar,tr)"},
+    {"hours", "hours", O_TEXT, NULL, 0, 0, false, "TEXT", "opening hours"},
+    {"access", "access", O_TEXT, NULL, 0, 0, false, "TEXT", "accessibility"},
+    {"functions", "functions", O_ENUMS, REC_FUNCTIONS, 0, 0, false, "F[,F]", "inform, signal, connect, mobilise, serve"},
+    {"contact", "contact", O_TEXT, NULL, 0, 0, false, "TEXT", "public contact of the organisation"},
+    {"status", "status", O_ENUM, REC_PLACE_STATUS, 0, 0, false, "STATUS", "open, limited, alternative, closed, overloaded"},
+    {"note", "status_note", O_TEXT, NULL, 0, 0, false, "TEXT", "note with the status"},
+    {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "capacity now (people)"},
+    {"channels", "channels", O_ENUMS, REC_CHANNELS, 0, 0, false, "C[,C]", "phone, doorstep, intercom, outdoor: what still works when closed"},
+    {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", "groups it reaches, e.g. \"older Turkish migrants\""},
+    {"hub", "hub", O_FLAG, NULL, 0, 0, false, NULL, "serves as a temporary support hub"},
+    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+static const opt_t s_need_opts[] = {
+    {"category", "category", O_ENUM, REC_CATEGORIES, 0, 0, true, "CAT", "food, shelter, information, contact, digital, health, money, errands, childcare, safety, other"},
+    {"summary", "summary", O_TEXT, NULL, 0, 0, true, "TEXT", "what is needed, never who needs it"},
+    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
+    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
+    {"urgency", "urgency", O_ENUM, REC_URGENCY, 0, 0, false, "U", "low, normal, high, critical (default normal)"},
+    {"people", "people", O_INT, NULL, 1, 10000, false, "N", "number of people"},
+    {"expires", "expires", O_TIME, NULL, 0, 0, false, "WHEN", "14d (default), 48h, or a date 2026-12-01"},
+    {"coalition", "coalition", O_REF, NULL, KB(REC_COALITION), 0, false, "ID", "address the need to one coalition"},
+    {"allow-contact-details", NULL, O_LOCAL, NULL, 0, 0, false, NULL, "accept text that looks like a phone number, e-mail or BSN"},
+    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+static const opt_t s_offer_opts[] = {
+    {"provider", "provider", O_REF, NULL, KB(REC_PLACE) | KB(REC_COALITION), 0, true, "ID", "place or coalition that offers the help"},
+    {"category", "categories", O_ENUMS, REC_CATEGORIES, 0, 0, true, "CAT[,CAT]", "categories of help (as for needs)"},
+    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "area served"},
+    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
+    {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "how many it can help now"},
+    {"until", "until", O_TIME, NULL, 0, 0, false, "WHEN", "valid until: 7d, or a date"},
+    {"note", "note", O_TEXT, NULL, 0, 0, false, "TEXT", "free text"},
+    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+static const opt_t s_coalition_opts[] = {
+    {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of the coalition"},
+    {"purpose", "purpose", O_TEXT, NULL, 0, 0, false, "TEXT", "what it is for"},
+    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
+    {"functions", "functions", O_ENUMS, REC_FUNCTIONS, 0, 0, false, "F[,F]", "inform, signal, connect, mobilise, serve"},
+    {"contact", "contact", O_TEXT, NULL, 0, 0, false, "TEXT", "public contact"},
+    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+static const opt_t s_bulletin_opts[] = {
+    {"title", "title", O_TEXT, NULL, 0, 0, true, "TEXT", "headline"},
+    {"body", "body", O_TEXT, NULL, 0, 0, true, "TEXT", "the message"},
+    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
+    {"source", "source", O_TEXT, NULL, 0, 0, false, "TEXT", "who says so"},
+    {"replaces", "replaces", O_REF, NULL, KB(REC_BULLETIN), 0, false, "ID", "earlier bulletin this one replaces"},
+    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+static const opt_t s_no_opts[] = {{NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+
+/* ---------------------------------------------------------------- parsing */
+
+typedef struct {
+    pv_t *fields;       /* parsed field values */
+    char **pos;         /* positional arguments */
+    int npos;
+    bool local[32];     /* O_LOCAL flags seen, by option index */
+    bool help;
+} parsed_t;
+
+static void s_parsed_free(parsed_t *p)
+{
+    pv_free(&p->fields);
+    free(p->pos);
+}
+
+static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *extra)
+{
+    printf("usage: buurt %s\n", usage);
+    if (extra)
+        printf("\n%s\n", extra);
+    if (opts && opts->opt) {
+        printf("\noptions:\n");
+        for (const opt_t *o = opts; o->opt; o++) {
+            char left[64];
+            snprintf(left, sizeof left, "--%s%s%s", o->opt, o->arg ? " " : "", o->arg ? o->arg : "");
+            printf("  %-26s %s%s\n", left, o->help, o->required ? " (required)" : "");
+        }
+    }
+    printf("  %-26s %s\n  %-26s %s\n", "--json", "print the result as JSON", "--help", "this help");
+    (void)c;
+}
+
+/* Converts one option argument into a field value; returns 0 or 2. */
+static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
+{
+    char name[40];
+    snprintf(name, sizeof name, "--%s", o->opt);
+    int64_t n;
+    switch (o->kind) {
+    case O_TEXT:
+        if (arg[0] == '\0')
+            return cli_usage(c, "%s must not be empty", name);
+        *out = pv_str(arg);
+        return 0;
+    case O_ENUM: {
+        pv_t *l = cli_list(arg);
+        int rc = cli_check_tokens(c, name, l, o->tokens);
+        if (rc == 0 && l->u.a.n != 1)
+            rc = cli_usage(c, "%s takes one value", name);
+        if (rc == 0)
+            *out = pv_dup(l->u.a.items[0]);
+        pv_free(&l);
+        return rc;
+    }
+    case O_ENUMS: {
+        pv_t *l = cli_list(arg);
+        int rc = cli_check_tokens(c, name, l, o->tokens);
+        if (rc)
+            pv_free(&l);
+        *out = l;
+        return rc;
+    }
+    case O_LANGS: {
+        pv_t *l = cli_list(arg);
+        for (size_t i = 0; i < l->u.a.n; i++) {
+            const char *s = l->u.a.items[i]->u.s.p;
+            if (strlen(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z') {
+                pv_free(&l);
+                return cli_usage(c, "%s: '%s' is not a two-letter ISO 639-1 code like nl, ar, tr",
+                                 name, s);
+            }
+        }
+        if (l->u.a.n == 0) {
+            pv_free(&l);
+            return cli_usage(c, "%s needs at least one language", name);
+        }
+        *out = l;
+        return 0;
+    }
+    case O_STRS: {
+        pv_t *l = cli_list(arg);
+        if (l->u.a.n == 0) {
+            pv_free(&l);
+            return cli_usage(c, "%s needs at least one value", name);
+        }
+        *out = l;
+        return 0;
+    }
+    case O_INT:
+        if (cli_int(c, name, arg, o->min, o->max, &n))
+            return EXIT_USAGE;
+        *out = pv_int(n);
+        return 0;
+    case O_COORD: {
+        char *end;
+        double d = strtod(arg, &end);
+        if (*arg == '\0' || *end != '\0' || d < (double)o->min || d > (double)o->max)
+            return cli_usage(c, "%s must be decimal degrees from %lld to %lld", name,
+                             (long long)o->min, (long long)o->max);
+        *out = pv_int((int64_t)(d * 1e6 + (d < 0 ? -0.5 : 0.5)));
+        return 0;
+    }
+    case O_TIME: {
+        int64_t t = cli_time(arg, repo_now_ms());
+        if (t < 0)
+            return cli_usage(c, "%s: '%s' is not a duration (14d, 48h, 90m) or date (2026-12-01)",
+                             name, arg);
+        *out = pv_int(t);
+        return 0;
+    }
+    case O_REF: {
+        repo_t *r = cli_repo(c);
+        if (r == NULL)
+            return EXIT_FAIL;
+        uint8_t id[32];
+        char *cause = NULL;
+        int rc = repo_resolve(r, arg, -1, id, &cause);
+        if (rc < 0)
+            return cli_fail(rc, cause);
+        const entity_t *e = repo_entity(r, id);
+        if (!(o->min & KB(e->kind)))
+            return cli_usage(c, "%s: %s is a %s, which does not fit here", name, arg,
+                             rec_kind_name(e->kind));
+        char hex[65];
+        hex_encode(id, 32, hex);
+        *out = pv_str(hex);
+        return 0;
+    }
+    default:
+        *out = pv_bool(true);
+        return 0;
+    }
+}
+
+/*
+ * Parses argv (argv[0] is the subcommand) against opts. Returns 0, or an
+ * exit code (usage 2, failure 1) after printing the message.
+ */
+static int s_parse(cli_t *c, const opt_t *opts, int argc, char **argv, parsed_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->fields = pv_map();
+    p->pos = xcalloc((size_t)argc + 1, sizeof(char *));
+    size_t nopt = 0;
+    while (opts[nopt].opt)
+        nopt++;
+    /* programmer error: option tables are small and fixed */
+    if (nopt > 32)
+        abort();
+    struct option *lo = xcalloc(nopt + 3, sizeof *lo);
+    for (size_t i = 0; i < nopt; i++)
+        lo[i] = (struct option){opts[i].opt, opts[i].arg ? required_argument : no_argument, NULL,
+                                (int)(i + 256)};
+    lo[nopt] = (struct option){"json", no_argument, NULL, 'j'};
+    lo[nopt + 1] = (struct option){"help", no_argument, NULL, 'h'};
+    int rc = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        if (ch == 'j') {
+            c->json = true;
+        } else if (ch == 'h') {
+            p->help = true;
+        } else if (ch == '?') {
+            rc = cli_usage(c, "unknown option %s", argv[optind - 1]);
+            goto done;
+        } else if (ch == ':') {
+            rc = cli_usage(c, "option %s needs a value", argv[optind - 1]);
+            goto done;
+        } else {
+            const opt_t *o = &opts[ch - 256];
+            if (o->kind == O_LOCAL) {
+                p->local[ch - 256] = true;
+                continue;
+            }
+            pv_t *v = NULL;
+            if ((rc = s_value(c, o, optarg ? optarg : "", &v)) != 0)
+                goto done;
+            pv_map_set(p->fields, o->field, v);
+        }
+    }
+    while (optind < argc)
+        p->pos[p->npos++] = argv[optind++];
+done:
+    free(lo);
+    return rc;
+}
+
+/* Index of an O_LOCAL option by name in opts, for parsed_t.local. */
+static bool s_local(const opt_t *opts, const parsed_t *p, const char *name)
+{
+    for (int i = 0; opts[i].opt; i++)
+        if (strcmp(opts[i].opt, name) == 0)
+            return p->local[i];
+    return false;
+}
+
+/* Checks required fields for add. */
+static int s_required(cli_t *c, const opt_t *opts, const pv_t *fields)
+{
+    for (const opt_t *o = opts; o->opt; o++)
+        if (o->required && pv_map_get(fields, o->field) == NULL)
+            return cli_usage(c, "--%s is required", o->opt);
+    return 0;
+}
+
+/* Signs and stores; prints the result. entity NULL = create. */
+static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t *fields)
+{
+    repo_t *r = cli_repo(c);
+    if (r == NULL)
+        return EXIT_FAIL;
+    uint8_t id[32];
+    char *cause = NULL;
+    int rc = repo_edit(r, kind, entity, fields, id, &cause);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    char hex[65];
+    hex_encode(id, 32, hex);
+    if (c->json) {
+        buf_t b = {0};
+        cli_entity_json(repo_entity(r, id), &b);
+        cli_print_json(&b);
+        buf_free(&b);
+    } else if (entity == NULL) {
+        printf("%s\n", hex);
+    } else {
+        const entity_t *e = repo_entity(r, id);
+        const char *st = pv_get_str(e->fields, "status");
+        printf("%s %.10s %s%s%s\n", rec_kind_name(kind), hex, cli_label(e), st ? ": " : "",
+               st ? st : "");
+    }
+    return EXIT_OK;
+}
+
+/* Resolves a positional id of kind; prints the error. 0 or exit code. */
+static int s_resolve(cli_t *c, const char *arg, int kind, uint8_t id[32])
+{
+    repo_t *r = cli_repo(c);
+    if (r == NULL)
+        return EXIT_FAIL;
+    char *cause = NULL;
+    int rc = repo_resolve(r, arg, kind, id, &cause);
+    return rc < 0 ? cli_fail(rc, cause) : 0;
+}
+
+/* Privacy check of need text unless allowed. */
+static int s_privacy(cli_t *c, const pv_t *fields, bool allow)
+{
+    if (allow)
+        return 0;
+    static const char *const texts[] = {"summary", "area", NULL};
+    for (int i = 0; texts[i]; i++) {
+        const char *s = pv_get_str(fields, texts[i]);
+        char *cause = NULL;
+        if (s && rec_privacy_scan(s, &cause) < 0) {
+            fprintf(stderr,
+                    "buurt %s: --%s %s; the shared directory holds no resident-identifying data "
+                    "(use --allow-contact-details if this is an organisation's public contact)\n",
+                    c->cmd, texts[i], cause);
+            free(cause);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* Generic add / edit for a kind. */
+static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, int argc, char **argv,
+                      const char *usage)
+{
+    parsed_t p;
+    int rc = s_parse(c, opts, argc, argv, &p);
+    uint8_t id[32];
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, usage, opts, NULL);
+        goto done;
+    }
+    if (add && p.npos != 0) {
+        rc = cli_usage(c, "unexpected argument '%s'", p.pos[0]);
+        goto done;
+    }
+    if (!add && p.npos != 1) {
+        rc = cli_usage(c, "give exactly one id");
+        goto done;
+    }
+    if (add && (rc = s_required(c, opts, p.fields)))
+        goto done;
+    if (!add && p.fields->u.m.n == 0) {
+        rc = cli_usage(c, "nothing to change; give at least one option");
+        goto done;
+    }
+    if (kind == REC_NEED) {
+        if ((rc = s_privacy(c, p.fields, s_local(opts, &p, "allow-contact-details"))))
+            goto done;
+        if (add) {
+            if (!pv_map_get(p.fields, "expires"))
+                pv_map_set(p.fields, "expires", pv_int((int64_t)repo_now_ms() + 14LL * 86400000));
+            if (!pv_map_get(p.fields, "urgency"))
+                pv_map_set(p.fields, "urgency", pv_str("normal"));
+            pv_map_set(p.fields, "status", pv_str("open"));
+        }
+    }
+    if (kind == REC_PLACE && pv_map_get(p.fields, "status"))
+        pv_map_set(p.fields, "status_at", pv_int((int64_t)repo_now_ms()));
+    if (kind == REC_COALITION && add) {
+        repo_t *r = cli_repo(c);
+        if (!r) {
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        pv_t *co = pv_arr();
+        pv_arr_push(co, pv_str(repo_key(r)->id));
+        pv_map_set(p.fields, "coordinators", co);
+    }
+    if (!add && (rc = s_resolve(c, p.pos[0], kind, id)))
+        goto done;
+    rc = s_commit(c, kind, add ? NULL : id, p.fields);
+done:
+    s_parsed_free(&p);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- init, id */
+
+int cmd_init(cli_t *c, int argc, char **argv)
+{
+    static const opt_t opts[] = {
+        {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of this node's organisation"},
+        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    parsed_t p;
+    int rc = s_parse(c, opts, argc, argv, &p);
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, "init --name NAME", opts,
+               "Creates the node key (mode 0600) and an empty store in the home directory\n"
+               "and prints the node id.");
+        goto done;
+    }
+    if (p.npos) {
+        rc = cli_usage(c, "unexpected argument '%s'", p.pos[0]);
+        goto done;
+    }
+    if ((rc = s_required(c, opts, p.fields)))
+        goto done;
+    nodekey_t k;
+    char *cause = NULL;
+    int e = repo_init(c->home, pv_get_str(p.fields, "name"), &k, &cause);
+    if (e < 0) {
+        rc = cli_fail(e, cause);
+        goto done;
+    }
+    if (c->json) {
+        buf_t b = {0};
+        buf_printf(&b, "{\"id\":\"%s\",\"home\":", k.id);
+        json_str(&b, c->home, strlen(c->home));
+        buf_printf(&b, ",\"name\":");
+        const char *nm = pv_get_str(p.fields, "name");
+        json_str(&b, nm, strlen(nm));
+        buf_putc(&b, '}');
+        cli_print_json(&b);
+        buf_free(&b);
+    } else {
+        printf("%s\n", k.id);
+    }
+done:
+    s_parsed_free(&p);
+    return rc;
+}
+
+int cmd_id(cli_t *c, int argc, char **argv)
+{
+    parsed_t p;
+    int rc = s_parse(c, s_no_opts, argc, argv, &p);
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, "id", s_no_opts, "Prints this node's id (its Ed25519 public key in hex).");
+        goto done;
+    }
+    if (p.npos) {
+        rc = cli_usage(c, "unexpected argument '%s'", p.pos[0]);
+        goto done;
+    }
+    nodekey_t k;
+    char *kp = xasprintf("%s/node.key", c->home), *cause = NULL;
+    int e = key_load(kp, &k, &cause);
+    free(kp);
+    if (e == BU_ENOENT) {
+        free(cause);
+        rc = cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+                     c->home, c->home);
+        goto done;
+    }
+    if (e < 0) {
+        rc = cli_fail(e, cause);
+        goto done;
+    }
+    if (c->json)
+        printf("{\"id\":\"%s\"}\n", k.id);
+    else
+        printf("%s\n", k.id);
+done:
+    s_parsed_free(&p);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- place */
+
+static int s_place_status(cli_t *c, int argc, char **argv)
+{
+    static const opt_t opts[] = {
+        {"note", "status_note", O_TEXT, NULL, 0, 0, false, "TEXT", "what still works, e.g. \"phone and doorstep only\""},
+        {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "capacity now (people)"},
+        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    parsed_t p;
+    int rc = s_parse(c, opts, argc, argv, &p);
+    uint8_t id[32];
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, "place status ID STATUS [--note TEXT] [--capacity N]", opts,
+               "STATUS is one of: open, limited, alternative, closed, overloaded.\n"
+               "A status without --note clears the previous note.");
+        goto done;
+    }
+    if (p.npos != 2) {
+        rc = cli_usage(c, "give a place id and a status");
+        goto done;
+    }
+    if (!rec_token_ok(REC_PLACE_STATUS, p.pos[1])) {
+        rc = cli_usage(c, "unknown status '%s' (one of: open, limited, alternative, closed, overloaded)",
+                       p.pos[1]);
+        goto done;
+    }
+    pv_map_set(p.fields, "status", pv_str(p.pos[1]));
+    if (!pv_map_get(p.fields, "status_note"))
+        pv_map_set(p.fields, "status_note", pv_nil());
+    pv_map_set(p.fields, "status_at", pv_int((int64_t)repo_now_ms()));
+    if ((rc = s_resolve(c, p.pos[0], REC_PLACE, id)))
+        goto done;
+    rc = s_commit(c, REC_PLACE, id, p.fields);
+done:
+    s_parsed_free(&p);
+    return rc;
+}
+
+static void s_group_help(const char *group, const char *const *lines)
+{
+    printf("usage: buurt %s SUBCOMMAND ...\n\nsubcommands:\n", group);
+    for (; *lines; lines++)
+        printf("  %s\n", *lines);
+    printf("\n`buurt %s SUBCOMMAND --help` shows the options of one.\n", group);
+}
+
+static int s_is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
+}
+
+int cmd_place(cli_t *c, int argc, char **argv)
+{
+    static const char *const lines[] = {
+        "add --name NAME --kind KIND [...]   add a place; prints its id",
+        "status ID STATUS [--note TEXT]      set open/limited/alternative/closed/overloaded",
+        "edit ID [--area A ...]              change any field", NULL};
+    if (argc < 2 || s_is_help(argv[1])) {
+        s_group_help("place", lines);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "add") == 0) {
+        c->cmd = "place add";
+        return s_add_edit(c, REC_PLACE, s_place_opts, true, argc - 1, argv + 1,
+                          "place add --name NAME --kind KIND[,KIND] [options]");
+    }
+    if (strcmp(argv[1], "edit") == 0) {
+        c->cmd = "place edit";
+        return s_add_edit(c, REC_PLACE, s_place_opts, false, argc - 1, argv + 1,
+                          "place edit ID [options]");
+    }
+    if (strcmp(argv[1], "status") == 0) {
+        c->cmd = "place status";
+        return s_place_status(c, argc - 1, argv + 1);
+    }
+    return cli_usage(c, "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---------------------------------------------------------------- need */
+
+static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
+{
+    static const opt_t claim_opts[] = {
+        {"by", "claimed_by", O_REF, NULL, KB(REC_OFFER) | KB(REC_PLACE) | KB(REC_COALITION), 0, true, "ID", "offer, place or coalition that takes it on"},
+        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    bool claim = strcmp(sub, "claim") == 0;
+    const opt_t *opts = claim ? claim_opts : s_no_opts;
+    parsed_t p;
+    int rc = s_parse(c, opts, argc, argv, &p);
+    uint8_t id[32];
+    if (rc)
+        goto done;
+    if (p.help) {
+        char *u = xasprintf("need %s ID%s", sub, claim ? " --by ID" : "");
+        s_help(c, u, opts,
+               claim ? "Marks an open need as claimed by an offer, place or coalition."
+                     : "Sets the need's status.");
+        free(u);
+        goto done;
+    }
+    if (p.npos != 1) {
+        rc = cli_usage(c, "give exactly one need id");
+        goto done;
+    }
+    if (claim && (rc = s_required(c, opts, p.fields)))
+        goto done;
+    if ((rc = s_resolve(c, p.pos[0], REC_NEED, id)))
+        goto done;
+    const entity_t *e = repo_entity(c->repo, id);
+    const char *st = pv_get_str(e->fields, "status");
+    const char *to = claim ? "claimed" : strcmp(sub, "done") == 0 ? "done"
+                                      : strcmp(sub, "cancel") == 0 ? "cancelled"
+                                                                   : "open";
+    if (claim && st && strcmp(st, "open") != 0 && strcmp(st, "claimed") != 0) {
+        rc = cli_err(EXIT_FAIL, "need %s is %s; reopen it first (buurt need reopen %s)",
+                     p.pos[0], st, p.pos[0]);
+        goto done;
+    }
+    pv_map_set(p.fields, "status", pv_str(to));
+    if (strcmp(to, "open") == 0)
+        pv_map_set(p.fields, "claimed_by", pv_nil());
+    rc = s_commit(c, REC_NEED, id, p.fields);
+done:
+    s_parsed_free(&p);
+    return rc;
+}
+
+int cmd_need(cli_t *c, int argc, char **argv)
+{
+    static const char *const lines[] = {
+        "add --category CAT --summary TEXT [...]  add a need; prints its id",
+        "claim ID --by ID                         an offer, place or coalition takes it on",
+        "done ID                                  mark it done",
+        "cancel ID                                cancel it",
+        "reopen ID                                open it again",
+        "edit ID [--urgency U ...]                change any field", NULL};
+    if (argc < 2 || s_is_help(argv[1])) {
+        s_group_help("need", lines);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *sub = argv[1];
+    char cmdname[32];
+    snprintf(cmdname, sizeof cmdname, "need %s", sub);
+    c->cmd = cmdname;
+    int rc;
+    if (strcmp(sub, "add") == 0)
+        rc = s_add_edit(c, REC_NEED, s_need_opts, true, argc - 1, argv + 1,
+                        "need add --category CAT --summary TEXT [options]");
+    else if (strcmp(sub, "edit") == 0)
+        rc = s_add_edit(c, REC_NEED, s_need_opts, false, argc - 1, argv + 1, "need edit ID [options]");
+    else if (!strcmp(sub, "claim") || !strcmp(sub, "done") || !strcmp(sub, "cancel") ||
+             !strcmp(sub, "reopen"))
+        rc = s_need_state(c, sub, argc - 1, argv + 1);
+    else
+        rc = cli_usage(c, "unknown subcommand '%s'", sub);
+    c->cmd = "need";
+    return rc;
+}
+
+/* ---------------------------------------------------------------- offer, bulletin */
+
+static int s_simple_group(cli_t *c, rec_kind_t kind, const opt_t *opts, int argc, char **argv,
+                          const char *add_usage)
+{
+    const char *g = rec_kind_name(kind);
+    char l1[128], l2[128];
+    snprintf(l1, sizeof l1, "add ...     add a %s; prints its id", g);
+    snprintf(l2, sizeof l2, "edit ID ... change any field");
+    const char *const lines[] = {l1, l2, NULL};
+    if (argc < 2 || s_is_help(argv[1])) {
+        s_group_help(g, lines);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    char cmdname[40], usage[80];
+    snprintf(cmdname, sizeof cmdname, "%s %s", g, argv[1]);
+    c->cmd = cmdname;
+    int rc;
+    if (strcmp(argv[1], "add") == 0) {
+        rc = s_add_edit(c, kind, opts, true, argc - 1, argv + 1, add_usage);
+    } else if (strcmp(argv[1], "edit") == 0) {
+        snprintf(usage, sizeof usage, "%s edit ID [options]", g);
+        rc = s_add_edit(c, kind, opts, false, argc - 1, argv + 1, usage);
+    } else {
+        rc = cli_usage(c, "unknown subcommand '%s'", argv[1]);
+    }
+    c->cmd = g;
+    return rc;
+}
+
+int cmd_offer(cli_t *c, int argc, char **argv)
+{
+    return s_simple_group(c, REC_OFFER, s_offer_opts, argc, argv,
+                          "offer add --provider ID --category CAT[,CAT] [options]");
+}
+
+int cmd_bulletin(cli_t *c, int argc, char **argv)
+{
+    return s_simple_group(c, REC_BULLETIN, s_bulletin_opts, argc, argv,
+                          "bulletin add --title TEXT --body TEXT [options]");
+}
+
+/* ---------------------------------------------------------------- coalition */
+
+static int s_coalition_member(cli_t *c, int argc, char **argv)
+{
+    static const opt_t opts[] = {
+        {"role", NULL, O_LOCAL, NULL, 0, 0, false, "ROLE", "lead, coordinate, facilitate or provide"},
+        {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", "groups this member reaches and is trusted by"},
+        {"remove", NULL, O_LOCAL, NULL, 0, 0, false, NULL, "remove the member instead"},
+        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    /* --role takes a value but is not a field of the coalition itself, so
+     * pick it out by hand before the table parser sees it. */
+    const char *role = NULL;
+    char **av = xcalloc((size_t)argc + 1, sizeof(char *));
+    int ac = 0, rc = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+            role = argv[++i];
+        else if (strncmp(argv[i], "--role=", 7) == 0)
+            role = argv[i] + 7;
+        else if (strcmp(argv[i], "--role") == 0) {
+            free(av);
+            return cli_usage(c, "option --role needs a value");
+        } else
+            av[ac++] = argv[i];
+    }
+    static const opt_t parse_opts[] = {
+        {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", ""},
+        {"remove", NULL, O_LOCAL, NULL, 0, 0, false, NULL, ""},
+        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    parsed_t p;
+    uint8_t cid[32], pid[32];
+    pv_t *fields = NULL;
+    rc = s_parse(c, parse_opts, ac, av, &p);
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, "coalition member COALITION-ID PLACE-ID --role ROLE [--reaches G,G] | --remove",
+               opts, "Adds a place (organisation) to a coalition with its role, or removes it.");
+        goto done;
+    }
+    bool remove = s_local(parse_opts, &p, "remove");
+    if (p.npos != 2) {
+        rc = cli_usage(c, "give a coalition id and a place id");
+        goto done;
+    }
+    if (!remove && role == NULL) {
+        rc = cli_usage(c, "--role is required (lead, coordinate, facilitate or provide)");
+        goto done;
+    }
+    if (role && !rec_token_ok(REC_ROLES, role)) {
+        rc = cli_usage(c, "unknown role '%s' (one of: lead, coordinate, facilitate, provide)", role);
+        goto done;
+    }
+    if ((rc = s_resolve(c, p.pos[0], REC_COALITION, cid)) || (rc = s_resolve(c, p.pos[1], REC_PLACE, pid)))
+        goto done;
+    char hex[65], key[80];
+    hex_encode(pid, 32, hex);
+    snprintf(key, sizeof key, "member:%s", hex);
+    fields = pv_map();
+    if (remove) {
+        pv_map_set(fields, key, pv_nil());
+    } else {
+        pv_t *m = pv_map();
+        pv_map_set(m, "role", pv_str(role));
+        const pv_t *reaches = pv_map_get(p.fields, "reaches");
+        if (reaches)
+            pv_map_set(m, "reaches", pv_dup(reaches));
+        pv_map_set(fields, key, m);
+    }
+    rc = s_commit(c, REC_COALITION, cid, fields);
+done:
+    pv_free(&fields);
+    s_parsed_free(&p);
+    free(av);
+    return rc;
+}
+
+int cmd_coalition(cli_t *c, int argc, char **argv)
+{
+    static const char *const lines[] = {
+        "add --name NAME [--purpose T --area A]     add a coalition; prints its id",
+        "member CID PLACE-ID --role ROLE [--reaches G]  add or update a member (lead, coordinate, facilitate, provide)",
+        "member CID PLACE-ID --remove               remove a member",
+        "edit ID [...]                              change any field", NULL};
+    if (argc < 2 || s_is_help(argv[1])) {
+        s_group_help("coalition", lines);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    int rc;
+    if (strcmp(argv[1], "add") == 0) {
+        c->cmd = "coalition add";
+        rc = s_add_edit(c, REC_COALITION, s_coalition_opts, true, argc - 1, argv + 1,
+                        "coalition add --name NAME [options]");
+    } else if (strcmp(argv[1], "edit") == 0) {
+        c->cmd = "coalition edit";
+        rc = s_add_edit(c, REC_COALITION, s_coalition_opts, false, argc - 1, argv + 1,
+                        "coalition edit ID [options]");
+    } else if (strcmp(argv[1], "member") == 0) {
+        c->cmd = "coalition member";
+        rc = s_coalition_member(c, argc - 1, argv + 1);
+    } else {
+        rc = cli_usage(c, "unknown subcommand '%s'", argv[1]);
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+int cmd_delete(cli_t *c, int argc, char **argv)
+{
+    parsed_t p;
+    int rc = s_parse(c, s_no_opts, argc, argv, &p);
+    uint8_t id[32];
+    pv_t *f = NULL;
+    if (rc)
+        goto done;
+    if (p.help) {
+        s_help(c, "delete ID", s_no_opts,
+               "Deletes a record of any kind. Deletion is itself a signed edit, so it\n"
+               "syncs like any other change; `show --history` still lists the edits.");
+        goto done;
+    }
+    if (p.npos != 1) {
+        rc = cli_usage(c, "give exactly one id");
+        goto done;
+    }
+    if ((rc = s_resolve(c, p.pos[0], -1, id)))
+        goto done;
+    f = pv_map();
+    pv_map_set(f, "deleted", pv_bool(true));
+    rc = s_commit(c, repo_entity(c->repo, id)->kind, id, f);
+done:
+    pv_free(&f);
+    s_parsed_free(&p);
+    return rc;
+}

@@ -1,0 +1,572 @@
+/*
+ * cmd_view.c -- commands that read: list, show, search, who-can-help.
+ * Human output is an aligned table; --json prints one document whose shape
+ * docs/cli.md describes.
+ */
+#include "cli/cli.h"
+#include "node/match.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Parses only --json/--help and the given value options (by letter). */
+typedef struct {
+    const char *area, *category, *status;
+    bool all, history, help;
+    char **pos;
+    int npos;
+} vopts_t;
+
+static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_t *o)
+{
+    static const struct option lo[] = {
+        {"area", required_argument, NULL, 'a'},   {"category", required_argument, NULL, 'c'},
+        {"status", required_argument, NULL, 's'}, {"all", no_argument, NULL, 'A'},
+        {"history", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    optind = 0;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        if (ch == '?')
+            return cli_usage(c, "unknown option %s", argv[optind - 1]);
+        if (ch == ':')
+            return cli_usage(c, "option %s needs a value", argv[optind - 1]);
+        if (ch != 'j' && ch != 'h' && strchr(allowed, ch) == NULL)
+            return cli_usage(c, "option %s does not apply here", argv[optind - 1]);
+        switch (ch) {
+        case 'a': o->area = optarg; break;
+        case 'c': o->category = optarg; break;
+        case 's': o->status = optarg; break;
+        case 'A': o->all = true; break;
+        case 'H': o->history = true; break;
+        case 'j': c->json = true; break;
+        case 'h': o->help = true; break;
+        }
+    }
+    o->pos = argv + optind;
+    o->npos = argc - optind;
+    return 0;
+}
+
+static const char *s_status(const entity_t *e, uint64_t now)
+{
+    if (e->kind == REC_NEED)
+        return need_status_now(e, now);
+    const char *s = pv_get_str(e->fields, "status");
+    return s ? s : "";
+}
+
+/* Rank of a place status for sorting: open first, closed last. */
+static int s_status_rank(const char *s)
+{
+    static const char *const order[] = {"open", "limited", "alternative", "overloaded", "closed"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, order[i]) == 0)
+            return i;
+    return 5;
+}
+
+static int s_urgency_rank(const char *s)
+{
+    static const char *const order[] = {"critical", "high", "normal", "low"};
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, order[i]) == 0)
+            return i;
+    return 2;
+}
+
+static uint64_t s_now;
+
+static int s_sort(const void *a, const void *b)
+{
+    const entity_t *x = *(const entity_t *const *)a, *y = *(const entity_t *const *)b;
+    int d = 0;
+    if (x->kind == REC_PLACE)
+        d = s_status_rank(s_status(x, s_now)) - s_status_rank(s_status(y, s_now));
+    else if (x->kind == REC_NEED) {
+        d = s_status_rank(strcmp(s_status(x, s_now), "open") == 0 ? "open" : "closed") -
+            s_status_rank(strcmp(s_status(y, s_now), "open") == 0 ? "open" : "closed");
+        if (!d)
+            d = s_urgency_rank(pv_get_str(x->fields, "urgency")) -
+                s_urgency_rank(pv_get_str(y->fields, "urgency"));
+    } else if (x->kind == REC_BULLETIN) {
+        d = x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
+    }
+    if (!d)
+        d = strcasecmp(cli_label(x), cli_label(y));
+    if (!d)
+        d = memcmp(x->entity, y->entity, 32);
+    return d;
+}
+
+static bool s_filter(const entity_t *e, const vopts_t *o, uint64_t now)
+{
+    if (!o->all && entity_deleted(e))
+        return false;
+    if (o->area) {
+        const char *a = pv_get_str(e->fields, "area");
+        if (!a || strcasecmp(a, o->area) != 0)
+            return false;
+    }
+    if (o->category) {
+        const char *c = pv_get_str(e->fields, "category");
+        const pv_t *cs = pv_map_get(e->fields, e->kind == REC_PLACE ? "kinds" : "categories");
+        bool hit = c && strcmp(c, o->category) == 0;
+        for (size_t i = 0; !hit && cs && cs->type == PV_ARR && i < cs->u.a.n; i++)
+            hit = strcmp(cs->u.a.items[i]->u.s.p, o->category) == 0;
+        if (!hit)
+            return false;
+    }
+    if (o->status && strcmp(s_status(e, now), o->status) != 0)
+        return false;
+    return true;
+}
+
+/* Name of the entity an id field points to, for tables. */
+static const char *s_ref_name(repo_t *r, const char *hex)
+{
+    uint8_t id[32];
+    if (!hex || hex_decode(hex, id, 32) < 0)
+        return "";
+    const entity_t *e = repo_entity(r, id);
+    return e ? cli_label(e) : "(unknown)";
+}
+
+static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
+{
+    char id[11], a[256], b[256], num[32];
+    cli_short_id(e->entity, id);
+    const pv_t *f = e->fields;
+    switch (e->kind) {
+    case REC_PLACE: {
+        cli_join(pv_map_get(f, "kinds"), a, sizeof a);
+        cli_join(pv_map_get(f, "langs"), b, sizeof b);
+        const pv_t *cap = pv_map_get(f, "capacity");
+        snprintf(num, sizeof num, "%s", "");
+        if (cap && cap->type == PV_INT)
+            snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
+        const char *note = pv_get_str(f, "status_note");
+        const char *row[] = {id, cli_label(e), s_status(e, now), pv_get_str(f, "area"), a, b, num,
+                             note ? note : ""};
+        table_row(t, row);
+        break;
+    }
+    case REC_NEED: {
+        cli_join(pv_map_get(f, "langs"), b, sizeof b);
+        snprintf(num, sizeof num, "%lld", (long long)pv_get_int(f, "people", 1));
+        const char *row[] = {id, pv_get_str(f, "category"), pv_get_str(f, "urgency"),
+                             s_status(e, now), pv_get_str(f, "area"), num, b,
+                             pv_get_str(f, "summary")};
+        table_row(t, row);
+        break;
+    }
+    case REC_OFFER: {
+        cli_join(pv_map_get(f, "categories"), a, sizeof a);
+        cli_join(pv_map_get(f, "langs"), b, sizeof b);
+        const pv_t *cap = pv_map_get(f, "capacity");
+        snprintf(num, sizeof num, "%s", "");
+        if (cap && cap->type == PV_INT)
+            snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
+        const char *row[] = {id, s_ref_name(r, pv_get_str(f, "provider")), a,
+                             pv_get_str(f, "area"), b, num};
+        table_row(t, row);
+        break;
+    }
+    case REC_COALITION: {
+        size_t members = 0;
+        for (size_t i = 0; i < f->u.m.n; i++)
+            members += strncmp(f->u.m.keys[i], "member:", 7) == 0;
+        snprintf(num, sizeof num, "%zu", members);
+        const char *row[] = {id, cli_label(e), pv_get_str(f, "area"), num, pv_get_str(f, "purpose")};
+        table_row(t, row);
+        break;
+    }
+    case REC_BULLETIN: {
+        cli_fmt_time(hlc_ms(e->created), a, sizeof a);
+        cli_join(pv_map_get(f, "langs"), b, sizeof b);
+        const char *row[] = {id, a, cli_label(e), b, pv_get_str(f, "source")};
+        table_row(t, row);
+        break;
+    }
+    default: break;
+    }
+}
+
+static table_t *s_table_for(rec_kind_t k)
+{
+    static const char *const hp[] = {"ID", "NAME", "STATUS", "AREA", "KINDS", "LANGS", "CAP", "NOTE"};
+    static const char *const hn[] = {"ID", "CATEGORY", "URGENCY", "STATUS", "AREA", "PEOPLE", "LANGS", "SUMMARY"};
+    static const char *const ho[] = {"ID", "PROVIDER", "CATEGORIES", "AREA", "LANGS", "CAP"};
+    static const char *const hc[] = {"ID", "NAME", "AREA", "MEMBERS", "PURPOSE"};
+    static const char *const hb[] = {"ID", "DATE", "TITLE", "LANGS", "SOURCE"};
+    switch (k) {
+    case REC_PLACE: return table_new(8, hp);
+    case REC_NEED: return table_new(8, hn);
+    case REC_OFFER: return table_new(6, ho);
+    case REC_COALITION: return table_new(5, hc);
+    default: return table_new(5, hb);
+    }
+}
+
+int cmd_list(cli_t *c, int argc, char **argv)
+{
+    vopts_t o;
+    int rc = s_vparse(c, argc, argv, "acsA", &o);
+    if (rc)
+        return rc;
+    if (o.help) {
+        printf("usage: buurt list places|needs|offers|coalitions|bulletins [options]\n\n"
+               "options:\n"
+               "  --area AREA       only records in this area\n"
+               "  --category CAT    needs of this category, offers covering it, places of this kind\n"
+               "  --status STATUS   places by status (open, limited, ...), needs by status\n"
+               "                    (open, claimed, done, cancelled, expired)\n"
+               "  --all             include deleted records\n"
+               "  --json            print {\"kind\", \"count\", \"items\": [record...]}\n");
+        return EXIT_OK;
+    }
+    if (o.npos != 1)
+        return cli_usage(c, "say what to list: places, needs, offers, coalitions or bulletins");
+    int kind = rec_kind_parse(o.pos[0]);
+    if (kind < 0)
+        return cli_usage(c, "cannot list '%s'; use places, needs, offers, coalitions or bulletins",
+                         o.pos[0]);
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    s_now = repo_now_ms();
+    size_t total = repo_entity_count(r), n = 0;
+    const entity_t **v = xcalloc(total + 1, sizeof *v);
+    for (size_t i = 0; i < total; i++) {
+        const entity_t *e = repo_entity_at(r, i);
+        if (e->kind == (rec_kind_t)kind && s_filter(e, &o, s_now))
+            v[n++] = e;
+    }
+    qsort(v, n, sizeof *v, s_sort);
+    if (c->json) {
+        buf_t b = {0};
+        buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_putc(&b, ',');
+            cli_entity_json(v[i], &b);
+        }
+        buf_append(&b, "]}", 2);
+        cli_print_json(&b);
+        buf_free(&b);
+    } else if (n == 0) {
+        printf("no %ss%s\n", rec_kind_name(kind), (o.area || o.category || o.status) ? " match" : " yet");
+    } else {
+        table_t *t = s_table_for(kind);
+        for (size_t i = 0; i < n; i++)
+            s_table_row(t, r, v[i], s_now);
+        table_print(t);
+        table_free(&t);
+    }
+    free(v);
+    return EXIT_OK;
+}
+
+/* Prints one value for `show`. */
+static void s_show_value(const pv_t *v)
+{
+    buf_t b = {0};
+    if (v->type == PV_STR) {
+        fputs(v->u.s.p, stdout);
+    } else if (v->type == PV_ARR) {
+        char s[512];
+        cli_join(v, s, sizeof s);
+        fputs(s, stdout);
+    } else {
+        pv_to_json(v, &b);
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    buf_free(&b);
+}
+
+int cmd_show(cli_t *c, int argc, char **argv)
+{
+    vopts_t o;
+    int rc = s_vparse(c, argc, argv, "H", &o);
+    if (rc)
+        return rc;
+    if (o.help) {
+        printf("usage: buurt show ID [--history] [--json]\n\n"
+               "Shows one record's current state. --history also lists every edit in\n"
+               "merge order (clock, author): concurrent edits of a field are all shown,\n"
+               "and values later overwritten are marked (superseded).\n");
+        return EXIT_OK;
+    }
+    if (o.npos != 1)
+        return cli_usage(c, "give exactly one id");
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    uint8_t id[32];
+    char *cause = NULL;
+    if ((rc = repo_resolve(r, o.pos[0], -1, id, &cause)) < 0)
+        return cli_fail(rc, cause);
+    const entity_t *e = repo_entity(r, id);
+    edit_t **h = NULL;
+    size_t nh = o.history ? repo_history(r, id, &h) : 0;
+    uint64_t now = repo_now_ms();
+    if (c->json) {
+        buf_t b = {0};
+        cli_entity_json(e, &b);
+        if (o.history) {
+            b.len--; /* reopen the object */
+            buf_append(&b, ",\"history\":[", 12);
+            for (size_t i = 0; i < nh; i++) {
+                char hex[65];
+                if (i)
+                    buf_putc(&b, ',');
+                hex_encode(h[i]->id, 32, hex);
+                buf_printf(&b, "{\"edit\":\"%s\",", hex);
+                hex_encode(h[i]->author, 32, hex);
+                buf_printf(&b, "\"author\":\"%s\",\"hlc\":%llu,\"time_ms\":%llu,\"fields\":", hex,
+                           (unsigned long long)h[i]->hlc, (unsigned long long)hlc_ms(h[i]->hlc));
+                pv_to_json(h[i]->fields, &b);
+                buf_putc(&b, '}');
+            }
+            buf_append(&b, "]}", 2);
+        }
+        cli_print_json(&b);
+        buf_free(&b);
+    } else {
+        char hex[65], t[32];
+        hex_encode(e->entity, 32, hex);
+        printf("%-12s %s\n%-12s %s%s\n", "id", hex, "kind", rec_kind_name(e->kind),
+               entity_deleted(e) ? " (deleted)" : "");
+        if (e->kind == REC_NEED)
+            printf("%-12s %s\n", "status now", need_status_now(e, now));
+        const pv_t *f = e->fields;
+        for (size_t i = 0; i < f->u.m.n; i++) {
+            const char *k = f->u.m.keys[i];
+            if (strncmp(k, "member:", 7) == 0) {
+                printf("%-12s %s (%s) role %s", "member", s_ref_name(r, k + 7), k + 7,
+                       pv_get_str(f->u.m.vals[i], "role"));
+                const pv_t *reach = pv_map_get(f->u.m.vals[i], "reaches");
+                if (reach) {
+                    printf(", reaches ");
+                    s_show_value(reach);
+                }
+                putchar('\n');
+                continue;
+            }
+            printf("%-12s ", k);
+            const field_spec_t *fs = rec_field(e->kind, k);
+            if (fs && fs->type == FT_INT && fs->max > 1000000000LL) {
+                cli_fmt_time((uint64_t)f->u.m.vals[i]->u.i, t, sizeof t);
+                printf("%s UTC", t);
+            } else if (fs && fs->type == FT_ID && strcmp(k, "coalition") && strcmp(k, "replaces") &&
+                       strcmp(k, "provider") && strcmp(k, "claimed_by")) {
+                s_show_value(f->u.m.vals[i]);
+            } else if (fs && fs->type == FT_ID) {
+                printf("%s (%.10s)", s_ref_name(r, f->u.m.vals[i]->u.s.p), f->u.m.vals[i]->u.s.p);
+            } else {
+                s_show_value(f->u.m.vals[i]);
+            }
+            putchar('\n');
+        }
+        cli_fmt_time(hlc_ms(e->created), t, sizeof t);
+        hex_encode(e->creator, 32, hex);
+        printf("%-12s %s UTC by %.10s\n", "created", t, hex);
+        cli_fmt_time(hlc_ms(e->updated), t, sizeof t);
+        printf("%-12s %s UTC (%zu edit%s)\n", "updated", t, e->edits, e->edits == 1 ? "" : "s");
+        if (o.history) {
+            printf("\nhistory (merge order; later wins per field):\n");
+            for (size_t i = 0; i < nh; i++) {
+                char ah[65];
+                hex_encode(h[i]->author, 32, ah);
+                cli_fmt_time(hlc_ms(h[i]->hlc), t, sizeof t);
+                printf("  %s  by %.10s  edit %.10s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex));
+                const pv_t *hf = h[i]->fields;
+                for (size_t k = 0; k < hf->u.m.n; k++) {
+                    bool later = false;
+                    for (size_t j = i + 1; j < nh && !later; j++)
+                        later = pv_map_get(h[j]->fields, hf->u.m.keys[k]) != NULL;
+                    printf("      %s = ", hf->u.m.keys[k]);
+                    buf_t b = {0};
+                    pv_to_json(hf->u.m.vals[k], &b);
+                    fwrite(b.data, 1, b.len, stdout);
+                    buf_free(&b);
+                    printf("%s\n", later ? "  (superseded)" : "");
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < nh; i++)
+        edit_free(&h[i]);
+    free(h);
+    return EXIT_OK;
+}
+
+/* First string field of v (recursively) containing needle; its key. */
+static const char *s_find_text(const pv_t *v, const char *needle, const char *key)
+{
+    if (v->type == PV_STR)
+        return strcasestr(v->u.s.p, needle) ? key : NULL;
+    if (v->type == PV_ARR) {
+        for (size_t i = 0; i < v->u.a.n; i++)
+            if (s_find_text(v->u.a.items[i], needle, key))
+                return key;
+    }
+    if (v->type == PV_MAP) {
+        for (size_t i = 0; i < v->u.m.n; i++) {
+            const char *k = strncmp(v->u.m.keys[i], "member:", 7) == 0 ? "member" : v->u.m.keys[i];
+            const char *hit = s_find_text(v->u.m.vals[i], needle, key ? key : k);
+            if (hit)
+                return hit;
+        }
+    }
+    return NULL;
+}
+
+int cmd_search(cli_t *c, int argc, char **argv)
+{
+    vopts_t o;
+    int rc = s_vparse(c, argc, argv, "A", &o);
+    if (rc)
+        return rc;
+    if (o.help) {
+        printf("usage: buurt search TEXT [--all] [--json]\n\n"
+               "Finds records with TEXT (case-insensitive) in any text field.\n"
+               "--json prints {\"query\", \"count\", \"items\": [record with \"matched\"...]}.\n");
+        return EXIT_OK;
+    }
+    if (o.npos != 1 || o.pos[0][0] == '\0')
+        return cli_usage(c, "give one search text (quote it if it has spaces)");
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    static const char *const hdr[] = {"ID", "KIND", "NAME", "MATCHED"};
+    table_t *t = table_new(4, hdr);
+    buf_t b = {0};
+    size_t n = 0, total = repo_entity_count(r);
+    buf_append(&b, "{\"query\":", 9);
+    json_str(&b, o.pos[0], strlen(o.pos[0]));
+    buf_append(&b, ",\"items\":[", 10);
+    for (size_t i = 0; i < total; i++) {
+        const entity_t *e = repo_entity_at(r, i);
+        if (!o.all && entity_deleted(e))
+            continue;
+        const char *field = s_find_text(e->fields, o.pos[0], NULL);
+        if (!field)
+            continue;
+        if (n++)
+            buf_putc(&b, ',');
+        cli_entity_json(e, &b);
+        b.len--;
+        buf_append(&b, ",\"matched\":", 11);
+        json_str(&b, field, strlen(field));
+        buf_putc(&b, '}');
+        char id[11];
+        cli_short_id(e->entity, id);
+        const char *row[] = {id, rec_kind_name(e->kind), cli_label(e), field};
+        table_row(t, row);
+    }
+    buf_printf(&b, "],\"count\":%zu}", n);
+    if (c->json)
+        cli_print_json(&b);
+    else if (n == 0)
+        printf("nothing matches '%s'\n", o.pos[0]);
+    else
+        table_print(t);
+    buf_free(&b);
+    table_free(&t);
+    return EXIT_OK;
+}
+
+int cmd_who(cli_t *c, int argc, char **argv)
+{
+    vopts_t o;
+    int rc = s_vparse(c, argc, argv, "", &o);
+    if (rc)
+        return rc;
+    if (o.help) {
+        printf("usage: buurt who-can-help NEED-ID [--json]\n\n"
+               "Ranks offers and places that fit a need by category, area, languages,\n"
+               "the groups they reach, capacity now and their place's status. Closed or\n"
+               "overloaded providers, offers with no capacity or past their date come\n"
+               "last. Each line says why it matched.\n");
+        return EXIT_OK;
+    }
+    if (o.npos != 1)
+        return cli_usage(c, "give one need id");
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    uint8_t id[32];
+    char *cause = NULL;
+    if ((rc = repo_resolve(r, o.pos[0], REC_NEED, id, &cause)) < 0)
+        return cli_fail(rc, cause);
+    const entity_t *need = repo_entity(r, id);
+    match_t *m = NULL;
+    size_t n = match_need(r, need, repo_now_ms(), &m);
+    need = repo_entity(r, id);
+    if (c->json) {
+        buf_t b = {0};
+        char hex[65];
+        hex_encode(id, 32, hex);
+        buf_printf(&b, "{\"need\":\"%s\",\"count\":%zu,\"matches\":[", hex, n);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_putc(&b, ',');
+            hex_encode(m[i].who->entity, 32, hex);
+            buf_printf(&b, "{\"rank\":%zu,\"id\":\"%s\",\"kind\":\"%s\",\"name\":", i + 1, hex,
+                       rec_kind_name(m[i].who->kind));
+            const char *name = cli_label(m[i].place ? m[i].place : m[i].who);
+            if (m[i].who->kind == REC_OFFER && !m[i].place) {
+                const char *prov = pv_get_str(m[i].who->fields, "provider");
+                name = s_ref_name(r, prov);
+            }
+            json_str(&b, name, strlen(name));
+            buf_printf(&b, ",\"score\":%d,\"last\":%s,\"why\":[", m[i].score,
+                       m[i].last ? "true" : "false");
+            const char *w = m[i].why;
+            int first = 1;
+            while (*w) {
+                const char *e = strstr(w, "; ");
+                size_t len = e ? (size_t)(e - w) : strlen(w);
+                if (!first)
+                    buf_putc(&b, ',');
+                first = 0;
+                json_str(&b, w, len);
+                w += len + (e ? 2 : 0);
+            }
+            buf_append(&b, "]}", 2);
+        }
+        buf_append(&b, "]}", 2);
+        cli_print_json(&b);
+        buf_free(&b);
+    } else {
+        printf("need %.10s: %s (%s, %s)\n", o.pos[0], pv_get_str(need->fields, "summary"),
+               pv_get_str(need->fields, "category"), need_status_now(need, repo_now_ms()));
+        if (n == 0) {
+            printf("no offers or places fit this need yet\n");
+        } else {
+            static const char *const hdr[] = {"#", "ID", "KIND", "WHO", "SCORE", "WHY"};
+            table_t *t = table_new(6, hdr);
+            for (size_t i = 0; i < n; i++) {
+                char rank[24], id10[11], score[24];
+                snprintf(rank, sizeof rank, "%zu", i + 1);
+                cli_short_id(m[i].who->entity, id10);
+                snprintf(score, sizeof score, "%s%d", m[i].last ? "last " : "", m[i].score);
+                const char *name = cli_label(m[i].place ? m[i].place : m[i].who);
+                if (m[i].who->kind == REC_OFFER && !m[i].place)
+                    name = s_ref_name(r, pv_get_str(m[i].who->fields, "provider"));
+                const char *row[] = {rank, id10, rec_kind_name(m[i].who->kind), name, score, m[i].why};
+                table_row(t, row);
+            }
+            table_print(t);
+            table_free(&t);
+        }
+    }
+    free(m);
+    return EXIT_OK;
+}

@@ -1,0 +1,66 @@
+/*
+ * merge.c -- per-field last-writer-wins over an entity's edits.
+ */
+#include "node/merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int s_cmp(const void *a, const void *b)
+{
+    return edit_cmp(*(edit_t *const *)a, *(edit_t *const *)b);
+}
+
+void merge_entity(edit_t **edits, size_t n, entity_t *out)
+{
+    memset(out, 0, sizeof *out);
+    qsort(edits, n, sizeof *edits, s_cmp);
+    const edit_t *first = edits[0];
+    out->kind = first->kind;
+    memcpy(out->entity, first->entity, 32);
+    memcpy(out->creator, first->author, 32);
+    out->created = first->hlc;
+    out->fields = pv_map();
+    for (size_t i = 0; i < n; i++) {
+        const edit_t *e = edits[i];
+        if (e->kind != out->kind) {
+            out->ignored++;
+            continue;
+        }
+        const pv_t *f = e->fields;
+        for (size_t k = 0; k < f->u.m.n; k++) {
+            if (f->u.m.vals[k]->type == PV_NIL)
+                pv_map_del(out->fields, f->u.m.keys[k]);
+            else
+                pv_map_set(out->fields, f->u.m.keys[k], pv_dup(f->u.m.vals[k]));
+        }
+        out->updated = e->hlc;
+        memcpy(out->updated_by, e->author, 32);
+        out->edits++;
+    }
+}
+
+void entity_clear(entity_t *e)
+{
+    pv_free(&e->fields);
+}
+
+bool entity_deleted(const entity_t *e)
+{
+    return pv_get_bool(e->fields, "deleted", false);
+}
+
+void merge_encode(const entity_t *e, buf_t *out)
+{
+    pv_t *m = pv_map();
+    pv_map_set(m, "kind", pv_str(rec_kind_name(e->kind)));
+    pv_map_set(m, "entity", pv_bin(e->entity, 32));
+    pv_map_set(m, "creator", pv_bin(e->creator, 32));
+    pv_map_set(m, "created", pv_int((int64_t)e->created));
+    pv_map_set(m, "updated", pv_int((int64_t)e->updated));
+    pv_map_set(m, "updated_by", pv_bin(e->updated_by, 32));
+    pv_map_set(m, "edits", pv_int((int64_t)e->edits));
+    pv_map_set(m, "fields", pv_dup(e->fields));
+    pv_encode(m, out);
+    pv_free(&m);
+}

@@ -1,0 +1,45 @@
+/*
+ * merge.h -- the current state of one entity from its signed edits.
+ *
+ * State is a per-field last-writer-wins merge: edits are applied in the
+ * total order of edit_cmp (hybrid logical clock, then author, then edit id),
+ * each setting the fields it carries, a nil value removing the field. The
+ * kind of an entity is the kind of its first edit in that order; later
+ * edits of another kind have no effect (they are counted as ignored). The
+ * result depends only on the set of edits, never on their arrival order, so
+ * every node computes byte-identical state (merge_encode) from the same set.
+ */
+#ifndef BUURT_MERGE_H
+#define BUURT_MERGE_H
+
+#include "proto/edit.h"
+
+typedef struct {
+    rec_kind_t kind;
+    uint8_t entity[32];
+    uint8_t creator[32]; /* author of the first edit */
+    uint64_t created;    /* hlc of the first edit */
+    uint64_t updated;    /* hlc of the last applied edit */
+    uint8_t updated_by[32];
+    size_t edits;        /* edits applied */
+    size_t ignored;      /* edits that had no effect (wrong kind) */
+    pv_t *fields;        /* owned: merged fields, unset ones absent */
+} entity_t;
+
+/*
+ * Merges n (>= 1) edits of the same entity, given in any order; the array
+ * is sorted in place into edit_cmp order. Edits of another entity id than
+ * edits[0] are a programmer error. Fills *out (call entity_clear after).
+ */
+void merge_entity(edit_t **edits, size_t n, entity_t *out);
+
+/* Frees the fields of an entity; safe on a zeroed or cleared entity. */
+void entity_clear(entity_t *e);
+
+/* True when the entity carries deleted = true. */
+bool entity_deleted(const entity_t *e);
+
+/* Canonical bytes of an entity's state, for comparing nodes. */
+void merge_encode(const entity_t *e, buf_t *out);
+
+#endif

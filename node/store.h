@@ -1,0 +1,97 @@
+/*
+ * store.h -- the crash-safe, append-only edit log of one node.
+ *
+ * A store is a directory holding `edits.log` and `lock`. The log is a
+ * sequence of frames; each frame holds one opaque record (the wire bytes of
+ * one signed edit). The store knows nothing of msgpack: a record's id is the
+ * BLAKE2b-256 hash of its bytes, which is also the edit id of proto/edit.h,
+ * so the store can deduplicate without decoding.
+ *
+ * Invariants:
+ *  - store_put/store_put_many return only after the frames are fsync'd:
+ *    an acknowledged record survives kill -9 and power loss.
+ *  - store_open never fails because of a damaged log. A torn or corrupted
+ *    tail (the last frames fail their checksum and no valid frame follows)
+ *    is cut off. A damaged region followed by valid frames is corruption in
+ *    the middle: the valid frames on both sides are kept, and the damage is
+ *    reported in store_report_t (never silently skipped).
+ *  - One process at a time holds a store open (flock on `lock`); a second
+ *    store_open fails with BU_ELOCKED.
+ *
+ * Workload: every record is read once at open (100,000 records in well under
+ * a second), then appends; records stay in memory for the process lifetime.
+ */
+#ifndef BUURT_STORE_H
+#define BUURT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_LEN 32
+#define STORE_MAX_RECORD (1u << 20) /* largest record accepted, bytes */
+
+typedef struct store_t store_t;
+
+typedef struct {
+    size_t records;            /* valid records loaded */
+    uint64_t tail_cut_bytes;   /* bytes removed from a torn/corrupt tail */
+    size_t corrupt_regions;    /* damaged regions in the middle (kept out) */
+    uint64_t corrupt_bytes;    /* total bytes in those regions */
+    uint64_t first_corrupt_at; /* file offset of the first such region */
+    size_t duplicates;         /* frames whose record was already loaded */
+} store_report_t;
+
+/* One record to append (borrowed bytes). */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+} store_rec_t;
+
+/*
+ * Opens (creating if needed, mode 0700 dir / 0600 files) the store in dir.
+ * Takes the lock; BU_ELOCKED if another process holds it. On success *out is
+ * set and, if report is not NULL, it is filled in. Returns 0 or a negative
+ * BU_ code with *cause set (if cause is not NULL).
+ */
+int store_open(const char *dir, store_t **out, store_report_t *report, char **cause);
+
+/* Closes the store, releasing the lock; accepts NULL and *self_p == NULL. */
+void store_close(store_t **self_p);
+
+/*
+ * Appends one record and fsyncs. Returns 1 if it was new, 0 if a record with
+ * the same bytes was already stored (nothing written), BU_ETOOBIG if len is
+ * 0 or over STORE_MAX_RECORD, BU_EIO on write/fsync failure (the store then
+ * truncates back to the last good frame). If id_out is not NULL it receives
+ * the record id.
+ */
+int store_put(store_t *self, const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN],
+              char **cause);
+
+/*
+ * Appends many records with a single fsync (group commit). Records already
+ * present, and duplicates within the batch, are skipped. Returns the number
+ * of records added, or a negative code (then none of the batch counts as
+ * acknowledged). added_out, if not NULL, must have n entries: 1 for each
+ * record that was new.
+ */
+int store_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t *added_out,
+                   char **cause);
+
+/* Number of records held. */
+size_t store_count(const store_t *self);
+
+/* The i-th record in log order (i < store_count). Borrowed; valid until the
+ * store is closed. */
+const uint8_t *store_get(const store_t *self, size_t i, size_t *len);
+
+/* The id of the i-th record. Borrowed. */
+const uint8_t *store_id(const store_t *self, size_t i);
+
+/* Index of the record with this id, or -1. */
+long store_find(const store_t *self, const uint8_t id[STORE_ID_LEN]);
+
+/* Computes a record id (BLAKE2b-256 of the bytes). */
+void store_hash(const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN]);
+
+#endif

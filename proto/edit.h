@@ -1,0 +1,81 @@
+/*
+ * edit.h -- one signed, immutable change to one entity.
+ *
+ * Wire form (canonical msgpack, see docs/protocol.md):
+ *
+ *   edit = [ body: bin, sig: bin(64) ]
+ *   body = canonical msgpack of [ 1, kind: str, entity: bin(32),
+ *                                 author: bin(32), hlc: uint, fields: map ]
+ *   sig  = Ed25519 signature by author over "buurt-edit-v1" || body
+ *   id   = BLAKE2b-256 of the whole edit's bytes
+ *
+ * The hybrid logical clock (hlc) is milliseconds since 1970 shifted left by
+ * 16 bits plus a 16-bit counter, so edits order by (hlc, author, id) the
+ * same way on every node. No I/O: callers pass the current time in.
+ */
+#ifndef BUURT_EDIT_H
+#define BUURT_EDIT_H
+
+#include "proto/record.h"
+
+#define EDIT_VERSION 1
+#define EDIT_MAX_WIRE 16384 /* largest encoded edit, bytes */
+#define EDIT_SIG_DOMAIN "buurt-edit-v1"
+
+typedef struct {
+    rec_kind_t kind;
+    uint8_t entity[32];
+    uint8_t author[32]; /* Ed25519 public key of the signing node */
+    uint64_t hlc;
+    pv_t *fields;       /* owned map: field name -> value (nil = unset) */
+    uint8_t sig[64];
+    uint8_t id[32];     /* BLAKE2b-256 of the wire bytes */
+} edit_t;
+
+enum { EDIT_VERIFY = 1, EDIT_CREATING = 2 };
+
+/*
+ * Signs e with sk (64-byte libsodium Ed25519 secret key whose public half
+ * must equal e->author), validates the fields against the schema
+ * (EDIT_CREATING in flags also requires every required field), and appends
+ * the wire bytes to wire. Fills e->sig and e->id. Returns 0, BU_ESCHEMA,
+ * BU_EINVAL (author does not match sk) or BU_ETOOBIG.
+ */
+int edit_sign(edit_t *e, const uint8_t sk[64], unsigned flags, buf_t *wire, char **cause);
+
+/*
+ * Decodes one wire edit. Checks structure, canonical encoding, version,
+ * kind, sizes and the schema; with EDIT_VERIFY in flags also the signature.
+ * Returns 0 and a new edit in *out, or a negative BU_ code with *cause.
+ * Never crashes on any input.
+ */
+int edit_decode(const uint8_t *wire, size_t len, unsigned flags, edit_t **out, char **cause);
+
+void edit_free(edit_t **self_p);
+
+/* The envelope of an edit without decoding its fields. */
+typedef struct {
+    rec_kind_t kind;
+    uint8_t entity[32];
+    uint8_t author[32];
+    uint64_t hlc;
+} edit_head_t;
+
+/*
+ * Reads kind, entity, author and clock from wire bytes that are laid out
+ * as edit_sign writes them, without decoding or checking the fields or the
+ * signature: for records already validated (the node's own store). Any
+ * input that does not have that exact layout returns BU_EINVAL; never reads
+ * out of bounds.
+ */
+int edit_peek(const uint8_t *wire, size_t len, edit_head_t *out);
+
+/* Total order: hlc, then author bytes, then id bytes. <0, 0, >0. */
+int edit_cmp(const edit_t *a, const edit_t *b);
+
+/* The next clock value after last for wall time now_ms. Always > last. */
+uint64_t hlc_next(uint64_t last, uint64_t now_ms);
+/* Milliseconds part of an hlc value. */
+static inline uint64_t hlc_ms(uint64_t hlc) { return hlc >> 16; }
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * record.h -- the five record kinds of the shared directory and their schema.
+ *
+ * A record's fields are a pv_t map from field name to value. This module
+ * owns the schema table: which fields each kind has, their types, allowed
+ * enumeration tokens, length limits and which are required when an entity
+ * is created. rec_validate() is called by the CLI before signing and again
+ * by edit_decode() on every edit read from disk or wire, so both sides
+ * enforce the same rules. A nil value means "unset this field".
+ *
+ * Also here: rec_privacy_scan(), the check that refuses obvious
+ * resident-identifying data (phone numbers, e-mail addresses, BSN-like
+ * numbers) in need text. No I/O, no globals beyond constant tables.
+ */
+#ifndef BUURT_RECORD_H
+#define BUURT_RECORD_H
+
+#include "proto/value.h"
+
+typedef enum {
+    REC_PLACE = 0,
+    REC_COALITION,
+    REC_NEED,
+    REC_OFFER,
+    REC_BULLETIN,
+    REC__COUNT
+} rec_kind_t;
+
+typedef enum {
+    FT_STR,     /* UTF-8 text, 1..max bytes */
+    FT_INT,     /* integer in [min, max] */
+    FT_BOOL,
+    FT_ENUM,    /* one token of an enumeration */
+    FT_ENUMS,   /* list of distinct tokens of an enumeration, 1..max items */
+    FT_LANGS,   /* list of distinct ISO 639-1 codes (two lowercase letters) */
+    FT_STRS,    /* list of short texts (1..80 bytes each), 1..max items */
+    FT_ID,      /* 64 lowercase hex digits: an entity id or node key */
+    FT_IDS,     /* list of distinct FT_ID, 1..max items */
+    FT_MEMBER,  /* coalition member: map {role: token, reaches?: [text]} */
+} field_type_t;
+
+typedef struct {
+    const char *name;      /* field name; for FT_MEMBER a prefix "member:" */
+    field_type_t type;
+    const char *const *tokens; /* FT_ENUM/FT_ENUMS: NULL-terminated list */
+    int64_t min, max;      /* FT_INT range; FT_STR max bytes; lists max items */
+    bool required;         /* must be present (non-nil) when creating */
+    const char *help;      /* one line for docs and --help */
+} field_spec_t;
+
+extern const char *const REC_PLACE_KINDS[];
+extern const char *const REC_FUNCTIONS[];
+extern const char *const REC_PLACE_STATUS[];
+extern const char *const REC_CHANNELS[];
+extern const char *const REC_CATEGORIES[];
+extern const char *const REC_URGENCY[];
+extern const char *const REC_NEED_STATUS[];
+extern const char *const REC_ROLES[];
+
+/* "place", "coalition", ... or NULL for an out-of-range kind. */
+const char *rec_kind_name(rec_kind_t kind);
+/* Parses a kind name, also plural ("places"); returns the kind or -1. */
+int rec_kind_parse(const char *name);
+
+/* The field specs of kind, terminated by an entry with name == NULL. */
+const field_spec_t *rec_fields(rec_kind_t kind);
+/* The spec of one field name of kind (handles the "member:<id>" prefix). */
+const field_spec_t *rec_field(rec_kind_t kind, const char *name);
+
+/* 1 if tok is in the NULL-terminated list, else 0. */
+int rec_token_ok(const char *const *tokens, const char *tok);
+
+/*
+ * Checks a field map for kind. creating != 0 also requires every required
+ * field. Unknown fields, wrong types, unknown tokens, over-long text and
+ * out-of-range numbers give BU_ESCHEMA with a one-line *cause naming the
+ * field. Returns 0 when valid.
+ */
+int rec_validate(rec_kind_t kind, const pv_t *fields, int creating, char **cause);
+
+/*
+ * Scans text for what looks like personal contact data: a phone number
+ * (9+ digits, allowing spaces, dashes, dots, parentheses and a leading +),
+ * an e-mail address (x@y.z) or a BSN-like number (9 digits passing the
+ * Dutch 11-test, with or without dots). Returns 0 when clean, or
+ * BU_EPRIVACY with *cause saying what was found.
+ */
+int rec_privacy_scan(const char *text, char **cause);
+
+#endif

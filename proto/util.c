@@ -1,0 +1,168 @@
+/*
+ * util.c -- xmalloc family (abort on out of memory), buf_t, hex.
+ */
+#include "proto/util.h"
+#include "proto/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_oom(void)
+{
+    fputs("buurt: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        s_oom();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        s_oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        s_oom();
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *p = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&p, fmt, ap) < 0)
+        s_oom();
+    va_end(ap);
+    return p;
+}
+
+static void s_reserve(buf_t *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    s_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void buf_putc(buf_t *b, uint8_t c)
+{
+    s_reserve(b, 1);
+    b->data[b->len++] = c;
+}
+
+void buf_printf(buf_t *b, const char *fmt, ...)
+{
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        s_reserve(b, (size_t)n);
+        vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, aq);
+        b->len += (size_t)n;
+    }
+    va_end(aq);
+}
+
+char *buf_cstr(buf_t *b)
+{
+    s_reserve(b, 0);
+    b->data[b->len] = '\0';
+    return (char *)b->data;
+}
+
+void buf_reset(buf_t *b)
+{
+    b->len = 0;
+}
+
+void buf_free(buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int s_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(const char *in, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (in[2 * i] == '\0' || in[2 * i + 1] == '\0')
+            return BU_EINVAL;
+        int hi = s_nibble(in[2 * i]), lo = s_nibble(in[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return BU_EINVAL;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return in[2 * n] == '\0' ? 0 : BU_EINVAL;
+}
+
+int hex_is(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (s_nibble(*s) < 0)
+            return 0;
+    return 1;
+}

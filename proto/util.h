@@ -1,0 +1,41 @@
+/*
+ * util.h -- allocation that never returns NULL, a growable byte buffer and
+ * hex helpers. Out of memory is fatal (abort with a message), so there are
+ * no untested OOM paths anywhere in buurt.
+ */
+#ifndef BUURT_UTIL_H
+#define BUURT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer. Zero-initialise ({0}) before first use. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} buf_t;
+
+void buf_append(buf_t *b, const void *p, size_t n);
+void buf_putc(buf_t *b, uint8_t c);
+void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ensures data is NUL-terminated (not counted in len) and returns it. */
+char *buf_cstr(buf_t *b);
+void buf_reset(buf_t *b);
+void buf_free(buf_t *b);
+
+/* Writes 2n lowercase hex digits plus NUL into out (size >= 2n+1). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decodes exactly 2n hex digits; returns 0 or BU_EINVAL. */
+int hex_decode(const char *in, uint8_t *out, size_t n);
+/* 1 if s is non-empty and only hex digits (either case). */
+int hex_is(const char *s);
+
+#endif
