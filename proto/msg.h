@@ -1,0 +1,96 @@
+/*
+ * msg.h -- the node-to-node sync messages and their codec (one wire
+ * version, PROTO_VERSION). Each message is one ZeroMQ frame holding one
+ * canonical msgpack array whose first element is the message type:
+ *
+ *   HELLO  [1, version, mesh: bin(32), name: str]
+ *   RECON  [2, [range...]]       range = [hlc, prefix: bin(0..32), mode, payload]
+ *                                  mode 0 SKIP  payload nil
+ *                                  mode 1 FP    payload [fp: bin(16), count]
+ *                                  mode 2 IDS   payload [id: bin(32)...]
+ *                                an empty range list means "in sync"
+ *   WANT   [3, [id: bin(32)...]]  ask for these edits
+ *   EDITS  [4, [edit: bin...]]    edits, each as in proto/edit.h
+ *   PING   [5]                    keep-alive; no reply
+ *
+ * Ranges are contiguous: each covers the items (hlc, id) from the previous
+ * range's upper bound (or the very start) up to, not including, its own
+ * bound. A bound (hlc, prefix) is greater than an item when hlc is greater,
+ * or equal and the prefix, padded with zero bytes to 32, is greater than the
+ * item's id. The last bound of a message MUST be MSG_INF_HLC with an empty
+ * prefix (infinity). Limits are checked on decode; no I/O here.
+ */
+#ifndef BUURT_MSG_H
+#define BUURT_MSG_H
+
+#include "proto/util.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+#define MSG_MAX_BYTES (4u << 20)     /* largest frame a node accepts */
+#define MSG_MAX_IDS 4096             /* ids in one WANT or IDS range */
+#define MSG_MAX_RANGES 1024          /* ranges in one RECON */
+#define MSG_MAX_EDITS 2048           /* edits in one EDITS */
+#define MSG_INF_HLC INT64_MAX
+
+typedef enum { MSG_HELLO = 1, MSG_RECON = 2, MSG_WANT = 3, MSG_EDITS = 4, MSG_PING = 5 } msg_type_t;
+typedef enum { RANGE_SKIP = 0, RANGE_FP = 1, RANGE_IDS = 2 } range_mode_t;
+
+typedef struct {
+    uint64_t hlc;
+    uint8_t prefix[32];
+    uint8_t len;          /* prefix bytes used, 0..32 */
+} bound_t;
+
+typedef struct {
+    bound_t upper;
+    range_mode_t mode;
+    uint8_t fp[16];       /* RANGE_FP */
+    uint64_t count;       /* RANGE_FP */
+    uint8_t (*ids)[32];   /* RANGE_IDS, owned */
+    size_t nids;
+} range_t;
+
+typedef struct {
+    const uint8_t *data;  /* borrowed from the decoded frame */
+    size_t len;
+} msg_blob_t;
+
+typedef struct {
+    msg_type_t type;
+    /* HELLO */
+    int version;
+    uint8_t mesh[32];
+    char *name;
+    /* RECON */
+    range_t *ranges;
+    size_t nranges;
+    /* WANT */
+    uint8_t (*ids)[32];
+    size_t nids;
+    /* EDITS: point into the frame passed to msg_decode, which must outlive msg */
+    msg_blob_t *edits;
+    size_t nedits;
+} msg_t;
+
+/* Encoders: append one message to out. */
+void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name);
+void msg_recon(buf_t *out, const range_t *ranges, size_t n);
+void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
+void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n);
+void msg_ping(buf_t *out);
+
+/*
+ * Decodes one frame. Returns 0 and fills *m (release with msg_clear), or a
+ * negative BU_ code for anything malformed, non-canonical, of an unknown
+ * type or over a limit. Never crashes on any input.
+ */
+int msg_decode(const uint8_t *frame, size_t len, msg_t *m);
+void msg_clear(msg_t *m);
+
+/* Orders an item (hlc, id) against a bound: <0 item below, >=0 at or above. */
+int bound_cmp_item(const bound_t *b, uint64_t hlc, const uint8_t id[32]);
+
+#endif
