@@ -43,8 +43,10 @@ $(LIB): $(PROTO_OBJ) $(NODE_OBJ)
 $(B)/buurt: $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
-$(B)/buurtd: $(B)/node/buurtd.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+# buurtd runs forwarded CLI commands in-process, so it links the command code.
+CLI_CMDS := $(filter-out $(B)/cli/main.o,$(CLI_OBJ))
+$(B)/buurtd: $(B)/node/buurtd.o $(CLI_CMDS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(CLI_CMDS) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
 $(B)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,7 @@
 #include "proto/util.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -20,7 +21,17 @@ typedef struct {
     bool json;         /* --json: one JSON document on stdout */
     repo_t *repo;      /* opened on demand by cli_repo() */
     const char *cmd;   /* command path for messages, e.g. "place add" */
+    bool borrowed;     /* repo belongs to buurtd: do not close it */
+    bool in_daemon;    /* running inside buurtd for a forwarded command */
 } cli_t;
+
+/* Runs one command (argv[0] is its name); returns the exit code. */
+int cli_dispatch(cli_t *c, int argc, char **argv);
+/* For buurtd: runs a forwarded command against its open repo. argv may
+ * start with "--json". */
+int cli_exec(void *repo, int argc, char **argv);
+/* Prints the top-level help. */
+void cli_help(FILE *f);
 
 /* Opens the home's repo (once); prints the error and returns NULL on failure. */
 repo_t *cli_repo(cli_t *c);
@@ -75,5 +86,17 @@ int cmd_list(cli_t *c, int argc, char **argv);
 int cmd_show(cli_t *c, int argc, char **argv);
 int cmd_search(cli_t *c, int argc, char **argv);
 int cmd_who(cli_t *c, int argc, char **argv);
+int cmd_mesh(cli_t *c, int argc, char **argv);
+int cmd_member(cli_t *c, int argc, char **argv);
+int cmd_peer(cli_t *c, int argc, char **argv);
+int cmd_peers(cli_t *c, int argc, char **argv);
+int cmd_sync(cli_t *c, int argc, char **argv);
+
+/* Sends one request to the running buurtd of home and waits up to
+ * timeout_ms for the reply. Returns 0 and *reply, BU_ENOENT when no daemon
+ * runs, or BU_EIO when it does not answer (with *cause). */
+int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **reply, char **cause);
+/* True when a buurtd runs for home (its pid file names a live process). */
+bool cli_daemon_running(const char *home);
 
 #endif

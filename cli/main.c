@@ -1,57 +1,20 @@
 /*
- * main.c -- `buurt`, the command-line client: global options, the command
- * table and dispatch. Commands live in cmd_*.c; shared helpers in util.c.
+ * main.c -- `buurt`, the command-line client: global options, then either
+ * runs the command itself (opening the store) or, when a buurtd runs for
+ * this home, forwards it over the control socket so the daemon, which holds
+ * the store, runs the same code and pushes the change to its peers.
  *
  * Home directory: --home DIR, else $BUURT_HOME, else $XDG_DATA_HOME/buurt,
  * else ~/.local/share/buurt.
  */
 #include "cli/cli.h"
+#include "proto/value.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BUURT_VERSION "0.1.0"
-
-typedef struct {
-    const char *name;
-    int (*fn)(cli_t *, int, char **);
-    const char *summary;
-} command_t;
-
-static const command_t s_commands[] = {
-    {"init", cmd_init, "create this node's key and store"},
-    {"id", cmd_id, "print this node's id"},
-    {"place", cmd_place, "add a place, set its status, edit it"},
-    {"need", cmd_need, "add a need, claim it, mark it done or cancelled"},
-    {"offer", cmd_offer, "add an offer of help"},
-    {"coalition", cmd_coalition, "add a coalition, add or remove members"},
-    {"bulletin", cmd_bulletin, "add a short verified message"},
-    {"delete", cmd_delete, "delete any record by id"},
-    {"list", cmd_list, "list places, needs, offers, coalitions or bulletins"},
-    {"show", cmd_show, "show one record, optionally with its edit history"},
-    {"search", cmd_search, "find records whose text contains a word"},
-    {"who-can-help", cmd_who, "rank offers and places that fit a need"},
-    {NULL, NULL, NULL},
-};
-
-static void s_help(FILE *f)
-{
-    fputs("usage: buurt [--home DIR] [--json] COMMAND [ARGS]\n\n"
-          "buurt keeps a neighbourhood's shared directory of places, needs, offers,\n"
-          "coalitions and bulletins, signed by each organisation's node.\n\n"
-          "commands:\n",
-          f);
-    for (const command_t *c = s_commands; c->name; c++)
-        fprintf(f, "  %-13s %s\n", c->name, c->summary);
-    fputs("\noptions:\n"
-          "  --home DIR    node home (default $BUURT_HOME, $XDG_DATA_HOME/buurt or\n"
-          "                ~/.local/share/buurt)\n"
-          "  --json        print one JSON document (see docs/cli.md)\n"
-          "  --help        this help; `buurt COMMAND --help` for a command\n"
-          "  --version     print the version\n",
-          f);
-}
+#define BUURT_VERSION "0.2.0"
 
 static char *s_default_home(void)
 {
@@ -65,6 +28,44 @@ static char *s_default_home(void)
     return xasprintf("%s/.local/share/buurt", h && *h ? h : ".");
 }
 
+/* Commands that never go through the daemon. */
+static bool s_local_only(const char *cmd)
+{
+    return !strcmp(cmd, "init") || !strcmp(cmd, "id") || !strcmp(cmd, "help") ||
+           !strcmp(cmd, "peers") || !strcmp(cmd, "sync");
+}
+
+static int s_forward(cli_t *c, int argc, char **argv)
+{
+    pv_t *req = pv_arr(), *args = pv_arr(), *env = pv_map(), *rep = NULL;
+    pv_arr_push(req, pv_str("exec"));
+    if (c->json)
+        pv_arr_push(args, pv_str("--json"));
+    for (int i = 0; i < argc; i++)
+        pv_arr_push(args, pv_str(argv[i]));
+    pv_arr_push(req, args);
+    const char *now = getenv("BUURT_NOW_MS");
+    if (now && *now)
+        pv_map_set(env, "BUURT_NOW_MS", pv_str(now));
+    pv_arr_push(req, env);
+    char *cause = NULL;
+    int rc = cli_daemon_call(c->home, req, 60000, &rep, &cause);
+    pv_free(&req);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    int code = EXIT_FAIL;
+    if (rep->type == PV_ARR && rep->u.a.n == 4 && rep->u.a.items[1]->type == PV_INT &&
+        rep->u.a.items[2]->type == PV_BIN && rep->u.a.items[3]->type == PV_BIN) {
+        code = (int)rep->u.a.items[1]->u.i;
+        fwrite(rep->u.a.items[2]->u.s.p, 1, rep->u.a.items[2]->u.s.n, stdout);
+        fwrite(rep->u.a.items[3]->u.s.p, 1, rep->u.a.items[3]->u.s.n, stderr);
+    } else {
+        fputs("buurt: buurtd sent an unexpected reply; is it the same version?\n", stderr);
+    }
+    pv_free(&rep);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     cli_t c = {0};
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
         if (strcmp(a, "--home") == 0) {
             if (i + 1 >= argc) {
                 fputs("buurt: --home needs a directory; see buurt --help\n", stderr);
+                free(home);
                 return EXIT_USAGE;
             }
             free(home);
@@ -85,7 +87,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             c.json = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            s_help(stdout);
+            cli_help(stdout);
             free(home);
             return EXIT_OK;
         } else if (strcmp(a, "--version") == 0) {
@@ -101,31 +103,20 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc) {
-        s_help(stderr);
+        fputs("buurt: no command given; see buurt --help for the list\n", stderr);
         free(home);
         return EXIT_USAGE;
     }
     if (home == NULL)
         home = s_default_home();
     c.home = home;
-    const command_t *cmd = NULL;
-    for (const command_t *k = s_commands; k->name; k++)
-        if (strcmp(k->name, argv[i]) == 0)
-            cmd = k;
-    if (strcmp(argv[i], "help") == 0) {
-        s_help(stdout);
-        free(home);
-        return EXIT_OK;
-    }
     int rc;
-    if (cmd == NULL) {
-        fprintf(stderr, "buurt: unknown command '%s'; see buurt --help\n", argv[i]);
-        rc = EXIT_USAGE;
-    } else {
-        c.cmd = cmd->name;
-        rc = cmd->fn(&c, argc - i, argv + i);
-    }
-    repo_close(&c.repo);
+    if (!s_local_only(argv[i]) && cli_daemon_running(home))
+        rc = s_forward(&c, argc - i, argv + i);
+    else
+        rc = cli_dispatch(&c, argc - i, argv + i);
+    if (!c.borrowed)
+        repo_close(&c.repo);
     free(home);
     return rc;
 }

@@ -15,6 +15,10 @@ repo_t *cli_repo(cli_t *c)
 {
     if (c->repo)
         return c->repo;
+    if (!c->in_daemon && cli_daemon_running(c->home)) {
+        fprintf(stderr, "buurt: buurtd is running for %s; it holds the store\n", c->home);
+        return NULL;
+    }
     char *cause = NULL;
     int rc = repo_open(c->home, &c->repo, &cause);
     if (rc < 0) {

@@ -7,6 +7,7 @@
  * number + 1, kept at most half full.
  */
 #include "node/repo.h"
+#include "node/config.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -41,6 +42,8 @@ struct repo_t {
     uint32_t *tab;       /* hash: slot index + 1, 0 = empty */
     size_t tabsize;      /* power of two */
     uint64_t hlc;        /* highest clock seen */
+    repo_listener_fn *listener; /* told of every newly stored edit */
+    void *listener_ctx;
 };
 
 uint64_t repo_now_ms(void)
@@ -132,19 +135,11 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
 static int s_read_config(repo_t *r, char **cause)
 {
     char *path = xasprintf("%s/config", r->home);
-    FILE *f = fopen(path, "r");
+    int ok = access(path, R_OK) == 0;
     free(path);
-    if (f == NULL)
+    if (!ok)
         return bu_fail(cause, BU_EIO, "cannot read %s/config: %s", r->home, strerror(errno));
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "name=", 5) == 0) {
-            free(r->name);
-            r->name = xstrdup(line + 5);
-        }
-    }
-    fclose(f);
+    r->name = config_get(r->home, "name");
     if (r->name == NULL)
         r->name = xstrdup("");
     return 0;
@@ -362,8 +357,11 @@ static int s_store(repo_t *r, const uint8_t *wire, size_t len, char **cause)
     if (edit_peek(wire, len, &h) < 0)
         return bu_fail(cause, BU_EINVAL, "edit has an unexpected layout");
     int rc = store_put(r->store, wire, len, NULL, cause);
-    if (rc == 1)
+    if (rc == 1) {
         s_index(r, store_count(r->store) - 1, &h);
+        if (r->listener)
+            r->listener(r->listener_ctx, store_count(r->store) - 1, &h);
+    }
     return rc;
 }
 
@@ -373,14 +371,17 @@ int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *
     edit_t e = {0};
     buf_t wire = {0};
     int rc;
+    bool creating = entity == NULL;
     e.kind = kind;
     if (entity == NULL) {
         randombytes_buf(e.entity, 32);
     } else {
         long at = s_lookup(self, entity);
-        if (at < 0)
+        if (at < 0 && kind == REC_MEMBER)
+            creating = true; /* member entities are named by the member's key */
+        else if (at < 0)
             return bu_fail(cause, BU_ENOENT, "no such %s", rec_kind_name(kind));
-        if (self->ents[at].kind != kind)
+        else if (self->ents[at].kind != kind)
             return bu_fail(cause, BU_EINVAL, "that id is a %s, not a %s",
                            rec_kind_name(self->ents[at].kind), rec_kind_name(kind));
         memcpy(e.entity, entity, 32);
@@ -388,7 +389,7 @@ int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *
     memcpy(e.author, self->key.pk, 32);
     e.hlc = hlc_next(self->hlc, repo_now_ms());
     e.fields = (pv_t *)fields;
-    rc = edit_sign(&e, self->key.sk, entity == NULL ? EDIT_CREATING : 0, &wire, cause);
+    rc = edit_sign(&e, self->key.sk, creating ? EDIT_CREATING : 0, &wire, cause);
     if (rc == 0)
         rc = s_store(self, wire.data, wire.len, cause);
     if (rc >= 0) {
@@ -412,4 +413,46 @@ int repo_ingest(repo_t *self, const uint8_t *wire, size_t len, char **cause)
         return rc;
     edit_free(&e);
     return s_store(self, wire, len, cause);
+}
+
+void repo_set_listener(repo_t *self, repo_listener_fn *fn, void *ctx)
+{
+    self->listener = fn;
+    self->listener_ctx = ctx;
+}
+
+const uint8_t *repo_record(const repo_t *self, size_t idx, size_t *len)
+{
+    return store_get(self->store, idx, len);
+}
+
+const uint8_t *repo_record_id(const repo_t *self, size_t idx)
+{
+    return store_id(self->store, idx);
+}
+
+long repo_find_record(const repo_t *self, const uint8_t id[32])
+{
+    return store_find(self->store, id);
+}
+
+int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
+                     char **cause)
+{
+    int rc = store_put_many(self->store, recs, n, added, cause);
+    if (rc < 0)
+        return rc;
+    size_t base = store_count(self->store) - (size_t)rc, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!added[i])
+            continue;
+        edit_head_t h;
+        if (edit_peek(recs[i].data, recs[i].len, &h) == 0) {
+            s_index(self, base + k, &h);
+            if (self->listener)
+                self->listener(self->listener_ctx, base + k, &h);
+        }
+        k++;
+    }
+    return rc;
 }

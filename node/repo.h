@@ -69,6 +69,23 @@ int repo_resolve(repo_t *self, const char *prefix, int kind, uint8_t out[32], ch
  * edit_free and the array with free(). Returns the count (0 when unknown). */
 size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out);
 
+/* Called after each newly stored edit with its store index and envelope. */
+typedef void repo_listener_fn(void *ctx, size_t idx, const edit_head_t *head);
+void repo_set_listener(repo_t *self, repo_listener_fn *fn, void *ctx);
+
+/* Raw wire bytes / id of the idx-th stored edit (borrowed), and lookup by id. */
+const uint8_t *repo_record(const repo_t *self, size_t idx, size_t *len);
+const uint8_t *repo_record_id(const repo_t *self, size_t idx);
+long repo_find_record(const repo_t *self, const uint8_t id[32]);
+
+/*
+ * Stores many edits that the caller has already decoded, verified and
+ * authorised, with one fsync (group commit). added (n entries) receives 1
+ * for each new edit. Returns the number added or a negative code.
+ */
+int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
+                     char **cause);
+
 /* Current wall clock in ms (overridable with BUURT_NOW_MS for tests). */
 uint64_t repo_now_ms(void);
 

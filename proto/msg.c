@@ -63,13 +63,14 @@ void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n)
     s_put(out, a);
 }
 
-void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n)
+void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply)
 {
     pv_t *a = pv_arr(), *l = pv_arr();
     pv_arr_push(a, pv_int(MSG_EDITS));
     for (size_t i = 0; i < n; i++)
         pv_arr_push(l, pv_bin(edits[i].data, edits[i].len));
     pv_arr_push(a, l);
+    pv_arr_push(a, pv_bool(reply));
     s_put(out, a);
 }
 
@@ -108,7 +109,7 @@ static int s_edits(const uint8_t *frame, size_t len, const pv_t *l, msg_t *m)
         return BU_EINVAL;
     m->edits = xcalloc(l->u.a.n ? l->u.a.n : 1, sizeof *m->edits);
     m->nedits = l->u.a.n;
-    /* Layout: 0x92, 0x04, array header, then bins in order. */
+    /* Layout: 0x93, 0x04, array header, bins in order, then the bool. */
     size_t p = 2;
     uint8_t t = frame[p];
     if ((t & 0xf0) == 0x90)
@@ -130,7 +131,7 @@ static int s_edits(const uint8_t *frame, size_t len, const pv_t *l, msg_t *m)
         m->edits[i].len = b->u.s.n;
         p += hdr + b->u.s.n;
     }
-    return p == len ? 0 : BU_EINVAL;
+    return p + 1 == len ? 0 : BU_EINVAL;
 }
 
 int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
@@ -217,8 +218,9 @@ int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
             goto done;
         break;
     case MSG_EDITS:
-        if (n != 2 || s_edits(frame, len, it[1], m) < 0)
+        if (n != 3 || it[2]->type != PV_BOOL || s_edits(frame, len, it[1], m) < 0)
             goto done;
+        m->reply = it[2]->u.b;
         break;
     case MSG_PING:
         if (n != 1)

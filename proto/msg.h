@@ -10,7 +10,9 @@
  *                                  mode 2 IDS   payload [id: bin(32)...]
  *                                an empty range list means "in sync"
  *   WANT   [3, [id: bin(32)...]]  ask for these edits
- *   EDITS  [4, [edit: bin...]]    edits, each as in proto/edit.h
+ *   EDITS  [4, [edit: bin...], reply: bool]  edits as in proto/edit.h; reply
+ *                                is true when answering a WANT (exactly one
+ *                                EDITS answers each WANT, possibly empty)
  *   PING   [5]                    keep-alive; no reply
  *
  * Ranges are contiguous: each covers the items (hlc, id) from the previous
@@ -73,13 +75,14 @@ typedef struct {
     /* EDITS: point into the frame passed to msg_decode, which must outlive msg */
     msg_blob_t *edits;
     size_t nedits;
+    bool reply;
 } msg_t;
 
 /* Encoders: append one message to out. */
 void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name);
 void msg_recon(buf_t *out, const range_t *ranges, size_t n);
 void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
-void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n);
+void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply);
 void msg_ping(buf_t *out);
 
 /*

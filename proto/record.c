@@ -22,6 +22,7 @@ const char *const REC_CATEGORIES[] = {"food", "shelter", "information", "contact
 const char *const REC_URGENCY[] = {"low", "normal", "high", "critical", NULL};
 const char *const REC_NEED_STATUS[] = {"open", "claimed", "done", "cancelled", "expired", NULL};
 const char *const REC_ROLES[] = {"lead", "coordinate", "facilitate", "provide", NULL};
+const char *const REC_MEMBER_ROLES[] = {"admin", "coordinator", "member", NULL};
 
 #define TEXT(n, max, req, help) {n, FT_STR, NULL, 1, max, req, help}
 #define DEL {"deleted", FT_BOOL, NULL, 0, 0, false, "true when the entity is deleted"}
@@ -90,10 +91,18 @@ static const field_spec_t s_bulletin[] = {
     {"replaces", FT_ID, NULL, 0, 0, false, "bulletin this one replaces"},
     DEL, END};
 
+static const field_spec_t s_member[] = {
+    TEXT("name", 120, true, "name of the member node's organisation"),
+    {"role", FT_ENUM, REC_MEMBER_ROLES, 0, 0, true, "admin, coordinator or member"},
+    {"revoked", FT_BOOL, NULL, 0, 0, false, "true once the member is shut out"},
+    TEXT("reason", 200, false, "why it was revoked"),
+    TEXT("mesh_name", 120, false, "the mesh's name (on the founder's own certificate)"),
+    END};
+
 static const char *const s_names[REC__COUNT] = {"place", "coalition", "need", "offer",
-                                                "bulletin"};
+                                                "bulletin", "member"};
 static const field_spec_t *const s_specs[REC__COUNT] = {s_place, s_coalition, s_need,
-                                                        s_offer, s_bulletin};
+                                                        s_offer, s_bulletin, s_member};
 
 const char *rec_kind_name(rec_kind_t kind)
 {

@@ -23,6 +23,7 @@ typedef enum {
     REC_NEED,
     REC_OFFER,
     REC_BULLETIN,
+    REC_MEMBER,   /* membership certificate; entity id = the member's node key */
     REC__COUNT
 } rec_kind_t;
 
@@ -56,6 +57,7 @@ extern const char *const REC_CATEGORIES[];
 extern const char *const REC_URGENCY[];
 extern const char *const REC_NEED_STATUS[];
 extern const char *const REC_ROLES[];
+extern const char *const REC_MEMBER_ROLES[];
 
 /* "place", "coalition", ... or NULL for an out-of-range kind. */
 const char *rec_kind_name(rec_kind_t kind);

@@ -1,0 +1,489 @@
+/*
+ * cmd_mesh.c -- mesh membership and peers: mesh create/join/show, member
+ * add/list, peer add, peers, sync.
+ *
+ * The mesh id is the founding node's id: joining a mesh means trusting that
+ * key as the root of membership. Membership certificates are records of
+ * kind "member" and sync like all others.
+ */
+#include "cli/cli.h"
+#include "node/config.h"
+#include "node/members.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool s_help_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+/* Strips --json (any position) into c->json; returns the new argc. */
+static int s_strip_json(cli_t *c, int argc, char **argv)
+{
+    int k = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            c->json = true;
+        else
+            argv[k++] = argv[i];
+    }
+    return k;
+}
+
+static const char *s_role_name(role_t r)
+{
+    return r == ROLE_ADMIN ? "admin" : r == ROLE_COORDINATOR ? "coordinator" : "member";
+}
+
+/* Loads the mesh id; prints an error (returning false) when not in one. */
+static bool s_mesh(cli_t *c, uint8_t mesh[32])
+{
+    char *m = config_get(c->home, "mesh");
+    bool ok = m && hex_decode(m, mesh, 32) == 0;
+    free(m);
+    if (!ok)
+        cli_err(EXIT_FAIL, "this node is in no mesh yet; run: buurt mesh create NAME, or buurt mesh join MESH-ID");
+    return ok;
+}
+
+static int s_mesh_create(cli_t *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return cli_usage(c, "give the mesh a name, e.g. buurt mesh create \"Rotterdam-Zuid\"");
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    char *cur = config_get(c->home, "mesh");
+    if (cur) {
+        cli_err(EXIT_FAIL, "this node is already in mesh %s", cur);
+        free(cur);
+        return EXIT_FAIL;
+    }
+    pv_t *f = pv_map();
+    pv_map_set(f, "name", pv_str(repo_name(r)[0] ? repo_name(r) : "founder"));
+    pv_map_set(f, "role", pv_str("admin"));
+    pv_map_set(f, "mesh_name", pv_str(argv[1]));
+    char *cause = NULL;
+    int rc = repo_edit(r, REC_MEMBER, repo_key(r)->pk, f, NULL, &cause);
+    pv_free(&f);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    if ((rc = config_set(c->home, "mesh", repo_key(r)->id, &cause)) < 0 ||
+        (rc = config_set(c->home, "mesh_name", argv[1], &cause)) < 0)
+        return cli_fail(rc, cause);
+    if (c->json) {
+        buf_t b = {0};
+        buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", repo_key(r)->id);
+        json_str(&b, argv[1], strlen(argv[1]));
+        buf_putc(&b, '}');
+        cli_print_json(&b);
+        buf_free(&b);
+    } else {
+        printf("%s\n", repo_key(r)->id);
+    }
+    fprintf(stderr, "buurt: note: this mesh has one admin (this node). Admit a second admin soon "
+                    "(buurt member add NODE-ID --name NAME --role admin) so a lost laptop cannot "
+                    "lock everyone out.\n");
+    return EXIT_OK;
+}
+
+static int s_mesh_join(cli_t *c, int argc, char **argv)
+{
+    uint8_t mesh[32];
+    if (argc != 2 || hex_decode(argv[1], mesh, 32) < 0)
+        return cli_usage(c, "give the 64-hex-digit mesh id that `buurt mesh create` printed");
+    char *cur = config_get(c->home, "mesh"), *cause = NULL;
+    if (cur && strcmp(cur, argv[1]) != 0) {
+        cli_err(EXIT_FAIL, "this node is already in mesh %s", cur);
+        free(cur);
+        return EXIT_FAIL;
+    }
+    free(cur);
+    char hex[65];
+    hex_encode(mesh, 32, hex);
+    char *kp = xasprintf("%s/node.key", c->home);
+    int ok = access(kp, F_OK) == 0;
+    free(kp);
+    if (!ok)
+        return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+                       c->home, c->home);
+    int rc = config_set(c->home, "mesh", hex, &cause);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    if (c->json)
+        printf("{\"mesh\":\"%s\"}\n", hex);
+    else
+        printf("joined mesh %.10s; ask one of its admins to run: buurt member add <this node's id> "
+               "--name NAME\n",
+               hex);
+    return EXIT_OK;
+}
+
+static int s_mesh_show(cli_t *c)
+{
+    uint8_t mesh[32];
+    if (!s_mesh(c, mesh))
+        return EXIT_FAIL;
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    members_t m;
+    members_load(r, mesh, &m);
+    const member_t *me = members_find(&m, repo_key(r)->pk);
+    char hex[65];
+    hex_encode(mesh, 32, hex);
+    char *name = config_get(c->home, "mesh_name");
+    const char *nm = m.mesh_name[0] ? m.mesh_name : name ? name : "";
+    size_t active = 0;
+    for (size_t i = 0; i < m.n; i++)
+        active += !m.v[i].revoked;
+    if (c->json) {
+        buf_t b = {0};
+        buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", hex);
+        json_str(&b, nm, strlen(nm));
+        buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\"}", active,
+                   me ? (me->revoked ? "revoked" : s_role_name(me->role)) : "none");
+        cli_print_json(&b);
+        buf_free(&b);
+    } else {
+        printf("mesh     %s\nname     %s\nmembers  %zu\nyou are  %s\n", hex, nm, active,
+               me ? (me->revoked ? "revoked" : s_role_name(me->role))
+                  : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)");
+    }
+    free(name);
+    members_clear(&m);
+    return EXIT_OK;
+}
+
+int cmd_mesh(cli_t *c, int argc, char **argv)
+{
+    argc = s_strip_json(c, argc, argv);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || s_help_arg(argc, argv)) {
+        printf("usage: buurt mesh create NAME | join MESH-ID | show\n\n"
+               "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
+               "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
+               "  show            mesh id, name, members and this node's role\n");
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "create")) {
+        c->cmd = "mesh create";
+        return s_mesh_create(c, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "join")) {
+        c->cmd = "mesh join";
+        return s_mesh_join(c, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "show"))
+        return s_mesh_show(c);
+    return cli_usage(c, "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---------------------------------------------------------------- member */
+
+static int s_member_add(cli_t *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"name", required_argument, NULL, 'n'},
+                                       {"role", required_argument, NULL, 'r'},
+                                       {NULL, 0, NULL, 0}};
+    const char *name = NULL, *role = "member";
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (ch == 'n')
+            name = optarg;
+        else if (ch == 'r')
+            role = optarg;
+        else
+            return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
+    }
+    uint8_t key[32];
+    if (optind != argc - 1 || hex_decode(argv[optind], key, 32) < 0)
+        return cli_usage(c, "give the new member's full node id (64 hex digits, from its `buurt id`)");
+    if (!name || !*name)
+        return cli_usage(c, "--name is required (the organisation of that node)");
+    if (!rec_token_ok(REC_MEMBER_ROLES, role))
+        return cli_usage(c, "unknown role '%s' (one of: admin, coordinator, member)", role);
+    uint8_t mesh[32];
+    if (!s_mesh(c, mesh))
+        return EXIT_FAIL;
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    members_t m;
+    members_load(r, mesh, &m);
+    const member_t *me = members_find(&m, repo_key(r)->pk);
+    bool admin = me && !me->revoked && me->role == ROLE_ADMIN;
+    members_clear(&m);
+    if (!admin)
+        return cli_err(EXIT_FAIL, "only an admin of the mesh can admit members; this node is not one");
+    pv_t *f = pv_map();
+    pv_map_set(f, "name", pv_str(name));
+    pv_map_set(f, "role", pv_str(role));
+    pv_map_set(f, "revoked", pv_bool(false));
+    char *cause = NULL;
+    int rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
+    pv_free(&f);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    if (c->json)
+        printf("{\"id\":\"%s\",\"role\":\"%s\"}\n", argv[optind], role);
+    else
+        printf("admitted %.10s (%s) as %s\n", argv[optind], name, role);
+    return EXIT_OK;
+}
+
+static int s_member_list(cli_t *c)
+{
+    uint8_t mesh[32];
+    if (!s_mesh(c, mesh))
+        return EXIT_FAIL;
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    members_t m;
+    members_load(r, mesh, &m);
+    buf_t b = {0};
+    static const char *const hdr[] = {"ID", "NAME", "ROLE", "ADMITTED BY", "WHEN", "REVOKED"};
+    table_t *t = table_new(6, hdr);
+    buf_append(&b, "{\"members\":[", 12);
+    for (size_t i = 0; i < m.n; i++) {
+        const member_t *x = &m.v[i];
+        char id[65], by[65], when[32] = "";
+        hex_encode(x->key, 32, id);
+        hex_encode(x->admitted_by, 32, by);
+        if (x->admitted)
+            cli_fmt_time(hlc_ms(x->admitted), when, sizeof when);
+        if (i)
+            buf_putc(&b, ',');
+        buf_printf(&b, "{\"id\":\"%s\",\"name\":", id);
+        json_str(&b, x->name, strlen(x->name));
+        buf_printf(&b, ",\"role\":\"%s\",\"admitted_by\":\"%s\",\"admitted_ms\":%llu,\"revoked\":%s}",
+                   s_role_name(x->role), by, (unsigned long long)hlc_ms(x->admitted),
+                   x->revoked ? "true" : "false");
+        id[10] = by[10] = '\0';
+        const char *row[] = {id, x->name, s_role_name(x->role), by, when, x->revoked ? "yes" : ""};
+        table_row(t, row);
+    }
+    buf_append(&b, "]}", 2);
+    if (c->json)
+        cli_print_json(&b);
+    else
+        table_print(t);
+    table_free(&t);
+    buf_free(&b);
+    members_clear(&m);
+    return EXIT_OK;
+}
+
+int cmd_member(cli_t *c, int argc, char **argv)
+{
+    argc = s_strip_json(c, argc, argv);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || s_help_arg(argc, argv)) {
+        printf("usage: buurt member add NODE-ID --name NAME [--role member|coordinator|admin]\n"
+               "       buurt member list\n\n"
+               "An admin admits a node by its id (printed by `buurt id` on that node) with a\n"
+               "signed certificate that syncs to every node.\n");
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "add")) {
+        c->cmd = "member add";
+        return s_member_add(c, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "list"))
+        return s_member_list(c);
+    return cli_usage(c, "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---------------------------------------------------------------- peer, peers, sync */
+
+int cmd_peer(cli_t *c, int argc, char **argv)
+{
+    argc = s_strip_json(c, argc, argv);
+    if (argc < 2 || s_help_arg(argc, argv)) {
+        printf("usage: buurt peer add tcp://HOST:PORT NODE-ID\n\n"
+               "Adds a static peer for links beyond the LAN (a VPN, a cable). buurtd\n"
+               "connects to it and keeps reconnecting; only that node's key can answer.\n");
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    c->cmd = "peer add";
+    if (strcmp(argv[1], "add") != 0)
+        return cli_usage(c, "unknown subcommand '%s'", argv[1]);
+    uint8_t key[32];
+    if (argc != 4 || strncmp(argv[2], "tcp://", 6) != 0 || !strchr(argv[2] + 6, ':') ||
+        strchr(argv[2], ' '))
+        return cli_usage(c, "give an address like tcp://192.0.2.10:4836 and the peer's node id");
+    if (hex_decode(argv[3], key, 32) < 0)
+        return cli_usage(c, "'%s' is not a node id (64 hex digits, from `buurt id` on that node)",
+                         argv[3]);
+    char *kp = xasprintf("%s/node.key", c->home);
+    int ok = access(kp, F_OK) == 0;
+    free(kp);
+    if (!ok)
+        return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+                       c->home, c->home);
+    char *path = xasprintf("%s/peers", c->home);
+    FILE *f = fopen(path, "r");
+    buf_t keep = {0};
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (!strstr(line, argv[3]))
+                buf_append(&keep, line, strlen(line));
+        fclose(f);
+    }
+    buf_printf(&keep, "%s %s\n", argv[2], argv[3]);
+    char *tmp = xasprintf("%s.tmp", path);
+    f = fopen(tmp, "w");
+    int rc = EXIT_OK;
+    if (!f || fwrite(keep.data, 1, keep.len, f) != keep.len || fclose(f) != 0 || rename(tmp, path) != 0)
+        rc = cli_err(EXIT_FAIL, "cannot write %s", path);
+    else if (c->json)
+        printf("{\"address\":\"%s\",\"id\":\"%s\"}\n", argv[2], argv[3]);
+    else
+        printf("peer %.10s at %s added\n", argv[3], argv[2]);
+    free(tmp);
+    free(path);
+    buf_free(&keep);
+    return rc;
+}
+
+static void s_ago(int64_t ms, char *out, size_t n)
+{
+    if (ms < 0)
+        snprintf(out, n, "never");
+    else if (ms < 2000)
+        snprintf(out, n, "now");
+    else if (ms < 120000)
+        snprintf(out, n, "%llds ago", (long long)(ms / 1000));
+    else
+        snprintf(out, n, "%lldm ago", (long long)(ms / 60000));
+}
+
+int cmd_peers(cli_t *c, int argc, char **argv)
+{
+    argc = s_strip_json(c, argc, argv);
+    if (s_help_arg(argc, argv)) {
+        printf("usage: buurt peers [--json]\n\n"
+               "Each peer of the running buurtd: id, name, address, connected or last seen,\n"
+               "edits sent/received/rejected, and lag (time since it last reconciled).\n");
+        return EXIT_OK;
+    }
+    if (argc > 1)
+        return cli_usage(c, "unexpected argument '%s'", argv[1]);
+    pv_t *req = pv_arr(), *rep = NULL;
+    pv_arr_push(req, pv_str("peers"));
+    char *cause = NULL;
+    int rc = cli_daemon_call(c->home, req, 10000, &rep, &cause);
+    pv_free(&req);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    const pv_t *list = rep->type == PV_ARR && rep->u.a.n >= 2 ? rep->u.a.items[1] : NULL;
+    if (!list || list->type != PV_ARR) {
+        pv_free(&rep);
+        return cli_err(EXIT_FAIL, "unexpected reply from buurtd");
+    }
+    if (c->json) {
+        buf_t b = {0};
+        buf_append(&b, "{\"peers\":", 9);
+        pv_to_json(list, &b);
+        buf_putc(&b, '}');
+        cli_print_json(&b);
+        buf_free(&b);
+    } else if (list->u.a.n == 0) {
+        printf("no peers yet (beacons find LAN peers; add others with buurt peer add)\n");
+    } else {
+        static const char *const hdr[] = {"ID", "NAME", "ADDRESS", "STATE", "SENT", "RECEIVED", "REJECTED", "LAG"};
+        table_t *t = table_new(8, hdr);
+        for (size_t i = 0; i < list->u.a.n; i++) {
+            const pv_t *p = list->u.a.items[i];
+            char id[11], st[32], sent[24], recv[24], rej[24], lag[32];
+            snprintf(id, sizeof id, "%.10s", pv_get_str(p, "id"));
+            if (pv_get_bool(p, "connected", false))
+                snprintf(st, sizeof st, "connected");
+            else {
+                char ago[24];
+                s_ago(pv_get_int(p, "last_seen_ms_ago", -1), ago, sizeof ago);
+                snprintf(st, sizeof st, "seen %s", ago);
+            }
+            snprintf(sent, sizeof sent, "%lld", (long long)pv_get_int(p, "sent", 0));
+            snprintf(recv, sizeof recv, "%lld", (long long)pv_get_int(p, "received", 0));
+            snprintf(rej, sizeof rej, "%lld", (long long)pv_get_int(p, "rejected", 0));
+            s_ago(pv_get_int(p, "synced_ms_ago", -1), lag, sizeof lag);
+            const char *addr = pv_get_str(p, "address");
+            const char *row[] = {id, pv_get_str(p, "name"), addr && *addr ? addr : "(inbound)", st,
+                                 sent, recv, rej, lag};
+            table_row(t, row);
+        }
+        table_print(t);
+        table_free(&t);
+    }
+    pv_free(&rep);
+    return EXIT_OK;
+}
+
+int cmd_sync(cli_t *c, int argc, char **argv)
+{
+    argc = s_strip_json(c, argc, argv);
+    static const struct option lo[] = {{"wait", no_argument, NULL, 'w'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+    bool wait = false;
+    int64_t timeout = 120;
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        if (ch == 'w')
+            wait = true;
+        else if (ch == 't') {
+            if (cli_int(c, "--timeout", optarg, 1, 86400, &timeout))
+                return EXIT_USAGE;
+        } else if (ch == 'h') {
+            printf("usage: buurt sync [--wait] [--timeout SECONDS]\n\n"
+                   "Starts a reconciliation with every connected peer now. With --wait,\n"
+                   "returns when this node has reconciled with every reachable peer and\n"
+                   "fetched what it lacked (default timeout 120 s; exit 1 on timeout).\n");
+            return EXIT_OK;
+        } else
+            return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+    pv_t *req = pv_arr(), *rep = NULL;
+    pv_arr_push(req, pv_str("sync"));
+    pv_arr_push(req, pv_bool(wait));
+    pv_arr_push(req, pv_int(timeout * 1000));
+    bool tty = isatty(2) && !c->json;
+    if (tty && wait)
+        fprintf(stderr, "syncing with reachable peers…");
+    char *cause = NULL;
+    int rc = cli_daemon_call(c->home, req, (int)(timeout * 1000 + 5000), &rep, &cause);
+    pv_free(&req);
+    if (tty && wait)
+        fputc('\n', stderr);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    int64_t peers = rep->type == PV_ARR && rep->u.a.n >= 2 && rep->u.a.items[1]->type == PV_INT
+                        ? rep->u.a.items[1]->u.i
+                        : 0;
+    bool ok = rep->u.a.n >= 3 && rep->u.a.items[2]->type == PV_BOOL && rep->u.a.items[2]->u.b;
+    if (c->json)
+        printf("{\"peers\":%lld,\"synced\":%s}\n", (long long)peers, ok ? "true" : "false");
+    else if (ok)
+        printf("%s %lld peer%s\n", wait ? "in sync with" : "sync started with", (long long)peers,
+               peers == 1 ? "" : "s");
+    else
+        fprintf(stderr, "buurt: not every peer finished within %lld s; see buurt peers\n",
+                (long long)timeout);
+    pv_free(&rep);
+    return ok ? EXIT_OK : EXIT_FAIL;
+}

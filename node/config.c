@@ -1,0 +1,69 @@
+/*
+ * config.c -- read and atomically rewrite `<home>/config` (see config.h).
+ */
+#include "node/config.h"
+#include "proto/err.h"
+#include "proto/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *config_get(const char *home, const char *key)
+{
+    char *path = xasprintf("%s/config", home);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (f == NULL)
+        return NULL;
+    char line[1024], *val = NULL;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
+            free(val);
+            val = xstrdup(line + kl + 1);
+        }
+    }
+    fclose(f);
+    return val;
+}
+
+int config_set(const char *home, const char *key, const char *value, char **cause)
+{
+    if (value && strchr(value, '\n'))
+        return bu_fail(cause, BU_EINVAL, "setting %s must be on one line", key);
+    char *path = xasprintf("%s/config", home), *tmp = xasprintf("%s/config.tmp", home);
+    buf_t b = {0};
+    FILE *f = fopen(path, "r");
+    size_t kl = strlen(key);
+    if (f) {
+        char line[1024];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, key, kl) == 0 && line[kl] == '=')
+                continue;
+            buf_append(&b, line, strlen(line));
+        }
+        fclose(f);
+    }
+    if (value)
+        buf_printf(&b, "%s=%s\n", key, value);
+    int rc = 0;
+    f = fopen(tmp, "w");
+    if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        if (f)
+            fclose(f);
+    } else {
+        fclose(f);
+        if (rename(tmp, path) != 0)
+            rc = bu_fail(cause, BU_EIO, "cannot replace %s: %s", path, strerror(errno));
+    }
+    buf_free(&b);
+    free(path);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * members.h -- who belongs to the mesh, computed from membership
+ * certificates (REC_MEMBER edits) in the store.
+ *
+ * The mesh id is the founder's node id; the founder is always an admin.
+ * Certificate edits are applied in edit order (clock, author, id); an edit
+ * counts only when its author is the founder or an admin not revoked at
+ * that point. The same store therefore yields the same member list on
+ * every node. Each member's CURVE public key is derived here too, so the
+ * transport can map a connecting key back to a node id.
+ */
+#ifndef BUURT_MEMBERS_H
+#define BUURT_MEMBERS_H
+
+#include "node/repo.h"
+
+typedef enum { ROLE_MEMBER = 0, ROLE_COORDINATOR = 1, ROLE_ADMIN = 2 } role_t;
+
+typedef struct {
+    uint8_t key[32];      /* Ed25519 node id */
+    uint8_t curve[32];    /* its X25519 (CURVE) public key */
+    char name[121];
+    role_t role;
+    bool revoked;
+    uint8_t admitted_by[32];
+    uint64_t admitted;    /* hlc of the admitting edit */
+} member_t;
+
+typedef struct {
+    uint8_t founder[32];
+    member_t *v;
+    size_t n;
+    char mesh_name[121];
+} members_t;
+
+/* Computes the members of the mesh founded by founder from r's store. */
+void members_load(repo_t *r, const uint8_t founder[32], members_t *out);
+void members_clear(members_t *m);
+
+/* The member with this node id / CURVE key, or NULL (revoked ones too). */
+const member_t *members_find(const members_t *m, const uint8_t key[32]);
+const member_t *members_find_curve(const members_t *m, const uint8_t curve[32]);
+
+/* True for the founder and for members not revoked. */
+bool members_active(const members_t *m, const uint8_t key[32]);
+
+#endif

@@ -1,0 +1,1180 @@
+/*
+ * node.c -- the mesh runtime of buurtd (see node.h): peers, links, the
+ * reconciliation rounds, pushing new edits, beacons, ZAP and the control
+ * socket, all in one zmq_poll loop.
+ *
+ * Links. A peer may be reached over an outbound DEALER (we connected, to a
+ * static or beaconed address) and/or inbound over our ROUTER (it connected
+ * to us; its routing id is remembered). Replies go back on the link a
+ * message came in on; pushes and new rounds prefer the outbound link.
+ *
+ * Flow control. Edits a peer lacks are queued per peer as store indices
+ * and sent in EDITS batches while the socket accepts them (DONTWAIT; a
+ * full queue means wait), so a catch-up of 100,000 edits never holds more
+ * than a few batches in memory. Edits we lack are asked for with WANT, at
+ * most NODE_WANTS_INFLIGHT requests outstanding; each WANT gets exactly one
+ * EDITS reply.
+ */
+#include "node/node.h"
+#include "node/config.h"
+#include "node/members.h"
+#include "node/repo.h"
+#include "node/sync.h"
+#include "proto/err.h"
+#include "proto/msg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define NODE_BATCH_EDITS 256          /* edits per EDITS message */
+#define NODE_BATCH_BYTES (512 * 1024) /* bytes per EDITS message */
+#define NODE_WANT_CHUNK 512           /* ids per WANT */
+#define NODE_WANTS_INFLIGHT 2
+#define NODE_PING_MS 5000
+#define NODE_ALIVE_MS 15000           /* heard within: connected */
+#define NODE_BAN_MS 60000             /* misbehaving peer ignored for */
+#define NODE_HWM 64
+#define BEACON_MAGIC "BUURT1"
+#define BEACON_LEN (6 + 1 + 32 + 32 + 2)
+
+typedef struct {
+    uint8_t key[32];       /* node id */
+    char hex[65];
+    char name[121];        /* from HELLO or membership */
+    char addr[160];        /* outbound address, "" if none */
+    bool is_static;        /* from the peers file */
+    void *dealer;          /* outbound link or NULL */
+    uint8_t rid[256];      /* inbound routing id */
+    size_t rid_len;        /* 0 = no inbound link */
+    uint64_t last_heard;   /* ms */
+    uint64_t last_sent;    /* ms */
+    uint64_t last_in_sync; /* ms: last completed round */
+    uint64_t next_round;   /* ms: next periodic round */
+    bool round_open;       /* we started a round not yet completed */
+    uint64_t sent, received, rejected;
+    uint32_t *outq;        /* store indices to push */
+    size_t oq_head, oq_n, oq_cap;
+    uint8_t (*wantq)[32];  /* ids to ask for */
+    size_t wq_head, wq_n, wq_cap;
+    int wants_inflight;
+    uint64_t banned_until;
+} peer_t;
+
+typedef struct {
+    uint8_t rid[256];
+    size_t rid_len;
+    uint64_t t0, deadline;
+} waiter_t;
+
+struct node {
+    node_opts_t o;
+    char *home;
+    repo_t *repo;
+    bool in_mesh;
+    uint8_t mesh[32];
+    members_t members;
+    sync_set_t *set;
+    void *ctx, *zap, *router, *control;
+    uint8_t curve_pk[32], curve_sk[32];
+    int beacon_fd;
+    struct sockaddr_in bcast;
+    uint16_t listen_port;
+    uint64_t next_beacon;
+    peer_t **peers;
+    size_t npeers;
+    peer_t *source;        /* peer whose edits are being ingested */
+    bool members_dirty;
+    waiter_t *waiters;
+    size_t nwaiters;
+    uint64_t rejected_total;
+    volatile sig_atomic_t stop;
+};
+
+/* ---------------------------------------------------------------- util */
+
+static uint64_t s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void s_log(node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_log(node_t *n, const char *fmt, ...)
+{
+    (void)n;
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "buurtd %s ", ts);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static peer_t *s_peer(node_t *n, const uint8_t key[32], bool create)
+{
+    for (size_t i = 0; i < n->npeers; i++)
+        if (memcmp(n->peers[i]->key, key, 32) == 0)
+            return n->peers[i];
+    if (!create)
+        return NULL;
+    peer_t *p = xcalloc(1, sizeof *p);
+    memcpy(p->key, key, 32);
+    hex_encode(key, 32, p->hex);
+    const member_t *m = members_find(&n->members, key);
+    if (m)
+        snprintf(p->name, sizeof p->name, "%s", m->name);
+    n->peers = xrealloc(n->peers, (n->npeers + 1) * sizeof *n->peers);
+    n->peers[n->npeers++] = p;
+    return p;
+}
+
+static bool s_connected(const peer_t *p, uint64_t now)
+{
+    return p->last_heard && now - p->last_heard < NODE_ALIVE_MS && now >= p->banned_until;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 };
+
+/* Sends one frame to a peer. Returns 0, or -1 with errno EAGAIN (queue
+ * full, try later) or another errno (link gone). */
+static int s_send(node_t *n, peer_t *p, int link, const buf_t *b)
+{
+    int rc = -1;
+    if ((link == LINK_DEALER || link == LINK_ANY) && p->dealer) {
+        rc = zmq_send(p->dealer, b->data, b->len, ZMQ_DONTWAIT);
+    } else if ((link == LINK_ROUTER || link == LINK_ANY) && p->rid_len) {
+        rc = zmq_send(n->router, p->rid, p->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        if (rc >= 0)
+            rc = zmq_send(n->router, b->data, b->len, ZMQ_DONTWAIT);
+        if (rc < 0 && errno == EHOSTUNREACH)
+            p->rid_len = 0;
+    } else {
+        errno = ENOTCONN;
+    }
+    if (rc >= 0) {
+        p->last_sent = s_now();
+        return 0;
+    }
+    return -1;
+}
+
+static void s_start_round(node_t *n, peer_t *p, int link)
+{
+    buf_t b = {0};
+    sync_start(n->set, &b);
+    if (s_send(n, p, link, &b) == 0) {
+        p->round_open = true;
+        if (n->o.verbose)
+            s_log(n, "round with %.10s started (%zu bytes)", p->hex, b.len);
+    }
+    p->next_round = s_now() + (uint64_t)n->o.recon_interval_ms;
+    buf_free(&b);
+}
+
+static void s_enqueue(peer_t *p, uint32_t idx)
+{
+    if (p->oq_head + p->oq_n == p->oq_cap) {
+        if (p->oq_head > 0) {
+            memmove(p->outq, p->outq + p->oq_head, p->oq_n * sizeof *p->outq);
+            p->oq_head = 0;
+        }
+        if (p->oq_n == p->oq_cap) {
+            p->oq_cap = p->oq_cap ? p->oq_cap * 2 : 256;
+            p->outq = xrealloc(p->outq, p->oq_cap * sizeof *p->outq);
+        }
+    }
+    p->outq[p->oq_head + p->oq_n++] = idx;
+}
+
+static void s_want(peer_t *p, const uint8_t id[32])
+{
+    if (p->wq_head + p->wq_n == p->wq_cap) {
+        if (p->wq_head > 0) {
+            memmove(p->wantq, p->wantq + p->wq_head, p->wq_n * 32);
+            p->wq_head = 0;
+        }
+        if (p->wq_n == p->wq_cap) {
+            p->wq_cap = p->wq_cap ? p->wq_cap * 2 : 256;
+            p->wantq = xrealloc(p->wantq, p->wq_cap * 32);
+        }
+    }
+    memcpy(p->wantq[p->wq_head + p->wq_n++], id, 32);
+}
+
+/* Sends queued edits while the link takes them. True if more remain. */
+static bool s_drain(node_t *n, peer_t *p)
+{
+    while (p->oq_n > 0) {
+        msg_blob_t blobs[NODE_BATCH_EDITS];
+        size_t k = 0, bytes = 0;
+        while (k < p->oq_n && k < NODE_BATCH_EDITS && bytes < NODE_BATCH_BYTES) {
+            size_t len;
+            blobs[k].data = repo_record(n->repo, p->outq[p->oq_head + k], &len);
+            blobs[k].len = len;
+            bytes += len;
+            k++;
+        }
+        buf_t b = {0};
+        msg_edits(&b, blobs, k, false);
+        int rc = s_send(n, p, LINK_ANY, &b);
+        buf_free(&b);
+        if (rc < 0) {
+            if (errno == EAGAIN)
+                return true;
+            p->oq_n = 0; /* link gone: the next round finds the difference */
+            p->oq_head = 0;
+            return false;
+        }
+        p->sent += k;
+        p->oq_head += k;
+        p->oq_n -= k;
+    }
+    p->oq_head = 0;
+    return false;
+}
+
+/* Asks for wanted edits, keeping NODE_WANTS_INFLIGHT requests out. */
+static void s_pump_wants(node_t *n, peer_t *p, int link)
+{
+    while (p->wq_n > 0 && p->wants_inflight < NODE_WANTS_INFLIGHT) {
+        uint8_t (*ids)[32] = xmalloc(NODE_WANT_CHUNK * 32);
+        size_t k = 0;
+        while (p->wq_n > 0 && k < NODE_WANT_CHUNK) {
+            const uint8_t *id = p->wantq[p->wq_head];
+            if (repo_find_record(n->repo, id) < 0)
+                memcpy(ids[k++], id, 32);
+            p->wq_head++;
+            p->wq_n--;
+        }
+        if (p->wq_n == 0)
+            p->wq_head = 0;
+        if (k > 0) {
+            buf_t b = {0};
+            msg_want(&b, (const uint8_t(*)[32])ids, k);
+            if (s_send(n, p, link, &b) == 0)
+                p->wants_inflight++;
+            buf_free(&b);
+        }
+        free(ids);
+    }
+}
+
+/* ---------------------------------------------------------------- membership */
+
+static void s_reload_members(node_t *n)
+{
+    if (!n->in_mesh)
+        return;
+    members_clear(&n->members);
+    members_load(n->repo, n->mesh, &n->members);
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer_t *p = n->peers[i];
+        const member_t *m = members_find(&n->members, p->key);
+        if (m && m->name[0])
+            snprintf(p->name, sizeof p->name, "%s", m->name);
+        if (!members_active(&n->members, p->key) && (p->dealer || p->rid_len)) {
+            s_log(n, "peer %.10s is no longer a member: cut off", p->hex);
+            if (p->dealer) {
+                zmq_close(p->dealer);
+                p->dealer = NULL;
+            }
+            p->rid_len = 0;
+            p->last_heard = 0;
+            p->oq_n = p->wq_n = 0;
+        }
+    }
+    n->members_dirty = false;
+}
+
+/* A peer's edit is acceptable when its author is an active member; member
+ * certificates are checked by members_load when applied. */
+static bool s_authorised(node_t *n, const edit_t *e)
+{
+    if (e->kind == REC_MEMBER)
+        return true;
+    return members_active(&n->members, e->author);
+}
+
+/* ---------------------------------------------------------------- links */
+
+static void s_set_common(void *s)
+{
+    int hwm = NODE_HWM, linger = 0, ivl = 500, ivlmax = 30000;
+    int hb = NODE_PING_MS, hbto = NODE_ALIVE_MS;
+    int64_t max = MSG_MAX_BYTES;
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+}
+
+static void s_connect(node_t *n, peer_t *p, const char *addr)
+{
+    if (p->dealer && strcmp(p->addr, addr) == 0)
+        return;
+    if (p->dealer)
+        zmq_close(p->dealer);
+    snprintf(p->addr, sizeof p->addr, "%s", addr);
+    uint8_t server[32];
+    if (key_curve_pk(p->key, server) < 0)
+        return;
+    void *d = zmq_socket(n->ctx, ZMQ_DEALER);
+    s_set_common(d);
+    zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, server, 32);
+    zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, n->curve_pk, 32);
+    zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, n->curve_sk, 32);
+    if (zmq_connect(d, addr) != 0) {
+        s_log(n, "cannot connect to %s: %s", addr, zmq_strerror(errno));
+        zmq_close(d);
+        p->dealer = NULL;
+        return;
+    }
+    p->dealer = d;
+    buf_t b = {0};
+    msg_hello(&b, n->mesh, repo_name(n->repo));
+    s_send(n, p, LINK_DEALER, &b);
+    buf_free(&b);
+    if (n->o.verbose)
+        s_log(n, "connecting to %.10s at %s", p->hex, addr);
+}
+
+/* Reads <home>/peers: lines "ADDRESS NODE-ID". Connects new ones. */
+static void s_load_static(node_t *n)
+{
+    char *path = xasprintf("%s/peers", n->home);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char addr[200], hex[100];
+        uint8_t key[32];
+        if (sscanf(line, "%199s %99s", addr, hex) != 2 || hex_decode(hex, key, 32) < 0)
+            continue;
+        if (memcmp(key, repo_key(n->repo)->pk, 32) == 0)
+            continue;
+        peer_t *p = s_peer(n, key, true);
+        p->is_static = true;
+        if (s_now() < p->banned_until)
+            continue;
+        s_connect(n, p, addr);
+    }
+    fclose(f);
+}
+
+static void s_ban(node_t *n, peer_t *p, const char *why)
+{
+    s_log(n, "peer %.10s misbehaved (%s): disconnected for %d s", p->hex, why, NODE_BAN_MS / 1000);
+    p->banned_until = s_now() + NODE_BAN_MS;
+    p->rejected++;
+    if (p->dealer) {
+        zmq_close(p->dealer);
+        p->dealer = NULL;
+    }
+    p->rid_len = 0;
+    p->last_heard = 0;
+    p->oq_n = p->wq_n = 0;
+    p->oq_head = p->wq_head = 0;
+    p->wants_inflight = 0;
+    p->round_open = false;
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+/* Stores a batch of edits from a peer: verify, authorise, group commit. */
+static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
+{
+    store_rec_t *recs = xcalloc(m->nedits ? m->nedits : 1, sizeof *recs);
+    uint8_t *added = xcalloc(m->nedits ? m->nedits : 1, 1);
+    size_t k = 0;
+    for (size_t i = 0; i < m->nedits; i++) {
+        uint8_t id[32];
+        store_hash(m->edits[i].data, m->edits[i].len, id);
+        if (repo_find_record(n->repo, id) >= 0)
+            continue;
+        edit_t *e = NULL;
+        char *cause = NULL;
+        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, &cause) < 0) {
+            p->rejected++;
+            n->rejected_total++;
+            s_log(n, "rejected an edit from %.10s: %s", p->hex, cause ? cause : "invalid");
+            free(cause);
+            continue;
+        }
+        if (!s_authorised(n, e)) {
+            p->rejected++;
+            n->rejected_total++;
+            if (n->o.verbose)
+                s_log(n, "rejected an edit from %.10s: author is not a member", p->hex);
+        } else {
+            if (e->kind == REC_MEMBER)
+                n->members_dirty = true;
+            recs[k].data = m->edits[i].data;
+            recs[k].len = m->edits[i].len;
+            k++;
+        }
+        edit_free(&e);
+    }
+    if (k > 0) {
+        char *cause = NULL;
+        n->source = p;
+        int rc = repo_ingest_many(n->repo, recs, k, added, &cause);
+        n->source = NULL;
+        if (rc < 0) {
+            s_log(n, "cannot store edits: %s", cause ? cause : bu_strerror(rc));
+            free(cause);
+        } else {
+            p->received += (uint64_t)rc;
+        }
+    }
+    free(recs);
+    free(added);
+    if (n->members_dirty)
+        s_reload_members(n);
+}
+
+/* Newly stored edit (local or from a peer): index it and push it on. */
+static void s_on_new(void *ctx, size_t idx, const edit_head_t *h)
+{
+    node_t *n = ctx;
+    sync_set_add(n->set, h->hlc, repo_record_id(n->repo, idx));
+    uint64_t now = s_now();
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer_t *p = n->peers[i];
+        if (p == n->source || !s_connected(p, now))
+            continue;
+        s_enqueue(p, (uint32_t)idx);
+    }
+    if (h->kind == REC_MEMBER)
+        n->members_dirty = true;
+}
+
+static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t len)
+{
+    uint64_t now = s_now();
+    if (now < p->banned_until)
+        return;
+    msg_t m;
+    int rc = msg_decode(data, len, &m);
+    if (rc < 0) {
+        s_ban(n, p, "malformed message");
+        return;
+    }
+    bool was = s_connected(p, now);
+    p->last_heard = now;
+    switch (m.type) {
+    case MSG_HELLO:
+        if (memcmp(m.mesh, n->mesh, 32) != 0 || m.version != PROTO_VERSION) {
+            s_ban(n, p, "another mesh or protocol version");
+            break;
+        }
+        if (m.name[0] && !p->name[0])
+            snprintf(p->name, sizeof p->name, "%s", m.name);
+        if (link == LINK_ROUTER) {
+            buf_t b = {0};
+            msg_hello(&b, n->mesh, repo_name(n->repo));
+            s_send(n, p, LINK_ROUTER, &b);
+            buf_free(&b);
+        }
+        if (n->o.verbose || !was)
+            s_log(n, "peer %.10s (%s) connected", p->hex, p->name);
+        s_start_round(n, p, link);
+        break;
+    case MSG_RECON: {
+        sync_out_t o;
+        sync_reply(n->set, &m, &o);
+        for (size_t i = 0; i < o.ngive; i++) {
+            long idx = repo_find_record(n->repo, o.give[i]);
+            if (idx >= 0)
+                s_enqueue(p, (uint32_t)idx);
+        }
+        for (size_t i = 0; i < o.nneed; i++)
+            s_want(p, o.need[i]);
+        if (o.reply.len)
+            s_send(n, p, link, &o.reply);
+        if (o.in_sync) {
+            p->round_open = false;
+            p->last_in_sync = now;
+        }
+        s_pump_wants(n, p, link);
+        sync_out_clear(&o);
+        break;
+    }
+    case MSG_WANT: {
+        msg_blob_t *blobs = xcalloc(m.nids ? m.nids : 1, sizeof *blobs);
+        size_t k = 0, bytes = 0;
+        for (size_t i = 0; i < m.nids && bytes < MSG_MAX_BYTES / 2; i++) {
+            long idx = repo_find_record(n->repo, m.ids[i]);
+            if (idx < 0)
+                continue;
+            size_t l;
+            blobs[k].data = repo_record(n->repo, (size_t)idx, &l);
+            blobs[k].len = l;
+            bytes += l;
+            k++;
+        }
+        buf_t b = {0};
+        msg_edits(&b, blobs, k, true);
+        /* a WANT reply must not be dropped: block briefly if the queue is full */
+        if (s_send(n, p, link, &b) == 0)
+            p->sent += k;
+        buf_free(&b);
+        free(blobs);
+        break;
+    }
+    case MSG_EDITS:
+        s_ingest(n, p, &m);
+        if (m.reply && p->wants_inflight > 0)
+            p->wants_inflight--;
+        s_pump_wants(n, p, link);
+        break;
+    case MSG_PING:
+        break;
+    }
+    msg_clear(&m);
+}
+
+/* ---------------------------------------------------------------- ZAP */
+
+static void s_zap(node_t *n)
+{
+    zmq_msg_t f[8];
+    int nf = 0, more = 1;
+    while (more && nf < 8) {
+        zmq_msg_init(&f[nf]);
+        if (zmq_msg_recv(&f[nf], n->zap, 0) < 0) {
+            zmq_msg_close(&f[nf]);
+            break;
+        }
+        more = zmq_msg_more(&f[nf]);
+        nf++;
+    }
+    while (more) { /* drain an over-long request */
+        zmq_msg_t x;
+        zmq_msg_init(&x);
+        zmq_msg_recv(&x, n->zap, 0);
+        more = zmq_msg_more(&x);
+        zmq_msg_close(&x);
+    }
+    const char *status = "400", *text = "not a member of this mesh";
+    char user[65] = "";
+    if (nf >= 7 && zmq_msg_size(&f[0]) == 3 && memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0 &&
+        zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+        zmq_msg_size(&f[6]) == 32 && n->in_mesh) {
+        const member_t *m = members_find_curve(&n->members, zmq_msg_data(&f[6]));
+        if (m && !m->revoked && memcmp(m->key, repo_key(n->repo)->pk, 32) != 0) {
+            peer_t *p = s_peer(n, m->key, false);
+            if (p && s_now() < p->banned_until) {
+                text = "temporarily refused";
+            } else {
+                status = "200";
+                text = "OK";
+                hex_encode(m->key, 32, user);
+            }
+        }
+    }
+    if (n->o.verbose || status[0] != '2')
+        s_log(n, "ZAP %s: %s", status, text);
+    const void *rid = nf >= 2 ? zmq_msg_data(&f[1]) : "";
+    size_t rlen = nf >= 2 ? zmq_msg_size(&f[1]) : 0;
+    zmq_send(n->zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(n->zap, rid, rlen, ZMQ_SNDMORE);
+    zmq_send(n->zap, status, 3, ZMQ_SNDMORE);
+    zmq_send(n->zap, text, strlen(text), ZMQ_SNDMORE);
+    zmq_send(n->zap, user, strlen(user), ZMQ_SNDMORE);
+    zmq_send(n->zap, "", 0, 0);
+    for (int i = 0; i < nf; i++)
+        zmq_msg_close(&f[i]);
+}
+
+/* ---------------------------------------------------------------- router, dealers */
+
+static bool s_router_in(node_t *n)
+{
+    zmq_msg_t rid, body;
+    bool got = false;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&rid, n->router, ZMQ_DONTWAIT) < 0)
+        goto done;
+    got = true;
+    if (!zmq_msg_more(&rid) || zmq_msg_recv(&body, n->router, 0) < 0)
+        goto done;
+    while (zmq_msg_more(&body)) { /* one frame per message: drop extras */
+        zmq_msg_t x;
+        zmq_msg_init(&x);
+        zmq_msg_recv(&x, n->router, 0);
+        int more = zmq_msg_more(&x);
+        zmq_msg_close(&x);
+        if (!more)
+            break;
+    }
+    const char *user = zmq_msg_gets(&body, "User-Id");
+    uint8_t key[32];
+    if (!user || hex_decode(user, key, 32) < 0)
+        goto done;
+    if (!members_active(&n->members, key))
+        goto done; /* revoked since the handshake */
+    peer_t *p = s_peer(n, key, true);
+    if (zmq_msg_size(&rid) <= sizeof p->rid) {
+        memcpy(p->rid, zmq_msg_data(&rid), zmq_msg_size(&rid));
+        p->rid_len = zmq_msg_size(&rid);
+    }
+    s_handle(n, p, LINK_ROUTER, zmq_msg_data(&body), zmq_msg_size(&body));
+done:
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+    return got;
+}
+
+static bool s_dealer_in(node_t *n, peer_t *p)
+{
+    zmq_msg_t body;
+    bool got = false;
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&body, p->dealer, ZMQ_DONTWAIT) >= 0) {
+        got = true;
+        s_handle(n, p, LINK_DEALER, zmq_msg_data(&body), zmq_msg_size(&body));
+    }
+    zmq_msg_close(&body);
+    return got;
+}
+
+/* ---------------------------------------------------------------- beacon */
+
+static int s_beacon_open(node_t *n, char **cause)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return bu_fail(cause, BU_EIO, "beacon socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)n->o.beacon_port),
+                            .sin_addr.s_addr = htonl(INADDR_ANY)};
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        int e = errno;
+        close(fd);
+        return bu_fail(cause, BU_EIO, "cannot listen for beacons on UDP port %d: %s",
+                       n->o.beacon_port, strerror(e));
+    }
+    n->bcast = (struct sockaddr_in){.sin_family = AF_INET,
+                                    .sin_port = htons((uint16_t)n->o.beacon_port),
+                                    .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
+    if (n->o.beacon_iface) {
+        struct ifaddrs *ifs = NULL, *i;
+        bool found = false;
+        if (getifaddrs(&ifs) == 0) {
+            for (i = ifs; i; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+                    strcmp(i->ifa_name, n->o.beacon_iface) != 0)
+                    continue;
+                if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
+                    n->bcast.sin_addr = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr;
+                found = true;
+            }
+            freeifaddrs(ifs);
+        }
+        if (!found) {
+            close(fd);
+            return bu_fail(cause, BU_EINVAL, "no IPv4 interface named %s (see: ip addr)",
+                           n->o.beacon_iface);
+        }
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, n->o.beacon_iface,
+                   (socklen_t)strlen(n->o.beacon_iface));
+    }
+    n->beacon_fd = fd;
+    return 0;
+}
+
+static void s_beacon_send(node_t *n)
+{
+    if (n->beacon_fd < 0 || !n->in_mesh || n->listen_port == 0)
+        return;
+    uint8_t b[BEACON_LEN];
+    memcpy(b, BEACON_MAGIC, 6);
+    b[6] = PROTO_VERSION;
+    memcpy(b + 7, n->mesh, 32);
+    memcpy(b + 39, repo_key(n->repo)->pk, 32);
+    b[71] = (uint8_t)(n->listen_port >> 8);
+    b[72] = (uint8_t)(n->listen_port & 0xff);
+    sendto(n->beacon_fd, b, sizeof b, 0, (struct sockaddr *)&n->bcast, sizeof n->bcast);
+}
+
+static void s_beacon_in(node_t *n)
+{
+    uint8_t b[256];
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t r;
+    while ((r = recvfrom(n->beacon_fd, b, sizeof b, 0, (struct sockaddr *)&from, &fl)) >= 0) {
+        fl = sizeof from;
+        if (r != BEACON_LEN || memcmp(b, BEACON_MAGIC, 6) != 0 || b[6] != PROTO_VERSION ||
+            memcmp(b + 7, n->mesh, 32) != 0)
+            continue;
+        const uint8_t *key = b + 39;
+        if (memcmp(key, repo_key(n->repo)->pk, 32) == 0 || !members_active(&n->members, key))
+            continue;
+        /* one link per pair: the smaller key connects */
+        if (memcmp(repo_key(n->repo)->pk, key, 32) > 0)
+            continue;
+        peer_t *p = s_peer(n, key, true);
+        if (s_now() < p->banned_until || (p->dealer && s_connected(p, s_now())))
+            continue;
+        char addr[64], ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+        snprintf(addr, sizeof addr, "tcp://%s:%u", ip, (unsigned)(b[71] << 8 | b[72]));
+        /* The address only says where to try: CURVE with the beaconed key
+         * as server key means only that key's owner can answer. */
+        if (strcmp(p->addr, addr) != 0 || !p->dealer)
+            s_connect(n, p, addr);
+    }
+}
+
+/* ---------------------------------------------------------------- control */
+
+static void s_ctl_reply(node_t *n, const uint8_t *rid, size_t rlen, pv_t *reply)
+{
+    buf_t b = {0};
+    pv_encode(reply, &b);
+    pv_free(&reply);
+    zmq_send(n->control, rid, rlen, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(n->control, b.data, b.len, ZMQ_DONTWAIT);
+    buf_free(&b);
+}
+
+static pv_t *s_peers_pv(node_t *n)
+{
+    uint64_t now = s_now();
+    pv_t *l = pv_arr();
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer_t *p = n->peers[i];
+        pv_t *m = pv_map();
+        pv_map_set(m, "id", pv_str(p->hex));
+        pv_map_set(m, "name", pv_str(p->name));
+        pv_map_set(m, "address", pv_str(p->addr));
+        pv_map_set(m, "static", pv_bool(p->is_static));
+        pv_map_set(m, "connected", pv_bool(s_connected(p, now)));
+        pv_map_set(m, "last_seen_ms_ago", pv_int(p->last_heard ? (int64_t)(now - p->last_heard) : -1));
+        pv_map_set(m, "synced_ms_ago", pv_int(p->last_in_sync ? (int64_t)(now - p->last_in_sync) : -1));
+        pv_map_set(m, "sent", pv_int((int64_t)p->sent));
+        pv_map_set(m, "received", pv_int((int64_t)p->received));
+        pv_map_set(m, "rejected", pv_int((int64_t)p->rejected));
+        pv_map_set(m, "queued", pv_int((int64_t)(p->oq_n + p->wq_n)));
+        pv_map_set(m, "member", pv_bool(members_active(&n->members, p->key)));
+        pv_arr_push(l, m);
+    }
+    return l;
+}
+
+static void s_reload_config(node_t *n)
+{
+    char *mesh = config_get(n->home, "mesh");
+    bool was = n->in_mesh;
+    n->in_mesh = mesh && hex_decode(mesh, n->mesh, 32) == 0;
+    free(mesh);
+    if (n->in_mesh && (!was || n->members_dirty))
+        s_reload_members(n);
+    else if (n->in_mesh)
+        s_reload_members(n);
+    if (n->in_mesh)
+        s_load_static(n);
+}
+
+static void s_exec(node_t *n, const uint8_t *rid, size_t rlen, const pv_t *req)
+{
+    const pv_t *args = req->u.a.n >= 2 ? req->u.a.items[1] : NULL;
+    const pv_t *env = req->u.a.n >= 3 ? req->u.a.items[2] : NULL;
+    if (!args || args->type != PV_ARR || args->u.a.n == 0 || args->u.a.n > 256 || !n->o.exec)
+        return;
+    char **argv = xcalloc(args->u.a.n + 1, sizeof(char *));
+    for (size_t i = 0; i < args->u.a.n; i++)
+        argv[i] = args->u.a.items[i]->type == PV_STR ? args->u.a.items[i]->u.s.p : "";
+    const char *now = pv_get_str(env, "BUURT_NOW_MS");
+    if (now)
+        setenv("BUURT_NOW_MS", now, 1);
+    char *ob = NULL, *eb = NULL;
+    size_t ol = 0, el = 0;
+    FILE *of = open_memstream(&ob, &ol), *ef = open_memstream(&eb, &el);
+    fflush(stdout);
+    fflush(stderr);
+    FILE *so = stdout, *se = stderr;
+    stdout = of;
+    stderr = ef;
+    int code = n->o.exec(n->repo, (int)args->u.a.n, argv);
+    fflush(of);
+    fflush(ef);
+    stdout = so;
+    stderr = se;
+    fclose(of);
+    fclose(ef);
+    if (now)
+        unsetenv("BUURT_NOW_MS");
+    free(argv);
+    pv_t *r = pv_arr();
+    pv_arr_push(r, pv_str("result"));
+    pv_arr_push(r, pv_int(code));
+    pv_arr_push(r, pv_bin(ob, ol));
+    pv_arr_push(r, pv_bin(eb, el));
+    free(ob);
+    free(eb);
+    s_ctl_reply(n, rid, rlen, r);
+    /* a command may have changed membership, the mesh or static peers */
+    s_reload_config(n);
+}
+
+static void s_control_in(node_t *n)
+{
+    zmq_msg_t rid, body;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    pv_t *req = NULL;
+    if (zmq_msg_recv(&rid, n->control, ZMQ_DONTWAIT) < 0 || !zmq_msg_more(&rid) ||
+        zmq_msg_recv(&body, n->control, 0) < 0)
+        goto done;
+    if (zmq_msg_size(&rid) > 255 ||
+        pv_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) < 0 || req->type != PV_ARR ||
+        req->u.a.n < 1 || req->u.a.items[0]->type != PV_STR)
+        goto done;
+    const char *op = req->u.a.items[0]->u.s.p;
+    const uint8_t *r = zmq_msg_data(&rid);
+    size_t rl = zmq_msg_size(&rid);
+    if (strcmp(op, "exec") == 0) {
+        s_exec(n, r, rl, req);
+    } else if (strcmp(op, "peers") == 0) {
+        pv_t *rep = pv_arr();
+        pv_arr_push(rep, pv_str("peers"));
+        pv_arr_push(rep, s_peers_pv(n));
+        pv_arr_push(rep, pv_int((int64_t)repo_edit_count(n->repo)));
+        s_ctl_reply(n, r, rl, rep);
+    } else if (strcmp(op, "sync") == 0) {
+        uint64_t now = s_now();
+        bool wait = req->u.a.n >= 2 && req->u.a.items[1]->type == PV_BOOL && req->u.a.items[1]->u.b;
+        int64_t to = req->u.a.n >= 3 && req->u.a.items[2]->type == PV_INT ? req->u.a.items[2]->u.i : 60000;
+        size_t started = 0;
+        for (size_t i = 0; i < n->npeers; i++)
+            if (s_connected(n->peers[i], now)) {
+                s_start_round(n, n->peers[i], LINK_ANY);
+                started++;
+            }
+        if (!wait || started == 0) {
+            pv_t *rep = pv_arr();
+            pv_arr_push(rep, pv_str("synced"));
+            pv_arr_push(rep, pv_int((int64_t)started));
+            pv_arr_push(rep, pv_bool(true));
+            s_ctl_reply(n, r, rl, rep);
+        } else {
+            n->waiters = xrealloc(n->waiters, (n->nwaiters + 1) * sizeof *n->waiters);
+            waiter_t *w = &n->waiters[n->nwaiters++];
+            memcpy(w->rid, r, rl);
+            w->rid_len = rl;
+            w->t0 = now;
+            w->deadline = now + (uint64_t)(to > 0 ? to : 60000);
+        }
+    }
+done:
+    pv_free(&req);
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+}
+
+/* A waiter is done when every connected peer finished a round after it
+ * started and nothing is queued either way. */
+static void s_check_waiters(node_t *n)
+{
+    uint64_t now = s_now();
+    for (size_t w = 0; w < n->nwaiters;) {
+        waiter_t *x = &n->waiters[w];
+        size_t pending = 0, peers = 0;
+        for (size_t i = 0; i < n->npeers; i++) {
+            peer_t *p = n->peers[i];
+            if (!s_connected(p, now))
+                continue;
+            peers++;
+            if (p->last_in_sync < x->t0 || p->round_open || p->oq_n || p->wq_n || p->wants_inflight)
+                pending++;
+        }
+        if (pending == 0 || now >= x->deadline) {
+            pv_t *rep = pv_arr();
+            pv_arr_push(rep, pv_str("synced"));
+            pv_arr_push(rep, pv_int((int64_t)peers));
+            pv_arr_push(rep, pv_bool(pending == 0));
+            pv_arr_push(rep, pv_int((int64_t)pending));
+            s_ctl_reply(n, x->rid, x->rid_len, rep);
+            n->waiters[w] = n->waiters[--n->nwaiters];
+        } else {
+            w++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void *s_bind(node_t *n, int type, const char *ep, char **cause, int *rc)
+{
+    void *s = zmq_socket(n->ctx, type);
+    s_set_common(s);
+    if (type == ZMQ_ROUTER && strncmp(ep, "tcp://", 6) == 0) {
+        int one = 1;
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, n->curve_sk, 32);
+        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "buurt", 5);
+    }
+    if (zmq_bind(s, ep) != 0) {
+        *rc = bu_fail(cause, BU_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int node_start(const node_opts_t *opts, node_t **out, char **cause)
+{
+    node_t *n = xcalloc(1, sizeof *n);
+    int rc = 0;
+    n->o = *opts;
+    n->beacon_fd = -1;
+    if (n->o.beacon_port <= 0)
+        n->o.beacon_port = NODE_DEFAULT_PORT;
+    if (n->o.beacon_interval_ms <= 0)
+        n->o.beacon_interval_ms = 2000;
+    if (n->o.recon_interval_ms <= 0)
+        n->o.recon_interval_ms = 30000;
+    char *abs = realpath(opts->home, NULL);
+    n->home = abs ? abs : xstrdup(opts->home);
+    if ((rc = repo_open(n->home, &n->repo, cause)) < 0)
+        goto fail;
+    key_curve(repo_key(n->repo), n->curve_pk, n->curve_sk);
+    n->set = sync_set_new();
+    for (size_t i = 0; i < repo_edit_count(n->repo); i++) {
+        size_t len;
+        const uint8_t *rec = repo_record(n->repo, i, &len);
+        edit_head_t h;
+        if (edit_peek(rec, len, &h) == 0)
+            sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
+    }
+    repo_set_listener(n->repo, s_on_new, n);
+    char *mesh = config_get(n->home, "mesh");
+    n->in_mesh = mesh && hex_decode(mesh, n->mesh, 32) == 0;
+    free(mesh);
+    if (n->in_mesh)
+        members_load(n->repo, n->mesh, &n->members);
+
+    n->ctx = zmq_ctx_new();
+    /* ZAP first: no CURVE connection can be accepted before it answers */
+    n->zap = zmq_socket(n->ctx, ZMQ_REP);
+    int linger = 0;
+    zmq_setsockopt(n->zap, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(n->zap, "inproc://zeromq.zap.01") != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot start ZAP handler: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (opts->listen) {
+        if (!(n->router = s_bind(n, ZMQ_ROUTER, opts->listen, cause, &rc)))
+            goto fail;
+        char ep[256];
+        size_t el = sizeof ep;
+        zmq_getsockopt(n->router, ZMQ_LAST_ENDPOINT, ep, &el);
+        const char *colon = strrchr(ep, ':');
+        n->listen_port = colon ? (uint16_t)atoi(colon + 1) : 0;
+        char *epf = xasprintf("%s/buurtd.endpoint", n->home);
+        FILE *f = fopen(epf, "w");
+        if (f) {
+            fprintf(f, "%s\n", ep);
+            fclose(f);
+        }
+        free(epf);
+        s_log(n, "listening on %s", ep);
+    }
+    mode_t old = umask(077);
+    char *ctl = xasprintf("ipc://%s/control.sock", n->home);
+    unlink(ctl + 6);
+    n->control = s_bind(n, ZMQ_ROUTER, ctl, cause, &rc);
+    free(ctl);
+    umask(old);
+    if (!n->control)
+        goto fail;
+    if (opts->beacon && (rc = s_beacon_open(n, cause)) < 0)
+        goto fail;
+    char *pidf = xasprintf("%s/buurtd.pid", n->home);
+    FILE *f = fopen(pidf, "w");
+    if (f) {
+        fprintf(f, "%ld\n", (long)getpid());
+        fclose(f);
+    }
+    free(pidf);
+    if (n->in_mesh)
+        s_load_static(n);
+    s_log(n, "node %s (%s) started: %zu edits, %s", repo_key(n->repo)->id, repo_name(n->repo),
+          repo_edit_count(n->repo), n->in_mesh ? "in a mesh" : "no mesh yet (buurt mesh create/join)");
+    *out = n;
+    return 0;
+fail:
+    node_destroy(&n);
+    return rc < 0 ? rc : BU_EIO;
+}
+
+void node_stop(node_t *self)
+{
+    self->stop = 1;
+}
+
+int node_run(node_t *n)
+{
+    size_t cap = 0;
+    zmq_pollitem_t *items = NULL;
+    while (!n->stop) {
+        uint64_t now = s_now();
+        long timeout = 1000;
+        bool backlog = false;
+        for (size_t i = 0; i < n->npeers; i++) {
+            peer_t *p = n->peers[i];
+            if (p->oq_n && s_drain(n, p))
+                backlog = true;
+            if ((p->dealer || p->rid_len) && now - p->last_sent >= NODE_PING_MS) {
+                buf_t b = {0};
+                msg_ping(&b);
+                s_send(n, p, LINK_ANY, &b);
+                buf_free(&b);
+            }
+            if (s_connected(p, now) && p->next_round && now >= p->next_round)
+                s_start_round(n, p, LINK_ANY);
+        }
+        if (n->beacon_fd >= 0 && now >= n->next_beacon) {
+            s_beacon_send(n);
+            n->next_beacon = now + (uint64_t)n->o.beacon_interval_ms;
+        }
+        if (n->nwaiters)
+            s_check_waiters(n);
+        if (backlog)
+            timeout = 5;
+        else if (n->nwaiters)
+            timeout = 50;
+
+        size_t need = 4 + n->npeers;
+        if (need > cap) {
+            cap = need * 2;
+            items = xrealloc(items, cap * sizeof *items);
+        }
+        size_t k = 0;
+        items[k++] = (zmq_pollitem_t){n->zap, 0, ZMQ_POLLIN, 0};
+        items[k++] = (zmq_pollitem_t){n->control, 0, ZMQ_POLLIN, 0};
+        if (n->router)
+            items[k++] = (zmq_pollitem_t){n->router, 0, ZMQ_POLLIN, 0};
+        if (n->beacon_fd >= 0)
+            items[k++] = (zmq_pollitem_t){NULL, n->beacon_fd, ZMQ_POLLIN, 0};
+        size_t first_dealer = k;
+        peer_t **order = xmalloc((n->npeers + 1) * sizeof *order);
+        for (size_t i = 0; i < n->npeers; i++)
+            if (n->peers[i]->dealer) {
+                order[k - first_dealer] = n->peers[i];
+                items[k++] = (zmq_pollitem_t){n->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
+            }
+        int r = zmq_poll(items, (int)k, timeout);
+        if (r < 0) {
+            free(order);
+            if (errno == EINTR)
+                continue;
+            s_log(n, "poll failed: %s", zmq_strerror(errno));
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            s_zap(n);
+        size_t j = 2;
+        if (n->router) {
+            if (items[j].revents & ZMQ_POLLIN)
+                for (int c = 0; c < 512 && s_router_in(n); c++)
+                    ;
+            j++;
+        }
+        if (n->beacon_fd >= 0) {
+            if (items[j].revents & ZMQ_POLLIN)
+                s_beacon_in(n);
+            j++;
+        }
+        for (size_t d = first_dealer; d < k; d++) {
+            peer_t *p = order[d - first_dealer];
+            if ((items[d].revents & ZMQ_POLLIN) && p->dealer == items[d].socket)
+                for (int c = 0; c < 512 && p->dealer == items[d].socket && s_dealer_in(n, p); c++)
+                    ;
+        }
+        free(order);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_control_in(n);
+        if (n->members_dirty)
+            s_reload_members(n);
+    }
+    free(items);
+    s_log(n, "stopping: %zu edits stored", repo_edit_count(n->repo));
+    return 0;
+}
+
+void node_destroy(node_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    node_t *n = *self_p;
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer_t *p = n->peers[i];
+        if (p->dealer)
+            zmq_close(p->dealer);
+        free(p->outq);
+        free(p->wantq);
+        free(p);
+    }
+    free(n->peers);
+    if (n->router)
+        zmq_close(n->router);
+    if (n->control)
+        zmq_close(n->control);
+    if (n->zap)
+        zmq_close(n->zap);
+    if (n->ctx)
+        zmq_ctx_term(n->ctx);
+    if (n->beacon_fd >= 0)
+        close(n->beacon_fd);
+    if (n->home && n->repo) {
+        char *f = xasprintf("%s/buurtd.pid", n->home);
+        unlink(f);
+        free(f);
+        f = xasprintf("%s/control.sock", n->home);
+        unlink(f);
+        free(f);
+    }
+    sync_set_free(&n->set);
+    members_clear(&n->members);
+    repo_close(&n->repo);
+    free(n->waiters);
+    free(n->home);
+    sodium_memzero(n->curve_sk, sizeof n->curve_sk);
+    free(n);
+    *self_p = NULL;
+}
