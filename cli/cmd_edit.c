@@ -120,6 +120,8 @@ static void s_parsed_free(parsed_t *p)
 
 static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *extra)
 {
+    bool add = strstr(usage, " add") != NULL || strncmp(usage, "init", 4) == 0 ||
+               strstr(usage, "claim") != NULL;
     printf("usage: buurt %s\n", usage);
     if (extra)
         printf("\n%s\n", extra);
@@ -128,7 +130,7 @@ static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *e
         for (const opt_t *o = opts; o->opt; o++) {
             char left[64];
             snprintf(left, sizeof left, "--%s%s%s", o->opt, o->arg ? " " : "", o->arg ? o->arg : "");
-            printf("  %-26s %s%s\n", left, o->help, o->required ? " (required)" : "");
+            printf("  %-26s %s%s\n", left, o->help, o->required && add ? " (required)" : "");
         }
     }
     printf("  %-26s %s\n  %-26s %s\n", "--json", "print the result as JSON", "--help", "this help");
@@ -169,10 +171,11 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
         pv_t *l = cli_list(arg);
         for (size_t i = 0; i < l->u.a.n; i++) {
             const char *s = l->u.a.items[i]->u.s.p;
-            if (strlen(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z') {
+            if (!rec_lang_ok(s)) {
+                int rc = cli_usage(c, "%s: '%s' is not an ISO 639-1 language code like nl, ar, tr",
+                                   name, s);
                 pv_free(&l);
-                return cli_usage(c, "%s: '%s' is not a two-letter ISO 639-1 code like nl, ar, tr",
-                                 name, s);
+                return rc;
             }
         }
         if (l->u.a.n == 0) {
@@ -553,8 +556,12 @@ done:
     return rc;
 }
 
-static void s_group_help(const char *group, const char *const *lines)
+static void s_group_help(const char *group, const char *const *lines, bool missing)
 {
+    if (missing) {
+        fprintf(stderr, "buurt %s: give a subcommand; see buurt %s --help\n", group, group);
+        return;
+    }
     printf("usage: buurt %s SUBCOMMAND ...\n\nsubcommands:\n", group);
     for (; *lines; lines++)
         printf("  %s\n", *lines);
@@ -573,7 +580,7 @@ int cmd_place(cli_t *c, int argc, char **argv)
         "status ID STATUS [--note TEXT]      set open/limited/alternative/closed/overloaded",
         "edit ID [--area A ...]              change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("place", lines);
+        s_group_help("place", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "add") == 0) {
@@ -609,9 +616,12 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
         goto done;
     if (p.help) {
         char *u = xasprintf("need %s ID%s", sub, claim ? " --by ID" : "");
-        s_help(c, u, opts,
-               claim ? "Marks an open need as claimed by an offer, place or coalition."
-                     : "Sets the need's status.");
+        const char *what = claim ? "Marks an open need as claimed by an offer, place or coalition.\n"
+                                   "Several partners may respond to one need; the last claim is shown."
+                           : !strcmp(sub, "done")   ? "Marks the need as done (it is purged after the retention period)."
+                           : !strcmp(sub, "cancel") ? "Cancels the need: it is no longer wanted."
+                                                    : "Opens the need again and clears who claimed it.";
+        s_help(c, u, opts, what);
         free(u);
         goto done;
     }
@@ -652,7 +662,7 @@ int cmd_need(cli_t *c, int argc, char **argv)
         "reopen ID                                open it again",
         "edit ID [--urgency U ...]                change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("need", lines);
+        s_group_help("need", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *sub = argv[1];
@@ -681,11 +691,11 @@ static int s_simple_group(cli_t *c, rec_kind_t kind, const opt_t *opts, int argc
 {
     const char *g = rec_kind_name(kind);
     char l1[128], l2[128];
-    snprintf(l1, sizeof l1, "add ...     add a %s; prints its id", g);
+    snprintf(l1, sizeof l1, "add ...     add %s %s; prints its id", kind == REC_OFFER ? "an" : "a", g);
     snprintf(l2, sizeof l2, "edit ID ... change any field");
     const char *const lines[] = {l1, l2, NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help(g, lines);
+        s_group_help(g, lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     char cmdname[40], usage[80];
@@ -801,7 +811,7 @@ int cmd_coalition(cli_t *c, int argc, char **argv)
         "member CID PLACE-ID --remove               remove a member",
         "edit ID [...]                              change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("coalition", lines);
+        s_group_help("coalition", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     int rc;

@@ -189,7 +189,20 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
     case REC_BULLETIN: {
         cli_fmt_time(hlc_ms(e->created), a, sizeof a);
         cli_join(pv_map_get(f, "langs"), b, sizeof b);
-        const char *row[] = {id, a, cli_label(e), b, pv_get_str(f, "source")};
+        /* a bulletin some later one replaces is marked */
+        char hex[65];
+        hex_encode(e->entity, 32, hex);
+        bool replaced = false;
+        for (size_t i = 0; i < repo_entity_count(r) && !replaced; i++) {
+            const entity_t *o = repo_entity_at(r, i);
+            const char *rep = o->kind == REC_BULLETIN && !entity_deleted(o)
+                                  ? pv_get_str(o->fields, "replaces")
+                                  : NULL;
+            replaced = rep && strcmp(rep, hex) == 0;
+        }
+        char title[200];
+        snprintf(title, sizeof title, "%s%s", replaced ? "(replaced) " : "", cli_label(e));
+        const char *row[] = {id, a, title, b, pv_get_str(f, "source")};
         table_row(t, row);
         break;
     }
@@ -233,9 +246,20 @@ int cmd_list(cli_t *c, int argc, char **argv)
     if (o.npos != 1)
         return cli_usage(c, "say what to list: places, needs, offers, coalitions or bulletins");
     int kind = rec_kind_parse(o.pos[0]);
+    if (kind == REC_MEMBER)
+        return cli_usage(c, "members are listed with: buurt member list");
     if (kind < 0)
         return cli_usage(c, "cannot list '%s'; use places, needs, offers, coalitions or bulletins",
                          o.pos[0]);
+    if (o.status) {
+        const char *const *ok = kind == REC_PLACE ? REC_PLACE_STATUS
+                                : kind == REC_NEED ? REC_NEED_STATUS
+                                                   : NULL;
+        if (!ok)
+            return cli_usage(c, "--status applies to places and needs only");
+        if (!rec_token_ok(ok, o.status))
+            return cli_usage(c, "unknown status '%s' for %ss", o.status, rec_kind_name(kind));
+    }
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
@@ -342,8 +366,10 @@ int cmd_show(cli_t *c, int argc, char **argv)
         hex_encode(e->entity, 32, hex);
         printf("%-12s %s\n%-12s %s%s\n", "id", hex, "kind", rec_kind_name(e->kind),
                entity_deleted(e) ? " (deleted)" : "");
-        if (e->kind == REC_NEED)
-            printf("%-12s %s\n", "status now", need_status_now(e, now));
+        if (e->kind == REC_NEED && strcmp(need_status_now(e, now), pv_get_str(e->fields, "status")
+                                                                       ? pv_get_str(e->fields, "status")
+                                                                       : "open") != 0)
+            printf("%-12s %s (past its expiry)\n", "status now", need_status_now(e, now));
         const pv_t *f = e->fields;
         for (size_t i = 0; i < f->u.m.n; i++) {
             const char *k = f->u.m.keys[i];
@@ -467,7 +493,9 @@ int cmd_search(cli_t *c, int argc, char **argv)
         buf_putc(&b, '}');
         char id[11];
         cli_short_id(e->entity, id);
-        const char *row[] = {id, rec_kind_name(e->kind), cli_label(e), field};
+        const char *label = e->kind == REC_OFFER ? s_ref_name(r, pv_get_str(e->fields, "provider"))
+                                                 : cli_label(e);
+        const char *row[] = {id, rec_kind_name(e->kind), label, field};
         table_row(t, row);
     }
     buf_printf(&b, "],\"count\":%zu}", n);

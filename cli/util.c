@@ -3,13 +3,16 @@
  * one-line errors, list/number/time option parsing, JSON and tables.
  */
 #include "cli/cli.h"
+#include "node/match.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 repo_t *cli_repo(cli_t *c)
 {
@@ -179,6 +182,9 @@ void cli_entity_json(const entity_t *e, buf_t *out)
     buf_printf(out, "\"updated_by\":\"%s\",\"created_ms\":%llu,\"updated_ms\":%llu,\"edits\":%zu,",
                hex, (unsigned long long)hlc_ms(e->created), (unsigned long long)hlc_ms(e->updated),
                e->edits);
+    if (e->kind == REC_NEED)
+        buf_printf(out, "\"status_now\":\"%s\",", need_status_now(e, repo_now_ms()));
+    buf_printf(out, "\"deleted\":%s,", entity_deleted(e) ? "true" : "false");
     buf_append(out, "\"fields\":", 9);
     pv_to_json(e->fields, out);
     buf_putc(out, '}');
@@ -266,11 +272,37 @@ void table_print(table_t *t)
             if (cw > w[i])
                 w[i] = cw;
         }
+    /* On a terminal, narrow the widest columns until the table fits. */
+    struct winsize ws;
+    size_t last_max = (size_t)-1;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
+        size_t total = 0;
+        for (int i = 0; i < t->ncols - 1; i++)
+            total += w[i] + 2;
+        while (total + 12 > ws.ws_col) {
+            int widest = -1;
+            for (int i = 0; i < t->ncols - 1; i++)
+                if (w[i] > 8 && (widest < 0 || w[i] > w[widest]))
+                    widest = i;
+            if (widest < 0)
+                break;
+            w[widest]--;
+            total--;
+        }
+        last_max = total < ws.ws_col ? ws.ws_col - total : 12;
+    }
     for (size_t r = 0; r < t->rows; r++) {
         for (int i = 0; i < t->ncols; i++) {
             const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
             if (i == t->ncols - 1) {
-                fputs(s, stdout);
+                size_t keep = 0, cps = 0;
+                while (s[keep] && cps < last_max) {
+                    keep++;
+                    while (((unsigned char)s[keep] & 0xc0) == 0x80)
+                        keep++;
+                    cps++;
+                }
+                fwrite(s, 1, keep, stdout);
                 break;
             }
             size_t cw = s_width(s);

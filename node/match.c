@@ -53,18 +53,22 @@ static bool s_has(const pv_t *list, const char *s)
     return false;
 }
 
-static bool s_kind_serves(const pv_t *kinds, const char *category)
+/* The first of a place's kinds that usually serves category, or NULL. */
+static const char *s_kind_serves(const pv_t *kinds, const char *category)
 {
     for (size_t i = 0; i < sizeof s_affinity / sizeof s_affinity[0]; i++) {
         if (strcmp(s_affinity[i].category, category) != 0)
             continue;
-        char buf[128];
-        snprintf(buf, sizeof buf, "%s", s_affinity[i].kinds);
-        for (char *save = NULL, *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save))
-            if (s_has(kinds, k))
-                return true;
+        for (size_t k = 0; kinds && kinds->type == PV_ARR && k < kinds->u.a.n; k++) {
+            const char *kind = kinds->u.a.items[k]->u.s.p;
+            size_t n = strlen(kind);
+            const char *hit = strstr(s_affinity[i].kinds, kind);
+            if (hit && (hit[n] == ',' || hit[n] == '\0') &&
+                (hit == s_affinity[i].kinds || hit[-1] == ','))
+                return kind;
+        }
     }
-    return false;
+    return NULL;
 }
 
 static void s_why(match_t *m, const char *fmt, const char *arg)
@@ -78,9 +82,31 @@ static void s_why(match_t *m, const char *fmt, const char *arg)
     snprintf(m->why + n, sizeof m->why - n, fmt, arg);
 }
 
-/* True when a significant word (4+ letters) of group occurs in text. */
-static bool s_mentions(const char *text, const char *group)
+/* Words that say little about who a group is. */
+static bool s_generic(const char *w, size_t n)
 {
+    static const char *const stop[] = {"residents", "people", "with", "from", "their", "group",
+                                       "groups", "living", "families", "other", NULL};
+    for (int i = 0; stop[i]; i++)
+        if (strlen(stop[i]) == n && strncasecmp(stop[i], w, n) == 0)
+            return true;
+    return false;
+}
+
+static bool s_contains(const char *text, const char *w, size_t n)
+{
+    for (const char *t = text; *t; t++)
+        if (strncasecmp(t, w, n) == 0)
+            return true;
+    return false;
+}
+
+/* How well text names group: the number of its significant words (4+
+ * letters, not generic) found in text, or 0 unless at least two are found
+ * or the group has only one significant word and it is found. */
+static int s_mentions(const char *text, const char *group)
+{
+    int words = 0, found = 0;
     const char *g = group;
     while (*g) {
         while (*g && !isalpha((unsigned char)*g))
@@ -89,24 +115,33 @@ static bool s_mentions(const char *text, const char *group)
         while (*g && isalpha((unsigned char)*g))
             g++;
         size_t n = (size_t)(g - w);
-        if (n < 4)
+        if (n < 4 || s_generic(w, n))
             continue;
-        for (const char *t = text; *t; t++)
-            if (strncasecmp(t, w, n) == 0)
-                return true;
+        words++;
+        found += s_contains(text, w, n);
     }
-    return false;
+    return (found >= 2 || (words == 1 && found == 1)) ? found : 0;
 }
 
-/* Reach: any group of list named in the summary. Returns the group. */
+/* Reach: the group of list best named in the summary (ties: first in
+ * byte order, so the answer never depends on record order). */
 static const char *s_reach(const pv_t *reaches, const char *summary)
 {
     if (reaches == NULL || reaches->type != PV_ARR || summary == NULL)
         return NULL;
-    for (size_t i = 0; i < reaches->u.a.n; i++)
-        if (reaches->u.a.items[i]->type == PV_STR && s_mentions(summary, reaches->u.a.items[i]->u.s.p))
-            return reaches->u.a.items[i]->u.s.p;
-    return NULL;
+    const char *best = NULL;
+    int score = 0;
+    for (size_t i = 0; i < reaches->u.a.n; i++) {
+        if (reaches->u.a.items[i]->type != PV_STR)
+            continue;
+        const char *gname = reaches->u.a.items[i]->u.s.p;
+        int sc = s_mentions(summary, gname);
+        if (sc > score || (sc == score && sc > 0 && strcmp(gname, best) < 0)) {
+            score = sc;
+            best = gname;
+        }
+    }
+    return best;
 }
 
 /* Scores everything but the category; fields of the offer (or place) in
@@ -270,11 +305,14 @@ size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **ou
                     }
                 }
             } else if (pass == 1 && e->kind == REC_PLACE && !offered[i]) {
-                if (!cat || !s_kind_serves(pv_map_get(e->fields, "kinds"), cat))
+                const char *kind = cat ? s_kind_serves(pv_map_get(e->fields, "kinds"), cat) : NULL;
+                if (!kind)
                     continue;
                 m.who = e;
                 m.score = 20;
-                s_why(&m, "a %s place usually helps with this", cat);
+                char b[160];
+                snprintf(b, sizeof b, "%s, no %s offer yet", kind, cat);
+                s_why(&m, "%s", b);
             } else {
                 continue;
             }

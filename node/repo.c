@@ -145,9 +145,28 @@ static int s_read_config(repo_t *r, char **cause)
     return 0;
 }
 
+/* mkdir -p: creates missing parents (0700), tolerates existing ones. */
+static int s_mkdirs(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; *s && rc == 0; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
 int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cause)
 {
-    if (mkdir(home, 0700) != 0 && errno != EEXIST)
+    if (s_mkdirs(home) != 0)
         return bu_fail(cause, BU_EIO, "cannot create %s: %s", home, strerror(errno));
     char *kp = xasprintf("%s/node.key", home);
     char *cp = xasprintf("%s/config", home);
@@ -174,6 +193,14 @@ int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cau
         rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", cp, strerror(errno));
         goto done;
     }
+    /* create the empty store now, so a fresh home is complete */
+    char *sp = xasprintf("%s/store", home);
+    store_t *st = NULL;
+    rc = store_open(sp, &st, NULL, cause);
+    free(sp);
+    store_close(&st);
+    if (rc < 0)
+        goto done;
     nodekey_t k;
     if ((rc = key_create(kp, &k, cause)) < 0)
         goto done;

@@ -253,6 +253,16 @@ void sync_reply(sync_set_t *self, const msg_t *m, sync_out_t *out)
     size_t gcap = 0, ncap = 0, lo = 0;
     for (size_t i = 0; i < m->nranges; i++) {
         const range_t *in = &m->ranges[i];
+        /* Keep the reply within MSG_MAX_RANGES: once a split might not fit,
+         * describe all that is left as one fingerprint for the peer to split. */
+        if (i + 1 < m->nranges && rs.n + SYNC_SPLIT + 1 > MSG_MAX_RANGES) {
+            const bound_t *last = &m->ranges[m->nranges - 1].upper;
+            size_t end = s_lower(self, last);
+            range_t *r = s_push(&rs, last, RANGE_FP);
+            r->count = end > lo ? end - lo : 0;
+            s_fp_items(self->items + lo, r->count, r->fp);
+            break;
+        }
         size_t hi = s_lower(self, &in->upper);
         if (hi < lo)
             hi = lo;

@@ -17,7 +17,9 @@
  *   FP differs, ours larger   -> SYNC_SPLIT sub-ranges of equal count, each FP
  *   IDS list L                -> send ours not in L, fetch L not ours; SKIP
  * A reply of only SKIPs is sent as RECON [] ("in sync"); RECON [] gets no
- * reply. Adjacent SKIPs are merged.
+ * reply. Adjacent SKIPs are merged. A reply never exceeds MSG_MAX_RANGES:
+ * when the next range might not fit, everything from there to the end is
+ * sent as one FP (ours), which the peer splits again in its turn.
  */
 #ifndef BUURT_SYNC_H
 #define BUURT_SYNC_H

@@ -150,6 +150,32 @@ int rec_token_ok(const char *const *tokens, const char *tok)
     return 0;
 }
 
+/* ISO 639-1 two-letter language codes (184), sorted. */
+static const char s_iso639_1[] =
+    "aaabaeafakamanarasavayazbabebgbibmbnbobrbscacechcocrcscucvcydadedvdzeeeleneoeseteufafffifj"
+    "fofrfygagdglgngugvhahehihohrhthuhyhziaidieigiiikioisitiujajvkakgkikjkkklkmknkokrkskukvkwky"
+    "lalblglilnloltlulvmgmhmimkmlmnmrmsmtmynanbndnengnlnnnonrnvnyocojomorospapiplpsptqurmrnroru"
+    "rwsascsdsesgsiskslsmsnsosqsrssstsusvswtatetgthtitktltntotrtstttwtyugukuruzvevivowawoxhyiyo"
+    "zazhzu";
+
+int rec_lang_ok(const char *code)
+{
+    if (strlen(code) != 2)
+        return 0;
+    size_t lo = 0, hi = sizeof s_iso639_1 / 2;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(s_iso639_1 + 2 * mid, code, 2);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 static int s_is_id(const pv_t *v)
 {
     if (v->type != PV_STR || v->u.s.n != 64)
@@ -164,8 +190,7 @@ static int s_is_id(const pv_t *v)
 
 static int s_is_lang(const pv_t *v)
 {
-    return v->type == PV_STR && v->u.s.n == 2 && islower((unsigned char)v->u.s.p[0]) &&
-           islower((unsigned char)v->u.s.p[1]) && v->u.s.p[0] <= 'z' && v->u.s.p[1] <= 'z';
+    return v->type == PV_STR && rec_lang_ok(v->u.s.p);
 }
 
 /* Checks a list: type ARR, 1..max items, each passing item(), no repeats. */
@@ -186,7 +211,7 @@ static int s_list(const field_spec_t *f, const pv_t *v, const char *name, char *
         case FT_LANGS:
             if (!s_is_lang(it))
                 return bu_fail(cause, BU_ESCHEMA,
-                               "%s: '%s' is not a two-letter ISO 639-1 code", name,
+                               "%s: '%s' is not an ISO 639-1 language code", name,
                                it->type == PV_STR ? it->u.s.p : "?");
             break;
         case FT_IDS:

@@ -69,6 +69,9 @@ const field_spec_t *rec_fields(rec_kind_t kind);
 /* The spec of one field name of kind (handles the "member:<id>" prefix). */
 const field_spec_t *rec_field(rec_kind_t kind, const char *name);
 
+/* 1 if code is an ISO 639-1 language code (two lowercase letters), else 0. */
+int rec_lang_ok(const char *code);
+
 /* 1 if tok is in the NULL-terminated list, else 0. */
 int rec_token_ok(const char *const *tokens, const char *tok);
 

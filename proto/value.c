@@ -382,6 +382,12 @@ static bool s_utf8_ok(const uint8_t *s, size_t n)
     return true;
 }
 
+/* msgpack-c leaves ptr NULL for empty text; libc calls must not get NULL. */
+static const char *s_ptr(const char *p, uint32_t n)
+{
+    return n ? p : "";
+}
+
 static int s_from_obj(const msgpack_object *o, pv_t **out)
 {
     int rc = 0;
@@ -395,12 +401,14 @@ static int s_from_obj(const msgpack_object *o, pv_t **out)
         v = pv_int((int64_t)o->via.u64);
         break;
     case MSGPACK_OBJECT_NEGATIVE_INTEGER: v = pv_int(o->via.i64); break;
-    case MSGPACK_OBJECT_STR:
-        if (!s_utf8_ok((const uint8_t *)o->via.str.ptr, o->via.str.size) ||
-            memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+    case MSGPACK_OBJECT_STR: {
+        const char *p = s_ptr(o->via.str.ptr, o->via.str.size);
+        if (!s_utf8_ok((const uint8_t *)p, o->via.str.size) ||
+            memchr(p, '\0', o->via.str.size) != NULL)
             return BU_EINVAL;
-        v = pv_strn(o->via.str.ptr, o->via.str.size);
+        v = pv_strn(p, o->via.str.size);
         break;
+    }
     case MSGPACK_OBJECT_BIN: v = pv_bin(o->via.bin.ptr, o->via.bin.size); break;
     case MSGPACK_OBJECT_ARRAY:
         v = pv_arr();
@@ -415,16 +423,18 @@ static int s_from_obj(const msgpack_object *o, pv_t **out)
         v = pv_map();
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object_kv *kv = &o->via.map.ptr[i];
-            if (kv->key.type != MSGPACK_OBJECT_STR ||
-                !s_utf8_ok((const uint8_t *)kv->key.via.str.ptr, kv->key.via.str.size) ||
-                memchr(kv->key.via.str.ptr, '\0', kv->key.via.str.size) != NULL) {
+            const char *kp = kv->key.type == MSGPACK_OBJECT_STR
+                                 ? s_ptr(kv->key.via.str.ptr, kv->key.via.str.size)
+                                 : NULL;
+            if (kp == NULL || !s_utf8_ok((const uint8_t *)kp, kv->key.via.str.size) ||
+                memchr(kp, '\0', kv->key.via.str.size) != NULL) {
                 rc = BU_EINVAL;
                 goto fail;
             }
             pv_t *val = NULL;
             if ((rc = s_from_obj(&kv->val, &val)) < 0)
                 goto fail;
-            char *key = xstrndup(kv->key.via.str.ptr, kv->key.via.str.size);
+            char *key = xstrndup(kp, kv->key.via.str.size);
             pv_map_set(v, key, val); /* a duplicate key shrinks the map: ECANON later */
             free(key);
         }
