@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh - what `make demo` runs: one buurt node in a throw-away home, loaded
-# with the example neighbourhood (examples/neighbourhood.sh), then "the board"
-# a coalition coordinator looks at: places by status, open needs, and who can
-# help with one of them.
+# demo.sh - what `make demo` runs: three buurt nodes (kroon, bibliotheek,
+# moskee) in throw-away homes, each loaded with its own organisations' part of
+# the example neighbourhood (examples/neighbourhood.sh --node), linked in a
+# line on 127.0.0.1 and shown converging; a status change on kroon reaches
+# moskee through bibliotheek; then "the board" a coalition coordinator looks
+# at: places by status, open needs, and who can help with one of them.
 #
 # usage: bash examples/demo.sh      (after `make all`; uses build/buurt)
 
@@ -13,10 +15,34 @@ root=$(cd "$here/.." && pwd)
 buurt_bin=$root/build/buurt
 [ -x "$buurt_bin" ] || { echo "demo.sh: $buurt_bin not found; run 'make all' first" >&2; exit 1; }
 
-home=$(mktemp -d "${TMPDIR:-/tmp}/buurt-demo.XXXXXX")
-trap 'rm -rf "$home"' EXIT
+buurtd_bin=$root/build/buurtd
+[ -x "$buurtd_bin" ] || { echo "demo.sh: $buurtd_bin not found; run 'make all' first" >&2; exit 1; }
+
+top=$(mktemp -d "${TMPDIR:-/tmp}/buurt-demo.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$top"
+}
+trap cleanup EXIT
+home=$top/kroon
 
 bu() { "$buurt_bin" --home "$home" "$@"; }
+on() { local h=$1; shift; "$buurt_bin" --home "$top/$h" "$@"; }
+
+# count KIND NODE: how many records of KIND the node holds
+count() { on "$2" list "$1" --json | sed -n 's/.*"count":\([0-9]*\).*/\1/p'; }
+
+# wait_for SECONDS CMD...: poll until CMD succeeds (no fixed sleeps)
+wait_for() {
+    local limit=$(( $1 * 10 )) i=0; shift
+    until "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -le $limit ] || return 1
+        sleep 0.1
+    done
+}
 
 # Output width: the terminal's, else 100.
 width=100
@@ -97,13 +123,79 @@ show() {
     bu "$@" | fit
 }
 
-echo "buurt demo: one node holding a fictional Rotterdam-Zuid neighbourhood"
-echo "(Feijenoord and Afrikaanderwijk), in a temporary home removed at the end."
+echo "buurt demo: three organisations' nodes on this machine, each holding its own"
+echo "part of a fictional Rotterdam-Zuid neighbourhood, syncing over an encrypted mesh."
+echo "Homes are temporary and removed at the end; only 127.0.0.1 is used."
 echo
-printf '$ buurt init --name "Buurthuis De Kroon"\n'
-echo "node id: $(bu init --name "Buurthuis De Kroon")"
-printf '$ bash examples/neighbourhood.sh --home HOME\n'
-bash "$here/neighbourhood.sh" --home "$home" --buurt "$buurt_bin" | sed "s| into $home\$||"
+declare -A name=([kroon]="Buurthuis De Kroon" [bibliotheek]="Bibliotheek Afrikaanderwijk" [moskee]="Moskee Mevlana")
+declare -A id
+for n in kroon bibliotheek moskee; do
+    id[$n]=$(on $n init --name "${name[$n]}")
+    printf '%-12s node %.16s…  %s\n' "$n" "${id[$n]}" "${name[$n]}"
+done
+mesh=$(on kroon mesh create "Rotterdam-Zuid" 2>/dev/null)
+on kroon member add "${id[bibliotheek]}" --name "${name[bibliotheek]}" >/dev/null
+on kroon member add "${id[moskee]}" --name "${name[moskee]}" >/dev/null
+on bibliotheek mesh join "$mesh" >/dev/null
+on moskee mesh join "$mesh" >/dev/null
+echo "mesh \"Rotterdam-Zuid\" founded by kroon, which admitted the other two."
+echo
+echo "Each node records its own organisations' data (no network yet):"
+for n in kroon bibliotheek moskee; do
+    bash "$here/neighbourhood.sh" --home "$top/$n" --buurt "$buurt_bin" --node $n | sed "s| into $top/$n\$| on $n|"
+done
+echo
+shown() {
+    for n in kroon bibliotheek moskee; do
+        printf '%-12s %7s %6s %7s %11s %10s\n' $n "$(count places $n)" "$(count needs $n)" \
+            "$(count offers $n)" "$(count coalitions $n)" "$(count bulletins $n)"
+    done
+}
+printf '%-12s %7s %6s %7s %11s %10s\n' node places needs offers coalitions bulletins
+shown
+echo
+for n in kroon bibliotheek moskee; do
+    "$buurtd_bin" --home "$top/$n" --listen 'tcp://127.0.0.1:*' --no-beacon --sync-interval 5000 \
+        2>"$top/$n.log" &
+    pids+=($!)
+done
+for n in kroon bibliotheek moskee; do
+    wait_for 10 test -S "$top/$n/control.sock" -a -s "$top/$n/buurtd.endpoint" ||
+        { echo "demo.sh: buurtd for $n did not start:" >&2; cat "$top/$n.log" >&2; exit 1; }
+done
+ep() { cat "$top/$1/buurtd.endpoint"; }
+# A line: kroon <-> bibliotheek <-> moskee. moskee cannot reach kroon directly.
+on bibliotheek peer add "$(ep kroon)" "${id[kroon]}" >/dev/null
+on moskee peer add "$(ep bibliotheek)" "${id[bibliotheek]}" >/dev/null
+echo "buurtd runs on each node; links: kroon <-> bibliotheek <-> moskee (no kroon <-> moskee)."
+echo
+
+synced() {
+    for n in kroon bibliotheek moskee; do on $n sync --wait --timeout 20 >/dev/null || return 1; done
+    local want; want=$(count places kroon)
+    [ "$(count places bibliotheek)" = "$want" ] && [ "$(count places moskee)" = "$want" ] &&
+    [ "$(count needs kroon)" = "$(count needs moskee)" ] && [ "$(count offers kroon)" = "$(count offers moskee)" ]
+}
+echo "… syncing (sync --wait on each node)"
+wait_for 60 synced || { echo "demo.sh: the nodes did not converge" >&2; tail "$top"/*.log >&2; exit 1; }
+shown
+echo "converged: every node holds the whole neighbourhood."
+
+place=$(on kroon list places --json | tr '{' '\n' | sed -n 's/.*"id":"\([0-9a-f]*\)","kind":"place".*/\1/p' | head -1)
+pname=$(on kroon show "$place" | sed -n 's/^name  *//p')
+echo
+printf '$ buurt --home kroon place status %.10s closed --note "power cut; help at the door"\n' "$place"
+on kroon place status "$place" closed --note "power cut; help at the door"
+arrived() { on moskee show "$place" --json | grep -q '"status":"closed"'; }
+t0=$(date +%s%N)
+wait_for 20 arrived || { echo "demo.sh: the change did not reach moskee" >&2; exit 1; }
+t1=$(date +%s%N)
+printf 'moskee (two hops away, through bibliotheek) sees "%s" closed after %d ms:\n' "$pname" $(( (t1 - t0) / 1000000 ))
+printf '$ buurt --home moskee show %.10s\n' "$place"
+on moskee show "$place" | grep -E '^(name|status|status_note) '
+home=$top/moskee
+echo
+echo "The board, as read on moskee:"
 
 heading "Places by status" \
     "Which organisations are open, which work differently (\"alternative\": help by" \
@@ -127,5 +219,6 @@ heading "Who can help?" \
 show who-can-help "$need"
 
 echo
+echo "Stopping the three nodes (SIGTERM); nothing acknowledged is lost."
 echo "Try it yourself: buurt --home DIR init --name NAME, then"
 echo "bash examples/neighbourhood.sh --home DIR (see examples/README.md)."
