@@ -1,0 +1,1398 @@
+/*
+ * test_sync.c -- behaviour tests for the sync message codec (proto/msg.c)
+ * and the stateless range-based set reconciliation (node/sync.c).
+ *
+ * No sockets: run_exchange() drives two sync_set_t values against each
+ * other by passing encoded RECON frames back and forth (sync_start on A,
+ * then sync_reply alternating B, A, B, ...), decoding every frame with
+ * msg_decode as a real peer would, until one side has nothing to send. It
+ * collects every id either side would give or fetch. s_apply() then copies
+ * those items across (the test keeps its own id -> hlc table, the universe),
+ * and the two sets must be equal and a second exchange must end at once.
+ *
+ * The randomised cases compare the result with a naive model: the union of
+ * everything given and needed must be exactly the symmetric difference of
+ * the two sets, each id reported once, by the side that can act on it.
+ *
+ * Every random test uses a fixed-seed PRNG and names its seed in failure
+ * messages, so failures reproduce. The file runs in a few seconds.
+ */
+#include "node/sync.h"
+#include "proto/err.h"
+#include "proto/msg.h"
+#include "proto/util.h"
+#include "proto/value.h"
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* splitmix64: a tiny deterministic PRNG for the randomised tests. */
+static uint64_t s_rand(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void s_rand_bytes(uint64_t *state, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t r = s_rand(state);
+        memcpy(out + i, &r, n - i < 8 ? n - i : 8);
+    }
+}
+
+/* A realistic clock: 2023-11 in ms, shifted left by 16 bits. */
+#define S_HLC0 (UINT64_C(1700000000000) << 16)
+
+/* Context for failure messages of the current randomised case. */
+static char s_ctx[160] = "scripted";
+
+/* A growable list of ids. */
+typedef struct {
+    uint8_t (*v)[32];
+    size_t n, cap;
+} ids_t;
+
+static void s_ids_add(ids_t *l, const uint8_t id[32])
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xrealloc(l->v, l->cap * 32);
+    }
+    memcpy(l->v[l->n++], id, 32);
+}
+
+static void s_ids_free(ids_t *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* What one exchange did. Side 0 is A (the starter), side 1 is B. */
+typedef struct {
+    size_t msgs;           /* RECON frames sent, including sync_start's */
+    size_t bytes;          /* their total size */
+    size_t max_ranges;     /* most ranges in one frame */
+    bool first_in_sync;    /* B's reply to sync_start was RECON [] */
+    ids_t give[2], need[2];
+} xstats_t;
+
+static void s_stats_free(xstats_t *st)
+{
+    for (int k = 0; k < 2; k++) {
+        s_ids_free(&st->give[k]);
+        s_ids_free(&st->need[k]);
+    }
+}
+
+/* Decodes a frame the way a peer would; it must be a valid RECON. */
+static void s_decode_recon(const buf_t *frame, msg_t *m)
+{
+    int rc = msg_decode(frame->data, frame->len, m);
+    cr_assert_eq(rc, 0, "[%s] peer cannot decode a RECON we produced (%zu bytes): %s", s_ctx,
+                 frame->len, bu_strerror(rc));
+    cr_assert_eq(m->type, MSG_RECON, "[%s] frame is not a RECON", s_ctx);
+}
+
+#define S_MAX_ROUNDS 64
+
+/*
+ * Runs one reconciliation round from sync_start(a) until a side produces no
+ * reply, accumulating give/need of both sides into *st (zeroed here).
+ */
+static void run_exchange(sync_set_t *a, sync_set_t *b, xstats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    sync_set_t *side[2] = {a, b};
+    buf_t cur = {0};
+    sync_start(a, &cur);
+    cr_assert_gt(cur.len, 0, "[%s] sync_start produced nothing", s_ctx);
+    st->msgs = 1;
+    st->bytes = cur.len;
+    int turn = 1;
+    for (int round = 0;; round++) {
+        cr_assert_lt(round, S_MAX_ROUNDS, "[%s] exchange did not finish in %d messages", s_ctx,
+                     S_MAX_ROUNDS);
+        msg_t m;
+        s_decode_recon(&cur, &m);
+        if (m.nranges > st->max_ranges)
+            st->max_ranges = m.nranges;
+        bool got_empty = m.nranges == 0;
+        sync_out_t out;
+        sync_reply(side[turn], &m, &out);
+        msg_clear(&m);
+        buf_free(&cur);
+        for (size_t i = 0; i < out.ngive; i++)
+            s_ids_add(&st->give[turn], out.give[i]);
+        for (size_t i = 0; i < out.nneed; i++)
+            s_ids_add(&st->need[turn], out.need[i]);
+        if (got_empty) {
+            cr_assert(out.in_sync, "[%s] RECON [] must report in_sync", s_ctx);
+            cr_assert_eq(out.reply.len, 0, "[%s] RECON [] must get no reply", s_ctx);
+            cr_assert_eq(out.ngive + out.nneed, 0, "[%s] RECON [] gives or needs ids", s_ctx);
+        }
+        if (out.reply.len == 0) {
+            cr_assert(out.in_sync, "[%s] a side stopped without being in sync", s_ctx);
+            sync_out_clear(&out);
+            break;
+        }
+        st->msgs++;
+        st->bytes += out.reply.len;
+        cur = out.reply;
+        out.reply = (buf_t){0};
+        /* in_sync on a reply means the reply itself is RECON [] */
+        if (out.in_sync) {
+            msg_t e;
+            s_decode_recon(&cur, &e);
+            cr_assert_eq(e.nranges, 0, "[%s] in_sync reply is not RECON []", s_ctx);
+            msg_clear(&e);
+        }
+        if (round == 0)
+            st->first_in_sync = out.in_sync;
+        sync_out_clear(&out);
+        turn ^= 1;
+    }
+}
+
+/* ---- the model: a universe of items, each in A, B or both ------------ */
+
+enum { IN_A = 1, IN_B = 2, IN_BOTH = 3 };
+
+typedef struct {
+    uint8_t id[32];
+    uint64_t hlc;
+    int where;      /* IN_A, IN_B or IN_BOTH */
+    int reported;   /* times the exchange named it in a give or need */
+} uitem_t;
+
+typedef struct {
+    uitem_t *v;     /* sorted by id: the id -> hlc side table */
+    size_t n;
+} universe_t;
+
+static int s_uitem_cmp(const void *x, const void *y)
+{
+    return memcmp(((const uitem_t *)x)->id, ((const uitem_t *)y)->id, 32);
+}
+
+static uitem_t *s_lookup(universe_t *u, const uint8_t id[32])
+{
+    uitem_t key;
+    memcpy(key.id, id, 32);
+    return bsearch(&key, u->v, u->n, sizeof *u->v, s_uitem_cmp);
+}
+
+typedef enum {
+    HLC_SPREAD,     /* distinct-ish clocks over a wide range */
+    HLC_FEW,        /* clocks from a pool of 20: many collisions */
+    HLC_SAME,       /* every item has the same clock: bounds need id prefixes */
+} hlc_kind_t;
+
+typedef struct {
+    uint64_t seed;
+    size_t shared, only_a, only_b;
+    hlc_kind_t hlc;
+    bool long_prefix;   /* half the ids share a 29-byte prefix */
+} case_t;
+
+/* Builds the universe and both sets for a case. */
+static void s_build(const case_t *c, universe_t *u, sync_set_t **a, sync_set_t **b)
+{
+    uint64_t st = c->seed;
+    size_t total = c->shared + c->only_a + c->only_b;
+    u->v = xcalloc(total ? total : 1, sizeof *u->v);
+    uint8_t common[32];
+    s_rand_bytes(&st, common, 32);
+    for (size_t i = 0; i < total; i++) {
+        uitem_t *it = &u->v[i];
+        s_rand_bytes(&st, it->id, 32);
+        if (c->long_prefix && s_rand(&st) % 2)
+            memcpy(it->id, common, 29);
+        switch (c->hlc) {
+        case HLC_SPREAD: it->hlc = S_HLC0 + s_rand(&st) % (UINT64_C(1) << 40); break;
+        case HLC_FEW: it->hlc = S_HLC0 + s_rand(&st) % 20; break;
+        case HLC_SAME: it->hlc = S_HLC0; break;
+        }
+    }
+    /* drop duplicate ids (only plausible with long_prefix) */
+    qsort(u->v, total, sizeof *u->v, s_uitem_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < total; i++)
+        if (w == 0 || s_uitem_cmp(&u->v[w - 1], &u->v[i]) != 0)
+            u->v[w++] = u->v[i];
+    u->n = w;
+    /* membership: shuffle the planned A / B / both labels over the ids */
+    int *where = xmalloc((total ? total : 1) * sizeof *where);
+    for (size_t i = 0; i < total; i++)
+        where[i] = i < c->shared ? IN_BOTH : i < c->shared + c->only_a ? IN_A : IN_B;
+    for (size_t i = total; i > 1; i--) {
+        size_t j = s_rand(&st) % i;
+        int t = where[i - 1];
+        where[i - 1] = where[j];
+        where[j] = t;
+    }
+    *a = sync_set_new();
+    *b = sync_set_new();
+    /* ids are inserted in id order, not (hlc, id) order: the lazy sort works */
+    for (size_t i = 0; i < u->n; i++) {
+        u->v[i].where = where[i];
+        if (where[i] & IN_A)
+            sync_set_add(*a, u->v[i].hlc, u->v[i].id);
+        if (where[i] & IN_B)
+            sync_set_add(*b, u->v[i].hlc, u->v[i].id);
+    }
+    free(where);
+}
+
+/* Checks one list of reported ids: each must be in the universe with the
+ * expected membership; counts reports. */
+static void s_check_list(universe_t *u, const ids_t *l, int want, const char *what)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        uitem_t *it = s_lookup(u, l->v[i]);
+        cr_assert_not_null(it, "[%s] %s names an id in neither set", s_ctx, what);
+        cr_assert_eq(it->where, want, "[%s] %s names an id that is %s", s_ctx, what,
+                     it->where == IN_BOTH ? "in both sets" : "on the wrong side");
+        it->reported++;
+    }
+}
+
+/* Adds the items in l (looked up in the side table) to set s. */
+static void s_apply(universe_t *u, const ids_t *l, sync_set_t *s)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        uitem_t *it = s_lookup(u, l->v[i]);
+        sync_set_add(s, it->hlc, it->id);
+    }
+}
+
+/* Builds a case, reconciles, checks against the model, applies, and checks
+ * that the sets are then equal and a second exchange ends at once. */
+static void s_run_case(const case_t *c, xstats_t *out_stats)
+{
+    snprintf(s_ctx, sizeof s_ctx,
+             "seed %llu shared %zu only_a %zu only_b %zu hlc %d long_prefix %d",
+             (unsigned long long)c->seed, c->shared, c->only_a, c->only_b, (int)c->hlc,
+             (int)c->long_prefix);
+    universe_t u;
+    sync_set_t *a, *b;
+    s_build(c, &u, &a, &b);
+
+    xstats_t st;
+    run_exchange(a, b, &st);
+
+    /* A gives and B needs what only A has; B gives and A needs what only B has */
+    s_check_list(&u, &st.give[0], IN_A, "A's give");
+    s_check_list(&u, &st.need[1], IN_A, "B's need");
+    s_check_list(&u, &st.give[1], IN_B, "B's give");
+    s_check_list(&u, &st.need[0], IN_B, "A's need");
+    size_t diff = 0;
+    for (size_t i = 0; i < u.n; i++) {
+        if (u.v[i].where == IN_BOTH)
+            continue;
+        diff++;
+        cr_assert_neq(u.v[i].reported, 0, "[%s] an id only in %s was never reported", s_ctx,
+                      u.v[i].where == IN_A ? "A" : "B");
+        cr_assert_eq(u.v[i].reported, 1, "[%s] an id was reported %d times", s_ctx,
+                     u.v[i].reported);
+    }
+    size_t nrep = st.give[0].n + st.give[1].n + st.need[0].n + st.need[1].n;
+    cr_assert_eq(nrep, diff, "[%s] reported %zu ids for a difference of %zu", s_ctx, nrep, diff);
+    if (diff == 0)
+        cr_assert(st.first_in_sync && st.msgs == 2,
+                  "[%s] equal sets took %zu messages", s_ctx, st.msgs);
+
+    s_apply(&u, &st.give[0], b);
+    s_apply(&u, &st.need[1], b);
+    s_apply(&u, &st.give[1], a);
+    s_apply(&u, &st.need[0], a);
+    cr_assert_eq(sync_set_count(a), u.n, "[%s] A has %zu of %zu items after apply", s_ctx,
+                 sync_set_count(a), u.n);
+    cr_assert_eq(sync_set_count(b), u.n, "[%s] B has %zu of %zu items after apply", s_ctx,
+                 sync_set_count(b), u.n);
+
+    xstats_t again;
+    run_exchange(a, b, &again);
+    cr_assert(again.first_in_sync, "[%s] second exchange did not start in sync", s_ctx);
+    cr_assert_eq(again.msgs, 2, "[%s] second exchange took %zu messages", s_ctx, again.msgs);
+    cr_assert_eq(again.give[0].n + again.give[1].n + again.need[0].n + again.need[1].n, 0);
+    s_stats_free(&again);
+
+    if (out_stats)
+        *out_stats = st;
+    else
+        s_stats_free(&st);
+    sync_set_free(&a);
+    sync_set_free(&b);
+    cr_assert_null(a);
+    free(u.v);
+}
+
+/* A random case: sizes 0..max_shared, a difference 0..max_diff split
+ * randomly between the sides. */
+static case_t s_random_case(uint64_t seed, size_t max_shared, size_t max_diff)
+{
+    uint64_t st = seed;
+    case_t c = {.seed = seed};
+    c.shared = s_rand(&st) % (max_shared + 1);
+    size_t d = s_rand(&st) % (max_diff + 1);
+    c.only_a = d ? s_rand(&st) % (d + 1) : 0;
+    c.only_b = d - c.only_a;
+    return c;
+}
+
+/* ---- suite sync: randomised against the model ------------------------- */
+
+Test(sync, random_sets_reconcile_to_exactly_their_symmetric_difference)
+{
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        case_t c = s_random_case(seed, 5000, 300);
+        s_run_case(&c, NULL);
+    }
+}
+
+Test(sync, small_random_sets_reconcile_around_the_ids_threshold)
+{
+    /* sizes near SYNC_IDS_MAX and SYNC_SPLIT, where the describe logic turns */
+    for (uint64_t seed = 100; seed < 130; seed++) {
+        case_t c = s_random_case(seed, 40, 40);
+        s_run_case(&c, NULL);
+    }
+}
+
+Test(sync, clock_collisions_reconcile_with_prefix_bounds)
+{
+    for (uint64_t seed = 200; seed < 210; seed++) {
+        case_t c = s_random_case(seed, 5000, 300);
+        c.hlc = seed % 2 ? HLC_FEW : HLC_SAME;
+        s_run_case(&c, NULL);
+    }
+}
+
+Test(sync, ids_sharing_29_byte_prefixes_under_one_clock_reconcile)
+{
+    /* bounds between such ids need prefixes of 30..32 bytes */
+    for (uint64_t seed = 300; seed < 306; seed++) {
+        case_t c = s_random_case(seed, 3000, 200);
+        c.hlc = HLC_SAME;
+        c.long_prefix = true;
+        s_run_case(&c, NULL);
+    }
+}
+
+Test(sync, empty_side_catches_up_with_everything)
+{
+    for (uint64_t seed = 400; seed < 404; seed++) {
+        uint64_t st = seed;
+        case_t c = {.seed = seed, .hlc = seed % 3};
+        size_t n = s_rand(&st) % 5001;
+        if (seed % 2)
+            c.only_a = n; /* the starter has everything */
+        else
+            c.only_b = n; /* the starter is the empty one */
+        xstats_t xs;
+        s_run_case(&c, &xs);
+        if (seed % 2)
+            cr_assert_eq(xs.give[0].n + xs.need[1].n, n, "[%s]", s_ctx);
+        else
+            cr_assert_eq(xs.give[1].n + xs.need[0].n, n, "[%s]", s_ctx);
+        s_stats_free(&xs);
+    }
+}
+
+Test(sync, both_empty_agree_in_two_messages)
+{
+    case_t c = {.seed = 500};
+    xstats_t xs;
+    s_run_case(&c, &xs);
+    cr_assert_eq(xs.msgs, 2);
+    cr_assert(xs.first_in_sync);
+    s_stats_free(&xs);
+}
+
+Test(sync, identical_random_sets_agree_in_two_messages)
+{
+    for (uint64_t seed = 600; seed < 604; seed++) {
+        uint64_t st = seed;
+        case_t c = {.seed = seed, .shared = s_rand(&st) % 5001, .hlc = seed % 3};
+        xstats_t xs;
+        s_run_case(&c, &xs);
+        cr_assert_eq(xs.msgs, 2, "[%s]", s_ctx);
+        s_stats_free(&xs);
+    }
+}
+
+Test(sync, large_difference_keeps_every_message_within_limits)
+{
+    /* a difference spread over every range makes replies fan out */
+    case_t c = {.seed = 700, .shared = 20000, .only_a = 1500, .only_b = 1500};
+    xstats_t xs;
+    s_run_case(&c, &xs);
+    cr_assert_leq(xs.max_ranges, MSG_MAX_RANGES, "[%s]", s_ctx);
+    cr_assert_geq(xs.max_ranges, MSG_MAX_RANGES - SYNC_SPLIT - 1,
+                  "[%s] the range cap was not reached; the test is weak", s_ctx);
+    cr_assert_leq(xs.msgs, 32, "[%s] took %zu messages", s_ctx, xs.msgs);
+    s_stats_free(&xs);
+}
+
+/* ---- suite sync: scripted --------------------------------------------- */
+
+/* A set of n items with distinct clocks S_HLC0 + 10*i and seeded ids. */
+static sync_set_t *s_seq_set(size_t n, uint64_t seed, uint8_t (*ids)[32])
+{
+    sync_set_t *s = sync_set_new();
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[32];
+        s_rand_bytes(&st, id, 32);
+        sync_set_add(s, S_HLC0 + 10 * i, id);
+        if (ids)
+            memcpy(ids[i], id, 32);
+    }
+    return s;
+}
+
+static bool s_ids_has(const uint8_t (*v)[32], size_t n, const uint8_t id[32])
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(v[i], id, 32) == 0)
+            return true;
+    return false;
+}
+
+static bool s_is_inf(const bound_t *b)
+{
+    return b->hlc == MSG_INF_HLC && b->len == 0;
+}
+
+Test(sync, identical_sets_of_1000_get_recon_empty_in_reply_to_start)
+{
+    sync_set_t *a = s_seq_set(1000, 1, NULL), *b = s_seq_set(1000, 1, NULL);
+    buf_t f = {0};
+    sync_start(a, &f);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    cr_assert_eq(m.nranges, SYNC_SPLIT, "1000 items start as SYNC_SPLIT fingerprints");
+    uint64_t total = 0;
+    for (size_t i = 0; i < m.nranges; i++) {
+        cr_assert_eq(m.ranges[i].mode, RANGE_FP);
+        total += m.ranges[i].count;
+    }
+    cr_assert_eq(total, 1000);
+    cr_assert(s_is_inf(&m.ranges[m.nranges - 1].upper));
+
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert(out.in_sync);
+    cr_assert_eq(out.ngive + out.nneed, 0);
+    msg_t r;
+    s_decode_recon(&out.reply, &r);
+    cr_assert_eq(r.nranges, 0, "reply must be RECON []");
+    msg_clear(&r);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+
+    xstats_t xs;
+    run_exchange(a, b, &xs);
+    cr_assert_eq(xs.msgs, 2, "exactly sync_start and RECON []");
+    s_stats_free(&xs);
+    sync_set_free(&a);
+    sync_set_free(&b);
+}
+
+Test(sync, ten_items_against_empty_start_with_one_ids_range)
+{
+    uint8_t ids[10][32];
+    sync_set_t *a = s_seq_set(10, 2, ids), *b = sync_set_new();
+    buf_t f = {0};
+    sync_start(a, &f);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    cr_assert_eq(m.nranges, 1);
+    cr_assert_eq(m.ranges[0].mode, RANGE_IDS);
+    cr_assert_eq(m.ranges[0].nids, 10);
+    cr_assert(s_is_inf(&m.ranges[0].upper));
+    for (size_t i = 0; i < 10; i++)
+        cr_assert(s_ids_has(m.ranges[0].ids, 10, ids[i]));
+
+    /* the empty side needs all ten, gives none, and is then in sync */
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert_eq(out.nneed, 10);
+    cr_assert_eq(out.ngive, 0);
+    cr_assert(out.in_sync);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&a);
+    sync_set_free(&b);
+}
+
+Test(sync, empty_set_starts_with_an_empty_ids_range_and_the_peer_gives_all)
+{
+    uint8_t ids[40][32];
+    sync_set_t *a = sync_set_new(), *b = s_seq_set(40, 3, ids);
+    buf_t f = {0};
+    sync_start(a, &f);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    cr_assert_eq(m.nranges, 1);
+    cr_assert_eq(m.ranges[0].mode, RANGE_IDS);
+    cr_assert_eq(m.ranges[0].nids, 0);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert_eq(out.ngive, 40);
+    cr_assert_eq(out.nneed, 0);
+    for (size_t i = 0; i < 40; i++)
+        cr_assert(s_ids_has((const uint8_t(*)[32])out.give, out.ngive, ids[i]));
+    cr_assert(out.in_sync);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&a);
+    sync_set_free(&b);
+}
+
+/* A decoded-style RECON built by hand: FP count 0 below `mid`, SKIP above. */
+Test(sync, fingerprint_with_count_zero_gives_everything_in_its_range)
+{
+    uint8_t ids[50][32];
+    sync_set_t *b = s_seq_set(50, 4, ids); /* clocks S_HLC0 + 10*i */
+    range_t r[2] = {0};
+    r[0].upper.hlc = S_HLC0 + 10 * 20; /* items 0..19 are below */
+    r[0].mode = RANGE_FP;
+    r[0].count = 0;
+    sync_fingerprint(NULL, 0, r[0].fp);
+    r[1].upper.hlc = MSG_INF_HLC;
+    r[1].mode = RANGE_SKIP;
+    buf_t f = {0};
+    msg_recon(&f, r, 2);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert_eq(out.ngive, 20);
+    cr_assert_eq(out.nneed, 0);
+    for (size_t i = 0; i < 20; i++)
+        cr_assert(s_ids_has((const uint8_t(*)[32])out.give, out.ngive, ids[i]),
+                  "item %zu below the bound was not given", i);
+    cr_assert(out.in_sync, "FP count 0 is answered with SKIP, so all SKIPs: RECON []");
+    msg_t rr;
+    s_decode_recon(&out.reply, &rr);
+    cr_assert_eq(rr.nranges, 0);
+    msg_clear(&rr);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+}
+
+Test(sync, ids_range_gives_ours_not_listed_and_needs_theirs_not_ours)
+{
+    uint8_t ids[10][32];
+    sync_set_t *b = s_seq_set(10, 5, ids);
+    uint8_t extra[2][32];
+    memset(extra[0], 0xaa, 32);
+    memset(extra[1], 0xbb, 32);
+    /* list: ours 0..5 plus two unknown; we lack 6..9 in the list */
+    range_t r = {.upper = {.hlc = MSG_INF_HLC}, .mode = RANGE_IDS};
+    uint8_t list[8][32];
+    memcpy(list, ids, 6 * 32);
+    memcpy(list[6], extra[0], 32);
+    memcpy(list[7], extra[1], 32);
+    r.ids = list;
+    r.nids = 8;
+    buf_t f = {0};
+    msg_recon(&f, &r, 1);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert_eq(out.ngive, 4);
+    for (size_t i = 6; i < 10; i++)
+        cr_assert(s_ids_has((const uint8_t(*)[32])out.give, out.ngive, ids[i]));
+    cr_assert_eq(out.nneed, 2);
+    cr_assert(s_ids_has((const uint8_t(*)[32])out.need, out.nneed, extra[0]));
+    cr_assert(s_ids_has((const uint8_t(*)[32])out.need, out.nneed, extra[1]));
+    cr_assert(out.in_sync);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+}
+
+Test(sync, recon_empty_gets_no_reply)
+{
+    sync_set_t *b = s_seq_set(30, 6, NULL);
+    buf_t f = {0};
+    msg_recon(&f, NULL, 0);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert(out.in_sync);
+    cr_assert_eq(out.reply.len, 0);
+    cr_assert_eq(out.ngive + out.nneed, 0);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+}
+
+Test(sync, differing_fingerprint_over_few_items_is_answered_with_their_ids)
+{
+    uint8_t ids[16][32];
+    sync_set_t *b = s_seq_set(SYNC_IDS_MAX, 7, ids);
+    range_t r = {.upper = {.hlc = MSG_INF_HLC}, .mode = RANGE_FP, .count = 3};
+    memset(r.fp, 0x5a, 16);
+    buf_t f = {0};
+    msg_recon(&f, &r, 1);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert(!out.in_sync);
+    cr_assert_eq(out.ngive + out.nneed, 0);
+    msg_t rr;
+    s_decode_recon(&out.reply, &rr);
+    cr_assert_eq(rr.nranges, 1);
+    cr_assert_eq(rr.ranges[0].mode, RANGE_IDS);
+    cr_assert_eq(rr.ranges[0].nids, SYNC_IDS_MAX);
+    for (size_t i = 0; i < SYNC_IDS_MAX; i++)
+        cr_assert(s_ids_has(rr.ranges[0].ids, rr.ranges[0].nids, ids[i]));
+    msg_clear(&rr);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+}
+
+Test(sync, differing_fingerprint_over_many_items_splits_into_equal_fingerprints)
+{
+    enum { N = 1000 };
+    uint8_t(*ids)[32] = xmalloc(N * 32);
+    sync_set_t *b = s_seq_set(N, 8, ids);
+    /* the range below S_HLC0 + 10*800 holds items 0..799; the rest is SKIP */
+    range_t r[2] = {{.upper = {.hlc = S_HLC0 + 10 * 800}, .mode = RANGE_FP, .count = 799},
+                    {.upper = {.hlc = MSG_INF_HLC}, .mode = RANGE_SKIP}};
+    sync_fingerprint(ids, 799, r[0].fp); /* off by one item: differs */
+    buf_t f = {0};
+    msg_recon(&f, r, 2);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    msg_t rr;
+    s_decode_recon(&out.reply, &rr);
+    cr_assert_eq(rr.nranges, SYNC_SPLIT + 1, "SYNC_SPLIT fingerprints then the SKIP");
+    size_t at = 0;
+    for (size_t k = 0; k < SYNC_SPLIT; k++) {
+        const range_t *x = &rr.ranges[k];
+        cr_assert_eq(x->mode, RANGE_FP);
+        cr_assert_eq(x->count, 800 / SYNC_SPLIT, "sub-ranges have equal counts");
+        uint8_t fp[16];
+        sync_fingerprint((const uint8_t(*)[32])ids + at, x->count, fp);
+        cr_assert(memcmp(fp, x->fp, 16) == 0, "sub-range %zu fingerprint", k);
+        at += x->count;
+    }
+    cr_assert_eq(rr.ranges[SYNC_SPLIT - 1].upper.hlc, S_HLC0 + 10 * 800,
+                 "the last sub-range keeps the incoming bound");
+    cr_assert_eq(rr.ranges[SYNC_SPLIT].mode, RANGE_SKIP);
+    msg_clear(&rr);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+    free(ids);
+}
+
+Test(sync, matching_fingerprint_with_other_count_is_not_a_match)
+{
+    /* FP equal but count different must not be taken as equal */
+    uint8_t ids[20][32];
+    sync_set_t *b = s_seq_set(20, 9, ids);
+    range_t r = {.upper = {.hlc = MSG_INF_HLC}, .mode = RANGE_FP, .count = 21};
+    sync_fingerprint(ids, 20, r.fp);
+    buf_t f = {0};
+    msg_recon(&f, &r, 1);
+    msg_t m;
+    s_decode_recon(&f, &m);
+    sync_out_t out;
+    sync_reply(b, &m, &out);
+    cr_assert(!out.in_sync);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    /* and with the right count it is a match */
+    buf_reset(&f);
+    r.count = 20;
+    msg_recon(&f, &r, 1);
+    s_decode_recon(&f, &m);
+    sync_reply(b, &m, &out);
+    cr_assert(out.in_sync);
+    msg_clear(&m);
+    sync_out_clear(&out);
+    buf_free(&f);
+    sync_set_free(&b);
+}
+
+Test(sync, three_differences_in_a_hundred_thousand_finish_in_8_messages_and_8_kb)
+{
+    for (uint64_t seed = 800; seed < 803; seed++) {
+        uint64_t st = seed;
+        case_t c = {.seed = seed, .shared = 100000 - 3};
+        c.only_a = s_rand(&st) % 4;
+        c.only_b = 3 - c.only_a;
+        xstats_t xs;
+        s_run_case(&c, &xs);
+        cr_assert_leq(xs.msgs, 8, "[%s] took %zu messages", s_ctx, xs.msgs);
+        cr_assert_leq(xs.bytes, 8192, "[%s] took %zu bytes", s_ctx, xs.bytes);
+        s_stats_free(&xs);
+    }
+}
+
+/* ---- suite sync: the set and the fingerprint -------------------------- */
+
+Test(sync, set_ignores_duplicates_and_removes_items)
+{
+    sync_set_t *s = sync_set_new();
+    uint8_t x[32], y[32];
+    memset(x, 1, 32);
+    memset(y, 2, 32);
+    sync_set_add(s, 5, y);
+    sync_set_add(s, 5, x);
+    sync_set_add(s, 5, y);
+    cr_assert_eq(sync_set_count(s), 2);
+    cr_assert(sync_set_has(s, 5, x));
+    cr_assert(!sync_set_has(s, 6, x), "the clock is part of the item");
+    sync_set_remove(s, 5, x);
+    sync_set_remove(s, 5, x); /* absent: ignored */
+    cr_assert_eq(sync_set_count(s), 1);
+    cr_assert(!sync_set_has(s, 5, x));
+    cr_assert(sync_set_has(s, 5, y));
+    sync_set_free(&s);
+    cr_assert_null(s);
+    sync_set_free(&s); /* NULL: no-op */
+    sync_set_free(NULL);
+}
+
+Test(sync, fingerprint_is_blake2b_of_the_modular_id_sum_and_count)
+{
+    /* 0xff..ff + 1 wraps to 0 modulo 2^256 */
+    uint8_t ids[2][32] = {{0}};
+    memset(ids[0], 0xff, 32);
+    ids[1][0] = 1;
+    uint8_t in[40] = {0}, h[32], fp[16];
+    in[32] = 2;
+    crypto_generichash(h, 32, in, 40, NULL, 0);
+    sync_fingerprint(ids, 2, fp);
+    cr_assert(memcmp(fp, h, 16) == 0, "carry must propagate through all 256 bits");
+
+    /* order does not matter; the count does */
+    uint8_t rev[2][32];
+    memcpy(rev[0], ids[1], 32);
+    memcpy(rev[1], ids[0], 32);
+    uint8_t fp2[16];
+    sync_fingerprint(rev, 2, fp2);
+    cr_assert(memcmp(fp, fp2, 16) == 0);
+    uint8_t zero[1][32] = {{0}}, fp0[16], fpe[16];
+    sync_fingerprint(zero, 1, fp0);
+    sync_fingerprint(NULL, 0, fpe);
+    cr_assert(memcmp(fp0, fpe, 16) != 0, "an all-zero id still changes the count");
+
+    /* a single id: sum is the id itself, little-endian words */
+    uint8_t one[1][32];
+    for (int i = 0; i < 32; i++)
+        one[0][i] = (uint8_t)(i * 9 + 1);
+    memcpy(in, one[0], 32);
+    memset(in + 32, 0, 8);
+    in[32] = 1;
+    crypto_generichash(h, 32, in, 40, NULL, 0);
+    sync_fingerprint(one, 1, fp);
+    cr_assert(memcmp(fp, h, 16) == 0);
+}
+
+/* ---- suite msg: bound_cmp_item ---------------------------------------- */
+
+Test(msg, bound_orders_by_clock_then_by_zero_padded_prefix)
+{
+    uint8_t id[32] = {0};
+    bound_t b = {.hlc = 100, .len = 0};
+    cr_assert_lt(bound_cmp_item(&b, 99, id), 0);
+    cr_assert_geq(bound_cmp_item(&b, 100, id), 0, "the all-zero id sits at an empty-prefix bound");
+    cr_assert_geq(bound_cmp_item(&b, 101, id), 0);
+    memset(id, 0xff, 32);
+    cr_assert_lt(bound_cmp_item(&b, 99, id), 0, "lower clock is below whatever the id");
+
+    /* prefix "ab": padded to ab 00 00 ... */
+    bound_t p = {.hlc = 100, .len = 2, .prefix = {0xab, 0xcd}};
+    uint8_t at[32] = {0xab, 0xcd};
+    cr_assert_geq(bound_cmp_item(&p, 100, at), 0, "an id equal to the padded prefix is at it");
+    uint8_t above[32] = {0xab, 0xcd};
+    above[31] = 1;
+    cr_assert_geq(bound_cmp_item(&p, 100, above), 0);
+    uint8_t below[32];
+    memset(below, 0xff, 32);
+    below[0] = 0xab;
+    below[1] = 0xcc;
+    cr_assert_lt(bound_cmp_item(&p, 100, below), 0);
+    cr_assert_geq(bound_cmp_item(&p, 101, below), 0);
+
+    /* trailing zero bytes in a prefix change nothing */
+    bound_t pz = {.hlc = 100, .len = 5, .prefix = {0xab, 0xcd}};
+    cr_assert_geq(bound_cmp_item(&pz, 100, at), 0);
+    cr_assert_lt(bound_cmp_item(&pz, 100, below), 0);
+
+    /* a full 32-byte prefix */
+    bound_t full = {.hlc = 7, .len = 32};
+    memset(full.prefix, 0x42, 32);
+    uint8_t same[32], less[32];
+    memset(same, 0x42, 32);
+    memcpy(less, same, 32);
+    less[31] = 0x41;
+    cr_assert_geq(bound_cmp_item(&full, 7, same), 0);
+    cr_assert_lt(bound_cmp_item(&full, 7, less), 0);
+
+    /* infinity is above every real clock */
+    bound_t inf = {.hlc = MSG_INF_HLC};
+    cr_assert_lt(bound_cmp_item(&inf, MSG_INF_HLC - 1, id), 0);
+}
+
+/* ---- suite msg: round trips ------------------------------------------- */
+
+/* Decodes frame, re-encodes with enc() and expects the same bytes. */
+static void s_expect_ok(const buf_t *f, msg_t *m)
+{
+    int rc = msg_decode(f->data, f->len, m);
+    cr_assert_eq(rc, 0, "valid frame rejected: %s", bu_strerror(rc));
+}
+
+Test(msg, hello_round_trips)
+{
+    uint8_t mesh[32];
+    for (int i = 0; i < 32; i++)
+        mesh[i] = (uint8_t)(200 - i);
+    buf_t f = {0};
+    msg_hello(&f, mesh, "de-wijk");
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.type, MSG_HELLO);
+    cr_assert_eq(m.version, PROTO_VERSION);
+    cr_assert(memcmp(m.mesh, mesh, 32) == 0);
+    cr_assert_str_eq(m.name, "de-wijk");
+    msg_clear(&m);
+    cr_assert_null(m.name, "msg_clear resets the message");
+    buf_free(&f);
+}
+
+Test(msg, recon_with_every_range_mode_round_trips_byte_for_byte)
+{
+    uint8_t ids[3][32];
+    for (int k = 0; k < 3; k++)
+        memset(ids[k], 0x10 * (k + 1), 32);
+    range_t r[4] = {0};
+    r[0].upper = (bound_t){.hlc = 5, .len = 0};
+    r[0].mode = RANGE_SKIP;
+    r[1].upper = (bound_t){.hlc = 5, .len = 3, .prefix = {1, 2, 3}};
+    r[1].mode = RANGE_FP;
+    memset(r[1].fp, 0x77, 16);
+    r[1].count = 123456;
+    r[2].upper = (bound_t){.hlc = S_HLC0, .len = 32};
+    memset(r[2].upper.prefix, 0xee, 32);
+    r[2].mode = RANGE_IDS;
+    r[2].ids = ids;
+    r[2].nids = 3;
+    r[3].upper = (bound_t){.hlc = MSG_INF_HLC};
+    r[3].mode = RANGE_IDS; /* empty IDS list */
+    buf_t f = {0};
+    msg_recon(&f, r, 4);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.type, MSG_RECON);
+    cr_assert_eq(m.nranges, 4);
+    for (int k = 0; k < 4; k++) {
+        cr_assert_eq(m.ranges[k].mode, r[k].mode);
+        cr_assert_eq(m.ranges[k].upper.hlc, r[k].upper.hlc);
+        cr_assert_eq(m.ranges[k].upper.len, r[k].upper.len);
+        cr_assert(memcmp(m.ranges[k].upper.prefix, r[k].upper.prefix, r[k].upper.len) == 0);
+    }
+    cr_assert(memcmp(m.ranges[1].fp, r[1].fp, 16) == 0);
+    cr_assert_eq(m.ranges[1].count, 123456);
+    cr_assert_eq(m.ranges[2].nids, 3);
+    cr_assert(memcmp(m.ranges[2].ids, ids, 96) == 0);
+    cr_assert_eq(m.ranges[3].nids, 0);
+    buf_t g = {0};
+    msg_recon(&g, m.ranges, m.nranges);
+    cr_assert_eq(g.len, f.len);
+    cr_assert(memcmp(g.data, f.data, f.len) == 0, "re-encoding differs");
+    msg_clear(&m);
+    buf_free(&f);
+    buf_free(&g);
+
+    /* RECON [] */
+    msg_recon(&f, NULL, 0);
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.type, MSG_RECON);
+    cr_assert_eq(m.nranges, 0);
+    msg_clear(&m);
+    buf_free(&f);
+}
+
+Test(msg, want_round_trips_up_to_the_id_limit)
+{
+    size_t counts[] = {0, 1, 15, 16, MSG_MAX_IDS};
+    uint8_t(*ids)[32] = xmalloc(MSG_MAX_IDS * 32);
+    uint64_t st = 11;
+    s_rand_bytes(&st, (uint8_t *)ids, MSG_MAX_IDS * 32);
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        buf_t f = {0};
+        msg_want(&f, (const uint8_t(*)[32])ids, counts[k]);
+        msg_t m;
+        s_expect_ok(&f, &m);
+        cr_assert_eq(m.type, MSG_WANT);
+        cr_assert_eq(m.nids, counts[k]);
+        cr_assert(counts[k] == 0 || memcmp(m.ids, ids, counts[k] * 32) == 0);
+        msg_clear(&m);
+        buf_free(&f);
+    }
+    free(ids);
+}
+
+Test(msg, edits_round_trip_with_blobs_pointing_into_the_frame)
+{
+    /* blob sizes covering bin8, bin16 and bin32 headers; > 15 entries for
+     * the array16 header */
+    size_t sizes[20] = {0, 1, 255, 256, 65535, 65536, 70000};
+    for (int i = 7; i < 20; i++)
+        sizes[i] = (size_t)i * 3;
+    msg_blob_t blobs[20];
+    uint8_t *store[20];
+    for (int i = 0; i < 20; i++) {
+        store[i] = xmalloc(sizes[i] + 1);
+        for (size_t j = 0; j < sizes[i]; j++)
+            store[i][j] = (uint8_t)(j * 31 + (size_t)i);
+        blobs[i] = (msg_blob_t){store[i], sizes[i]};
+    }
+    size_t ns[] = {0, 1, 7, 20};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        buf_t f = {0};
+        msg_edits(&f, blobs, ns[k], k % 2 == 1);
+        msg_t m;
+        s_expect_ok(&f, &m);
+        cr_assert_eq(m.type, MSG_EDITS);
+        cr_assert_eq(m.nedits, ns[k]);
+        cr_assert_eq(m.reply, k % 2 == 1);
+        for (size_t i = 0; i < ns[k]; i++) {
+            cr_assert_eq(m.edits[i].len, sizes[i]);
+            cr_assert(m.edits[i].data >= f.data && m.edits[i].data + sizes[i] <= f.data + f.len,
+                      "blob %zu does not point into the frame", i);
+            cr_assert(memcmp(m.edits[i].data, store[i], sizes[i]) == 0);
+        }
+        msg_clear(&m);
+        buf_free(&f);
+    }
+    for (int i = 0; i < 20; i++)
+        free(store[i]);
+}
+
+Test(msg, ping_round_trips)
+{
+    buf_t f = {0};
+    msg_ping(&f);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.type, MSG_PING);
+    msg_clear(&m);
+    buf_free(&f);
+}
+
+/* ---- suite msg: rejects ----------------------------------------------- */
+
+/* Encodes v (taking it), expects msg_decode to fail and leave m clear. */
+static void s_rejects_pv(pv_t *v, const char *what)
+{
+    buf_t f = {0};
+    pv_encode(v, &f);
+    pv_free(&v);
+    msg_t m;
+    int rc = msg_decode(f.data, f.len, &m);
+    cr_assert_lt(rc, 0, "accepted: %s", what);
+    cr_assert(m.ranges == NULL && m.ids == NULL && m.edits == NULL && m.name == NULL,
+              "failed decode left allocations: %s", what);
+    msg_clear(&m); /* harmless on a cleared message */
+    buf_free(&f);
+}
+
+static pv_t *s_arr2(pv_t *a, pv_t *b)
+{
+    pv_t *v = pv_arr();
+    pv_arr_push(v, a);
+    if (b)
+        pv_arr_push(v, b);
+    return v;
+}
+
+/* [4, list, false] */
+static pv_t *s_edits_pv(pv_t *l)
+{
+    pv_t *v = s_arr2(pv_int(MSG_EDITS), l);
+    pv_arr_push(v, pv_bool(false));
+    return v;
+}
+
+/* [hlc, prefix, mode, payload] */
+static pv_t *s_range_pv(int64_t hlc, const void *prefix, size_t plen, int64_t mode, pv_t *payload)
+{
+    pv_t *e = pv_arr();
+    pv_arr_push(e, pv_int(hlc));
+    pv_arr_push(e, pv_bin(prefix, plen));
+    pv_arr_push(e, pv_int(mode));
+    pv_arr_push(e, payload);
+    return e;
+}
+
+static pv_t *s_skip_inf(void)
+{
+    return s_range_pv(MSG_INF_HLC, "", 0, RANGE_SKIP, pv_nil());
+}
+
+static pv_t *s_fp_payload(size_t fplen, int64_t count)
+{
+    uint8_t fp[32] = {0};
+    return s_arr2(pv_bin(fp, fplen), pv_int(count));
+}
+
+/* [2, [ranges...]] from up to three ranges (NULL-terminated). */
+static pv_t *s_recon_pv(pv_t *r0, pv_t *r1, pv_t *r2)
+{
+    pv_t *rs = pv_arr();
+    if (r0)
+        pv_arr_push(rs, r0);
+    if (r1)
+        pv_arr_push(rs, r1);
+    if (r2)
+        pv_arr_push(rs, r2);
+    return s_arr2(pv_int(MSG_RECON), rs);
+}
+
+static pv_t *s_id_list(size_t n, size_t idlen)
+{
+    pv_t *l = pv_arr();
+    uint8_t id[40] = {0};
+    for (size_t i = 0; i < n; i++) {
+        memcpy(id, &i, sizeof i);
+        pv_arr_push(l, pv_bin(id, idlen));
+    }
+    return l;
+}
+
+Test(msg, unknown_types_and_wrong_shapes_are_rejected)
+{
+    s_rejects_pv(pv_int(5), "top level not an array");
+    s_rejects_pv(pv_arr(), "empty array");
+    s_rejects_pv(s_arr2(pv_str("x"), NULL), "type not an int");
+    s_rejects_pv(s_arr2(pv_int(0), NULL), "type 0");
+    s_rejects_pv(s_arr2(pv_int(6), NULL), "type 6");
+    s_rejects_pv(s_arr2(pv_int(-1), NULL), "type -1");
+    s_rejects_pv(s_arr2(pv_int(INT64_MAX), NULL), "huge type");
+    s_rejects_pv(s_arr2(pv_int(MSG_PING), pv_nil()), "PING with a field");
+    s_rejects_pv(s_arr2(pv_int(MSG_RECON), NULL), "RECON without ranges");
+    pv_t *v = s_recon_pv(NULL, NULL, NULL);
+    pv_arr_push(v, pv_nil());
+    s_rejects_pv(v, "RECON with an extra field");
+    s_rejects_pv(s_arr2(pv_int(MSG_RECON), pv_nil()), "RECON ranges not an array");
+    s_rejects_pv(s_arr2(pv_int(MSG_WANT), NULL), "WANT without ids");
+    s_rejects_pv(s_arr2(pv_int(MSG_WANT), pv_bin("", 0)), "WANT ids not an array");
+    s_rejects_pv(s_arr2(pv_int(MSG_EDITS), NULL), "EDITS without list");
+    s_rejects_pv(s_arr2(pv_int(MSG_EDITS), pv_int(1)), "EDITS list not an array");
+    s_rejects_pv(s_edits_pv(pv_int(1)), "EDITS list not an array, with the flag");
+    s_rejects_pv(s_arr2(pv_int(MSG_EDITS), pv_arr()), "EDITS without the reply flag");
+    pv_t *e4 = s_edits_pv(pv_arr());
+    pv_arr_push(e4, pv_nil());
+    s_rejects_pv(e4, "EDITS with an extra field");
+    pv_t *e3 = s_arr2(pv_int(MSG_EDITS), pv_arr());
+    pv_arr_push(e3, pv_int(1));
+    s_rejects_pv(e3, "EDITS reply flag not a bool");
+    s_rejects_pv(s_arr2(pv_int(MSG_HELLO), pv_int(1)), "HELLO short");
+
+    uint8_t mesh[32] = {0};
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_HELLO));
+    pv_arr_push(v, pv_int(1));
+    pv_arr_push(v, pv_bin(mesh, 31));
+    pv_arr_push(v, pv_str("n"));
+    s_rejects_pv(v, "HELLO mesh of 31 bytes");
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_HELLO));
+    pv_arr_push(v, pv_int(1));
+    pv_arr_push(v, pv_bin(mesh, 32));
+    pv_arr_push(v, pv_bin("n", 1));
+    s_rejects_pv(v, "HELLO name not a str");
+    char longname[122];
+    memset(longname, 'x', 121);
+    longname[121] = 0;
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_HELLO));
+    pv_arr_push(v, pv_int(1));
+    pv_arr_push(v, pv_bin(mesh, 32));
+    pv_arr_push(v, pv_str(longname));
+    s_rejects_pv(v, "HELLO name over 120 bytes");
+}
+
+Test(msg, malformed_ranges_are_rejected)
+{
+    s_rejects_pv(s_recon_pv(s_arr2(pv_int(1), NULL), NULL, NULL), "range of arity 1");
+    pv_t *e = s_skip_inf();
+    pv_arr_push(e, pv_nil());
+    s_rejects_pv(s_recon_pv(e, NULL, NULL), "range of arity 5");
+    s_rejects_pv(s_recon_pv(pv_nil(), NULL, NULL), "range not an array");
+    s_rejects_pv(s_recon_pv(s_range_pv(-1, "", 0, RANGE_SKIP, pv_nil()), s_skip_inf(), NULL),
+                 "negative clock");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, 3, pv_nil()), NULL, NULL),
+                 "unknown mode 3");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, -1, pv_nil()), NULL, NULL),
+                 "mode -1");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_SKIP, pv_int(0)), NULL, NULL),
+                 "SKIP payload not nil");
+    uint8_t pre[40] = {0};
+    pre[0] = 1;
+    s_rejects_pv(s_recon_pv(s_range_pv(5, pre, 33, RANGE_SKIP, pv_nil()), s_skip_inf(), NULL),
+                 "prefix of 33 bytes");
+    pv_t *bad = pv_arr();
+    pv_arr_push(bad, pv_int(5));
+    pv_arr_push(bad, pv_str("ab"));
+    pv_arr_push(bad, pv_int(RANGE_SKIP));
+    pv_arr_push(bad, pv_nil());
+    s_rejects_pv(s_recon_pv(bad, s_skip_inf(), NULL), "prefix a str");
+
+    /* FP payloads */
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_FP, s_fp_payload(15, 1)),
+                            NULL, NULL),
+                 "FP of 15 bytes");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_FP, s_fp_payload(17, 1)),
+                            NULL, NULL),
+                 "FP of 17 bytes");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_FP, s_fp_payload(16, -1)),
+                            NULL, NULL),
+                 "FP count negative");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_FP, pv_nil()), NULL, NULL),
+                 "FP payload nil");
+    pv_t *p3 = s_fp_payload(16, 1);
+    pv_arr_push(p3, pv_nil());
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_FP, p3), NULL, NULL),
+                 "FP payload of arity 3");
+
+    /* IDS payloads */
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS, s_id_list(3, 31)), NULL,
+                            NULL),
+                 "IDS with 31-byte ids");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS, s_id_list(3, 33)), NULL,
+                            NULL),
+                 "IDS with 33-byte ids");
+    pv_t *mixed = s_id_list(3, 32);
+    pv_arr_push(mixed, pv_str("not an id"));
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS, mixed), NULL, NULL),
+                 "IDS with a str among ids");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS,
+                                       s_id_list(MSG_MAX_IDS + 1, 32)),
+                            NULL, NULL),
+                 "IDS over MSG_MAX_IDS");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS, pv_nil()), NULL, NULL),
+                 "IDS payload nil");
+    /* an IDS range failing after an earlier one decoded must not leak */
+    s_rejects_pv(s_recon_pv(s_range_pv(5, "", 0, RANGE_IDS, s_id_list(4, 32)),
+                            s_range_pv(MSG_INF_HLC, "", 0, RANGE_IDS, s_id_list(2, 31)), NULL),
+                 "second IDS range malformed");
+}
+
+Test(msg, bounds_must_increase_and_end_at_infinity)
+{
+    s_rejects_pv(s_recon_pv(s_range_pv(5, "", 0, RANGE_SKIP, pv_nil()), NULL, NULL),
+                 "last bound a real clock");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC, "a", 1, RANGE_SKIP, pv_nil()), NULL, NULL),
+                 "last bound infinity with a prefix");
+    s_rejects_pv(s_recon_pv(s_range_pv(MSG_INF_HLC - 1, "", 0, RANGE_SKIP, pv_nil()), NULL,
+                            NULL),
+                 "last bound just below infinity");
+    s_rejects_pv(s_recon_pv(s_range_pv(7, "", 0, RANGE_SKIP, pv_nil()),
+                            s_range_pv(7, "", 0, RANGE_FP, s_fp_payload(16, 1)), s_skip_inf()),
+                 "equal bounds");
+    s_rejects_pv(s_recon_pv(s_range_pv(8, "", 0, RANGE_SKIP, pv_nil()),
+                            s_range_pv(7, "\xff", 1, RANGE_FP, s_fp_payload(16, 1)),
+                            s_skip_inf()),
+                 "decreasing clock");
+    s_rejects_pv(s_recon_pv(s_range_pv(7, "\x20", 1, RANGE_SKIP, pv_nil()),
+                            s_range_pv(7, "\x10\xff", 2, RANGE_FP, s_fp_payload(16, 1)),
+                            s_skip_inf()),
+                 "decreasing prefix");
+    s_rejects_pv(s_recon_pv(s_range_pv(7, "\x20", 1, RANGE_SKIP, pv_nil()),
+                            s_range_pv(7, "\x20\x00\x00", 3, RANGE_FP, s_fp_payload(16, 1)),
+                            s_skip_inf()),
+                 "prefixes equal once padded");
+    s_rejects_pv(s_recon_pv(s_skip_inf(), s_range_pv(MSG_INF_HLC, "", 0, RANGE_SKIP, pv_nil()),
+                            NULL),
+                 "a range after infinity");
+
+    /* while increasing ones are fine */
+    pv_t *ok = s_recon_pv(s_range_pv(7, "\x20", 1, RANGE_SKIP, pv_nil()),
+                          s_range_pv(7, "\x20\x01", 2, RANGE_FP, s_fp_payload(16, 1)),
+                          s_skip_inf());
+    buf_t f = {0};
+    pv_encode(ok, &f);
+    pv_free(&ok);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.nranges, 3);
+    msg_clear(&m);
+    buf_free(&f);
+}
+
+Test(msg, too_many_ranges_or_ids_are_rejected)
+{
+    pv_t *rs = pv_arr();
+    for (int i = 0; i < MSG_MAX_RANGES; i++)
+        pv_arr_push(rs, s_range_pv(i + 1, "", 0, RANGE_SKIP, pv_nil()));
+    pv_arr_push(rs, s_skip_inf());
+    s_rejects_pv(s_arr2(pv_int(MSG_RECON), rs), "MSG_MAX_RANGES + 1 ranges");
+
+    s_rejects_pv(s_arr2(pv_int(MSG_WANT), s_id_list(MSG_MAX_IDS + 1, 32)),
+                 "WANT over MSG_MAX_IDS");
+    s_rejects_pv(s_arr2(pv_int(MSG_WANT), s_id_list(2, 16)), "WANT with 16-byte ids");
+
+    pv_t *l = pv_arr();
+    for (int i = 0; i <= MSG_MAX_EDITS; i++)
+        pv_arr_push(l, pv_bin("e", 1));
+    s_rejects_pv(s_edits_pv(l), "EDITS over MSG_MAX_EDITS");
+
+    /* a frame over MSG_MAX_BYTES is refused before decoding */
+    uint8_t *big = xcalloc(1, MSG_MAX_BYTES + 1);
+    msg_t m;
+    cr_assert_lt(msg_decode(big, MSG_MAX_BYTES + 1, &m), 0);
+    free(big);
+}
+
+Test(msg, edits_whose_entries_are_not_bins_are_rejected)
+{
+    pv_t *l = pv_arr();
+    pv_arr_push(l, pv_bin("ok", 2));
+    pv_arr_push(l, pv_str("text"));
+    s_rejects_pv(s_edits_pv(l), "EDITS with a str");
+    l = pv_arr();
+    pv_arr_push(l, pv_int(3));
+    s_rejects_pv(s_edits_pv(l), "EDITS with an int");
+    l = pv_arr();
+    pv_arr_push(l, pv_bin("ok", 2));
+    pv_arr_push(l, s_arr2(pv_bin("nested", 6), NULL));
+    s_rejects_pv(s_edits_pv(l), "EDITS with a nested array");
+    l = pv_arr();
+    for (int i = 0; i < 20; i++)
+        pv_arr_push(l, i == 19 ? pv_nil() : pv_bin("x", 1));
+    s_rejects_pv(s_edits_pv(l), "EDITS (array16) ending with nil");
+}
+
+/* A RECON using every mode and prefix lengths, for truncation and fuzzing. */
+static void s_sample_recon(buf_t *f)
+{
+    uint8_t ids[2][32];
+    memset(ids[0], 0x31, 32);
+    memset(ids[1], 0x32, 32);
+    range_t r[4] = {0};
+    r[0].upper = (bound_t){.hlc = S_HLC0, .len = 0};
+    r[0].mode = RANGE_SKIP;
+    r[1].upper = (bound_t){.hlc = S_HLC0, .len = 2, .prefix = {0x80, 0x01}};
+    r[1].mode = RANGE_FP;
+    memset(r[1].fp, 0x99, 16);
+    r[1].count = 300;
+    r[2].upper = (bound_t){.hlc = S_HLC0 + 1};
+    r[2].mode = RANGE_IDS;
+    r[2].ids = ids;
+    r[2].nids = 2;
+    r[3].upper = (bound_t){.hlc = MSG_INF_HLC};
+    r[3].mode = RANGE_SKIP;
+    msg_recon(f, r, 4);
+}
+
+Test(msg, every_truncation_of_a_recon_is_rejected)
+{
+    buf_t f = {0};
+    s_sample_recon(&f);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    msg_clear(&m);
+    for (size_t n = 0; n < f.len; n++) {
+        /* a private copy so valgrind sees any read past the prefix */
+        uint8_t *p = xmalloc(n ? n : 1);
+        memcpy(p, f.data, n);
+        int rc = msg_decode(p, n, &m);
+        cr_assert_lt(rc, 0, "prefix of %zu of %zu bytes accepted", n, f.len);
+        free(p);
+    }
+    buf_free(&f);
+}
+
+Test(msg, random_and_mutated_frames_never_crash)
+{
+    uint64_t st = 4242;
+    uint8_t mesh[32] = {7};
+    buf_t samples[5] = {{0}};
+    s_sample_recon(&samples[0]);
+    msg_hello(&samples[1], mesh, "buurt");
+    uint8_t ids[3][32] = {{1}, {2}, {3}};
+    msg_want(&samples[2], (const uint8_t(*)[32])ids, 3);
+    msg_blob_t blobs[2] = {{(const uint8_t *)"abc", 3}, {(const uint8_t *)"defgh", 5}};
+    msg_edits(&samples[3], blobs, 2, true);
+    msg_ping(&samples[4]);
+    sync_set_t *s = s_seq_set(100, 12, NULL);
+    size_t accepted = 0;
+    for (int iter = 0; iter < 6000; iter++) {
+        size_t n;
+        uint8_t *p;
+        if (iter % 2 == 0) {
+            /* pure garbage, biased towards small arrays and ints */
+            n = s_rand(&st) % 48;
+            p = xmalloc(n ? n : 1);
+            s_rand_bytes(&st, p, n);
+            if (n > 0 && s_rand(&st) % 2)
+                p[0] = (uint8_t)(0x90 | (s_rand(&st) % 5));
+            if (n > 1 && s_rand(&st) % 2)
+                p[1] = (uint8_t)(s_rand(&st) % 7);
+        } else {
+            /* a valid frame with a few bytes flipped, cut or extended */
+            const buf_t *src = &samples[s_rand(&st) % 5];
+            n = src->len + s_rand(&st) % 3;
+            p = xcalloc(1, n);
+            memcpy(p, src->data, src->len);
+            int flips = 1 + (int)(s_rand(&st) % 3);
+            for (int k = 0; k < flips; k++)
+                p[s_rand(&st) % n] ^= (uint8_t)(1u << (s_rand(&st) % 8));
+            if (s_rand(&st) % 4 == 0)
+                n = s_rand(&st) % (n + 1);
+        }
+        msg_t m;
+        int rc = msg_decode(p, n, &m);
+        if (rc == 0) {
+            accepted++;
+            if (m.type == MSG_RECON) {
+                /* whatever decodes must be safe to reconcile against */
+                sync_out_t out;
+                sync_reply(s, &m, &out);
+                sync_out_clear(&out);
+            }
+            msg_clear(&m);
+        } else {
+            cr_assert(m.ranges == NULL && m.ids == NULL && m.edits == NULL && m.name == NULL);
+        }
+        free(p);
+    }
+    cr_assert_gt(accepted, 0, "the mutations never produced a valid frame; the test is weak");
+    for (int k = 0; k < 5; k++)
+        buf_free(&samples[k]);
+    sync_set_free(&s);
+}
