@@ -68,6 +68,15 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash examples/demo.sh
 
+# Benchmarks (issue "Speed and footprint"): bench/run.sh builds what it
+# needs with optimisation and prints one table plus bench/results.json.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+
+bench-quick: all
+	@bash bench/run.sh --quick
+
 clean:
 	rm -rf $(B)
 

@@ -101,8 +101,12 @@ struct node {
     waiter_t *waiters;
     size_t nwaiters;
     uint64_t rejected_total;
+    uint8_t (*bad)[32];    /* ids of edits rejected lately: not fetched again */
+    size_t nbad, badpos;
     volatile sig_atomic_t stop;
 };
+
+#define NODE_BAD_IDS 1024
 
 /* ---------------------------------------------------------------- util */
 
@@ -128,6 +132,26 @@ static void s_log(node_t *n, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+static bool s_is_bad(const node_t *n, const uint8_t id[32])
+{
+    for (size_t i = 0; i < n->nbad; i++)
+        if (memcmp(n->bad[i], id, 32) == 0)
+            return true;
+    return false;
+}
+
+static void s_mark_bad(node_t *n, const uint8_t id[32])
+{
+    if (s_is_bad(n, id))
+        return;
+    if (!n->bad)
+        n->bad = xmalloc(NODE_BAD_IDS * 32);
+    memcpy(n->bad[n->badpos], id, 32);
+    n->badpos = (n->badpos + 1) % NODE_BAD_IDS;
+    if (n->nbad < NODE_BAD_IDS)
+        n->nbad++;
 }
 
 static peer_t *s_peer(node_t *n, const uint8_t key[32], bool create)
@@ -263,7 +287,7 @@ static void s_pump_wants(node_t *n, peer_t *p, int link)
         size_t k = 0;
         while (p->wq_n > 0 && k < NODE_WANT_CHUNK) {
             const uint8_t *id = p->wantq[p->wq_head];
-            if (repo_find_record(n->repo, id) < 0)
+            if (repo_find_record(n->repo, id) < 0 && (n->nbad == 0 || !s_is_bad(n, id)))
                 memcpy(ids[k++], id, 32);
             p->wq_head++;
             p->wq_n--;
@@ -424,6 +448,7 @@ static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
         if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, &cause) < 0) {
             p->rejected++;
             n->rejected_total++;
+            s_mark_bad(n, id);
             s_log(n, "rejected an edit from %.10s: %s", p->hex, cause ? cause : "invalid");
             free(cause);
             continue;
@@ -489,6 +514,12 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
     }
     bool was = s_connected(p, now);
     p->last_heard = now;
+    /* A link that comes back (ZeroMQ reconnects by itself, so the first
+     * message may be a PING, not a HELLO) starts a round at once. */
+    if (!was && m.type != MSG_HELLO) {
+        s_log(n, "peer %.10s (%s) connected again", p->hex, p->name);
+        s_start_round(n, p, link);
+    }
     switch (m.type) {
     case MSG_HELLO:
         if (memcmp(m.mesh, n->mesh, 32) != 0 || m.version != PROTO_VERSION) {
@@ -696,8 +727,19 @@ static int s_beacon_open(node_t *n, char **cause)
                 if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
                     strcmp(i->ifa_name, n->o.beacon_iface) != 0)
                     continue;
+                /* Without a configured broadcast address glibc reports the
+                 * interface's own address: derive it from the netmask. */
+                struct in_addr own = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+                struct in_addr bc = {0};
                 if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
-                    n->bcast.sin_addr = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr;
+                    bc = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr;
+                if (bc.s_addr == 0 || bc.s_addr == own.s_addr) {
+                    uint32_t mask = i->ifa_netmask
+                                        ? ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr
+                                        : 0;
+                    bc.s_addr = mask ? (own.s_addr | ~mask) : htonl(INADDR_BROADCAST);
+                }
+                n->bcast.sin_addr = bc;
                 found = true;
             }
             freeifaddrs(ifs);
@@ -1173,6 +1215,7 @@ void node_destroy(node_t **self_p)
     members_clear(&n->members);
     repo_close(&n->repo);
     free(n->waiters);
+    free(n->bad);
     free(n->home);
     sodium_memzero(n->curve_sk, sizeof n->curve_sk);
     free(n);
