@@ -17,6 +17,8 @@
 #   6. a tampered edit (one bit of its signature flipped, written straight
 #      into B's store by tests/tools/tamper.c) is rejected by A, which still
 #      takes B's valid edits.
+#   7. a member that sends a malformed frame (tests/tools/garbage.c) is cut
+#      off by A, which keeps running and serving B.
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept, with the daemon logs, when KEEP=1 or a test failed and
@@ -26,7 +28,7 @@
 #
 # Env: BUURT (default build/buurt), BUURTD (default build/buurtd), CC.
 # Needs python3 (JSON) and pkg-config with libzmq, libsodium and msgpack
-# (test 6 builds tests/tools/tamper.c against build/libbuurt.a).
+# (tests 6 and 7 build tests/tools/*.c against build/libbuurt.a).
 # Run from the repository root: bash tests/mesh.sh
 # Prints ok/FAIL lines and ends with "N passed, M failed"; exits 1 on failure.
 # Intentional: `a && b || { fail; return; }` chains, eval'd single-quoted checks.
@@ -637,6 +639,39 @@ EOF
     fi
 }
 
+# ---------------------------------------------------------------- 7. garbage from a member
+t7() {
+    local name="7. a member sending garbage is cut off, others still served"
+    local tool=$T/garbage
+    local cc=${CC:-cc}
+    # shellcheck disable=SC2046
+    if ! $cc -std=c11 -D_GNU_SOURCE -I. tests/tools/garbage.c build/libbuurt.a \
+        $(pkg-config --libs libzmq libsodium msgpack) -o "$tool" 2>"$T/garbage.err"; then
+        fail "$name: build tests/tools/garbage.c" "$(head -n 10 "$T/garbage.err")"
+        return
+    fi
+    mknode a7 "Buurthuis De Kroon" && mknode b7 Bibliotheek && mknode c7 Rogue &&
+        mkmesh a7 b7 c7 || { fail "$name: setup"; return; }
+    start a7 && start b7 || { fail "$name: start daemons"; return; }
+    link b7 a7 || { fail "$name: peer add"; return; }
+    wait_connected b7 a7 || { fail "$name: B connects"; return; }
+    WHY="the garbage sender could not deliver its frame"
+    check "$name: C connects and sends a malformed frame" \
+        "$tool" "$T/c7" "tcp://127.0.0.1:${PORT[a7]}" "${NID[a7]}"
+    s_banned() { grep -q "peer ${NID[c7]:0:10} misbehaved" "${LOG[a7]}"; }
+    if wait_until "$WAIT" s_banned; then pass "$name: A disconnects C (log says misbehaved)"; else
+        fail "$name: A disconnects C" "$(log_tail a7)"
+    fi
+    WHY="A does not count the bad message against C"
+    check "$name: A counts it as rejected" [ "$(peer_field a7 c7 rejected)" -ge 1 ]
+    local p
+    p=$(add_place a7 "Wijkpunt Na de garbage") || { fail "$name: edit on A"; return; }
+    WHY="B did not get A's new place: A stopped serving others"
+    check "$name: A still serves B" wait_until "$WAIT" has_record b7 "$p"
+    WHY="A is no longer running"
+    check "$name: A is still running" kill -0 "${PID[a7]}"
+}
+
 export BUURT_BIN=$BUURT
 t1
 t2
@@ -644,6 +679,7 @@ t3
 t4
 t5
 t6
+t7
 
 echo "(mesh tests took $(($(now_ms) - T0)) ms)"
 echo "$PASS passed, $FAIL failed"
