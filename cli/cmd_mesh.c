@@ -37,6 +37,22 @@ static int s_strip_json(cli_t *c, int argc, char **argv)
     return k;
 }
 
+/* Handles a command group called with no subcommand (one line on stderr,
+ * exit 2) or with --help (help on stdout, exit 0). Returns -1 otherwise. */
+static int s_group(cli_t *c, int argc, char **argv, const char *name, const char *help)
+{
+    if (argc < 2) {
+        fprintf(stderr, "buurt %s: give a subcommand; see buurt %s --help\n", name, name);
+        return EXIT_USAGE;
+    }
+    if (s_help_arg(argc, argv) || !strcmp(argv[1], "help")) {
+        fputs(help, stdout);
+        return EXIT_OK;
+    }
+    (void)c;
+    return -1;
+}
+
 static const char *s_role_name(role_t r)
 {
     return r == ROLE_ADMIN ? "admin" : r == ROLE_COORDINATOR ? "coordinator" : "member";
@@ -165,13 +181,13 @@ static int s_mesh_show(cli_t *c)
 int cmd_mesh(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || s_help_arg(argc, argv)) {
-        printf("usage: buurt mesh create NAME | join MESH-ID | show\n\n"
-               "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
-               "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
-               "  show            mesh id, name, members and this node's role\n");
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int g = s_group(c, argc, argv, "mesh",
+                    "usage: buurt mesh create NAME | join MESH-ID | show\n\n"
+                    "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
+                    "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
+                    "  show            mesh id, name, members and this node's role\n");
+    if (g >= 0)
+        return g;
     if (!strcmp(argv[1], "create")) {
         c->cmd = "mesh create";
         return s_mesh_create(c, argc - 1, argv + 1);
@@ -286,13 +302,13 @@ static int s_member_list(cli_t *c)
 int cmd_member(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || s_help_arg(argc, argv)) {
-        printf("usage: buurt member add NODE-ID --name NAME [--role member|coordinator|admin]\n"
-               "       buurt member list\n\n"
-               "An admin admits a node by its id (printed by `buurt id` on that node) with a\n"
-               "signed certificate that syncs to every node.\n");
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int g = s_group(c, argc, argv, "member",
+                    "usage: buurt member add NODE-ID --name NAME [--role member|coordinator|admin]\n"
+                    "       buurt member list\n\n"
+                    "An admin admits a node by its id (printed by `buurt id` on that node) with a\n"
+                    "signed certificate that syncs to every node.\n");
+    if (g >= 0)
+        return g;
     if (!strcmp(argv[1], "add")) {
         c->cmd = "member add";
         return s_member_add(c, argc - 1, argv + 1);
@@ -307,12 +323,12 @@ int cmd_member(cli_t *c, int argc, char **argv)
 int cmd_peer(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
-    if (argc < 2 || s_help_arg(argc, argv)) {
-        printf("usage: buurt peer add tcp://HOST:PORT NODE-ID\n\n"
-               "Adds a static peer for links beyond the LAN (a VPN, a cable). buurtd\n"
-               "connects to it and keeps reconnecting; only that node's key can answer.\n");
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int g = s_group(c, argc, argv, "peer",
+                    "usage: buurt peer add tcp://HOST:PORT NODE-ID\n\n"
+                    "Adds a static peer for links beyond the LAN (a VPN, a cable). buurtd\n"
+                    "connects to it and keeps reconnecting; only that node's key can answer.\n");
+    if (g >= 0)
+        return g;
     c->cmd = "peer add";
     if (strcmp(argv[1], "add") != 0)
         return cli_usage(c, "unknown subcommand '%s'", argv[1]);

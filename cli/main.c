@@ -8,6 +8,7 @@
  * else ~/.local/share/buurt.
  */
 #include "cli/cli.h"
+#include "node/config.h"
 #include "proto/value.h"
 
 #include <stdio.h>
@@ -15,18 +16,6 @@
 #include <string.h>
 
 #define BUURT_VERSION "0.2.0"
-
-static char *s_default_home(void)
-{
-    const char *h = getenv("BUURT_HOME");
-    if (h && *h)
-        return xstrdup(h);
-    h = getenv("XDG_DATA_HOME");
-    if (h && *h)
-        return xasprintf("%s/buurt", h);
-    h = getenv("HOME");
-    return xasprintf("%s/.local/share/buurt", h && *h ? h : ".");
-}
 
 /* Commands that never go through the daemon. */
 static bool s_local_only(const char *cmd)
@@ -108,7 +97,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (home == NULL)
-        home = s_default_home();
+        home = config_default_home();
     c.home = home;
     int rc;
     if (!s_local_only(argv[i]) && cli_daemon_running(home))

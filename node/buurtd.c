@@ -9,6 +9,7 @@
  * behave the same with or without a daemon.
  */
 #include "cli/cli.h"
+#include "node/config.h"
 #include "node/node.h"
 #include "proto/err.h"
 
@@ -52,18 +53,6 @@ static void s_usage(FILE *f)
           f);
 }
 
-static char *s_default_home(void)
-{
-    const char *h = getenv("BUURT_HOME");
-    if (h && *h)
-        return xstrdup(h);
-    h = getenv("XDG_DATA_HOME");
-    if (h && *h)
-        return xasprintf("%s/buurt", h);
-    h = getenv("HOME");
-    return xasprintf("%s/.local/share/buurt", h && *h ? h : ".");
-}
-
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -104,7 +93,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!home)
-        home = s_default_home();
+        home = config_default_home();
     o.home = home;
     o.listen = listen;
     signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
+char *config_default_home(void)
+{
+    const char *h = getenv("BUURT_HOME");
+    if (h && *h)
+        return xstrdup(h);
+    h = getenv("XDG_DATA_HOME");
+    if (h && *h)
+        return xasprintf("%s/buurt", h);
+    h = getenv("HOME");
+    return xasprintf("%s/.local/share/buurt", h && *h ? h : ".");
+}
+
 char *config_get(const char *home, const char *key)
 {
     char *path = xasprintf("%s/config", home);
