@@ -40,12 +40,12 @@ void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
     size_t n = 0, cap = 0;
     size_t total = repo_entity_count(r);
     for (size_t i = 0; i < total; i++) {
-        const entity_t *e = repo_entity_at(r, i);
-        if (e->kind != REC_MEMBER)
+        /* the index knows each entity's kind: no need to merge them all */
+        if (repo_entity_kind(r, i) != REC_MEMBER)
             continue;
         edit_t **h = NULL;
         uint8_t id[32];
-        memcpy(id, e->entity, 32);
+        memcpy(id, repo_entity_id(r, i), 32);
         size_t k = repo_history(r, id, &h);
         if (n + k > cap) {
             cap = (n + k) * 2;

@@ -319,6 +319,16 @@ const entity_t *repo_entity_at(repo_t *self, size_t i)
     return i < self->nents ? s_state(self, &self->ents[i]) : NULL;
 }
 
+rec_kind_t repo_entity_kind(const repo_t *self, size_t i)
+{
+    return self->ents[i].kind;
+}
+
+const uint8_t *repo_entity_id(const repo_t *self, size_t i)
+{
+    return self->ents[i].id;
+}
+
 long repo_entity_index(const repo_t *self, const uint8_t id[32])
 {
     return s_lookup(self, id);

@@ -53,6 +53,10 @@ size_t repo_edit_count(const repo_t *self);
 size_t repo_entity_count(const repo_t *self);
 /* The merged state of the i-th entity (in first-seen order). Borrowed. */
 const entity_t *repo_entity_at(repo_t *self, size_t i);
+/* Kind and id of the i-th entity, read from the index without merging. */
+rec_kind_t repo_entity_kind(const repo_t *self, size_t i);
+const uint8_t *repo_entity_id(const repo_t *self, size_t i);
+
 /* The position of an entity in first-seen order, or -1. */
 long repo_entity_index(const repo_t *self, const uint8_t id[32]);
 /* The merged state of an entity, or NULL. Borrowed. */

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# bench/run.sh -- speed and footprint benchmarks for buurt (issue "Speed and
+# footprint"). Prints one table to stdout and writes bench/results.json.
+#
+#   bash bench/run.sh           full sizes (well under 10 min on 2 cores)
+#   bash bench/run.sh --quick   a tenth of the sizes, a smoke check (~30 s)
+#
+# Builds bench/*.c with -O2 into build/bench/ against build/libbuurt.a (run
+# `make all` first; `make bench` does). Everything runs on 127.0.0.1 with
+# --no-beacon and ports picked by the kernel (tcp://127.0.0.1:*); node homes
+# live in one mktemp -d directory, removed on exit (kept with KEEP=1); every
+# daemon is stopped by its pid on exit, also on failure or Ctrl-C.
+#
+# Rows: each has a name, the measured value, the limit or target, the
+# verdict (ratio or pass/miss) and the command that produced the number.
+# Needs python3 (JSON) and pkg-config with libzmq, libsodium and msgpack.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+QUICK=0
+[ "${1:-}" = --quick ] && QUICK=1
+
+BUURT=$PWD/build/buurt
+BUURTD=$PWD/build/buurtd
+OUT=$PWD/build/bench
+CC=${CC:-cc}
+for b in "$BUURT" "$BUURTD" build/libbuurt.a; do
+    [ -e "$b" ] || { echo "bench: $b missing; run make all first" >&2; exit 1; }
+done
+command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 1; }
+
+if [ $QUICK = 1 ]; then
+    RECON_CASES="100000/3 10000/30 1000/300"
+    N=10000
+    IDLE_S=3
+    MODE=quick
+else
+    RECON_CASES="1000000/3 100000/30 10000/300"
+    N=100000
+    IDLE_S=10
+    MODE=full
+fi
+SEED=${SEED:-1}
+WAIT_S=$((QUICK ? 60 : 300)) # deadline for the catch-up
+
+mkdir -p "$OUT"
+# shellcheck disable=SC2046
+for x in verify recon gen; do
+    $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -I. "bench/$x.c" build/libbuurt.a \
+        $(pkg-config --libs libzmq libsodium msgpack) -o "$OUT/$x" ||
+        { echo "bench: cannot build bench/$x.c" >&2; exit 1; }
+done
+
+T=$(mktemp -d) || exit 1
+export HOME=$T/home
+mkdir -p "$HOME"
+unset BUURT_HOME XDG_DATA_HOME BUURT_NOW_MS
+export LC_ALL=C
+declare -A PID=()
+ROWS=$T/rows.tsv
+: >"$ROWS"
+
+cleanup() {
+    local n
+    for n in "${!PID[@]}"; do kill -TERM "${PID[$n]}" 2>/dev/null; done
+    for n in "${!PID[@]}"; do
+        for _ in $(seq 50); do kill -0 "${PID[$n]}" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "${PID[$n]}" 2>/dev/null
+        wait "${PID[$n]}" 2>/dev/null
+    done
+    if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ns() { date +%s%N; }
+ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
+bu() { local n=$1; shift; timeout 60 "$BUURT" --home "$T/$n" "$@"; }
+jget() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# row NAME VALUE TARGET VERDICT COMMAND
+row() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
+# le VALUE LIMIT: "pass (x0.42)" or "MISS (x1.70)" for a value that must be <= LIMIT
+le() { python3 -c 'import sys; v,l=float(sys.argv[1]),float(sys.argv[2]); print("%s (x%.2f)"%("pass" if v<=l else "MISS", v/l))' "$1" "$2"; }
+ge() { python3 -c 'import sys; v,l=float(sys.argv[1]),float(sys.argv[2]); print("%s (x%.2f)"%("pass" if v>=l else "MISS", v/l))' "$1" "$2"; }
+note() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- 1. verify ceiling
+note "verify ceiling"
+V=$("$OUT/verify" 1.5) || { note "verify failed"; exit 1; }
+VPS=$(jget "$V" per_s)
+row "verify ceiling (1 core, 300 B)" "$VPS verifies/s" "-" "reference" "build/bench/verify 1.5"
+
+# ---------------------------------------------------------------- 2. reconcile
+for c in $RECON_CASES; do
+    n=${c%/*} d=${c#*/}
+    note "reconcile $n/$d"
+    R=$("$OUT/recon" "$n" "$d" 42) || note "recon $n $d reported a failure: $R"
+    rt=$(jget "$R" round_trips) by=$(jget "$R" bytes) msgs=$(jget "$R" messages) ok=$(jget "$R" ok)
+    val="$msgs msgs, $rt RT, $by B"
+    [ "$ok" = True ] || val="$val (WRONG RESULT)"
+    if [ "$n" = 1000000 ]; then
+        v1=$(le "$rt" 3) v2=$(le "$by" 8192)
+        row "reconcile $n/$d" "$val" "<= 3 RT, <= 8 KB" "RT ${v1%% *}, bytes ${v2%% *}" "build/bench/recon $n $d 42"
+    else
+        row "reconcile $n/$d" "$val" "-" "info" "build/bench/recon $n $d 42"
+    fi
+done
+
+# ---------------------------------------------------------------- setup: mesh of A and B, N edits on A
+note "setup: mesh A+B, generating $N edits on A"
+bu a init --name "Buurthuis De Kroon" >/dev/null && bu b init --name "Bibliotheek Zuid" >/dev/null ||
+    { note "init failed"; exit 1; }
+IDA=$(bu a id) IDB=$(bu b id)
+MESH=$(bu a mesh create "Rotterdam-Zuid" 2>/dev/null) &&
+    bu a member add "$IDB" --name B >/dev/null &&
+    bu b mesh join "$MESH" >/dev/null || { note "mesh setup failed"; exit 1; }
+G=$("$OUT/gen" "$T/a" "$N" "$SEED") || { note "gen failed"; exit 1; }
+note "gen: $G"
+EA=$(jget "$G" edits) NEED=$(jget "$G" need) AREA=$(jget "$G" area)
+GEN_S=$(jget "$G" seconds) AVG=$(jget "$G" avg_edit_bytes)
+
+# ---------------------------------------------------------------- 4. start-up
+# start NODE: starts its buurtd, records the pid; sets START_MS to the time
+# from exec until `buurt peers` answers through the daemon.
+start() {
+    local n=$1 t0
+    t0=$(now_ns)
+    "$BUURTD" --home "$T/$n" --listen 'tcp://127.0.0.1:*' --no-beacon 2>"$T/$n.log" &
+    PID[$n]=$!
+    while ! "$BUURT" --home "$T/$n" peers >/dev/null 2>&1; do
+        kill -0 "${PID[$n]}" 2>/dev/null || { note "buurtd $n died: $(tail -n 5 "$T/$n.log")"; return 1; }
+        [ $((($(now_ns) - t0) / 1000000)) -gt 20000 ] && { note "buurtd $n not answering"; return 1; }
+    done
+    START_MS=$(ms_since "$t0")
+}
+note "start-up of A with $EA edits"
+start a || exit 1
+row "start-up ($EA edits)" "$START_MS ms" "<= 300 ms" "$(le "$START_MS" 300)" \
+    "buurtd --home A ... & until buurt --home A peers answers"
+
+# ---------------------------------------------------------------- 3. catch-up
+for _ in $(seq 100); do [ -s "$T/a/buurtd.endpoint" ] && break; sleep 0.05; done
+EPA=$(cat "$T/a/buurtd.endpoint")
+bu b peer add "$EPA" "$IDA" >/dev/null || { note "peer add failed"; exit 1; }
+received() {
+    bu b peers --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sum(int(p.get("received", 0)) for p in d.get("peers", []) if p.get("id") == sys.argv[1]))' "$IDA" 2>/dev/null || echo 0
+}
+note "catch-up: B from A ($N generated edits)"
+t0=$(now_ns)
+start b || exit 1
+got=0
+while :; do
+    got=$(received)
+    [ "$got" -ge "$N" ] && break
+    [ $((($(now_ns) - t0) / 1000000)) -gt $((WAIT_S * 1000)) ] && break
+    sleep 0.05
+done
+CU_MS=$(ms_since "$t0")
+if [ "$got" -ge "$N" ]; then
+    EPS=$(python3 -c "print(round($got / ($CU_MS / 1000.0)))")
+    FRAC=$(python3 -c "print('%.3f' % ($EPS / $VPS))")
+    row "catch-up ($got edits)" "$EPS edits/s ($CU_MS ms, ${FRAC} of verify)" ">= 0.7 of verify ceiling" \
+        "$(ge "$FRAC" 0.7)" "B: buurtd start until peers --json received >= $N"
+else
+    row "catch-up ($N edits)" "timeout: $got received in $CU_MS ms" ">= 0.7 of verify ceiling" "MISS" \
+        "B: buurtd start until peers --json received >= $N"
+fi
+bu b sync --wait --timeout 60 >/dev/null 2>&1 || note "sync --wait on B failed"
+
+# ---------------------------------------------------------------- 5. footprint
+HWM=$(awk '/^VmHWM/ {print $2}' "/proc/${PID[b]}/status")
+RSS=$(awk '/^VmRSS/ {print $2}' "/proc/${PID[b]}/status")
+HWM_MB=$(python3 -c "print('%.1f' % ($HWM / 1024))")
+RSS_MB=$(python3 -c "print('%.1f' % ($RSS / 1024))")
+row "footprint B after catch-up" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
+    "VmHWM/VmRSS in /proc/<B buurtd>/status"
+
+# ---------------------------------------------------------------- 6. idle
+note "idle CPU of A over $IDLE_S s"
+sleep 1
+ticks() { awk '{print $14 + $15}' "/proc/${PID[a]}/stat"; }
+HZ=$(getconf CLK_TCK)
+c0=$(ticks) t0=$(now_ns)
+sleep "$IDLE_S"
+c1=$(ticks) el=$(ms_since "$t0")
+IDLE=$(python3 -c "print('%.2f' % (100.0 * ($c1 - $c0) / $HZ / ($el / 1000.0)))")
+row "idle CPU of A (connected, ${IDLE_S} s)" "$IDLE % of a core" "<= 1 %" "$(le "$IDLE" 1)" \
+    "utime+stime in /proc/<A buurtd>/stat (tick $((1000 / HZ)) ms)"
+
+# ---------------------------------------------------------------- 7. queries
+# qtime CMD...: median wall time of 5 runs, ms
+qtime() {
+    local i t0 ts=()
+    for i in 1 2 3 4 5; do
+        t0=$(now_ns)
+        "$@" >/dev/null 2>"$T/q.err" || { note "query failed: $* : $(cat "$T/q.err")"; echo -1; return; }
+        ts+=("$(ms_since "$t0")")
+    done
+    printf '%s\n' "${ts[@]}" | sort -n | sed -n 3p
+}
+note "queries through A's daemon"
+Q1=$(qtime "$BUURT" --home "$T/a" list needs --status open --area "$AREA")
+Q2=$(qtime "$BUURT" --home "$T/a" who-can-help "$NEED")
+row "query list needs (area)" "$Q1 ms" "<= 50 ms" "$( [ "$Q1" -ge 0 ] && le "$Q1" 50 || echo FAILED)" \
+    "buurt --home A list needs --status open --area '$AREA' (median of 5)"
+row "query who-can-help" "$Q2 ms" "<= 50 ms" "$( [ "$Q2" -ge 0 ] && le "$Q2" 50 || echo FAILED)" \
+    "buurt --home A who-can-help <need> (median of 5)"
+
+row "20-node propagation" "not measured yet" "-" "-" "-"
+
+# ---------------------------------------------------------------- report
+python3 - "$ROWS" "$MODE" "$N" "$GEN_S" "$AVG" <<'EOF'
+import json, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+hdr = ["benchmark", "value", "target", "verdict", "command"]
+w = [max(len(r[i]) for r in rows + [hdr]) for i in range(4)]
+fmt = "  ".join("%%-%ds" % x for x in w) + "  %s"
+print("buurt bench (%s: N=%s edits, generated in %s s, %s B/edit on average)" % tuple(sys.argv[2:6]))
+print(fmt % tuple(hdr))
+print(fmt % tuple("-" * x for x in w + [7]))
+for r in rows:
+    print(fmt % tuple(r))
+json.dump({"mode": sys.argv[2], "n": int(sys.argv[3]),
+           "rows": [dict(zip(hdr, r)) for r in rows]},
+          open("bench/results.json", "w"), indent=1)
+EOF
+echo "(written: bench/results.json)"

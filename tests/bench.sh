@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# bench.sh -- smoke check of the benchmarks: `bash bench/run.sh --quick`
+# (a tenth of the sizes) must run and print every row. How fast is not
+# checked here (shared machines are noisy; see `make bench`).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+pass=0 fail=0
+if bash bench/run.sh --quick >"$out" 2>&1; then
+    pass=$((pass + 1)); echo "ok   bench --quick runs"
+else
+    fail=$((fail + 1)); echo "FAIL bench --quick runs"; tail -20 "$out"
+fi
+for row in "verify ceiling" "reconcile 100000/3" "reconcile 10000/30" "reconcile 1000/300" \
+    "start-up" "catch-up" "footprint" "idle CPU" "query list needs" "query who-can-help" \
+    "20-node propagation"; do
+    if grep -q "^$row" "$out"; then
+        pass=$((pass + 1)); echo "ok   row: $row"
+    else
+        fail=$((fail + 1)); echo "FAIL row missing: $row"
+    fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
