@@ -96,6 +96,9 @@ int cmd_sync(cli_t *c, int argc, char **argv);
  * timeout_ms for the reply. Returns 0 and *reply, BU_ENOENT when no daemon
  * runs, or BU_EIO when it does not answer (with *cause). */
 int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **reply, char **cause);
+/* As cli_daemon_call, calling tick(ctx) about every 500 ms while waiting. */
+int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
+                       void (*tick)(void *ctx), void *ctx, pv_t **reply, char **cause);
 /* True when a buurtd runs for home (its pid file names a live process). */
 bool cli_daemon_running(const char *home);
 

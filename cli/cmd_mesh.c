@@ -445,6 +445,38 @@ int cmd_peers(cli_t *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Progress line for `sync --wait` on a terminal: asks buurtd for its peers
+ * and shows how many are in sync and how many edits are still queued. */
+static void s_sync_tick(void *ctx)
+{
+    const char *home = ctx;
+    pv_t *req = pv_arr(), *rep = NULL;
+    pv_arr_push(req, pv_str("peers"));
+    int rc = cli_daemon_call(home, req, 2000, &rep, NULL);
+    pv_free(&req);
+    if (rc < 0 || rep->type != PV_ARR || rep->u.a.n < 3 || rep->u.a.items[1]->type != PV_ARR) {
+        pv_free(&rep);
+        return;
+    }
+    const pv_t *l = rep->u.a.items[1];
+    int64_t up = 0, fresh = 0, queued = 0, received = 0;
+    for (size_t i = 0; i < l->u.a.n; i++) {
+        const pv_t *p = l->u.a.items[i];
+        if (!pv_get_bool(p, "connected", false))
+            continue;
+        up++;
+        int64_t ago = pv_get_int(p, "synced_ms_ago", -1);
+        int64_t q = pv_get_int(p, "queued", 0);
+        fresh += ago >= 0 && ago < 1000 && q == 0;
+        queued += q;
+        received += pv_get_int(p, "received", 0);
+    }
+    fprintf(stderr, "\rsyncing: %lld/%lld peers reconciled, %lld edits queued, %lld received, %lld stored   ",
+            (long long)fresh, (long long)up, (long long)queued, (long long)received,
+            (long long)(rep->u.a.items[2]->type == PV_INT ? rep->u.a.items[2]->u.i : 0));
+    pv_free(&rep);
+}
+
 int cmd_sync(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
@@ -482,7 +514,8 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     if (tty && wait)
         fprintf(stderr, "syncing with reachable peers…");
     char *cause = NULL;
-    int rc = cli_daemon_call(c->home, req, (int)(timeout * 1000 + 5000), &rep, &cause);
+    int rc = cli_daemon_call_ex(c->home, req, (int)(timeout * 1000 + 5000),
+                                tty && wait ? s_sync_tick : NULL, (void *)c->home, &rep, &cause);
     pv_free(&req);
     if (tty && wait)
         fputc('\n', stderr);

@@ -29,6 +29,12 @@ bool cli_daemon_running(const char *home)
 
 int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **reply, char **cause)
 {
+    return cli_daemon_call_ex(home, req, timeout_ms, NULL, NULL, reply, cause);
+}
+
+int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
+                       void (*tick)(void *ctx), void *ctx_tick, pv_t **reply, char **cause)
+{
     *reply = NULL;
     if (!cli_daemon_running(home))
         return bu_fail(cause, BU_ENOENT, "buurtd is not running for %s; start it: buurtd --home %s",
@@ -47,9 +53,17 @@ int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **re
         goto done;
     }
     zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-    int r;
+    int r, waited = 0, step = tick ? 500 : timeout_ms;
     do {
-        r = zmq_poll(&it, 1, timeout_ms);
+        r = zmq_poll(&it, 1, step < timeout_ms - waited ? step : timeout_ms - waited);
+        if (r == 0) {
+            waited += step;
+            if (tick && waited < timeout_ms) {
+                tick(ctx_tick);
+                r = -1;
+                errno = EINTR; /* poll again */
+            }
+        }
     } while (r < 0 && errno == EINTR);
     if (r <= 0) {
         rc = bu_fail(cause, BU_EIO, "buurtd did not answer within %d s on %s; is it stuck?",
