@@ -618,7 +618,7 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
         char *u = xasprintf("need %s ID%s", sub, claim ? " --by ID" : "");
         const char *what = claim ? "Marks an open need as claimed by an offer, place or coalition.\n"
                                    "Several partners may respond to one need; the last claim is shown."
-                           : !strcmp(sub, "done")   ? "Marks the need as done (it is purged after the retention period)."
+                           : !strcmp(sub, "done")   ? "Marks the need as done."
                            : !strcmp(sub, "cancel") ? "Cancels the need: it is no longer wanted."
                                                     : "Opens the need again and clears who claimed it.";
         s_help(c, u, opts, what);

@@ -44,6 +44,7 @@
 #define NODE_BATCH_BYTES (512 * 1024) /* bytes per EDITS message */
 #define NODE_WANT_CHUNK 512           /* ids per WANT */
 #define NODE_WANTS_INFLIGHT 2
+#define NODE_WANT_TIMEOUT_MS 10000
 #define NODE_PING_MS 5000
 #define NODE_ALIVE_MS 15000           /* heard within: connected */
 #define NODE_BAN_MS 60000             /* misbehaving peer ignored for */
@@ -71,6 +72,7 @@ typedef struct {
     uint8_t (*wantq)[32];  /* ids to ask for */
     size_t wq_head, wq_n, wq_cap;
     int wants_inflight;
+    uint64_t want_sent;    /* ms: last WANT sent */
     uint64_t banned_until;
 } peer_t;
 
@@ -297,8 +299,10 @@ static void s_pump_wants(node_t *n, peer_t *p, int link)
         if (k > 0) {
             buf_t b = {0};
             msg_want(&b, (const uint8_t(*)[32])ids, k);
-            if (s_send(n, p, link, &b) == 0)
+            if (s_send(n, p, link, &b) == 0) {
                 p->wants_inflight++;
+                p->want_sent = s_now();
+            }
             buf_free(&b);
         }
         free(ids);
@@ -536,7 +540,10 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
         }
         if (n->o.verbose || !was)
             s_log(n, "peer %.10s (%s) connected", p->hex, p->name);
-        s_start_round(n, p, link);
+        /* the connecting side starts the round when the HELLO comes back;
+         * starting on both ends would send every difference twice */
+        if (link == LINK_DEALER)
+            s_start_round(n, p, link);
         break;
     case MSG_RECON: {
         sync_out_t o;
@@ -573,7 +580,8 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
         }
         buf_t b = {0};
         msg_edits(&b, blobs, k, true);
-        /* a WANT reply must not be dropped: block briefly if the queue is full */
+        /* if the queue is full the reply is lost; the asker times out and
+         * asks again (NODE_WANT_TIMEOUT_MS) */
         if (s_send(n, p, link, &b) == 0)
             p->sent += k;
         buf_free(&b);
@@ -1109,6 +1117,12 @@ int node_run(node_t *n)
             }
             if (s_connected(p, now) && p->next_round && now >= p->next_round)
                 s_start_round(n, p, LINK_ANY);
+            /* a WANT whose reply was lost (queue full, link dropped) must not
+             * stall fetching: give up on it after NODE_WANT_TIMEOUT_MS */
+            if (p->wants_inflight && now - p->want_sent > NODE_WANT_TIMEOUT_MS) {
+                p->wants_inflight = 0;
+                s_pump_wants(n, p, LINK_ANY);
+            }
         }
         if (n->beacon_fd >= 0 && now >= n->next_beacon) {
             s_beacon_send(n);

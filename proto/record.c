@@ -150,7 +150,7 @@ int rec_token_ok(const char *const *tokens, const char *tok)
     return 0;
 }
 
-/* ISO 639-1 two-letter language codes (184), sorted. */
+/* ISO 639-1 two-letter language codes (183), sorted. */
 static const char s_iso639_1[] =
     "aaabaeafakamanarasavayazbabebgbibmbnbobrbscacechcocrcscucvcydadedvdzeeeleneoeseteufafffifj"
     "fofrfygagdglgngugvhahehihohrhthuhyhziaidieigiiikioisitiujajvkakgkikjkkklkmknkokrkskukvkwky"

@@ -85,7 +85,8 @@ int rec_validate(rec_kind_t kind, const pv_t *fields, int creating, char **cause
 
 /*
  * Scans text for what looks like personal contact data: a phone number
- * (9+ digits, allowing spaces, dashes, dots, parentheses and a leading +),
+ * (9+ digits starting with + or 0, allowing spaces, dashes, dots and
+ * parentheses between groups),
  * an e-mail address (x@y.z) or a BSN-like number (9 digits passing the
  * Dutch 11-test, with or without dots). Returns 0 when clean, or
  * BU_EPRIVACY with *cause saying what was found.
