@@ -850,9 +850,8 @@ static void s_reload_config(node_t *n)
     bool was = n->in_mesh;
     n->in_mesh = mesh && hex_decode(mesh, n->mesh, 32) == 0;
     free(mesh);
+    /* new member certificates mark members_dirty as they are stored */
     if (n->in_mesh && (!was || n->members_dirty))
-        s_reload_members(n);
-    else if (n->in_mesh)
         s_reload_members(n);
     if (n->in_mesh)
         s_load_static(n);
