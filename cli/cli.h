@@ -91,6 +91,9 @@ int cmd_member(cli_t *c, int argc, char **argv);
 int cmd_peer(cli_t *c, int argc, char **argv);
 int cmd_peers(cli_t *c, int argc, char **argv);
 int cmd_sync(cli_t *c, int argc, char **argv);
+int cmd_purge(cli_t *c, int argc, char **argv);
+int cmd_invite(cli_t *c, int argc, char **argv);
+int cmd_join(cli_t *c, int argc, char **argv);
 
 /* Sends one request to the running buurtd of home and waits up to
  * timeout_ms for the reply. Returns 0 and *reply, BU_ENOENT when no daemon

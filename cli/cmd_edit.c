@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ typedef enum {
     O_FLAG,   /* no argument: sets true */
     O_TIME,   /* duration from now or date */
     O_REF,    /* id (prefix) of an entity of kinds (bit set of rec_kind_t) */
+    O_NODES,  /* comma list of full node ids (64 hex digits) */
     O_LOCAL,  /* not a field: handled by the command */
 } opt_kind_t;
 
@@ -60,6 +62,7 @@ static const opt_t s_place_opts[] = {
     {"channels", "channels", O_ENUMS, REC_CHANNELS, 0, 0, false, "C[,C]", "phone, doorstep, intercom, outdoor: what still works when closed"},
     {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", "groups it reaches, e.g. \"older Turkish migrants\""},
     {"hub", "hub", O_FLAG, NULL, 0, 0, false, NULL, "serves as a temporary support hub"},
+    {"editors", "editors", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "other nodes that may update its status (full node ids)"},
     {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
 
 static const opt_t s_need_opts[] = {
@@ -90,6 +93,9 @@ static const opt_t s_coalition_opts[] = {
     {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
     {"functions", "functions", O_ENUMS, REC_FUNCTIONS, 0, 0, false, "F[,F]", "inform, signal, connect, mobilise, serve"},
     {"contact", "contact", O_TEXT, NULL, 0, 0, false, "TEXT", "public contact"},
+    {"coordinators", "coordinators", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "nodes (role coordinator or admin) that may edit it and manage its needs; add adds this node"},
+    {"private", "private", O_FLAG, NULL, 0, 0, false, NULL, "only its nodes and coordinators can read it and the needs addressed to it"},
+    {"nodes", "nodes", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "nodes that may read a private coalition (full node ids)"},
     {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
 
 static const opt_t s_bulletin_opts[] = {
@@ -181,6 +187,30 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
         if (l->u.a.n == 0) {
             pv_free(&l);
             return cli_usage(c, "%s needs at least one language", name);
+        }
+        *out = l;
+        return 0;
+    }
+    case O_NODES: {
+        pv_t *l = cli_list(arg);
+        for (size_t i = 0; i < l->u.a.n; i++) {
+            pv_t *it = l->u.a.items[i];
+            uint8_t k[32];
+            if (hex_decode(it->u.s.p, k, 32) < 0) {
+                int rc = cli_usage(c, "%s: '%s' is not a node id (64 hex digits, from `buurt id`)",
+                                   name, it->u.s.p);
+                pv_free(&l);
+                return rc;
+            }
+            char hex[65];
+            hex_encode(k, 32, hex);
+            pv_t *lower = pv_str(hex);
+            pv_free(&l->u.a.items[i]);
+            l->u.a.items[i] = lower;
+        }
+        if (l->u.a.n == 0) {
+            pv_free(&l);
+            return cli_usage(c, "%s needs at least one node id", name);
         }
         *out = l;
         return 0;
@@ -313,14 +343,69 @@ static int s_required(cli_t *c, const opt_t *opts, const pv_t *fields)
 }
 
 /* Signs and stores; prints the result. entity NULL = create. */
+/* Readers of a private coalition: its creator, coordinators and nodes. */
+static size_t s_readers(const entity_t *e, uint8_t (*out)[32], size_t max)
+{
+    size_t n = 0;
+    memcpy(out[n++], e->creator, 32);
+    static const char *const lists[] = {"coordinators", "nodes"};
+    for (int l = 0; l < 2; l++) {
+        const pv_t *v = pv_map_get(e->fields, lists[l]);
+        for (size_t i = 0; v && v->type == PV_ARR && i < v->u.a.n && n < max; i++) {
+            uint8_t k[32];
+            if (hex_decode(v->u.a.items[i]->u.s.p, k, 32) < 0)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < n; j++)
+                dup = dup || memcmp(out[j], k, 32) == 0;
+            if (!dup)
+                memcpy(out[n++], k, 32);
+        }
+    }
+    return n;
+}
+
+/* Private coalitions: which coalition (if any) a new record is sealed for. */
+static bool s_private_target(repo_t *r, rec_kind_t kind, const pv_t *fields, uint8_t coal[32])
+{
+    const char *ref = kind == REC_NEED ? pv_get_str(fields, "coalition")
+                      : kind == REC_OFFER ? pv_get_str(fields, "provider") : NULL;
+    uint8_t id[32];
+    return ref && hex_decode(ref, id, 32) == 0 && repo_private_of(r, id, coal);
+}
+
 static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t *fields)
 {
     repo_t *r = cli_repo(c);
     if (r == NULL)
         return EXIT_FAIL;
-    uint8_t id[32];
+    uint8_t id[32], coal[32];
     char *cause = NULL;
-    int rc = repo_edit(r, kind, entity, fields, id, &cause);
+    int rc;
+    if (entity == NULL && kind == REC_COALITION && pv_get_bool(fields, "private", false)) {
+        /* a new private coalition: its keys first, sealed to its readers */
+        randombytes_buf(id, 32);
+        uint8_t readers[97][32];
+        memcpy(readers[0], repo_key(r)->pk, 32);
+        entity_t tmp = {.fields = (pv_t *)fields};
+        memcpy(tmp.creator, repo_key(r)->pk, 32);
+        size_t n = s_readers(&tmp, readers, 97);
+        rc = repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, false, &cause);
+        if (rc == 0)
+            rc = repo_edit_private(r, kind, id, id, fields, id, &cause);
+    } else if (entity == NULL && s_private_target(r, kind, fields, coal)) {
+        rc = repo_edit_private(r, kind, NULL, coal, fields, id, &cause);
+    } else {
+        rc = repo_edit(r, kind, entity, fields, id, &cause);
+        if (rc == 0 && kind == REC_COALITION && entity &&
+            (pv_map_get(fields, "nodes") || pv_map_get(fields, "coordinators")) &&
+            repo_private_of(r, id, coal)) {
+            /* readers changed: a new key, so removed ones read nothing new */
+            uint8_t readers[97][32];
+            size_t n = s_readers(repo_entity(r, id), readers, 97);
+            rc = repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, true, &cause);
+        }
+    }
     if (rc < 0)
         return cli_fail(rc, cause);
     char hex[65];
@@ -419,8 +504,12 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
             rc = EXIT_FAIL;
             goto done;
         }
+        const pv_t *given = pv_map_get(p.fields, "coordinators");
         pv_t *co = pv_arr();
         pv_arr_push(co, pv_str(repo_key(r)->id));
+        for (size_t i = 0; given && i < given->u.a.n; i++)
+            if (strcmp(given->u.a.items[i]->u.s.p, repo_key(r)->id) != 0)
+                pv_arr_push(co, pv_dup(given->u.a.items[i]));
         pv_map_set(p.fields, "coordinators", co);
     }
     if (!add && (rc = s_resolve(c, p.pos[0], kind, id)))
@@ -617,7 +706,7 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
     if (p.help) {
         char *u = xasprintf("need %s ID%s", sub, claim ? " --by ID" : "");
         const char *what = claim ? "Marks an open need as claimed by an offer, place or coalition.\n"
-                                   "Several partners may respond to one need; the last claim is shown."
+                                   "Any member may claim an open need; the claimer may then mark it done or reopen it."
                            : !strcmp(sub, "done")   ? "Marks the need as done."
                            : !strcmp(sub, "cancel") ? "Cancels the need: it is no longer wanted."
                                                     : "Opens the need again and clears who claimed it.";

@@ -94,6 +94,7 @@ static int s_mesh_create(cli_t *c, int argc, char **argv)
     if ((rc = config_set(c->home, "mesh", repo_key(r)->id, &cause)) < 0 ||
         (rc = config_set(c->home, "mesh_name", argv[1], &cause)) < 0)
         return cli_fail(rc, cause);
+    repo_set_mesh(r, repo_key(r)->pk);
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", repo_key(r)->id);
@@ -133,6 +134,8 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
     int rc = config_set(c->home, "mesh", hex, &cause);
     if (rc < 0)
         return cli_fail(rc, cause);
+    if (c->repo)
+        repo_set_mesh(c->repo, mesh);
     if (c->json)
         printf("{\"mesh\":\"%s\"}\n", hex);
     else
@@ -164,17 +167,64 @@ static int s_mesh_show(cli_t *c)
         buf_t b = {0};
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", hex);
         json_str(&b, nm, strlen(nm));
-        buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\"}", active,
-                   me ? (me->revoked ? "revoked" : s_role_name(me->role)) : "none");
+        buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu}", active,
+                   me ? (me->revoked ? "revoked" : s_role_name(me->role)) : "none",
+                   (unsigned long long)(repo_retention_ms(r) / 86400000u));
         cli_print_json(&b);
         buf_free(&b);
     } else {
-        printf("mesh     %s\nname     %s\nmembers  %zu\nyou are  %s\n", hex, nm, active,
+        printf("mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n",
+               hex, nm, active,
                me ? (me->revoked ? "revoked" : s_role_name(me->role))
-                  : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)");
+                  : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)",
+               (unsigned long long)(repo_retention_ms(r) / 86400000u));
     }
     free(name);
     members_clear(&m);
+    return EXIT_OK;
+}
+
+static int s_mesh_set(cli_t *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"retention", required_argument, NULL, 'r'},
+                                       {NULL, 0, NULL, 0}};
+    const char *ret = NULL;
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (ch == 'r')
+            ret = optarg;
+        else
+            return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
+    }
+    if (optind != argc || ret == NULL)
+        return cli_usage(c, "give a setting, e.g. buurt mesh set --retention 30");
+    int64_t days;
+    char *end = NULL;
+    days = strtoll(ret, &end, 10);
+    if (end && *end == 'd')
+        end++;
+    if (*ret == '\0' || *end != '\0' || days < 1 || days > 3650)
+        return cli_usage(c, "--retention must be a number of days from 1 to 3650");
+    uint8_t mesh[32], id[32];
+    if (!s_mesh(c, mesh))
+        return EXIT_FAIL;
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    repo_mesh_settings_id(mesh, id);
+    pv_t *f = pv_map();
+    pv_map_set(f, "retention_days", pv_int(days));
+    char *cause = NULL;
+    int rc = repo_edit(r, REC_MESH, id, f, NULL, &cause);
+    pv_free(&f);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    if (c->json)
+        printf("{\"retention_days\":%lld}\n", (long long)days);
+    else
+        printf("retention is now %lld days for the whole mesh\n", (long long)days);
     return EXIT_OK;
 }
 
@@ -182,10 +232,12 @@ int cmd_mesh(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
     int g = s_group(c, argc, argv, "mesh",
-                    "usage: buurt mesh create NAME | join MESH-ID | show\n\n"
+                    "usage: buurt mesh create NAME | join MESH-ID | show | set --retention DAYS\n\n"
                     "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
                     "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
-                    "  show            mesh id, name, members and this node's role\n");
+                    "  show            mesh id, name, members, this node's role, retention\n"
+                    "  set --retention DAYS  (admins) keep done, cancelled and expired needs this\n"
+                    "                  many days before every node purges them (default 30)\n");
     if (g >= 0)
         return g;
     if (!strcmp(argv[1], "create")) {
@@ -198,6 +250,10 @@ int cmd_mesh(cli_t *c, int argc, char **argv)
     }
     if (!strcmp(argv[1], "show"))
         return s_mesh_show(c);
+    if (!strcmp(argv[1], "set")) {
+        c->cmd = "mesh set";
+        return s_mesh_set(c, argc - 1, argv + 1);
+    }
     return cli_usage(c, "unknown subcommand '%s'", argv[1]);
 }
 
@@ -256,6 +312,111 @@ static int s_member_add(cli_t *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Resolves a member by full id or unique prefix among the certificates. */
+static int s_member_resolve(cli_t *c, const members_t *m, const char *arg, uint8_t out[32])
+{
+    size_t pl = strlen(arg), hits = 0;
+    if (pl == 0 || pl > 64 || !hex_is(arg))
+        return cli_usage(c, "'%s' is not a node id (see buurt member list)", arg);
+    for (size_t i = 0; i < m->n; i++) {
+        char hex[65];
+        hex_encode(m->v[i].key, 32, hex);
+        if (strncasecmp(hex, arg, pl) == 0) {
+            memcpy(out, m->v[i].key, 32);
+            hits++;
+        }
+    }
+    if (hits == 0)
+        return cli_err(EXIT_FAIL, "no member with id %s; see buurt member list", arg);
+    if (hits > 1)
+        return cli_err(EXIT_FAIL, "id %s matches %zu members; give more digits", arg, hits);
+    return 0;
+}
+
+static int s_member_revoke(cli_t *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"reason", required_argument, NULL, 'r'},
+                                       {"since", required_argument, NULL, 's'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+    const char *reason = NULL, *since = NULL;
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (ch == 'r')
+            reason = optarg;
+        else if (ch == 's')
+            since = optarg;
+        else if (ch == 'h') {
+            printf("usage: buurt member revoke NODE-ID [--reason TEXT] [--since WHEN]\n\n"
+                   "Shuts a member out (admins only): every node refuses its connections and\n"
+                   "ignores edits it signs from then on; what it wrote before stays valid.\n"
+                   "  --reason TEXT   why, e.g. \"laptop stolen\" (shown in member list)\n"
+                   "  --since WHEN    also ignore its edits signed since then: 2h (ago), 3d (ago)\n"
+                   "                  or a date 2026-11-20; for a laptop lost before you noticed\n");
+            return EXIT_OK;
+        } else
+            return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
+    }
+    if (optind != argc - 1)
+        return cli_usage(c, "give the id of the member to revoke (see buurt member list)");
+    if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
+        return cli_usage(c, "--reason must be 1 to 200 characters");
+    int64_t at = -1;
+    uint64_t now = repo_now_ms();
+    if (since) {
+        at = cli_time(since, now);
+        if (at > (int64_t)now) /* a duration means that long ago */
+            at = (int64_t)now - (at - (int64_t)now);
+        if (at < 0)
+            return cli_usage(c, "--since: '%s' is not a duration (2h, 3d) or date (2026-11-20)", since);
+    }
+    uint8_t mesh[32];
+    if (!s_mesh(c, mesh))
+        return EXIT_FAIL;
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    members_t m;
+    members_load(r, mesh, &m);
+    uint8_t key[32];
+    int rc = s_member_resolve(c, &m, argv[optind], key);
+    const member_t *me = members_find(&m, repo_key(r)->pk);
+    const member_t *x = rc == 0 ? members_find(&m, key) : NULL;
+    bool admin = me && !me->revoked && me->role == ROLE_ADMIN;
+    bool already = x && x->revoked;
+    members_clear(&m);
+    if (rc)
+        return rc;
+    if (!admin)
+        return cli_err(EXIT_FAIL, "only an admin of the mesh can revoke members; this node is not one");
+    if (memcmp(key, mesh, 32) == 0)
+        return cli_err(EXIT_FAIL, "the founder cannot be revoked; see docs/trust.md (lost keys)");
+    if (memcmp(key, repo_key(r)->pk, 32) == 0)
+        return cli_err(EXIT_FAIL, "a node cannot revoke itself; ask another admin");
+    if (already)
+        return cli_err(EXIT_FAIL, "%s is already revoked", argv[optind]);
+    pv_t *f = pv_map();
+    pv_map_set(f, "revoked", pv_bool(true));
+    if (reason)
+        pv_map_set(f, "reason", pv_str(reason));
+    if (at >= 0)
+        pv_map_set(f, "revoked_at", pv_int(at));
+    char *cause = NULL;
+    rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
+    pv_free(&f);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    char hex[65];
+    hex_encode(key, 32, hex);
+    if (c->json)
+        printf("{\"id\":\"%s\",\"revoked\":true}\n", hex);
+    else
+        printf("revoked %.10s; the revocation reaches other nodes as they sync\n", hex);
+    return EXIT_OK;
+}
+
 static int s_member_list(cli_t *c)
 {
     uint8_t mesh[32];
@@ -269,6 +430,7 @@ static int s_member_list(cli_t *c)
     buf_t b = {0};
     static const char *const hdr[] = {"ID", "NAME", "ROLE", "ADMITTED BY", "WHEN", "REVOKED"};
     table_t *t = table_new(6, hdr);
+    uint64_t now = repo_now_ms();
     buf_append(&b, "{\"members\":[", 12);
     for (size_t i = 0; i < m.n; i++) {
         const member_t *x = &m.v[i];
@@ -281,11 +443,25 @@ static int s_member_list(cli_t *c)
             buf_putc(&b, ',');
         buf_printf(&b, "{\"id\":\"%s\",\"name\":", id);
         json_str(&b, x->name, strlen(x->name));
-        buf_printf(&b, ",\"role\":\"%s\",\"admitted_by\":\"%s\",\"admitted_ms\":%llu,\"revoked\":%s}",
+        buf_printf(&b, ",\"role\":\"%s\",\"admitted_by\":\"%s\",\"admitted_ms\":%llu,\"revoked\":%s",
                    s_role_name(x->role), by, (unsigned long long)hlc_ms(x->admitted),
                    x->revoked ? "true" : "false");
+        char rv[200] = "";
+        if (x->revoked) {
+            char rby[65], rwhen[32];
+            hex_encode(x->revoked_by, 32, rby);
+            cli_fmt_time(hlc_ms(x->revoked_at), rwhen, sizeof rwhen);
+            buf_printf(&b, ",\"revoked_by\":\"%s\",\"revoked_ms\":%llu,\"reason\":", rby,
+                       (unsigned long long)hlc_ms(x->revoked_at));
+            json_str(&b, x->reason, strlen(x->reason));
+            snprintf(rv, sizeof rv, "yes, %s%s%s", rwhen, x->reason[0] ? ": " : "", x->reason);
+        }
+        buf_putc(&b, '}');
+        (void)now;
         id[10] = by[10] = '\0';
-        const char *row[] = {id, x->name, s_role_name(x->role), by, when, x->revoked ? "yes" : ""};
+        if (x->admitted == 0)
+            snprintf(by, sizeof by, "(founder)");
+        const char *row[] = {id, x->name, s_role_name(x->role), by, when, rv};
         table_row(t, row);
     }
     buf_append(&b, "]}", 2);
@@ -304,6 +480,7 @@ int cmd_member(cli_t *c, int argc, char **argv)
     argc = s_strip_json(c, argc, argv);
     int g = s_group(c, argc, argv, "member",
                     "usage: buurt member add NODE-ID --name NAME [--role member|coordinator|admin]\n"
+                    "       buurt member revoke NODE-ID [--reason TEXT] [--since WHEN]\n"
                     "       buurt member list\n\n"
                     "An admin admits a node by its id (printed by `buurt id` on that node) with a\n"
                     "signed certificate that syncs to every node.\n");
@@ -315,6 +492,10 @@ int cmd_member(cli_t *c, int argc, char **argv)
     }
     if (!strcmp(argv[1], "list"))
         return s_member_list(c);
+    if (!strcmp(argv[1], "revoke")) {
+        c->cmd = "member revoke";
+        return s_member_revoke(c, argc - 1, argv + 1);
+    }
     return cli_usage(c, "unknown subcommand '%s'", argv[1]);
 }
 

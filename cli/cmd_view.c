@@ -80,34 +80,47 @@ static int s_urgency_rank(const char *s)
     return 2;
 }
 
-static uint64_t s_now;
+/* A listed entity with its sort key, read from the entity once instead of
+ * at every comparison (each read is a map look-up, a cache miss or more at
+ * 100,000 entities). */
+typedef struct {
+    const entity_t *e;
+    int rank;          /* places: status; needs: open first, then urgency */
+    uint64_t created;  /* bulletins: newest first */
+    const char *label; /* cli_label */
+} s_row_t;
 
 static int s_sort(const void *a, const void *b)
 {
-    const entity_t *x = *(const entity_t *const *)a, *y = *(const entity_t *const *)b;
-    int d = 0;
-    if (x->kind == REC_PLACE)
-        d = s_status_rank(s_status(x, s_now)) - s_status_rank(s_status(y, s_now));
-    else if (x->kind == REC_NEED) {
-        d = s_status_rank(strcmp(s_status(x, s_now), "open") == 0 ? "open" : "closed") -
-            s_status_rank(strcmp(s_status(y, s_now), "open") == 0 ? "open" : "closed");
-        if (!d)
-            d = s_urgency_rank(pv_get_str(x->fields, "urgency")) -
-                s_urgency_rank(pv_get_str(y->fields, "urgency"));
-    } else if (x->kind == REC_BULLETIN) {
+    const s_row_t *x = a, *y = b;
+    int d = x->rank - y->rank;
+    if (!d)
         d = x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
-    }
     if (!d)
-        d = strcasecmp(cli_label(x), cli_label(y));
+        d = strcasecmp(x->label, y->label);
     if (!d)
-        d = memcmp(x->entity, y->entity, 32);
+        d = memcmp(x->e->entity, y->e->entity, 32);
     return d;
 }
 
+static s_row_t s_row(const entity_t *e, uint64_t now)
+{
+    s_row_t r = {.e = e, .label = cli_label(e)};
+    if (e->kind == REC_PLACE) {
+        r.rank = s_status_rank(s_status(e, now));
+    } else if (e->kind == REC_NEED) {
+        r.rank = s_status_rank(strcmp(s_status(e, now), "open") == 0 ? "open" : "closed") * 4 +
+                 s_urgency_rank(pv_get_str(e->fields, "urgency"));
+    } else if (e->kind == REC_BULLETIN) {
+        r.created = e->created;
+    }
+    return r;
+}
+
+/* Tests the most selective and cheapest conditions first: most entities
+ * fail the area test, and then their other fields are never looked up. */
 static bool s_filter(const entity_t *e, const vopts_t *o, uint64_t now)
 {
-    if (!o->all && entity_deleted(e))
-        return false;
     if (o->area) {
         const char *a = pv_get_str(e->fields, "area");
         if (!a || strcasecmp(a, o->area) != 0)
@@ -124,6 +137,8 @@ static bool s_filter(const entity_t *e, const vopts_t *o, uint64_t now)
     }
     if (o->status && strcmp(s_status(e, now), o->status) != 0)
         return false;
+    if (!o->all && entity_deleted(e))
+        return false;
     return true;
 }
 
@@ -137,7 +152,32 @@ static const char *s_ref_name(repo_t *r, const char *hex)
     return e ? cli_label(e) : "(unknown)";
 }
 
-static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
+static int s_strcmp_p(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids (hex) that live bulletins replace, sorted for bsearch; *n gets
+ * the count. One pass over the entities instead of one per listed row. */
+static const char **s_replaced(repo_t *r, size_t *n)
+{
+    size_t total = repo_entity_count(r), k = 0;
+    const char **v = xmalloc((total + 1) * sizeof *v);
+    for (size_t i = 0; i < total; i++) {
+        const entity_t *o = repo_entity_at(r, i);
+        const char *rep = o->kind == REC_BULLETIN ? pv_get_str(o->fields, "replaces") : NULL;
+        if (rep && !entity_deleted(o))
+            v[k++] = rep;
+    }
+    qsort(v, k, sizeof *v, s_strcmp_p);
+    *n = k;
+    return v;
+}
+
+/* Adds e's row to t; replaced (nrep entries, from s_replaced) only matters
+ * for bulletins. */
+static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
+                        const char **replaced_ids, size_t nrep)
 {
     char id[11], a[256], b[256], num[32];
     cli_short_id(e->entity, id);
@@ -191,15 +231,9 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
         cli_join(pv_map_get(f, "langs"), b, sizeof b);
         /* a bulletin some later one replaces is marked */
         char hex[65];
+        const char *key = hex;
         hex_encode(e->entity, 32, hex);
-        bool replaced = false;
-        for (size_t i = 0; i < repo_entity_count(r) && !replaced; i++) {
-            const entity_t *o = repo_entity_at(r, i);
-            const char *rep = o->kind == REC_BULLETIN && !entity_deleted(o)
-                                  ? pv_get_str(o->fields, "replaces")
-                                  : NULL;
-            replaced = rep && strcmp(rep, hex) == 0;
-        }
+        bool replaced = bsearch(&key, replaced_ids, nrep, sizeof *replaced_ids, s_strcmp_p) != NULL;
         char title[200];
         snprintf(title, sizeof title, "%s%s", replaced ? "(replaced) " : "", cli_label(e));
         const char *row[] = {id, a, title, b, pv_get_str(f, "source")};
@@ -263,13 +297,25 @@ int cmd_list(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
-    s_now = repo_now_ms();
+    uint64_t now = repo_now_ms();
     size_t total = repo_entity_count(r), n = 0;
-    const entity_t **v = xcalloc(total + 1, sizeof *v);
+    s_row_t *v = xmalloc((total + 1) * sizeof *v);
+    /* The facts rule most entities out without touching their fields;
+     * s_filter then decides on the fields of the rest. */
+    const match_fact_t *fa = match_facts(r, 1u << kind);
+    uint32_t area = match_hash(o.area);
+    uint32_t cat = kind == REC_NEED || kind == REC_OFFER ? match_cat_bit(o.category) : 0;
     for (size_t i = 0; i < total; i++) {
+        const match_fact_t *f = &fa[i];
+        if (f->kind != kind || (f->deleted && !o.all) || (area && f->area != area) ||
+            (cat && !(f->cats & cat)))
+            continue;
+        const char *st = o.status ? match_fact_status(f, now) : NULL;
+        if (st && strcmp(st, o.status) != 0)
+            continue;
         const entity_t *e = repo_entity_at(r, i);
-        if (e->kind == (rec_kind_t)kind && s_filter(e, &o, s_now))
-            v[n++] = e;
+        if (s_filter(e, &o, now))
+            v[n++] = s_row(e, now);
     }
     qsort(v, n, sizeof *v, s_sort);
     if (c->json) {
@@ -278,7 +324,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 buf_putc(&b, ',');
-            cli_entity_json(v[i], &b);
+            cli_entity_json(v[i].e, &b);
         }
         buf_append(&b, "]}", 2);
         cli_print_json(&b);
@@ -286,11 +332,14 @@ int cmd_list(cli_t *c, int argc, char **argv)
     } else if (n == 0) {
         printf("no %ss%s\n", rec_kind_name(kind), (o.area || o.category || o.status) ? " match" : " yet");
     } else {
+        size_t nrep = 0;
+        const char **rep = kind == REC_BULLETIN ? s_replaced(r, &nrep) : NULL;
         table_t *t = s_table_for(kind);
         for (size_t i = 0; i < n; i++)
-            s_table_row(t, r, v[i], s_now);
+            s_table_row(t, r, v[i].e, now, rep, nrep);
         table_print(t);
         table_free(&t);
+        free(rep);
     }
     free(v);
     return EXIT_OK;
@@ -337,7 +386,8 @@ int cmd_show(cli_t *c, int argc, char **argv)
         return cli_fail(rc, cause);
     const entity_t *e = repo_entity(r, id);
     edit_t **h = NULL;
-    size_t nh = o.history ? repo_history(r, id, &h) : 0;
+    uint8_t *verdict = NULL;
+    size_t nh = o.history ? repo_history_verdicts(r, id, &h, &verdict) : 0;
     uint64_t now = repo_now_ms();
     if (c->json) {
         buf_t b = {0};
@@ -352,8 +402,11 @@ int cmd_show(cli_t *c, int argc, char **argv)
                 hex_encode(h[i]->id, 32, hex);
                 buf_printf(&b, "{\"edit\":\"%s\",", hex);
                 hex_encode(h[i]->author, 32, hex);
-                buf_printf(&b, "\"author\":\"%s\",\"hlc\":%llu,\"time_ms\":%llu,\"fields\":", hex,
-                           (unsigned long long)h[i]->hlc, (unsigned long long)hlc_ms(h[i]->hlc));
+                buf_printf(&b, "\"author\":\"%s\",\"hlc\":%llu,\"time_ms\":%llu,\"effect\":\"%s\",\"fields\":",
+                           hex, (unsigned long long)h[i]->hlc, (unsigned long long)hlc_ms(h[i]->hlc),
+                           verdict[i] == MERGE_DENIED       ? "denied"
+                           : verdict[i] == MERGE_WRONG_KIND ? "ignored"
+                                                            : "applied");
                 pv_to_json(h[i]->fields, &b);
                 buf_putc(&b, '}');
             }
@@ -410,12 +463,16 @@ int cmd_show(cli_t *c, int argc, char **argv)
                 char ah[65];
                 hex_encode(h[i]->author, 32, ah);
                 cli_fmt_time(hlc_ms(h[i]->hlc), t, sizeof t);
-                printf("  %s  by %.10s  edit %.10s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex));
+                printf("  %s  by %.10s  edit %.10s%s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex),
+                       verdict[i] == MERGE_DENIED       ? "  DENIED: its author was not allowed to make it"
+                       : verdict[i] == MERGE_WRONG_KIND ? "  IGNORED: another kind"
+                                                        : "");
                 const pv_t *hf = h[i]->fields;
                 for (size_t k = 0; k < hf->u.m.n; k++) {
                     bool later = false;
                     for (size_t j = i + 1; j < nh && !later; j++)
-                        later = pv_map_get(h[j]->fields, hf->u.m.keys[k]) != NULL;
+                        later = verdict[j] == MERGE_APPLIED &&
+                                pv_map_get(h[j]->fields, hf->u.m.keys[k]) != NULL;
                     printf("      %s = ", hf->u.m.keys[k]);
                     buf_t b = {0};
                     pv_to_json(hf->u.m.vals[k], &b);
@@ -429,6 +486,7 @@ int cmd_show(cli_t *c, int argc, char **argv)
     for (size_t i = 0; i < nh; i++)
         edit_free(&h[i]);
     free(h);
+    free(verdict);
     return EXIT_OK;
 }
 
@@ -510,6 +568,13 @@ int cmd_search(cli_t *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* cli_label of a match's place, else of the match; match_need has read
+ * its name already (cli_label prefers "name"). */
+static const char *s_match_name(const match_t *m)
+{
+    return m->name ? m->name : cli_label(m->place ? m->place : m->who);
+}
+
 int cmd_who(cli_t *c, int argc, char **argv)
 {
     vopts_t o;
@@ -531,7 +596,12 @@ int cmd_who(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     uint8_t id[32];
     char *cause = NULL;
-    if ((rc = repo_resolve(r, o.pos[0], REC_NEED, id, &cause)) < 0)
+    long at;
+    /* A full id is looked up directly; repo_resolve compares a prefix
+     * with every entity id. */
+    bool full = hex_decode(o.pos[0], id, 32) == 0 && (at = repo_entity_index(r, id)) >= 0 &&
+                repo_entity_kind(r, (size_t)at) == REC_NEED;
+    if (!full && (rc = repo_resolve(r, o.pos[0], REC_NEED, id, &cause)) < 0)
         return cli_fail(rc, cause);
     const entity_t *need = repo_entity(r, id);
     match_t *m = NULL;
@@ -548,7 +618,7 @@ int cmd_who(cli_t *c, int argc, char **argv)
             hex_encode(m[i].who->entity, 32, hex);
             buf_printf(&b, "{\"rank\":%zu,\"id\":\"%s\",\"kind\":\"%s\",\"name\":", i + 1, hex,
                        rec_kind_name(m[i].who->kind));
-            const char *name = cli_label(m[i].place ? m[i].place : m[i].who);
+            const char *name = s_match_name(&m[i]);
             if (m[i].who->kind == REC_OFFER && !m[i].place) {
                 const char *prov = pv_get_str(m[i].who->fields, "provider");
                 name = s_ref_name(r, prov);
@@ -585,7 +655,7 @@ int cmd_who(cli_t *c, int argc, char **argv)
                 snprintf(rank, sizeof rank, "%zu", i + 1);
                 cli_short_id(m[i].who->entity, id10);
                 snprintf(score, sizeof score, "%s%d", m[i].last ? "last " : "", m[i].score);
-                const char *name = cli_label(m[i].place ? m[i].place : m[i].who);
+                const char *name = s_match_name(&m[i]);
                 if (m[i].who->kind == REC_OFFER && !m[i].place)
                     name = s_ref_name(r, pv_get_str(m[i].who->fields, "provider"));
                 const char *row[] = {rank, id10, rec_kind_name(m[i].who->kind), name, score, m[i].why};

@@ -34,6 +34,9 @@ static const command_t s_commands[] = {
     {"peer", cmd_peer, "add a static peer beyond the LAN"},
     {"peers", cmd_peers, "list peers: connected, last seen, edits sent/received"},
     {"sync", cmd_sync, "reconcile with every reachable peer now (--wait)"},
+    {"invite", cmd_invite, "make a one-time code that lets a new node join (admins)"},
+    {"join", cmd_join, "join a mesh with an invite code"},
+    {"purge", cmd_purge, "remove needs past the retention period (--dry-run)"},
     {NULL, NULL, NULL},
 };
 

@@ -21,7 +21,7 @@
 static bool s_local_only(const char *cmd)
 {
     return !strcmp(cmd, "init") || !strcmp(cmd, "id") || !strcmp(cmd, "help") ||
-           !strcmp(cmd, "peers") || !strcmp(cmd, "sync");
+           !strcmp(cmd, "peers") || !strcmp(cmd, "sync") || !strcmp(cmd, "join");
 }
 
 static int s_forward(cli_t *c, int argc, char **argv)

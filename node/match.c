@@ -1,14 +1,21 @@
 /*
- * match.c -- scoring and ranking for who-can-help (see match.h).
+ * match.c -- scoring and ranking for who-can-help, and the entity facts
+ * table that lets queries skip what cannot match (see match.h).
  *
  * Scores: category via an offer +40, via a place's kind +20; same area +25;
  * all of the need's languages spoken +20, some +10; reaches a group named
  * in the need's summary +15; capacity for everyone +10, for some +5;
  * limited or alternative status -5. Ties break on name so output is stable.
+ *
+ * Workload: at 100,000 edits a need has some 9,000 candidates among 40,000
+ * offers and places. The facts table rules out the rest without touching
+ * their fields; each candidate's fields are then read in one pass over its
+ * map, and the ranking sorts small keys, not the matches.
  */
 #include "node/match.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,15 +78,177 @@ static const char *s_kind_serves(const pv_t *kinds, const char *category)
     return NULL;
 }
 
-static void s_why(match_t *m, const char *fmt, const char *arg)
+/* ---------------------------------------------------------------- facts */
+
+/* The one facts table of this process (see match_facts). */
+static struct {
+    const repo_t *repo; /* whose entities v describes */
+    uint32_t epoch;     /* its repo_epoch then (a purge renumbers entities) */
+    match_fact_t *v;
+    size_t n, cap;      /* entries valid so far, allocated */
+} s_facts;
+
+static void s_facts_free(void)
 {
-    size_t n = strlen(m->why);
-    if (n + 3 >= sizeof m->why)
+    free(s_facts.v);
+    memset(&s_facts, 0, sizeof s_facts);
+}
+
+uint32_t match_hash(const char *s)
+{
+    if (s == NULL)
+        return 0;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        h ^= (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+/* Index of s in a NULL-terminated token list: -1 for NULL, -2 when absent. */
+static int s_token(const char *const *set, const char *s)
+{
+    if (s == NULL)
+        return -1;
+    for (int i = 0; set[i] && i < 100; i++)
+        if (strcmp(set[i], s) == 0)
+            return i;
+    return -2;
+}
+
+uint32_t match_cat_bit(const char *category)
+{
+    int i = s_token(REC_CATEGORIES, category);
+    return i >= 0 && i < 32 ? 1u << i : 0;
+}
+
+const char *match_fact_status(const match_fact_t *f, uint64_t now_ms)
+{
+    if (f->status == -2)
+        return NULL;
+    if (f->kind == REC_NEED) {
+        const char *st = f->status < 0 ? "open" : REC_NEED_STATUS[f->status];
+        if (f->expires > 0 && (uint64_t)f->expires < now_ms &&
+            (!strcmp(st, "open") || !strcmp(st, "claimed")))
+            return "expired";
+        return st;
+    }
+    if (f->kind == REC_PLACE)
+        return f->status < 0 ? "" : REC_PLACE_STATUS[f->status];
+    return NULL;
+}
+
+/* Reads the facts of e (an entity of r) into f; its fields only when read. */
+static void s_fact_read(const repo_t *r, match_fact_t *f, const entity_t *e, bool read)
+{
+    memset(f, 0, sizeof *f);
+    f->fields = e->fields;
+    f->updated = e->updated;
+    f->edits = e->edits > UINT32_MAX ? UINT32_MAX : (uint32_t)e->edits;
+    f->kind = (uint8_t)e->kind;
+    f->deleted = entity_deleted(e);
+    f->status = -1;
+    f->provider = -1;
+    f->read = read;
+    if (!read)
         return;
-    if (n)
-        strcat(m->why, "; ");
-    n = strlen(m->why);
-    snprintf(m->why + n, sizeof m->why - n, fmt, arg);
+    const pv_t *fl = e->fields;
+    f->area = match_hash(pv_get_str(fl, "area"));
+    if (e->kind == REC_NEED) {
+        f->cats = match_cat_bit(pv_get_str(fl, "category"));
+        f->status = (int8_t)s_token(REC_NEED_STATUS, pv_get_str(fl, "status"));
+        f->expires = pv_get_int(fl, "expires", 0);
+    } else if (e->kind == REC_OFFER) {
+        const char *prov = pv_get_str(fl, "provider");
+        uint8_t pid[32];
+        long at = prov && hex_decode(prov, pid, 32) == 0 ? repo_entity_index(r, pid) : -1;
+        f->provider = at >= 0 && at <= INT32_MAX ? (int32_t)at : -1;
+        const pv_t *cs = pv_map_get(fl, "categories");
+        for (size_t i = 0; cs && cs->type == PV_ARR && i < cs->u.a.n; i++)
+            if (cs->u.a.items[i]->type == PV_STR)
+                f->cats |= match_cat_bit(cs->u.a.items[i]->u.s.p);
+    } else if (e->kind == REC_PLACE) {
+        const pv_t *kinds = pv_map_get(fl, "kinds");
+        for (size_t i = 0; i < sizeof s_affinity / sizeof s_affinity[0]; i++)
+            if (s_kind_serves(kinds, s_affinity[i].category))
+                f->cats |= match_cat_bit(s_affinity[i].category);
+        f->status = (int8_t)s_token(REC_PLACE_STATUS, pv_get_str(fl, "status"));
+    }
+}
+
+const match_fact_t *match_facts(repo_t *r, unsigned kinds)
+{
+    size_t total = repo_entity_count(r);
+    static bool registered;
+    if (!registered)
+        registered = atexit(s_facts_free) == 0;
+    if (s_facts.repo != r || s_facts.epoch != repo_epoch(r) || total < s_facts.n)
+        s_facts.n = 0;
+    s_facts.repo = r;
+    s_facts.epoch = repo_epoch(r);
+    if (total > s_facts.cap) {
+        s_facts.cap = total + total / 4 + 64;
+        s_facts.v = xrealloc(s_facts.v, s_facts.cap * sizeof *s_facts.v);
+    }
+    for (size_t i = 0; i < total; i++) {
+        const entity_t *e = repo_entity_at(r, i);
+        match_fact_t *f = &s_facts.v[i];
+        bool want = (kinds >> e->kind) & 1u;
+        if (i < s_facts.n && f->fields == e->fields && f->updated == e->updated &&
+            f->edits == (e->edits > UINT32_MAX ? UINT32_MAX : (uint32_t)e->edits) &&
+            f->kind == (uint8_t)e->kind && (f->read || !want))
+            continue;
+        s_fact_read(r, f, e, want);
+    }
+    s_facts.n = total;
+    return s_facts.v;
+}
+
+/* Appends up to room - 1 bytes of s at *at (advanced); keeps it terminated. */
+static void s_put(char **at, char *end, const char *s)
+{
+    size_t n = strlen(s), room = (size_t)(end - *at);
+    if (room == 0)
+        return;
+    if (n >= room)
+        n = room - 1;
+    memcpy(*at, s, n);
+    *at += n;
+    **at = '\0';
+}
+
+/* A match being scored; its reasons are collected here, then moved into
+ * the result's allocation (see match_need). */
+typedef struct {
+    match_t m;
+    size_t len;    /* of why */
+    char why[600]; /* "; " separated reasons, at most 599 bytes */
+} s_cand_t;
+
+static void s_cand_init(s_cand_t *c, const entity_t *who, int score)
+{
+    memset(&c->m, 0, sizeof c->m);
+    c->m.who = who;
+    c->m.score = score;
+    c->len = 0;
+    c->why[0] = '\0';
+}
+
+/* Adds the reason pre + arg + post to c->why ("; " separated); what does
+ * not fit is cut, and nothing is added once the text is nearly full. */
+static void s_why(s_cand_t *c, const char *pre, const char *arg, const char *post)
+{
+    if (c->len + 3 >= sizeof c->why)
+        return;
+    char *at = c->why + c->len, *end = c->why + sizeof c->why;
+    if (c->len)
+        s_put(&at, end, "; ");
+    s_put(&at, end, pre);
+    s_put(&at, end, arg);
+    s_put(&at, end, post);
+    c->len = (size_t)(at - c->why);
 }
 
 /* Words that say little about who a group is. */
@@ -144,27 +313,73 @@ static const char *s_reach(const pv_t *reaches, const char *summary)
     return best;
 }
 
+/* What scoring reads of the need, looked up once per query. */
+typedef struct {
+    const char *area;
+    const pv_t *langs;
+    const char *summary;
+    int64_t people;
+} s_need_t;
+
+/* The fields scoring reads of one offer or place, found in one pass over
+ * its map rather than by one binary search each (every probe of a search
+ * compares against a key stored elsewhere in memory). */
+typedef struct {
+    const pv_t *area, *capacity, *kinds, *langs, *name, *provider, *reaches, *status,
+        *status_note, *until;
+} s_fields_t;
+
+static void s_fields(const pv_t *map, s_fields_t *f)
+{
+    memset(f, 0, sizeof *f);
+    if (map == NULL || map->type != PV_MAP)
+        return;
+    for (size_t i = 0; i < map->u.m.n; i++) {
+        const char *k = map->u.m.keys[i];
+        const pv_t **dst = NULL;
+        switch (k[0]) {
+        case 'a': dst = strcmp(k, "area") ? NULL : &f->area; break;
+        case 'c': dst = strcmp(k, "capacity") ? NULL : &f->capacity; break;
+        case 'k': dst = strcmp(k, "kinds") ? NULL : &f->kinds; break;
+        case 'l': dst = strcmp(k, "langs") ? NULL : &f->langs; break;
+        case 'n': dst = strcmp(k, "name") ? NULL : &f->name; break;
+        case 'p': dst = strcmp(k, "provider") ? NULL : &f->provider; break;
+        case 'r': dst = strcmp(k, "reaches") ? NULL : &f->reaches; break;
+        case 's':
+            dst = !strcmp(k, "status") ? &f->status : !strcmp(k, "status_note") ? &f->status_note : NULL;
+            break;
+        case 'u': dst = strcmp(k, "until") ? NULL : &f->until; break;
+        }
+        if (dst)
+            *dst = map->u.m.vals[i];
+    }
+}
+
+static const char *s_str(const pv_t *v)
+{
+    return v && v->type == PV_STR ? v->u.s.p : NULL;
+}
+
 /* Scores everything but the category; fields of the offer (or place) in
- * f, its place (if any) in place, coalition member reaches in extra. */
-static void s_score(match_t *m, const entity_t *need, const pv_t *f, const entity_t *place,
+ * f, those of its place (if any) in pf, coalition member reaches in extra. */
+static void s_score(s_cand_t *c, const s_need_t *nd, const s_fields_t *f, const s_fields_t *pf,
                     const pv_t *extra_reaches, uint64_t now_ms)
 {
-    const pv_t *nf = need->fields;
-    const char *area = pv_get_str(nf, "area");
-    const char *parea = pv_get_str(f, "area");
-    if (!parea && place)
-        parea = pv_get_str(place->fields, "area");
+    const char *area = nd->area;
+    const char *parea = s_str(f->area);
+    if (!parea && pf)
+        parea = s_str(pf->area);
     if (area && parea && strcasecmp(area, parea) == 0) {
-        m->score += 25;
-        s_why(m, "in %s", area);
+        c->m.score += 25;
+        s_why(c, "in ", area, "");
     } else if (area && parea) {
-        s_why(m, "other area (%s)", parea);
+        s_why(c, "other area (", parea, ")");
     }
 
-    const pv_t *nl = pv_map_get(nf, "langs");
-    const pv_t *pl = pv_map_get(f, "langs");
-    if (!pl && place)
-        pl = pv_map_get(place->fields, "langs");
+    const pv_t *nl = nd->langs;
+    const pv_t *pl = f->langs;
+    if (!pl && pf)
+        pl = pf->langs;
     if (nl && nl->type == PV_ARR && nl->u.a.n > 0) {
         size_t hit = 0;
         char spoken[64] = "", missing[64] = "";
@@ -180,79 +395,87 @@ static void s_score(match_t *m, const entity_t *need, const pv_t *f, const entit
             }
         }
         if (hit == nl->u.a.n) {
-            m->score += 20;
-            s_why(m, "speaks %s", spoken);
+            c->m.score += 20;
+            s_why(c, "speaks ", spoken, "");
         } else if (hit > 0) {
-            m->score += 10;
-            s_why(m, "speaks %s", spoken);
-            s_why(m, "not %s", missing);
+            c->m.score += 10;
+            s_why(c, "speaks ", spoken, "");
+            s_why(c, "not ", missing, "");
         } else {
-            s_why(m, "does not speak %s", missing);
+            s_why(c, "does not speak ", missing, "");
         }
     }
 
-    const char *summary = pv_get_str(nf, "summary");
-    const char *g = s_reach(pv_map_get(f, "reaches"), summary);
-    if (!g && place)
-        g = s_reach(pv_map_get(place->fields, "reaches"), summary);
+    const char *summary = nd->summary;
+    const char *g = s_reach(f->reaches, summary);
+    if (!g && pf)
+        g = s_reach(pf->reaches, summary);
     if (!g)
         g = s_reach(extra_reaches, summary);
     if (g) {
-        m->score += 15;
-        s_why(m, "reaches %s", g);
+        c->m.score += 15;
+        s_why(c, "reaches ", g, "");
     }
 
-    int64_t people = pv_get_int(nf, "people", 1);
-    const pv_t *cap = pv_map_get(f, "capacity");
+    int64_t people = nd->people;
+    const pv_t *cap = f->capacity;
     if (cap && cap->type == PV_INT) {
         char num[32];
         snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
         if (cap->u.i == 0) {
-            m->last = true;
-            s_why(m, "no capacity left (%s)", num);
+            c->m.last = true;
+            s_why(c, "no capacity left (", num, ")");
         } else if (cap->u.i >= people) {
-            m->score += 10;
-            s_why(m, "capacity %s", num);
+            c->m.score += 10;
+            s_why(c, "capacity ", num, "");
         } else {
-            m->score += 5;
-            s_why(m, "capacity only %s", num);
+            c->m.score += 5;
+            s_why(c, "capacity only ", num, "");
         }
     }
 
-    int64_t until = pv_get_int(f, "until", 0);
+    int64_t until = f->until && f->until->type == PV_INT ? f->until->u.i : 0;
     if (until > 0 && (uint64_t)until < now_ms) {
-        m->last = true;
-        s_why(m, "%s", "offer has ended");
+        c->m.last = true;
+        s_why(c, "", "offer has ended", "");
     }
 
-    const pv_t *sf = place ? place->fields : f;
-    const char *st = pv_get_str(sf, "status");
+    const s_fields_t *sf = pf ? pf : f;
+    const char *st = s_str(sf->status);
     if (st && (!strcmp(st, "closed") || !strcmp(st, "overloaded"))) {
-        m->last = true;
-        const char *note = pv_get_str(sf, "status_note");
+        c->m.last = true;
+        const char *note = s_str(sf->status_note);
         char b[256];
         snprintf(b, sizeof b, "%s%s%s", st, note ? ": " : "", note ? note : "");
-        s_why(m, "place is %s", b);
+        s_why(c, "place is ", b, "");
     } else if (st && (!strcmp(st, "limited") || !strcmp(st, "alternative"))) {
-        m->score -= 5;
-        const char *note = pv_get_str(sf, "status_note");
+        c->m.score -= 5;
+        const char *note = s_str(sf->status_note);
         char b[256];
         snprintf(b, sizeof b, "%s%s%s", st, note ? ": " : "", note ? note : "");
-        s_why(m, "%s", b);
+        s_why(c, "", b, "");
     }
 }
 
-static int s_cmp(const void *a, const void *b)
+/* Sort key of a match: what orders matches, read once instead of at
+ * every comparison. name points into a copy of all names made while each
+ * match's fields were at hand, so comparisons stay within one small block
+ * of memory instead of reaching into 9,000 field maps. */
+typedef struct {
+    int32_t rank;     /* last matches after all others, then higher scores */
+    uint32_t at;      /* index into the unsorted matches */
+    const char *name; /* the name ("" when unset) */
+} s_key_t;
+
+/* Orders by last, score (high first), name (bytes), entity id. */
+static int s_cmp(const void *a, const void *b, void *matches)
 {
-    const match_t *x = a, *y = b;
-    if (x->last != y->last)
-        return x->last ? 1 : -1;
-    if (x->score != y->score)
-        return y->score - x->score;
-    const char *nx = pv_get_str(x->place ? x->place->fields : x->who->fields, "name");
-    const char *ny = pv_get_str(y->place ? y->place->fields : y->who->fields, "name");
-    int c = strcmp(nx ? nx : "", ny ? ny : "");
-    return c ? c : memcmp(x->who->entity, y->who->entity, 32);
+    const s_key_t *x = a, *y = b;
+    const match_t *v = matches;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    return c ? c : memcmp(v[x->at].who->entity, v[y->at].who->entity, 32);
 }
 
 /* Reaches of all members of a coalition, as one list (owned). */
@@ -270,63 +493,129 @@ static pv_t *s_member_reaches(const entity_t *co)
     return all;
 }
 
+/* Matches collected so far; their reasons copied into text (whyat[i] is
+ * the offset of v[i]'s) and their names into names (nameat[i]). */
+typedef struct {
+    match_t *v; /* why unset yet */
+    size_t *whyat, *nameat;
+    size_t n, cap;
+    buf_t text, names;
+} s_list_t;
+
+/* Appends a scored candidate to l. */
+static void s_add(s_list_t *l, const s_cand_t *c)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+        l->whyat = xrealloc(l->whyat, l->cap * sizeof *l->whyat);
+        l->nameat = xrealloc(l->nameat, l->cap * sizeof *l->nameat);
+    }
+    const char *name = c->m.name ? c->m.name : "";
+    l->v[l->n] = c->m;
+    l->whyat[l->n] = l->text.len;
+    buf_append(&l->text, c->why, c->len + 1);
+    l->nameat[l->n] = l->names.len;
+    buf_append(&l->names, name, strlen(name) + 1);
+    l->n++;
+}
+
+/*
+ * Two passes over the entities: offers first (which marks the places that
+ * have a fitting offer), then places. The facts table rules out entities
+ * of another kind, deleted ones and those without the need's category,
+ * so only candidates (a few thousand of 100,000) are read and scored.
+ * The result is sorted on small keys and written once, in order, into one
+ * allocation with the reasons after the array.
+ */
 size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **out)
 {
     const char *cat = pv_get_str(need->fields, "category");
-    size_t n = 0, cap = 16, total = repo_entity_count(r);
-    match_t *v = xcalloc(cap, sizeof *v);
-    /* Merge everything first: repo_entity_at may re-merge, and pointers into
-     * the repo stay valid only while no entity is added. */
-    for (size_t i = 0; i < total; i++)
-        repo_entity_at(r, i);
-    uint8_t *offered = xcalloc(total, 1); /* places that have a fitting offer */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < total; i++) {
-            const entity_t *e = repo_entity_at(r, i);
-            if (entity_deleted(e))
-                continue;
-            match_t m = {0};
-            pv_t *extra = NULL;
-            if (pass == 0 && e->kind == REC_OFFER) {
-                if (!cat || !s_has(pv_map_get(e->fields, "categories"), cat))
-                    continue;
-                m.who = e;
-                m.score = 40;
-                s_why(&m, "offers %s", cat);
-                const char *prov = pv_get_str(e->fields, "provider");
-                uint8_t pid[32];
-                if (prov && hex_decode(prov, pid, 32) == 0) {
-                    const entity_t *p = repo_entity(r, pid);
-                    if (p && p->kind == REC_PLACE) {
-                        m.place = p;
-                        offered[repo_entity_index(r, pid)] = 1;
-                    } else if (p && p->kind == REC_COALITION) {
-                        extra = s_member_reaches(p);
-                    }
-                }
-            } else if (pass == 1 && e->kind == REC_PLACE && !offered[i]) {
-                const char *kind = cat ? s_kind_serves(pv_map_get(e->fields, "kinds"), cat) : NULL;
-                if (!kind)
-                    continue;
-                m.who = e;
-                m.score = 20;
-                char b[160];
-                snprintf(b, sizeof b, "%s, no %s offer yet", kind, cat);
-                s_why(&m, "%s", b);
-            } else {
-                continue;
+    size_t total = repo_entity_count(r);
+    s_list_t l = {0};
+    s_cand_t c;
+    /* match_facts also merges every entity: repo_entity_at may re-merge,
+     * and pointers into the repo stay valid only while no entity is added. */
+    const match_fact_t *fa = cat ? match_facts(r, 1u << REC_OFFER | 1u << REC_PLACE) : NULL;
+    uint32_t bit = match_cat_bit(cat); /* 0: unknown category, test fields */
+    const pv_t *nf = need->fields;
+    s_need_t nd = {pv_get_str(nf, "area"), pv_map_get(nf, "langs"), pv_get_str(nf, "summary"),
+                   pv_get_int(nf, "people", 1)};
+    uint8_t *offered = xcalloc(total + 1, 1); /* places that have a fitting offer */
+    for (size_t i = 0; cat && i < total; i++) {
+        if (fa[i].kind != REC_OFFER || fa[i].deleted || (bit && !(fa[i].cats & bit)))
+            continue;
+        const entity_t *e = repo_entity_at(r, i);
+        if (!bit && !s_has(pv_map_get(e->fields, "categories"), cat))
+            continue;
+        s_cand_init(&c, e, 40);
+        s_why(&c, "offers ", cat, "");
+        pv_t *extra = NULL;
+        s_fields_t ef, pf;
+        s_fields(e->fields, &ef);
+        const char *prov = s_str(ef.provider);
+        uint8_t pid[32];
+        long at = fa[i].provider; /* else the provider may have come since */
+        if (at < 0 && prov && hex_decode(prov, pid, 32) == 0)
+            at = repo_entity_index(r, pid);
+        if (at >= 0) {
+            const entity_t *p = repo_entity_at(r, (size_t)at);
+            if (p && p->kind == REC_PLACE) {
+                c.m.place = p;
+                offered[at] = 1;
+                s_fields(p->fields, &pf);
+            } else if (p && p->kind == REC_COALITION) {
+                extra = s_member_reaches(p);
             }
-            s_score(&m, need, m.who->fields, m.place, extra, now_ms);
-            pv_free(&extra);
-            if (n == cap) {
-                cap *= 2;
-                v = xrealloc(v, cap * sizeof *v);
-            }
-            v[n++] = m;
         }
+        s_score(&c, &nd, &ef, c.m.place ? &pf : NULL, extra, now_ms);
+        c.m.name = s_str(c.m.place ? pf.name : ef.name);
+        pv_free(&extra);
+        s_add(&l, &c);
+    }
+    for (size_t i = 0; cat && i < total; i++) {
+        if (fa[i].kind != REC_PLACE || fa[i].deleted || offered[i] || (bit && !(fa[i].cats & bit)))
+            continue;
+        const entity_t *e = repo_entity_at(r, i);
+        s_fields_t ef;
+        s_fields(e->fields, &ef);
+        const char *kind = s_kind_serves(ef.kinds, cat);
+        if (!kind)
+            continue;
+        s_cand_init(&c, e, 20);
+        char b[160], *at = b;
+        b[0] = '\0';
+        s_put(&at, b + sizeof b, kind);
+        s_put(&at, b + sizeof b, ", no ");
+        s_put(&at, b + sizeof b, cat);
+        s_put(&at, b + sizeof b, " offer yet");
+        s_why(&c, "", b, "");
+        s_score(&c, &nd, &ef, NULL, NULL, now_ms);
+        c.m.name = s_str(ef.name);
+        s_add(&l, &c);
     }
     free(offered);
-    qsort(v, n, sizeof *v, s_cmp);
-    *out = v;
+    size_t n = l.n;
+    s_key_t *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++)
+        /* scores are small (tens): one int orders last, then score */
+        k[i] = (s_key_t){.rank = (l.v[i].last ? 1 << 20 : 0) - l.v[i].score, .at = (uint32_t)i,
+                         .name = (const char *)l.names.data + l.nameat[i]};
+    qsort_r(k, n, sizeof *k, s_cmp, l.v);
+    match_t *res = xmalloc(n * sizeof *res + l.text.len + 1);
+    char *text = (char *)(res + n);
+    if (l.text.len)
+        memcpy(text, l.text.data, l.text.len);
+    for (size_t i = 0; i < n; i++) {
+        res[i] = l.v[k[i].at];
+        res[i].why = text + l.whyat[k[i].at];
+    }
+    free(k);
+    free(l.v);
+    free(l.whyat);
+    free(l.nameat);
+    buf_free(&l.text);
+    buf_free(&l.names);
+    *out = res;
     return n;
 }

@@ -16,23 +16,80 @@
 
 #include "node/repo.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 typedef struct {
     const entity_t *who;   /* the offer or place; borrowed from the repo */
     const entity_t *place; /* an offer's provider place, or NULL */
+    const char *name;      /* "name" of place, else of who; NULL when unset */
     int score;             /* higher fits better */
     bool last;             /* ranked after every other match */
-    char why[600];         /* reasons, "; " separated */
+    const char *why;       /* reasons, "; " separated, at most 599 bytes */
 } match_t;
 
 /*
  * Ranks candidates for need (a need entity of r) at time now_ms. Sets *out
- * to an allocated array (free()) sorted best first and returns its length.
- * The entity pointers stay valid until the repo is written or closed.
+ * to an allocated array sorted best first and returns its length; the why
+ * texts live in the same allocation, so one free(*out) releases all. The
+ * entity pointers stay valid until the repo is written or closed.
  */
 size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **out);
 
 /* A need's status as seen now: "expired" when open or claimed and past
  * its expiry, else its stored status ("open" when unset). */
 const char *need_status_now(const entity_t *need, uint64_t now_ms);
+
+/*
+ * Entity facts: what queries filter on, copied out of every entity's field
+ * map into one compact array, so that a query over 100,000 entities reads
+ * a few megabytes in order instead of chasing pointers through 100,000
+ * maps (each look-up there costs several cache misses; that, not
+ * computing, bounded `list` and `who-can-help`, see docs/performance.md).
+ *
+ * One table per process, for the repo last asked about, kept across calls
+ * (buurtd answers every query of its lifetime from it); not thread-safe.
+ * An entity's facts are re-read whenever its merged state is not the one
+ * they were read from (another fields map, clock or edit count), and all
+ * of them after repo_epoch changes. kind and deleted are exact, and so is
+ * cats for a category match_cat_bit knows; area (a hash) and status only
+ * rule entities out: a caller tests the survivors on their fields.
+ */
+typedef struct {
+    const pv_t *fields; /* the merged state these facts were read from, */
+    uint64_t updated;   /* its clock */
+    uint32_t edits;     /* and its edit count (saturated) */
+    uint32_t area;      /* match_hash of "area", 0 when unset */
+    uint32_t cats;      /* bits (match_cat_bit): a need's category, an offer's
+                           categories, the categories a place's kinds serve */
+    int32_t provider;   /* offers: position of the provider entity, -1 when
+                           unset or not (yet) known when read */
+    int64_t expires;    /* needs: "expires", 0 when unset */
+    int8_t status;      /* needs, places: index of "status" in REC_NEED_STATUS
+                           or REC_PLACE_STATUS; -1 unset, -2 not a token */
+    uint8_t kind;       /* rec_kind_t */
+    bool deleted;       /* entity_deleted */
+    bool read;          /* fields were read (only kinds asked for are read) */
+} match_fact_t;
+
+/*
+ * The facts of every entity of r (repo_entity_count entries, in
+ * repo_entity_at order), merging any entity that needs it. kinds is a bit
+ * mask (1 << kind) of the kinds whose fields a caller will test; other
+ * entries have only kind and deleted (read == false). Borrowed: valid
+ * until the next call or until the repo is written or closed.
+ */
+const match_fact_t *match_facts(repo_t *r, unsigned kinds);
+
+/* Case-insensitive (ASCII) hash of s, never 0; 0 for NULL. */
+uint32_t match_hash(const char *s);
+
+/* The bit of a category in match_fact_t.cats, 0 for an unknown one (then
+ * cats says nothing about it). */
+uint32_t match_cat_bit(const char *category);
+
+/* The status need_status_now (needs) or the stored status, "" when unset
+ * (places) would give, from the facts; NULL when the facts cannot say. */
+const char *match_fact_status(const match_fact_t *f, uint64_t now_ms);
 
 #endif

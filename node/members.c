@@ -28,20 +28,99 @@ static member_t *s_get(members_t *m, const uint8_t key[32], bool create)
     return x;
 }
 
-void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
+/* Applies certificates in edit order. judge NULL: an author's role is
+ * read from the timeline built so far; otherwise from judge, the final
+ * timeline of a previous pass (see members_load). */
+static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, size_t n,
+                    const members_t *judge)
 {
     memset(out, 0, sizeof *out);
     memcpy(out->founder, founder, 32);
     member_t *f = s_get(out, founder, true);
     f->role = ROLE_ADMIN;
     memcpy(f->admitted_by, founder, 32);
+    for (size_t i = 0; i < n; i++) {
+        const edit_t *e = all[i];
+        if (e->kind != REC_MEMBER)
+            continue;
+        bool by_founder = memcmp(e->author, founder, 32) == 0;
+        if (!by_founder && members_role_at(judge ? judge : out, e->author, e->hlc) != ROLE_ADMIN)
+            continue;
+        if (memcmp(e->entity, founder, 32) == 0) {
+            /* nobody else edits the founder's certificate; it has no steps */
+            const char *mn = pv_get_str(e->fields, "mesh_name");
+            if (by_founder && mn)
+                snprintf(out->mesh_name, sizeof out->mesh_name, "%s", mn);
+            if (by_founder && pv_get_str(e->fields, "name"))
+                snprintf(f->name, sizeof f->name, "%s", pv_get_str(e->fields, "name"));
+            continue;
+        }
+        member_t *m = s_get(out, e->entity, true);
+        f = s_get(out, founder, false); /* s_get may have moved the array */
+        const char *name = pv_get_str(e->fields, "name");
+        if (name)
+            snprintf(m->name, sizeof m->name, "%s", name);
+        int role = members_role_parse(pv_get_str(e->fields, "role"));
+        bool changed = false;
+        if (role >= 0) {
+            if (m->admitted == 0) {
+                memcpy(m->admitted_by, e->author, 32);
+                m->admitted = e->hlc;
+            }
+            changed = changed || m->role != (role_t)role || m->nsteps == 0;
+            m->role = (role_t)role;
+        }
+        uint64_t at = e->hlc;
+        const pv_t *rv = pv_map_get(e->fields, "revoked");
+        if (rv && rv->type == PV_BOOL && rv->u.b != m->revoked) {
+            m->revoked = rv->u.b;
+            changed = true;
+            if (m->revoked) {
+                memcpy(m->revoked_by, e->author, 32);
+                const pv_t *ra = pv_map_get(e->fields, "revoked_at");
+                if (ra && ra->type == PV_INT && ra->u.i >= 0 &&
+                    ((uint64_t)ra->u.i << 16) < at)
+                    at = (uint64_t)ra->u.i << 16;
+                /* a backdated revocation overrides what came after it */
+                while (m->nsteps > 0 && m->steps[m->nsteps - 1].hlc >= at)
+                    m->nsteps--;
+                m->revoked_at = at;
+                const char *why = pv_get_str(e->fields, "reason");
+                snprintf(m->reason, sizeof m->reason, "%s", why ? why : "");
+            } else {
+                m->revoked_at = 0;
+                m->reason[0] = '\0';
+            }
+        }
+        if (changed && m->admitted != 0) {
+            m->steps = xrealloc(m->steps, (m->nsteps + 1) * sizeof *m->steps);
+            m->steps[m->nsteps++] = (member_step_t){at, m->role, m->revoked};
+        }
+    }
+}
 
+/* Same members with the same timelines? */
+static bool s_same(const members_t *a, const members_t *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const member_t *x = &a->v[i], *y = members_find(b, x->key);
+        if (!y || x->nsteps != y->nsteps ||
+            (x->nsteps && memcmp(x->steps, y->steps, x->nsteps * sizeof *x->steps) != 0))
+            return false;
+    }
+    return true;
+}
+
+void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
+{
     edit_t **all = NULL;
     size_t n = 0, cap = 0;
     size_t total = repo_entity_count(r);
     for (size_t i = 0; i < total; i++) {
         /* the index knows each entity's kind: no need to merge them all */
-        if (repo_entity_kind(r, i) != REC_MEMBER)
+        if (!(repo_entity_kinds(r, i) & (1u << REC_MEMBER)))
             continue;
         edit_t **h = NULL;
         uint8_t id[32];
@@ -56,37 +135,23 @@ void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
         free(h);
     }
     qsort(all, n, sizeof *all, s_cmp);
-    for (size_t i = 0; i < n; i++) {
-        const edit_t *e = all[i];
-        if (e->kind != REC_MEMBER)
-            continue;
-        const member_t *author = s_get(out, e->author, false);
-        bool ok = memcmp(e->author, founder, 32) == 0 ||
-                  (author && author->role == ROLE_ADMIN && !author->revoked);
-        if (!ok)
-            continue;
-        if (memcmp(e->entity, founder, 32) == 0 && memcmp(e->author, founder, 32) != 0)
-            continue; /* nobody else edits the founder's certificate */
-        member_t *m = s_get(out, e->entity, true);
-        const char *name = pv_get_str(e->fields, "name");
-        if (name)
-            snprintf(m->name, sizeof m->name, "%s", name);
-        const char *role = pv_get_str(e->fields, "role");
-        if (role) {
-            m->role = !strcmp(role, "admin") ? ROLE_ADMIN
-                      : !strcmp(role, "coordinator") ? ROLE_COORDINATOR
-                                                     : ROLE_MEMBER;
-            if (m->admitted == 0) {
-                memcpy(m->admitted_by, e->author, 32);
-                m->admitted = e->hlc;
-            }
-        }
-        const pv_t *rv = pv_map_get(e->fields, "revoked");
-        if (rv && rv->type == PV_BOOL && memcmp(e->entity, founder, 32) != 0)
-            m->revoked = rv->u.b;
-        const char *mn = pv_get_str(e->fields, "mesh_name");
-        if (mn && memcmp(e->entity, founder, 32) == 0)
-            snprintf(out->mesh_name, sizeof out->mesh_name, "%s", mn);
+    /*
+     * A revocation can reach back before certificates its target signed
+     * (revoked_at, or the same clock ordered by author). The first pass
+     * judges each certificate by the timeline so far; later passes judge
+     * by the previous pass's final timeline, until nothing changes, so a
+     * certificate counts only if its author was an admin in the end
+     * result. Capped: pathological histories keep the last pass.
+     */
+    s_apply(out, founder, all, n, NULL);
+    for (int pass = 0; pass < 8; pass++) {
+        members_t next;
+        s_apply(&next, founder, all, n, out);
+        bool same = s_same(out, &next);
+        members_clear(out);
+        *out = next;
+        if (same)
+            break;
     }
     for (size_t i = 0; i < n; i++)
         edit_free(&all[i]);
@@ -95,6 +160,8 @@ void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
 
 void members_clear(members_t *m)
 {
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].steps);
     free(m->v);
     memset(m, 0, sizeof *m);
 }
@@ -119,4 +186,38 @@ bool members_active(const members_t *m, const uint8_t key[32])
 {
     const member_t *x = members_find(m, key);
     return x && !x->revoked;
+}
+
+int members_role_at(const members_t *m, const uint8_t key[32], uint64_t hlc)
+{
+    if (memcmp(key, m->founder, 32) == 0)
+        return ROLE_ADMIN;
+    const member_t *x = members_find(m, key);
+    if (x == NULL)
+        return -1;
+    /* the last step at or before hlc decides */
+    const member_step_t *st = NULL;
+    for (size_t i = 0; i < x->nsteps && x->steps[i].hlc <= hlc; i++)
+        st = &x->steps[i];
+    if (st == NULL || st->revoked)
+        return -1;
+    return (int)st->role;
+}
+
+int members_role_parse(const char *s)
+{
+    if (s == NULL)
+        return -1;
+    if (strcmp(s, "admin") == 0)
+        return ROLE_ADMIN;
+    if (strcmp(s, "coordinator") == 0)
+        return ROLE_COORDINATOR;
+    if (strcmp(s, "member") == 0)
+        return ROLE_MEMBER;
+    return -1;
+}
+
+const char *members_role_name(role_t r)
+{
+    return r == ROLE_ADMIN ? "admin" : r == ROLE_COORDINATOR ? "coordinator" : "member";
 }

@@ -6,7 +6,12 @@
  * Certificate edits are applied in edit order (clock, author, id); an edit
  * counts only when its author is the founder or an admin not revoked at
  * that point. The same store therefore yields the same member list on
- * every node. Each member's CURVE public key is derived here too, so the
+ * every node.
+ *
+ * A revocation is a certificate edit with revoked = true; it takes effect
+ * at its own clock, or earlier when it carries revoked_at (milliseconds,
+ * for a laptop known to be lost since then). Edits a member signed before
+ * that point keep counting; later ones do not (members_role_at). Each member's CURVE public key is derived here too, so the
  * transport can map a connecting key back to a node id.
  */
 #ifndef BUURT_MEMBERS_H
@@ -16,17 +21,30 @@
 
 typedef enum { ROLE_MEMBER = 0, ROLE_COORDINATOR = 1, ROLE_ADMIN = 2 } role_t;
 
+/* One step of a member's history: from clock `hlc` on, it has `role`, or
+ * is shut out when `revoked`. */
+typedef struct {
+    uint64_t hlc;
+    role_t role;
+    bool revoked;
+} member_step_t;
+
 typedef struct {
     uint8_t key[32];      /* Ed25519 node id */
     uint8_t curve[32];    /* its X25519 (CURVE) public key */
     char name[121];
-    role_t role;
-    bool revoked;
+    role_t role;          /* role now */
+    bool revoked;         /* shut out now */
     uint8_t admitted_by[32];
     uint64_t admitted;    /* hlc of the admitting edit */
+    uint8_t revoked_by[32];
+    uint64_t revoked_at;  /* hlc from which its edits no longer count */
+    char reason[201];
+    member_step_t *steps; /* in clock order; the founder has none */
+    size_t nsteps;
 } member_t;
 
-typedef struct {
+typedef struct members_t {
     uint8_t founder[32];
     member_t *v;
     size_t n;
@@ -43,5 +61,16 @@ const member_t *members_find_curve(const members_t *m, const uint8_t curve[32]);
 
 /* True for the founder and for members not revoked. */
 bool members_active(const members_t *m, const uint8_t key[32]);
+
+/*
+ * The role key held at clock hlc, or -1 when it was not a member then (not
+ * yet admitted, or revoked at or before hlc). The founder is an admin at
+ * every clock. This is what decides whether an edit counts.
+ */
+int members_role_at(const members_t *m, const uint8_t key[32], uint64_t hlc);
+
+/* Parses "admin", "coordinator", "member"; -1 otherwise. */
+int members_role_parse(const char *s);
+const char *members_role_name(role_t r);
 
 #endif

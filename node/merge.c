@@ -13,6 +13,18 @@ static int s_cmp(const void *a, const void *b)
 
 void merge_entity(edit_t **edits, size_t n, entity_t *out)
 {
+    merge_entity_ex(edits, n, NULL, NULL, NULL, out);
+}
+
+static bool s_is_claim(const edit_t *e)
+{
+    const char *st = pv_get_str(e->fields, "status");
+    return st && strcmp(st, "claimed") == 0;
+}
+
+void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
+                     uint8_t *verdicts, entity_t *out)
+{
     memset(out, 0, sizeof *out);
     qsort(edits, n, sizeof *edits, s_cmp);
     const edit_t *first = edits[0];
@@ -23,9 +35,22 @@ void merge_entity(edit_t **edits, size_t n, entity_t *out)
     out->fields = pv_map();
     for (size_t i = 0; i < n; i++) {
         const edit_t *e = edits[i];
-        if (e->kind != out->kind) {
+        uint8_t v = MERGE_APPLIED;
+        if (out->edits > 0 && e->kind != out->kind) {
+            v = MERGE_WRONG_KIND;
             out->ignored++;
+        } else if (check && !check(ctx, out, e)) {
+            v = MERGE_DENIED;
+            out->denied++;
+        }
+        if (verdicts)
+            verdicts[i] = v;
+        if (v != MERGE_APPLIED)
             continue;
+        if (out->edits == 0) {
+            out->kind = e->kind;
+            memcpy(out->creator, e->author, 32);
+            out->created = e->hlc;
         }
         const pv_t *f = e->fields;
         for (size_t k = 0; k < f->u.m.n; k++) {
@@ -33,6 +58,11 @@ void merge_entity(edit_t **edits, size_t n, entity_t *out)
                 pv_map_del(out->fields, f->u.m.keys[k]);
             else
                 pv_map_set(out->fields, f->u.m.keys[k], pv_dup(f->u.m.vals[k]));
+        }
+        if (e->kind == REC_NEED && pv_map_get(f, "status")) {
+            out->claimed = s_is_claim(e);
+            if (out->claimed)
+                memcpy(out->claimer, e->author, 32);
         }
         out->updated = e->hlc;
         memcpy(out->updated_by, e->author, 32);
@@ -47,7 +77,7 @@ void entity_clear(entity_t *e)
 
 bool entity_deleted(const entity_t *e)
 {
-    return pv_get_bool(e->fields, "deleted", false);
+    return e->edits == 0 || pv_get_bool(e->fields, "deleted", false);
 }
 
 void merge_encode(const entity_t *e, buf_t *out)

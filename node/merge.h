@@ -23,6 +23,9 @@ typedef struct {
     uint8_t updated_by[32];
     size_t edits;        /* edits applied */
     size_t ignored;      /* edits that had no effect (wrong kind) */
+    size_t denied;       /* edits their author was not allowed to make */
+    uint8_t claimer[32]; /* needs: author of the claim now in force */
+    bool claimed;
     pv_t *fields;        /* owned: merged fields, unset ones absent */
 } entity_t;
 
@@ -33,10 +36,31 @@ typedef struct {
  */
 void merge_entity(edit_t **edits, size_t n, entity_t *out);
 
+/* What became of each edit in a merge. */
+enum { MERGE_APPLIED = 0, MERGE_WRONG_KIND = 1, MERGE_DENIED = 2 };
+
+/*
+ * Decides whether edit e may apply to the entity as merged so far (st has
+ * edits == 0 before the first applied edit). Must depend only on its
+ * arguments and on state every node computes the same way.
+ */
+typedef bool merge_check_fn(void *ctx, const entity_t *st, const edit_t *e);
+
+/*
+ * merge_entity with an authorization check: edits the check refuses have
+ * no effect and are counted in denied. The entity's kind, creator and
+ * created come from the first allowed edit. verdicts (n entries, may be
+ * NULL) receives MERGE_* per edit, in the sorted order.
+ */
+void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
+                     uint8_t *verdicts, entity_t *out);
+
 /* Frees the fields of an entity; safe on a zeroed or cleared entity. */
 void entity_clear(entity_t *e);
 
-/* True when the entity carries deleted = true. */
+/* True when the entity carries deleted = true, or when no edit of it
+ * counts (every one was denied): such an entity is hidden like a deleted
+ * one. */
 bool entity_deleted(const entity_t *e);
 
 /* Canonical bytes of an entity's state, for comparing nodes. */

@@ -18,6 +18,8 @@
 #include "node/node.h"
 #include "node/config.h"
 #include "node/members.h"
+#include "node/invites.h"
+#include "proto/invite.h"
 #include "node/repo.h"
 #include "node/sync.h"
 #include "proto/err.h"
@@ -105,8 +107,13 @@ struct node {
     uint64_t rejected_total;
     uint8_t (*bad)[32];    /* ids of edits rejected lately: not fetched again */
     size_t nbad, badpos;
+    uint32_t epoch;        /* repo_epoch the set and queues were built at */
+    uint64_t next_purge;   /* ms: next retention purge */
     volatile sig_atomic_t stop;
 };
+
+#define NODE_PURGE_MS 3600000      /* retention purge once an hour */
+#define NODE_PURGE_FIRST_MS 600000 /* the first one 10 minutes after start */
 
 #define NODE_BAD_IDS 1024
 
@@ -289,7 +296,8 @@ static void s_pump_wants(node_t *n, peer_t *p, int link)
         size_t k = 0;
         while (p->wq_n > 0 && k < NODE_WANT_CHUNK) {
             const uint8_t *id = p->wantq[p->wq_head];
-            if (repo_find_record(n->repo, id) < 0 && (n->nbad == 0 || !s_is_bad(n, id)))
+            if (repo_find_record(n->repo, id) < 0 && !repo_is_purged(n->repo, id) &&
+                (n->nbad == 0 || !s_is_bad(n, id)))
                 memcpy(ids[k++], id, 32);
             p->wq_head++;
             p->wq_n--;
@@ -307,6 +315,46 @@ static void s_pump_wants(node_t *n, peer_t *p, int link)
         }
         free(ids);
     }
+}
+
+/* ---------------------------------------------------------------- retention */
+
+/* The set of ids and every queue of store indices, rebuilt after a purge
+ * renumbered the store. */
+static void s_rebuild_set(node_t *n)
+{
+    sync_set_free(&n->set);
+    n->set = sync_set_new();
+    for (size_t i = 0; i < repo_edit_count(n->repo); i++) {
+        size_t len;
+        const uint8_t *rec = repo_record(n->repo, i, &len);
+        edit_head_t h;
+        if (edit_peek(rec, len, &h) == 0)
+            sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
+    }
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer_t *p = n->peers[i];
+        p->oq_n = p->oq_head = 0; /* the next round finds what is missing */
+    }
+    n->epoch = repo_epoch(n->repo);
+}
+
+static void s_purge(node_t *n)
+{
+    size_t *ents = NULL, removed = 0;
+    size_t k = repo_purgeable(n->repo, repo_now_ms(), &ents);
+    if (k > 0) {
+        char *cause = NULL;
+        if (repo_purge(n->repo, ents, k, &removed, &cause) < 0) {
+            s_log(n, "retention purge failed: %s", cause ? cause : "?");
+            free(cause);
+        } else {
+            s_log(n, "retention: purged %zu needs (%zu edits)", k, removed);
+        }
+    }
+    free(ents);
+    if (repo_epoch(n->repo) != n->epoch)
+        s_rebuild_set(n);
 }
 
 /* ---------------------------------------------------------------- membership */
@@ -336,13 +384,15 @@ static void s_reload_members(node_t *n)
     n->members_dirty = false;
 }
 
-/* A peer's edit is acceptable when its author is an active member; member
- * certificates are checked by members_load when applied. */
+/* A peer's edit is worth storing when its author was a member when it
+ * signed it (revoked members' earlier edits stay valid); member
+ * certificates are checked by members_load when applied, and what each
+ * member may edit is decided at merge time (node/auth.c). */
 static bool s_authorised(node_t *n, const edit_t *e)
 {
     if (e->kind == REC_MEMBER)
         return true;
-    return members_active(&n->members, e->author);
+    return members_role_at(&n->members, e->author, e->hlc) >= 0;
 }
 
 /* ---------------------------------------------------------------- links */
@@ -441,15 +491,17 @@ static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
 {
     store_rec_t *recs = xcalloc(m->nedits ? m->nedits : 1, sizeof *recs);
     uint8_t *added = xcalloc(m->nedits ? m->nedits : 1, 1);
+    edit_t **dec = xcalloc(m->nedits ? m->nedits : 1, sizeof *dec);
+    /* pass 1: decode and verify everything; store certificates first, so
+     * edits of members admitted in the same batch are judged with them */
     size_t k = 0;
     for (size_t i = 0; i < m->nedits; i++) {
         uint8_t id[32];
         store_hash(m->edits[i].data, m->edits[i].len, id);
-        if (repo_find_record(n->repo, id) >= 0)
-            continue;
-        edit_t *e = NULL;
+        if (repo_find_record(n->repo, id) >= 0 || repo_is_purged(n->repo, id))
+            continue; /* known, or purged here for good */
         char *cause = NULL;
-        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, &cause) < 0) {
+        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &dec[i], &cause) < 0) {
             p->rejected++;
             n->rejected_total++;
             s_mark_bad(n, id);
@@ -457,21 +509,32 @@ static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
             free(cause);
             continue;
         }
-        if (!s_authorised(n, e)) {
-            p->rejected++;
-            n->rejected_total++;
-            if (n->o.verbose)
-                s_log(n, "rejected an edit from %.10s: author is not a member", p->hex);
-        } else {
-            if (e->kind == REC_MEMBER)
-                n->members_dirty = true;
+        if (dec[i]->kind == REC_MEMBER) {
             recs[k].data = m->edits[i].data;
             recs[k].len = m->edits[i].len;
             k++;
         }
-        edit_free(&e);
     }
-    if (k > 0) {
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            k = 0;
+            for (size_t i = 0; i < m->nedits; i++) {
+                if (dec[i] == NULL || dec[i]->kind == REC_MEMBER)
+                    continue;
+                if (!s_authorised(n, dec[i])) {
+                    p->rejected++;
+                    n->rejected_total++;
+                    if (n->o.verbose)
+                        s_log(n, "rejected an edit from %.10s: author was not a member then", p->hex);
+                    continue;
+                }
+                recs[k].data = m->edits[i].data;
+                recs[k].len = m->edits[i].len;
+                k++;
+            }
+        }
+        if (k == 0)
+            continue;
         char *cause = NULL;
         n->source = p;
         int rc = repo_ingest_many(n->repo, recs, k, added, &cause);
@@ -482,7 +545,12 @@ static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
         } else {
             p->received += (uint64_t)rc;
         }
+        if (pass == 0 && n->members_dirty)
+            s_reload_members(n);
     }
+    for (size_t i = 0; i < m->nedits; i++)
+        edit_free(&dec[i]);
+    free(dec);
     free(recs);
     free(added);
     if (n->members_dirty)
@@ -623,7 +691,7 @@ static void s_zap(node_t *n)
         zmq_msg_close(&x);
     }
     const char *status = "400", *text = "not a member of this mesh";
-    char user[65] = "";
+    char user[80] = "";
     if (nf >= 7 && zmq_msg_size(&f[0]) == 3 && memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0 &&
         zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
         zmq_msg_size(&f[6]) == 32 && n->in_mesh) {
@@ -637,6 +705,13 @@ static void s_zap(node_t *n)
                 text = "OK";
                 hex_encode(m->key, 32, user);
             }
+        } else if (!m && invites_open(n->home, repo_now_ms())) {
+            /* an unknown key while an invite is open: a guest that may
+             * only send JOIN (s_guest_in); it never sees ordinary data */
+            status = "200";
+            text = "guest (invite open)";
+            memcpy(user, "guest:", 6);
+            hex_encode(zmq_msg_data(&f[6]), 32, user + 6);
         }
     }
     if (n->o.verbose || status[0] != '2')
@@ -651,6 +726,99 @@ static void s_zap(node_t *n)
     zmq_send(n->zap, "", 0, 0);
     for (int i = 0; i < nf; i++)
         zmq_msg_close(&f[i]);
+}
+
+/* ---------------------------------------------------------------- invites */
+
+static void s_joined(node_t *n, zmq_msg_t *rid, int status, const char *text)
+{
+    /* every certificate and the mesh settings: the joiner's chain of trust */
+    const uint8_t **certs = NULL;
+    size_t *lens = NULL, k = 0;
+    if (status == JOIN_OK) {
+        size_t total = repo_edit_count(n->repo);
+        certs = xcalloc(total ? total : 1, sizeof *certs);
+        lens = xcalloc(total ? total : 1, sizeof *lens);
+        for (size_t i = 0; i < total; i++) {
+            size_t len;
+            const uint8_t *rec = repo_record(n->repo, i, &len);
+            edit_head_t h;
+            if (edit_peek(rec, len, &h) == 0 && (h.kind == REC_MEMBER || h.kind == REC_MESH) &&
+                k < MSG_MAX_EDITS) {
+                certs[k] = rec;
+                lens[k++] = len;
+            }
+        }
+    }
+    buf_t b = {0};
+    invite_joined_encode(status, n->mesh, n->members.mesh_name, certs, lens, k, text, &b);
+    zmq_send(n->router, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(n->router, b.data, b.len, ZMQ_DONTWAIT);
+    buf_free(&b);
+    free(certs);
+    free(lens);
+}
+
+/* A JOIN from a guest connection (an unknown key let in by an open invite). */
+static void s_guest_in(node_t *n, zmq_msg_t *rid, const uint8_t curve[32], const uint8_t *data,
+                       size_t len)
+{
+    join_msg_t j;
+    if (invite_join_decode(data, len, &j) < 0)
+        return; /* guests may say nothing else */
+    char hex[65];
+    hex_encode(j.node, 32, hex);
+    invite_t inv;
+    uint64_t now = repo_now_ms();
+    uint8_t want_curve[32], proof[32];
+    if (memcmp(j.mesh_prefix, n->mesh, INVITE_PREFIX_LEN) != 0) {
+        s_joined(n, rid, JOIN_WRONG_MESH, "this node belongs to another mesh");
+        return;
+    }
+    if (!invites_find(n->home, j.id, &inv)) {
+        s_joined(n, rid, JOIN_UNKNOWN, "this node did not make that invite");
+        return;
+    }
+    if (key_curve_pk(j.node, want_curve) < 0 || memcmp(want_curve, curve, 32) != 0) {
+        s_joined(n, rid, JOIN_BAD_PROOF, "the node id does not match the connection's key");
+        return;
+    }
+    invite_proof(inv.key, j.node, curve, n->curve_pk, proof);
+    if (sodium_memcmp(proof, j.proof, 32) != 0) {
+        s_joined(n, rid, JOIN_BAD_PROOF, "wrong invite code");
+        return;
+    }
+    if (inv.used) {
+        s_joined(n, rid, JOIN_USED, "this invite code was already used");
+        return;
+    }
+    if (inv.expires <= now) {
+        s_joined(n, rid, JOIN_EXPIRED, "this invite code has expired");
+        return;
+    }
+    char *cause = NULL;
+    /* used first: a crash after this admits nobody twice */
+    if (invites_mark_used(n->home, j.id, &cause) < 0) {
+        s_log(n, "invite: %s", cause);
+        free(cause);
+        s_joined(n, rid, JOIN_REFUSED, "the inviting node cannot record the invite as used");
+        return;
+    }
+    pv_t *f = pv_map();
+    pv_map_set(f, "name", pv_str(j.name));
+    pv_map_set(f, "role", pv_str(inv.role));
+    pv_map_set(f, "revoked", pv_bool(false));
+    int rc = repo_edit(n->repo, REC_MEMBER, j.node, f, NULL, &cause);
+    pv_free(&f);
+    if (rc < 0) {
+        s_log(n, "invite: cannot admit %.10s: %s", hex, cause ? cause : "?");
+        s_joined(n, rid, JOIN_REFUSED, cause ? cause : "the inviting node cannot admit members");
+        free(cause);
+        return;
+    }
+    s_reload_members(n);
+    s_log(n, "invite: admitted %.10s (%s) as %s", hex, j.name, inv.role);
+    s_joined(n, rid, JOIN_OK, "admitted");
 }
 
 /* ---------------------------------------------------------------- router, dealers */
@@ -677,6 +845,10 @@ static bool s_router_in(node_t *n)
     }
     const char *user = zmq_msg_gets(&body, "User-Id");
     uint8_t key[32];
+    if (user && strncmp(user, "guest:", 6) == 0 && hex_decode(user + 6, key, 32) == 0) {
+        s_guest_in(n, &rid, key, zmq_msg_data(&body), zmq_msg_size(&body));
+        goto done;
+    }
     if (!user || hex_decode(user, key, 32) < 0)
         goto done;
     if (!members_active(&n->members, key))
@@ -895,7 +1067,9 @@ static void s_exec(node_t *n, const uint8_t *rid, size_t rlen, const pv_t *req)
     free(ob);
     free(eb);
     s_ctl_reply(n, rid, rlen, r);
-    /* a command may have changed membership, the mesh or static peers */
+    /* a command may have purged, changed membership, the mesh or peers */
+    if (repo_epoch(n->repo) != n->epoch)
+        s_rebuild_set(n);
     s_reload_config(n);
 }
 
@@ -1022,14 +1196,10 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
     if ((rc = repo_open(n->home, &n->repo, cause)) < 0)
         goto fail;
     key_curve(repo_key(n->repo), n->curve_pk, n->curve_sk);
-    n->set = sync_set_new();
-    for (size_t i = 0; i < repo_edit_count(n->repo); i++) {
-        size_t len;
-        const uint8_t *rec = repo_record(n->repo, i, &len);
-        edit_head_t h;
-        if (edit_peek(rec, len, &h) == 0)
-            sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
-    }
+    /* first purge a while after start: not in the way of start-up or of
+     * catching up after a link comes back */
+    n->next_purge = s_now() + NODE_PURGE_FIRST_MS;
+    s_rebuild_set(n);
     repo_set_listener(n->repo, s_on_new, n);
     char *mesh = config_get(n->home, "mesh");
     n->in_mesh = mesh && hex_decode(mesh, n->mesh, 32) == 0;
@@ -1104,6 +1274,10 @@ int node_run(node_t *n)
         uint64_t now = s_now();
         long timeout = 1000;
         bool backlog = false;
+        if (now >= n->next_purge) {
+            s_purge(n);
+            n->next_purge = now + NODE_PURGE_MS;
+        }
         for (size_t i = 0; i < n->npeers; i++) {
             peer_t *p = n->peers[i];
             if (p->oq_n && s_drain(n, p))

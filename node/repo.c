@@ -7,7 +7,9 @@
  * number + 1, kept at most half full.
  */
 #include "node/repo.h"
+#include "node/auth.h"
 #include "node/config.h"
+#include "node/members.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -21,13 +23,29 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One key of a private coalition, opened from a keys record. */
+typedef struct {
+    uint8_t id[8];        /* BLAKE2b-64 of the key: names it in sealed edits */
+    uint8_t key[32];
+    uint8_t coalition[32];
+    uint32_t epoch;       /* position in the coalition's key list */
+    uint8_t record[32];   /* the keys record it came from */
+} ckey_t;
+
 typedef struct {
     uint8_t id[32];
     rec_kind_t kind;   /* kind of the earliest edit seen so far */
+    uint16_t kinds;    /* bit per kind among its edits */
     uint64_t first;    /* its hlc */
     uint32_t *recs;    /* store indices of this entity's edits */
     size_t n, cap;
     bool dirty;        /* state needs re-merging */
+    bool busy;         /* being merged (guards reference cycles) */
+    bool readable;     /* sealed edits of it were opened with a known key */
+    uint8_t coalition[32]; /* then: the private coalition they belong to */
+    uint32_t gen;      /* membership generation the state was merged at */
+    uint32_t *deps;    /* slots whose merge read this one's state */
+    size_t ndeps, capdeps;
     entity_t state;
 } slot_t;
 
@@ -44,7 +62,40 @@ struct repo_t {
     uint64_t hlc;        /* highest clock seen */
     repo_listener_fn *listener; /* told of every newly stored edit */
     void *listener_ctx;
+    bool in_mesh;        /* config names a mesh: edits are authorised */
+    uint8_t mesh[32];    /* its id (the founder's key) */
+    members_t members;   /* membership timeline, valid when members_ok */
+    bool members_ok;
+    uint32_t gen;        /* bumped whenever membership changes */
+    uint32_t *orphans;   /* slots whose merge looked up a missing entity */
+    size_t norphans, caporphans;
+    uint32_t epoch;      /* bumped when a purge renumbered the store */
+    ckey_t *keys;        /* private coalition keys this node can read */
+    size_t nkeys;
+    bool keys_ok;
+    const uint8_t *seal_for; /* repo_edit_private: coalition to seal for */
 };
+
+static void s_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    if (*n > 0 && (*v)[*n - 1] == x)
+        return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = x;
+}
+
+/* Marks a slot for re-merging, and every slot whose merge read it. */
+static void s_dirty(struct repo_t *r, size_t i)
+{
+    slot_t *s = &r->ents[i];
+    s->dirty = true;
+    for (size_t k = 0; k < s->ndeps; k++)
+        r->ents[s->deps[k]].dirty = true;
+    s->ndeps = 0;
+}
 
 uint64_t repo_now_ms(void)
 {
@@ -115,6 +166,11 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         s->kind = h->kind;
         s->first = h->hlc;
         s_tab_insert(r, r->nents++);
+        /* merges that found no such entity may now decide otherwise */
+        for (size_t k = 0; k < r->norphans; k++)
+            r->ents[r->orphans[k]].dirty = true;
+        r->norphans = 0;
+        at = (long)r->nents - 1;
     } else {
         s = &r->ents[at];
         if (h->hlc < s->first) {
@@ -127,9 +183,42 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         s->recs = xrealloc(s->recs, s->cap * sizeof *s->recs);
     }
     s->recs[s->n++] = (uint32_t)idx;
-    s->dirty = true;
+    s->kinds |= (uint16_t)(1u << h->kind);
+    s_dirty(r, (size_t)at);
+    if (h->kind == REC_MEMBER || h->kind == REC_KEYS) {
+        /* every verdict, or what this node can read, may change */
+        r->members_ok = r->members_ok && h->kind != REC_MEMBER;
+        r->keys_ok = r->keys_ok && h->kind != REC_KEYS;
+        r->gen++;
+    }
     if (h->hlc > r->hlc)
         r->hlc = h->hlc;
+}
+
+/* Drops the entity index and builds it again from the store. */
+static void s_reindex(repo_t *r)
+{
+    for (size_t i = 0; i < r->nents; i++) {
+        free(r->ents[i].recs);
+        free(r->ents[i].deps);
+        entity_clear(&r->ents[i].state);
+    }
+    r->nents = 0;
+    r->norphans = 0;
+    if (r->tabsize)
+        memset(r->tab, 0, r->tabsize * sizeof *r->tab);
+    r->members_ok = false;
+    r->keys_ok = false;
+    r->gen++;
+    size_t n = store_count(r->store);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *rec = store_get(r->store, i, &len);
+        edit_head_t h;
+        if (edit_peek(rec, len, &h) < 0)
+            continue; /* not an edit we understand: kept, not indexed */
+        s_index(r, i, &h);
+    }
 }
 
 static int s_read_config(repo_t *r, char **cause)
@@ -142,6 +231,9 @@ static int s_read_config(repo_t *r, char **cause)
     r->name = config_get(r->home, "name");
     if (r->name == NULL)
         r->name = xstrdup("");
+    char *mesh = config_get(r->home, "mesh");
+    r->in_mesh = mesh && hex_decode(mesh, r->mesh, 32) == 0;
+    free(mesh);
     return 0;
 }
 
@@ -230,15 +322,7 @@ int repo_open(const char *home, repo_t **out, char **cause)
         goto fail;
     if ((rc = store_open(sp, &r->store, &r->report, cause)) < 0)
         goto fail;
-    size_t n = store_count(r->store);
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const uint8_t *rec = store_get(r->store, i, &len);
-        edit_head_t h;
-        if (edit_peek(rec, len, &h) < 0)
-            continue; /* not an edit we understand: kept, not indexed */
-        s_index(r, i, &h);
-    }
+    s_reindex(r);
     free(kp);
     free(sp);
     *out = r;
@@ -257,8 +341,14 @@ void repo_close(repo_t **self_p)
     repo_t *r = *self_p;
     for (size_t i = 0; i < r->nents; i++) {
         free(r->ents[i].recs);
+        free(r->ents[i].deps);
         entity_clear(&r->ents[i].state);
     }
+    free(r->orphans);
+    members_clear(&r->members);
+    if (r->keys)
+        sodium_memzero(r->keys, r->nkeys * sizeof *r->keys);
+    free(r->keys);
     free(r->ents);
     free(r->tab);
     store_close(&r->store);
@@ -276,6 +366,264 @@ const store_report_t *repo_report(const repo_t *self) { return &self->report; }
 size_t repo_edit_count(const repo_t *self) { return store_count(self->store); }
 size_t repo_entity_count(const repo_t *self) { return self->nents; }
 
+/* ---------------------------------------------------------------- private coalitions */
+
+static void s_key_id(const uint8_t key[32], uint8_t id[8])
+{
+    crypto_generichash(id, 8, key, 32, (const uint8_t *)"buurt-ckey-v1", 13);
+}
+
+/* Associated data of a sealed edit: who wrote which entity when. */
+static void s_seal_ad(const edit_t *e, uint8_t ad[72])
+{
+    memcpy(ad, e->entity, 32);
+    memcpy(ad + 32, e->author, 32);
+    for (int i = 0; i < 8; i++)
+        ad[64 + i] = (uint8_t)(e->hlc >> (8 * i));
+}
+
+static size_t s_decode_slot(repo_t *r, const slot_t *s, edit_t ***out);
+static const entity_t *s_state(repo_t *r, slot_t *s);
+static const members_t *s_members(repo_t *r);
+static void s_merge_slot(repo_t *r, slot_t *s, edit_t **edits, size_t n, uint8_t *verdicts,
+                         entity_t *out);
+
+/* Opens every keys record sealed to this node (once per change). */
+static void s_keys(repo_t *r)
+{
+    if (r->keys_ok)
+        return;
+    r->keys_ok = true;
+    r->nkeys = 0;
+    uint8_t cpk[32], csk[32];
+    key_curve(&r->key, cpk, csk);
+    for (size_t i = 0; i < r->nents; i++) {
+        slot_t *s = &r->ents[i];
+        if (!(s->kinds & (1u << REC_KEYS)))
+            continue;
+        edit_t **edits;
+        size_t n = s_decode_slot(r, s, &edits);
+        entity_t st = {0};
+        uint8_t *verdict = xcalloc(n ? n : 1, 1);
+        if (n > 0) {
+            s_members(r);
+            s_merge_slot(r, s, edits, n, verdict, &st);
+        }
+        /* every applied edit counts, not only the newest: a reader keeps
+         * the keys it was once given (it may have read with them) */
+        for (size_t x = 0; x < n; x++) {
+        const pv_t *boxes = verdict[x] == MERGE_APPLIED && edits[x]->kind == REC_KEYS
+                                ? pv_map_get(edits[x]->fields, "boxes") : NULL;
+        for (size_t b = 0; boxes && b < boxes->u.a.n; b++) {
+            const pv_t *box = boxes->u.a.items[b];
+            if (box->u.s.n <= crypto_box_SEALBYTES)
+                continue;
+            size_t pl = box->u.s.n - crypto_box_SEALBYTES;
+            uint8_t *plain = xmalloc(pl);
+            pv_t *v = NULL;
+            if (crypto_box_seal_open(plain, (const uint8_t *)box->u.s.p, box->u.s.n, cpk, csk) == 0 &&
+                pv_decode(plain, pl, &v) == 0 && v->type == PV_ARR && v->u.a.n == 2 &&
+                v->u.a.items[0]->type == PV_BIN && v->u.a.items[0]->u.s.n == 32 &&
+                v->u.a.items[1]->type == PV_ARR) {
+                const pv_t *ks = v->u.a.items[1];
+                for (size_t j = 0; j < ks->u.a.n; j++) {
+                    const pv_t *k = ks->u.a.items[j];
+                    if (k->type != PV_BIN || k->u.s.n != 32)
+                        continue;
+                    uint8_t kid[8];
+                    s_key_id((const uint8_t *)k->u.s.p, kid);
+                    bool have = false;
+                    for (size_t q = 0; q < r->nkeys && !have; q++)
+                        have = memcmp(r->keys[q].id, kid, 8) == 0;
+                    if (have)
+                        continue;
+                    r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof *r->keys);
+                    ckey_t *c = &r->keys[r->nkeys++];
+                    memcpy(c->key, k->u.s.p, 32);
+                    memcpy(c->id, kid, 8);
+                    memcpy(c->coalition, v->u.a.items[0]->u.s.p, 32);
+                    memcpy(c->record, s->id, 32);
+                    c->epoch = (uint32_t)j;
+                }
+            }
+            pv_free(&v);
+            sodium_memzero(plain, pl);
+            free(plain);
+        }
+        }
+        free(verdict);
+        entity_clear(&st);
+        for (size_t j = 0; j < n; j++)
+            edit_free(&edits[j]);
+        free(edits);
+    }
+    sodium_memzero(csk, sizeof csk);
+}
+
+static const ckey_t *s_key_by_id(repo_t *r, const uint8_t id[8])
+{
+    s_keys(r);
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (memcmp(r->keys[i].id, id, 8) == 0)
+            return &r->keys[i];
+    return NULL;
+}
+
+/* The newest key of a coalition, or NULL when this node has none. */
+static const ckey_t *s_key_latest(repo_t *r, const uint8_t coalition[32])
+{
+    s_keys(r);
+    const ckey_t *best = NULL;
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (memcmp(r->keys[i].coalition, coalition, 32) == 0 &&
+            (!best || r->keys[i].epoch > best->epoch))
+            best = &r->keys[i];
+    return best;
+}
+
+/* Replaces a sealed edit's kind and fields by what it holds, when this
+ * node has the key; otherwise leaves it sealed. */
+static void s_unseal(repo_t *r, slot_t *s, edit_t *e)
+{
+    const pv_t *kid = pv_map_get(e->fields, "key"), *box = pv_map_get(e->fields, "box");
+    if (!kid || !box || kid->type != PV_BIN || kid->u.s.n != 8 || box->type != PV_BIN ||
+        box->u.s.n < 24 + crypto_aead_xchacha20poly1305_ietf_ABYTES + 1)
+        return;
+    const ckey_t *k = s_key_by_id(r, (const uint8_t *)kid->u.s.p);
+    if (k == NULL)
+        return;
+    const uint8_t *nonce = (const uint8_t *)box->u.s.p;
+    size_t cl = box->u.s.n - 24;
+    uint8_t *plain = xmalloc(cl);
+    unsigned long long pl = 0;
+    uint8_t ad[72];
+    s_seal_ad(e, ad);
+    pv_t *v = NULL;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &pl, NULL, nonce + 24, cl, ad, 72, nonce,
+                                                   k->key) == 0 &&
+        pv_decode(plain, (size_t)pl, &v) == 0 && v->type == PV_ARR && v->u.a.n == 2 &&
+        v->u.a.items[0]->type == PV_STR && v->u.a.items[1]->type == PV_MAP) {
+        int kind = rec_kind_parse(v->u.a.items[0]->u.s.p);
+        if ((kind == REC_COALITION || kind == REC_NEED || kind == REC_OFFER ||
+             kind == REC_BULLETIN || kind == REC_PLACE) &&
+            rec_validate((rec_kind_t)kind, v->u.a.items[1], 0, NULL) == 0) {
+            pv_free(&e->fields);
+            e->fields = v->u.a.items[1];
+            v->u.a.items[1] = pv_nil();
+            e->kind = (rec_kind_t)kind;
+            s->readable = true;
+            memcpy(s->coalition, k->coalition, 32);
+        }
+    }
+    pv_free(&v);
+    free(plain);
+}
+
+/* Seals e (kind and fields) with the coalition's newest key, in place. */
+static int s_seal(repo_t *r, edit_t *e, const uint8_t coalition[32], char **cause)
+{
+    const ckey_t *k = s_key_latest(r, coalition);
+    if (k == NULL)
+        return bu_fail(cause, BU_EPERM, "this node holds no key of that private coalition");
+    pv_t *inner = pv_arr();
+    pv_arr_push(inner, pv_str(rec_kind_name(e->kind)));
+    pv_arr_push(inner, pv_dup(e->fields));
+    buf_t plain = {0};
+    pv_encode(inner, &plain);
+    pv_free(&inner);
+    size_t bl = 24 + plain.len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    uint8_t *box = xmalloc(bl);
+    randombytes_buf(box, 24);
+    uint8_t ad[72];
+    s_seal_ad(e, ad);
+    unsigned long long cl = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + 24, &cl, plain.data, plain.len, ad, 72, NULL,
+                                               box, k->key);
+    buf_free(&plain);
+    pv_t *f = pv_map();
+    pv_map_set(f, "key", pv_bin(k->id, 8));
+    pv_map_set(f, "box", pv_bin(box, 24 + (size_t)cl));
+    free(box);
+    e->kind = REC_SEALED;
+    e->fields = f; /* caller frees */
+    return 0;
+}
+
+bool repo_private_of(repo_t *self, const uint8_t id[32], uint8_t coalition[32])
+{
+    long at = s_lookup(self, id);
+    if (at < 0)
+        return false;
+    s_state(self, &self->ents[at]);
+    if (!self->ents[at].readable)
+        return false;
+    if (coalition)
+        memcpy(coalition, self->ents[at].coalition, 32);
+    return true;
+}
+
+int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (*readers)[32],
+                      size_t n, bool rotate, char **cause)
+{
+    s_keys(self);
+    /* the coalition's keys so far, in epoch order, and their record */
+    uint8_t (*keys)[32] = xmalloc((self->nkeys + 1) * 32);
+    size_t nk = 0;
+    const uint8_t *record = NULL;
+    for (uint32_t ep = 0;; ep++) {
+        bool found = false;
+        for (size_t i = 0; i < self->nkeys; i++)
+            if (memcmp(self->keys[i].coalition, coalition, 32) == 0 && self->keys[i].epoch == ep) {
+                memcpy(keys[nk++], self->keys[i].key, 32);
+                record = self->keys[i].record;
+                found = true;
+                break;
+            }
+        if (!found)
+            break;
+    }
+    if (nk == 0 || rotate)
+        randombytes_buf(keys[nk++], 32);
+    pv_t *inner = pv_arr(), *kl = pv_arr();
+    pv_arr_push(inner, pv_bin(coalition, 32));
+    for (size_t i = 0; i < nk; i++)
+        pv_arr_push(kl, pv_bin(keys[i], 32));
+    pv_arr_push(inner, kl);
+    buf_t plain = {0};
+    pv_encode(inner, &plain);
+    pv_free(&inner);
+    size_t plen = plain.len;
+    pv_t *boxes = pv_arr();
+    for (size_t i = 0; i < n; i++) {
+        uint8_t cpk[32];
+        if (key_curve_pk(readers[i], cpk) < 0)
+            continue;
+        size_t bl = plain.len + crypto_box_SEALBYTES;
+        uint8_t *box = xmalloc(bl);
+        crypto_box_seal(box, plain.data, plain.len, cpk);
+        pv_arr_push(boxes, pv_bin(box, bl));
+        free(box);
+    }
+    sodium_memzero(plain.data, plain.len);
+    buf_free(&plain);
+    sodium_memzero(keys, nk * 32);
+    free(keys);
+    int rc;
+    if (boxes->u.a.n == 0 || boxes->u.a.n > 64 || plen > 400) {
+        rc = bu_fail(cause, BU_EINVAL, "a private coalition has 1 to 64 readers and at most 10 key changes");
+        pv_free(&boxes);
+        return rc;
+    }
+    pv_t *f = pv_map();
+    pv_map_set(f, "boxes", boxes);
+    uint8_t rec[32];
+    if (record)
+        memcpy(rec, record, 32);
+    rc = repo_edit(self, REC_KEYS, record ? rec : NULL, f, NULL, cause);
+    pv_free(&f);
+    return rc;
+}
+
 /* Decodes the edits of a slot (no signature check: stored edits were
  * verified on the way in). Returns the count; *out is allocated. */
 static size_t s_decode_slot(repo_t *r, const slot_t *s, edit_t ***out)
@@ -285,21 +633,77 @@ static size_t s_decode_slot(repo_t *r, const slot_t *s, edit_t ***out)
     for (size_t i = 0; i < s->n; i++) {
         size_t len;
         const uint8_t *rec = store_get(r->store, s->recs[i], &len);
-        if (edit_decode(rec, len, 0, &v[k], NULL) == 0)
+        if (edit_decode(rec, len, 0, &v[k], NULL) == 0) {
+            if (v[k]->kind == REC_SEALED)
+                s_unseal(r, (slot_t *)s, v[k]);
             k++;
+        }
     }
     *out = v;
     return k;
 }
 
+/* The membership timeline, loaded on first use after a change; NULL when
+ * the node is in no mesh (then every edit counts). */
+static const members_t *s_members(repo_t *r)
+{
+    if (!r->in_mesh)
+        return NULL;
+    if (!r->members_ok) {
+        members_clear(&r->members);
+        members_load(r, r->mesh, &r->members);
+        r->members_ok = true;
+    }
+    return &r->members;
+}
+
+typedef struct {
+    repo_t *r;
+    size_t slot; /* the slot being merged */
+} lookup_ctx_t;
+
+static const entity_t *s_state(repo_t *r, slot_t *s);
+
+/* auth lookup: another entity's state, remembering that this slot read it */
+static const entity_t *s_lookup_dep(void *ctx, const uint8_t id[32])
+{
+    lookup_ctx_t *lc = ctx;
+    repo_t *r = lc->r;
+    long at = s_lookup(r, id);
+    if (at < 0) {
+        s_push(&r->orphans, &r->norphans, &r->caporphans, (uint32_t)lc->slot);
+        return NULL;
+    }
+    slot_t *t = &r->ents[at];
+    if (t->busy)
+        return NULL; /* a reference cycle: treat as unknown */
+    s_push(&t->deps, &t->ndeps, &t->capdeps, (uint32_t)lc->slot);
+    return s_state(r, t);
+}
+
+/* Merges a slot's edits with the authorization rules. */
+static void s_merge_slot(repo_t *r, slot_t *s, edit_t **edits, size_t n, uint8_t *verdicts,
+                         entity_t *out)
+{
+    lookup_ctx_t lc = {r, (size_t)(s - r->ents)};
+    auth_t a = {s_members(r), s_lookup_dep, &lc, NULL};
+    s->busy = true;
+    merge_entity_ex(edits, n, auth_check, &a, verdicts, out);
+    s->busy = false;
+}
+
 static const entity_t *s_state(repo_t *r, slot_t *s)
 {
+    if (r->in_mesh && s->gen != r->gen)
+        s->dirty = true;
     if (s->dirty) {
+        /* membership first: loading it may index nothing but reads slots */
+        s_members(r);
         edit_t **edits;
         size_t n = s_decode_slot(r, s, &edits);
         entity_clear(&s->state);
         if (n > 0) {
-            merge_entity(edits, n, &s->state);
+            s_merge_slot(r, s, edits, n, NULL, &s->state);
         } else {
             memset(&s->state, 0, sizeof s->state);
             s->state.kind = s->kind;
@@ -310,6 +714,9 @@ static const entity_t *s_state(repo_t *r, slot_t *s)
             edit_free(&edits[i]);
         free(edits);
         s->dirty = false;
+        s->gen = r->gen;
+        if (s->readable && s->state.edits > 0)
+            s->kind = s->state.kind; /* a private record this node can read */
     }
     return &s->state;
 }
@@ -322,6 +729,11 @@ const entity_t *repo_entity_at(repo_t *self, size_t i)
 rec_kind_t repo_entity_kind(const repo_t *self, size_t i)
 {
     return self->ents[i].kind;
+}
+
+unsigned repo_entity_kinds(const repo_t *self, size_t i)
+{
+    return self->ents[i].kinds;
 }
 
 const uint8_t *repo_entity_id(const repo_t *self, size_t i)
@@ -340,6 +752,11 @@ const entity_t *repo_entity(repo_t *self, const uint8_t id[32])
     return at < 0 ? NULL : s_state(self, &self->ents[at]);
 }
 
+static int s_cmp_edit(const void *a, const void *b)
+{
+    return edit_cmp(*(edit_t *const *)a, *(edit_t *const *)b);
+}
+
 size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out)
 {
     long at = s_lookup(self, id);
@@ -347,13 +764,42 @@ size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out)
     if (at < 0)
         return 0;
     size_t n = s_decode_slot(self, &self->ents[at], out);
-    /* merge order */
-    entity_t tmp;
+    qsort(*out, n, sizeof **out, s_cmp_edit); /* merge order */
+    return n;
+}
+
+size_t repo_history_verdicts(repo_t *self, const uint8_t id[32], edit_t ***out,
+                             uint8_t **verdicts)
+{
+    long at = s_lookup(self, id);
+    *out = NULL;
+    *verdicts = NULL;
+    if (at < 0)
+        return 0;
+    slot_t *s = &self->ents[at];
+    s_members(self);
+    size_t n = s_decode_slot(self, s, out);
+    *verdicts = xcalloc(n ? n : 1, 1);
     if (n > 0) {
-        merge_entity(*out, n, &tmp);
+        entity_t tmp;
+        s_merge_slot(self, s, *out, n, *verdicts, &tmp);
         entity_clear(&tmp);
     }
     return n;
+}
+
+const members_t *repo_members(repo_t *self)
+{
+    return s_members(self);
+}
+
+void repo_set_mesh(repo_t *self, const uint8_t mesh[32])
+{
+    self->in_mesh = mesh != NULL;
+    if (mesh)
+        memcpy(self->mesh, mesh, 32);
+    self->members_ok = false;
+    self->gen++;
 }
 
 int repo_resolve(repo_t *self, const char *prefix, int kind, uint8_t out[32], char **cause)
@@ -369,6 +815,8 @@ int repo_resolve(repo_t *self, const char *prefix, int kind, uint8_t out[32], ch
     size_t matches = 0;
     char hex[65];
     for (size_t i = 0; i < self->nents; i++) {
+        if (kind >= 0 && self->ents[i].kind == REC_SEALED)
+            s_state(self, &self->ents[i]); /* may be a private record we can read */
         if (kind >= 0 && self->ents[i].kind != (rec_kind_t)kind)
             continue;
         hex_encode(self->ents[i].id, 32, hex);
@@ -402,31 +850,88 @@ static int s_store(repo_t *r, const uint8_t *wire, size_t len, char **cause)
     return rc;
 }
 
-int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *fields,
-              uint8_t entity_out[32], char **cause)
+static const entity_t *s_lookup_plain(void *ctx, const uint8_t id[32])
+{
+    repo_t *r = ctx;
+    long at = s_lookup(r, id);
+    return at < 0 ? NULL : s_state(r, &r->ents[at]);
+}
+
+/* Refuses, before signing, a local edit that would not count anywhere. */
+static int s_authorise_local(repo_t *r, const edit_t *e, char **cause)
+{
+    const members_t *m = s_members(r);
+    if (m == NULL)
+        return 0;
+    const member_t *me = members_find(m, e->author);
+    if (me == NULL)
+        return 0; /* no certificate here yet: it may still be on its way */
+    if (members_role_at(m, e->author, e->hlc) < 0) {
+        if (me->revoked)
+            return bu_fail(cause, BU_EPERM, "this node was revoked from the mesh%s%s; its edits no longer count",
+                           me->reason[0] ? ": " : "", me->reason);
+        return bu_fail(cause, BU_EPERM, "this node is not a member of the mesh yet; an admin must run: buurt member add %s --name NAME",
+                       r->key.id);
+    }
+    entity_t empty = {0};
+    const entity_t *st = &empty;
+    long at = s_lookup(r, e->entity);
+    if (at >= 0)
+        st = s_state(r, &r->ents[at]);
+    auth_t a = {m, s_lookup_plain, r, NULL};
+    if (!auth_check(&a, st, e))
+        return bu_fail(cause, BU_EPERM, "not allowed: %s", a.why);
+    return 0;
+}
+
+static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const uint8_t *new_id,
+                  const uint8_t *seal_for, const pv_t *fields, uint8_t entity_out[32], char **cause)
 {
     edit_t e = {0};
     buf_t wire = {0};
     int rc;
     bool creating = entity == NULL;
+    uint8_t coalition[32];
+    const uint8_t *seal = seal_for;
     e.kind = kind;
     if (entity == NULL) {
-        randombytes_buf(e.entity, 32);
+        if (new_id)
+            memcpy(e.entity, new_id, 32);
+        else
+            randombytes_buf(e.entity, 32);
     } else {
         long at = s_lookup(self, entity);
-        if (at < 0 && kind == REC_MEMBER)
-            creating = true; /* member entities are named by the member's key */
+        if (at >= 0)
+            s_state(self, &self->ents[at]); /* learns the kind of a private record */
+        if (at < 0 && (kind == REC_MEMBER || kind == REC_MESH))
+            creating = true; /* named entities: a member's key, the mesh settings */
         else if (at < 0)
             return bu_fail(cause, BU_ENOENT, "no such %s", rec_kind_name(kind));
-        else if (self->ents[at].kind != kind)
+        else if (self->ents[at].kind != kind && kind != REC_MEMBER)
             return bu_fail(cause, BU_EINVAL, "that id is a %s, not a %s",
                            rec_kind_name(self->ents[at].kind), rec_kind_name(kind));
+        if (at >= 0 && self->ents[at].readable) {
+            /* a private record stays private */
+            memcpy(coalition, self->ents[at].coalition, 32);
+            seal = coalition;
+        }
         memcpy(e.entity, entity, 32);
     }
     memcpy(e.author, self->key.pk, 32);
     e.hlc = hlc_next(self->hlc, repo_now_ms());
     e.fields = (pv_t *)fields;
+    if ((rc = s_authorise_local(self, &e, cause)) < 0)
+        return rc;
+    pv_t *sealed = NULL;
+    if (seal) {
+        if ((rc = rec_validate(kind, fields, creating, cause)) < 0)
+            return rc;
+        if ((rc = s_seal(self, &e, seal, cause)) < 0)
+            return rc;
+        sealed = e.fields;
+    }
     rc = edit_sign(&e, self->key.sk, creating ? EDIT_CREATING : 0, &wire, cause);
+    pv_free(&sealed);
     if (rc == 0)
         rc = s_store(self, wire.data, wire.len, cause);
     if (rc >= 0) {
@@ -438,11 +943,24 @@ int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *
     return rc;
 }
 
+int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *fields,
+              uint8_t entity_out[32], char **cause)
+{
+    return s_edit(self, kind, entity, NULL, NULL, fields, entity_out, cause);
+}
+
+int repo_edit_private(repo_t *self, rec_kind_t kind, const uint8_t *new_id,
+                      const uint8_t coalition[32], const pv_t *fields, uint8_t entity_out[32],
+                      char **cause)
+{
+    return s_edit(self, kind, NULL, new_id, coalition, fields, entity_out, cause);
+}
+
 int repo_ingest(repo_t *self, const uint8_t *wire, size_t len, char **cause)
 {
     uint8_t id[32];
     store_hash(wire, len, id);
-    if (store_find(self->store, id) >= 0)
+    if (store_find(self->store, id) >= 0 || store_is_purged(self->store, id))
         return 0;
     edit_t *e = NULL;
     int rc = edit_decode(wire, len, EDIT_VERIFY, &e, cause);
@@ -492,4 +1010,107 @@ int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *a
         k++;
     }
     return rc;
+}
+
+/* ---------------------------------------------------------------- retention */
+
+void repo_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)"buurt-mesh-settings-v1", 22);
+    crypto_generichash_update(&st, mesh, 32);
+    crypto_generichash_final(&st, out, 32);
+}
+
+uint64_t repo_retention_ms(repo_t *self)
+{
+    int64_t days = REPO_RETENTION_DAYS;
+    if (self->in_mesh) {
+        uint8_t id[32];
+        repo_mesh_settings_id(self->mesh, id);
+        const entity_t *e = repo_entity(self, id);
+        if (e && e->kind == REC_MESH && e->edits > 0)
+            days = pv_get_int(e->fields, "retention_days", days);
+    }
+    return (uint64_t)days * 86400000u;
+}
+
+/* When the need's retention clock started, or 0 when it has not. */
+static uint64_t s_retired_at(const entity_t *e)
+{
+    const char *st = pv_get_str(e->fields, "status");
+    if (pv_get_bool(e->fields, "deleted", false) ||
+        (st && (strcmp(st, "done") == 0 || strcmp(st, "cancelled") == 0)))
+        return hlc_ms(e->updated);
+    int64_t exp = pv_get_int(e->fields, "expires", 0);
+    return exp > 0 ? (uint64_t)exp : 0;
+}
+
+size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out)
+{
+    /* whole UTC days, so nodes with slightly different clocks agree */
+    uint64_t today = now_ms - now_ms % 86400000u;
+    uint64_t keep = repo_retention_ms(self);
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    for (size_t i = 0; i < self->nents; i++) {
+        slot_t *s = &self->ents[i];
+        if (!(s->kinds & (1u << REC_NEED)))
+            continue;
+        /* merge without caching: a purge scan must not grow the daemon */
+        entity_t tmp = {0};
+        const entity_t *e = &s->state;
+        if (s->dirty || (self->in_mesh && s->gen != self->gen)) {
+            s_members(self);
+            edit_t **edits;
+            size_t k = s_decode_slot(self, s, &edits);
+            if (k > 0)
+                s_merge_slot(self, s, edits, k, NULL, &tmp);
+            for (size_t j = 0; j < k; j++)
+                edit_free(&edits[j]);
+            free(edits);
+            e = &tmp;
+        }
+        uint64_t at = e->kind == REC_NEED && e->edits > 0 ? s_retired_at(e) : 0;
+        entity_clear(&tmp);
+        if (at == 0 || at + keep > today)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = xrealloc(*out, cap * sizeof **out);
+        }
+        (*out)[n++] = i;
+    }
+    return n;
+}
+
+int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, char **cause)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += self->ents[ents[i]].n;
+    if (edits_out)
+        *edits_out = total;
+    if (total == 0)
+        return 0;
+    uint8_t (*ids)[32] = xmalloc(total * 32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const slot_t *s = &self->ents[ents[i]];
+        for (size_t j = 0; j < s->n; j++)
+            memcpy(ids[k++], store_id(self->store, s->recs[j]), 32);
+    }
+    int rc = store_purge(self->store, (const uint8_t(*)[32])ids, k, cause);
+    free(ids);
+    s_reindex(self); /* store indices changed (also after a failure) */
+    self->epoch++;
+    return rc;
+}
+
+uint32_t repo_epoch(const repo_t *self) { return self->epoch; }
+
+bool repo_is_purged(const repo_t *self, const uint8_t id[32])
+{
+    return store_is_purged(self->store, id);
 }

@@ -56,6 +56,8 @@ const entity_t *repo_entity_at(repo_t *self, size_t i);
 /* Kind and id of the i-th entity, read from the index without merging. */
 rec_kind_t repo_entity_kind(const repo_t *self, size_t i);
 const uint8_t *repo_entity_id(const repo_t *self, size_t i);
+/* Bit (1 << kind) for every kind among the i-th entity's edits. */
+unsigned repo_entity_kinds(const repo_t *self, size_t i);
 
 /* The position of an entity in first-seen order, or -1. */
 long repo_entity_index(const repo_t *self, const uint8_t id[32]);
@@ -73,6 +75,19 @@ int repo_resolve(repo_t *self, const char *prefix, int kind, uint8_t out[32], ch
  * edit_free and the array with free(). Returns the count (0 when unknown). */
 size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out);
 
+/* As repo_history, with the merge verdict of each edit (MERGE_APPLIED,
+ * MERGE_WRONG_KIND, MERGE_DENIED) in *verdicts (free() it). */
+size_t repo_history_verdicts(repo_t *self, const uint8_t id[32], edit_t ***out,
+                             uint8_t **verdicts);
+
+struct members_t;
+/* The membership timeline of the mesh this home is in, or NULL when it is
+ * in none (then every edit counts). Borrowed; valid until the next edit. */
+const struct members_t *repo_members(repo_t *self);
+/* Tells the repo which mesh it is in now (NULL: none), after mesh create
+ * or join wrote the config. */
+void repo_set_mesh(repo_t *self, const uint8_t mesh[32]);
+
 /* Called after each newly stored edit with its store index and envelope. */
 typedef void repo_listener_fn(void *ctx, size_t idx, const edit_head_t *head);
 void repo_set_listener(repo_t *self, repo_listener_fn *fn, void *ctx);
@@ -89,6 +104,50 @@ long repo_find_record(const repo_t *self, const uint8_t id[32]);
  */
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
                      char **cause);
+
+/* ---- private coalitions (docs/trust.md) */
+
+/*
+ * Creates an entity (new_id, or a random id when NULL) whose edits are
+ * sealed for a private coalition: encrypted with the coalition's newest key
+ * and stored as kind "sealed". Later repo_edit calls on a private record
+ * seal automatically. BU_EPERM when this node holds no key of it.
+ */
+int repo_edit_private(repo_t *self, rec_kind_t kind, const uint8_t *new_id,
+                      const uint8_t coalition[32], const pv_t *fields, uint8_t entity_out[32],
+                      char **cause);
+/* True (and its coalition) when the entity is private and readable here. */
+bool repo_private_of(repo_t *self, const uint8_t id[32], uint8_t coalition[32]);
+/*
+ * Writes the coalition's keys record: its keys (a new one first when none
+ * or when rotate) sealed to each reader's CURVE key. Rotate when a reader
+ * is removed, so it cannot read what is written afterwards.
+ */
+int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (*readers)[32],
+                      size_t n, bool rotate, char **cause);
+
+/* ---- retention (docs/trust.md) */
+
+#define REPO_RETENTION_DAYS 30 /* default when the mesh sets none */
+
+/* Entity id of the mesh-wide settings record (kind mesh). */
+void repo_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32]);
+/* The mesh's retention period in ms. */
+uint64_t repo_retention_ms(repo_t *self);
+/*
+ * Needs that retention removes at now_ms: done, cancelled or deleted ones
+ * whose last change, and others whose expiry, lies a retention period
+ * before the start of the current UTC day. *out receives entity positions
+ * (free() it); returns the count.
+ */
+size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out);
+/* Purges those entities' edits for good (store_purge) and re-indexes;
+ * *edits_out receives the number of edits removed. Entity positions and
+ * store indices change: repo_epoch() tells holders of either. */
+int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, char **cause);
+uint32_t repo_epoch(const repo_t *self);
+/* True when the edit with this id was purged here (never fetch it again). */
+bool repo_is_purged(const repo_t *self, const uint8_t id[32]);
 
 /* Current wall clock in ms (overridable with BUURT_NOW_MS for tests). */
 uint64_t repo_now_ms(void);

@@ -107,6 +107,8 @@ struct store_t {
     size_t block_used;         /* bytes used in the last block */
     size_t block_cap;          /* size of the last block */
     uint8_t key[crypto_shorthash_KEYBYTES]; /* index hash key, random */
+    uint8_t (*purged)[STORE_ID_LEN]; /* ids purged for good, sorted */
+    size_t npurged;
 };
 
 /* CRC-32C (Castagnoli), reflected, table for polynomial 0x82F63B78. */
@@ -436,6 +438,53 @@ static int s_write_header(store_t *self, char **cause)
     return 0;
 }
 
+static int s_cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, STORE_ID_LEN);
+}
+
+bool store_is_purged(const store_t *self, const uint8_t id[STORE_ID_LEN])
+{
+    return self->npurged > 0 &&
+           bsearch(id, self->purged, self->npurged, STORE_ID_LEN, s_cmp_id) != NULL;
+}
+
+/* Reads `purged` (concatenated ids; a torn last id is ignored). */
+static int s_load_purged(store_t *self, char **cause)
+{
+    char *path = xasprintf("%s/purged", self->dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(path);
+        if (e == ENOENT)
+            return 0;
+        return bu_fail(cause, BU_EIO, "cannot open %s/purged: %s", self->dir, strerror(e));
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot read %s: %s", path, strerror(errno));
+    } else {
+        size_t n = (size_t)st.st_size / STORE_ID_LEN;
+        self->purged = xmalloc((n ? n : 1) * STORE_ID_LEN);
+        size_t got = 0;
+        while (got < n * STORE_ID_LEN) {
+            ssize_t r = read(fd, (uint8_t *)self->purged + got, n * STORE_ID_LEN - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        self->npurged = got / STORE_ID_LEN;
+        qsort(self->purged, self->npurged, STORE_ID_LEN, s_cmp_id);
+    }
+    close(fd);
+    free(path);
+    return rc;
+}
+
 static void s_note_corrupt(store_report_t *rep, uint64_t from, uint64_t to)
 {
     if (rep->corrupt_regions == 0)
@@ -475,6 +524,8 @@ static int s_load(store_t *self, uint8_t *img, uint64_t size, store_report_t *re
         store_hash(payload, len, id);
         if (s_index_find(self, id) >= 0) {
             rep->duplicates++;
+        } else if (store_is_purged(self, id)) {
+            /* an interrupted purge: finished by leaving it out */
         } else {
             int rc = s_push(self, payload, len, id, cause);
             if (rc < 0)
@@ -567,6 +618,8 @@ int store_open(const char *dir, store_t **out, store_report_t *report, char **ca
         rc = bu_fail(cause, s_errno_code(errno), "cannot open %s: %s", log_path, strerror(errno));
         goto cleanup;
     }
+    if ((rc = s_load_purged(self, cause)) < 0)
+        goto cleanup;
     uint8_t *img = NULL;
     uint64_t size = 0;
     rc = s_read_all(self, &img, &size, cause);
@@ -601,6 +654,7 @@ void store_close(store_t **self_p)
     free(self->blocks);
     free(self->recs);
     free(self->slots);
+    free(self->purged);
     free(self->dir);
     free(self);
     *self_p = NULL;
@@ -632,7 +686,7 @@ static int s_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t 
         uint8_t *id = ids + i * STORE_ID_LEN;
         uint32_t len = (uint32_t)recs[i].len;
         store_hash(recs[i].data, len, id);
-        int is_new = s_index_find(self, id) < 0;
+        int is_new = s_index_find(self, id) < 0 && !store_is_purged(self, id);
         if (added_out != NULL)
             added_out[i] = (uint8_t)is_new;
         if (!is_new)
@@ -727,4 +781,67 @@ long store_find(const store_t *self, const uint8_t id[STORE_ID_LEN])
 void store_hash(const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN])
 {
     crypto_generichash(id_out, STORE_ID_LEN, data, len, NULL, 0);
+}
+
+int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, char **cause)
+{
+    if (n == 0)
+        return 0;
+    if (self->broken)
+        return bu_fail(cause, BU_EIO, "store %s could not undo a failed write; reopen it", self->dir);
+    /* 1. the tombstones, durably: from here on the purge completes even
+     * if we crash, because store_open leaves purged records out */
+    char *ppath = xasprintf("%s/purged", self->dir);
+    char *tmp = xasprintf("%s/edits.log.new", self->dir);
+    char *log = xasprintf("%s/edits.log", self->dir);
+    int rc = 0, fd = -1;
+    fd = open(ppath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, ids, n * STORE_ID_LEN) != (ssize_t)(n * STORE_ID_LEN) ||
+        s_sync(fd) != 0 || s_sync_dir(self->dir) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", ppath, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    self->purged = xrealloc(self->purged, (self->npurged + n) * STORE_ID_LEN);
+    memcpy(self->purged + self->npurged, ids, n * STORE_ID_LEN);
+    self->npurged += n;
+    qsort(self->purged, self->npurged, STORE_ID_LEN, s_cmp_id);
+
+    /* 2. a new log without them, renamed over the old one */
+    buf_t img = {0};
+    buf_append(&img, S_HEADER, S_HEADER_LEN);
+    size_t k = 0;
+    for (size_t i = 0; i < self->nrecs; i++) {
+        if (store_is_purged(self, self->recs[i].id))
+            continue;
+        uint8_t hdr[S_FRAME_HDR];
+        s_frame_header(hdr, self->recs[i].data, self->recs[i].len);
+        buf_append(&img, hdr, sizeof hdr);
+        buf_append(&img, self->recs[i].data, self->recs[i].len);
+        self->recs[k++] = self->recs[i];
+    }
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || s_pwrite_all(fd, img.data, img.len, 0) != 0 || s_sync(fd) != 0 ||
+        rename(tmp, log) != 0 || s_sync_dir(self->dir) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot rewrite %s: %s", log, strerror(errno));
+        buf_free(&img);
+        /* memory no longer matches the old log: refuse further writes */
+        self->broken = 1;
+        goto done;
+    }
+    close(self->log_fd);
+    self->log_fd = fd;
+    fd = -1;
+    self->end = img.len;
+    buf_free(&img);
+    self->nrecs = k;
+    s_index_rebuild(self, self->nrecs);
+done:
+    if (fd >= 0)
+        close(fd);
+    free(ppath);
+    free(tmp);
+    free(log);
+    return rc;
 }

@@ -24,6 +24,7 @@
 #ifndef BUURT_STORE_H
 #define BUURT_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,6 +91,18 @@ const uint8_t *store_id(const store_t *self, size_t i);
 
 /* Index of the record with this id, or -1. */
 long store_find(const store_t *self, const uint8_t id[STORE_ID_LEN]);
+
+/*
+ * Removes records for good (retention): their ids are appended durably to
+ * `purged` first, then the log is rewritten without them and renamed over
+ * the old one. A crash in between is finished by store_open, which leaves
+ * purged ids out; store_put/put_many treat purged ids as already present,
+ * so they never come back. Record indices change: callers re-index.
+ */
+int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, char **cause);
+
+/* True when a record with this id was purged from this store. */
+bool store_is_purged(const store_t *self, const uint8_t id[STORE_ID_LEN]);
 
 /* Computes a record id (BLAKE2b-256 of the bytes). */
 void store_hash(const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN]);

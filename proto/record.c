@@ -48,6 +48,7 @@ static const field_spec_t s_place[] = {
     {"channels", FT_ENUMS, REC_CHANNELS, 1, 4, false, "non-digital channels that still work"},
     {"reaches", FT_STRS, NULL, 1, 16, false, "groups it reaches"},
     {"hub", FT_BOOL, NULL, 0, 0, false, "temporary support hub in this crisis"},
+    {"editors", FT_IDS, NULL, 1, 32, false, "node ids that may update its status"},
     DEL, END};
 
 static const field_spec_t s_coalition[] = {
@@ -57,6 +58,8 @@ static const field_spec_t s_coalition[] = {
     {"functions", FT_ENUMS, REC_FUNCTIONS, 1, 5, false, "functions served"},
     TEXT("contact", 200, false, "public contact"),
     {"coordinators", FT_IDS, NULL, 1, 32, false, "node ids that may edit it"},
+    {"private", FT_BOOL, NULL, 0, 0, false, "records readable only by its nodes"},
+    {"nodes", FT_IDS, NULL, 1, 64, false, "node ids that may read a private coalition"},
     {"member:", FT_MEMBER, REC_ROLES, 0, 16, false, "a member place and its role"},
     DEL, END};
 
@@ -96,13 +99,29 @@ static const field_spec_t s_member[] = {
     {"role", FT_ENUM, REC_MEMBER_ROLES, 0, 0, true, "admin, coordinator or member"},
     {"revoked", FT_BOOL, NULL, 0, 0, false, "true once the member is shut out"},
     TEXT("reason", 200, false, "why it was revoked"),
+    TIME("revoked_at", "edits signed from this time on no longer count (ms since 1970)"),
     TEXT("mesh_name", 120, false, "the mesh's name (on the founder's own certificate)"),
     END};
 
+static const field_spec_t s_mesh[] = {
+    {"retention_days", FT_INT, NULL, 1, 3650, false,
+     "days a done, cancelled or expired need is kept before every node purges it"},
+    END};
+
+static const field_spec_t s_sealed[] = {
+    {"key", FT_BIN, NULL, 8, 8, true, "id of the coalition key it is encrypted with"},
+    {"box", FT_BIN, NULL, 41, 16000, true, "nonce and XChaCha20-Poly1305 ciphertext"},
+    END};
+
+static const field_spec_t s_keys[] = {
+    {"boxes", FT_BINS, NULL, 1, 64, true, "the coalition's keys sealed to each reader"},
+    END};
+
 static const char *const s_names[REC__COUNT] = {"place", "coalition", "need", "offer",
-                                                "bulletin", "member"};
+                                                "bulletin", "member", "mesh", "sealed", "keys"};
 static const field_spec_t *const s_specs[REC__COUNT] = {s_place, s_coalition, s_need,
-                                                        s_offer, s_bulletin, s_member};
+                                                        s_offer, s_bulletin, s_member, s_mesh,
+                                                        s_sealed, s_keys};
 
 const char *rec_kind_name(rec_kind_t kind)
 {
@@ -257,6 +276,18 @@ static int s_field(const field_spec_t *f, const char *name, const pv_t *v, char 
         return 0;
     case FT_ID:
         return s_is_id(v) ? 0 : bu_fail(cause, BU_ESCHEMA, "%s: expected a 64-hex-digit id", name);
+    case FT_BIN:
+        if (v->type != PV_BIN || (int64_t)v->u.s.n < f->min || (int64_t)v->u.s.n > f->max)
+            return bu_fail(cause, BU_ESCHEMA, "%s: expected %lld to %lld bytes", name,
+                           (long long)f->min, (long long)f->max);
+        return 0;
+    case FT_BINS:
+        if (v->type != PV_ARR || v->u.a.n < 1 || (int64_t)v->u.a.n > f->max)
+            return bu_fail(cause, BU_ESCHEMA, "%s: needs 1 to %lld items", name, (long long)f->max);
+        for (size_t i = 0; i < v->u.a.n; i++)
+            if (v->u.a.items[i]->type != PV_BIN || v->u.a.items[i]->u.s.n > 512)
+                return bu_fail(cause, BU_ESCHEMA, "%s: items must be at most 512 bytes", name);
+        return 0;
     case FT_ENUMS:
     case FT_LANGS:
     case FT_STRS:

@@ -24,6 +24,9 @@ typedef enum {
     REC_OFFER,
     REC_BULLETIN,
     REC_MEMBER,   /* membership certificate; entity id = the member's node key */
+    REC_MESH,     /* mesh-wide settings; entity id = rec_mesh_settings_id(mesh) */
+    REC_SEALED,   /* an edit of a private coalition's record, encrypted */
+    REC_KEYS,     /* a private coalition's keys, sealed to each reader */
     REC__COUNT
 } rec_kind_t;
 
@@ -38,6 +41,8 @@ typedef enum {
     FT_ID,      /* 64 lowercase hex digits: an entity id or node key */
     FT_IDS,     /* list of distinct FT_ID, 1..max items */
     FT_MEMBER,  /* coalition member: map {role: token, reaches?: [text]} */
+    FT_BIN,     /* bytes, min..max long */
+    FT_BINS,    /* list of 1..max byte strings of at most 512 bytes */
 } field_type_t;
 
 typedef struct {

@@ -349,7 +349,7 @@ t1() {
 
     # before the nodes know each other: edits of every kind on both sides
     local pa pb na ob ca ba bb
-    pa=$(add_place a1 "Buurthuis De Kroon" --status open) &&
+    pa=$(add_place a1 "Buurthuis De Kroon" --status open --editors "${NID[b1]}") &&
         na=$(bu a1 need add --category food --summary "groceries for 3 households" --area Feijenoord) &&
         ba=$(bu a1 bulletin add --title "Water" --body "Tap water is safe again") &&
         pb=$(add_place b1 "Bibliotheek Zuid" --status limited) &&
@@ -362,8 +362,10 @@ t1() {
     check "$name: B connects to A (static peer)" wait_connected b1 a1 || return
 
     # after connecting: edits on both sides, including each other's records
+    # (A is an admin; B is an editor of A's place, so it may set its status
+    # and make an offer for it)
     bu a1 place status "$pb" overloaded --note "phone only" >/dev/null &&
-        bu b1 place edit "$pa" --hours "ma-vr 9-17" >/dev/null &&
+        bu b1 place status "$pa" limited --note "ma-vr 9-17" >/dev/null &&
         bu b1 need claim "$na" --by "$ob" >/dev/null &&
         bu a1 coalition member "$ca" "$pa" --role lead >/dev/null &&
         bb=$(bu b1 bulletin add --title "Bieb open" --body "Wifi and charging") &&
@@ -424,7 +426,9 @@ t3() {
     link b3 a3 || { fail "$name: peer add"; return; }
     wait_connected b3 a3 || { fail "$name: link up"; return; }
     local p
-    p=$(add_place a3 "Buurthuis De Kroon" --status limited) || { fail "$name: place add"; return; }
+    # B may update the place's status (editors); other fields are A's
+    p=$(add_place a3 "Buurthuis De Kroon" --status limited --editors "${NID[b3]}") ||
+        { fail "$name: place add"; return; }
     wait_until "$WAIT" has_record b3 "$p" || { fail "$name: place reaches B before the cut"; return; }
 
     WHY="buurtd of B did not exit on SIGTERM, or left control.sock behind"
@@ -438,7 +442,7 @@ t3() {
     bu b3 place status "$p" open >/dev/null &&
         pb=$(add_place b3 "Bibliotheek Zuid") &&
         nb=$(bu b3 need add --category information --summary "Arabic translation of the notice") &&
-        bu b3 place edit "$p" --contact "010-1234567" >/dev/null ||
+        bu b3 place edit "$p" --capacity 40 >/dev/null ||
         { fail "$name: edits on B while apart (CLI without daemon)"; return; }
     WHY="A already has B's place although B is down"
     check "$name: A does not see B's offline edits yet" eval '! has_record a3 "$pb"'

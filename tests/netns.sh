@@ -283,7 +283,7 @@ fi
 # ---------------------------------------------------------------- 1. discovery
 
 T0=$(now_ms)
-P1=$(cli a place add --name "Buurthuis Noord" --kind community-centre --area Noord 2>"$TMP/.err")
+P1=$(cli a place add --name "Buurthuis Noord" --kind community-centre --area Noord --editors "$C_ID" 2>"$TMP/.err")
 [ -n "$P1" ] || die "place added on A" "$(cat "$TMP/.err")"
 if wait_for 20 has c "$P1"; then
     ok "place from A reaches C by beacon discovery ($(($(now_ms) - T0)) ms)"
@@ -307,7 +307,7 @@ fi
 ip -n "$NS_C" link set veth0 down || die "C's link set down"
 T0=$(now_ms)
 check "edit on A while C is cut off" cli a place edit "$P1" --hours "ma-vr 9-17"
-check "edit on C while C is cut off" cli c place edit "$P1" --access "rolstoel toegankelijk"
+check "edit on C while C is cut off" cli c place status "$P1" limited --note "rolstoel toegankelijk"
 if wait_for 20 has_field b "$P1" hours '"ma-vr 9-17"'; then
     ok "A's edit reaches B while C is cut off ($(($(now_ms) - T0)) ms)"
 else
@@ -318,7 +318,7 @@ if has_field c "$P1" hours '"ma-vr 9-17"'; then
 else
     ok "C does not have A's edit while its link is down"
 fi
-if has_field a "$P1" access '"rolstoel toegankelijk"'; then
+if has_field a "$P1" status_note '"rolstoel toegankelijk"'; then
     fail "A does not have C's edit while C's link is down" "$(cli a show "$P1" 2>&1)"
 else
     ok "A does not have C's edit while C's link is down"
@@ -349,7 +349,7 @@ fi
 # with the next reconciliation round, which buurtd runs every
 # --sync-interval (default 30 s) and not yet when a link comes back: allow
 # a whole interval.
-if wait_for 35 all_have "$P1" hours '"ma-vr 9-17"' access '"rolstoel toegankelijk"' capacity 40 &&
+if wait_for 35 all_have "$P1" hours '"ma-vr 9-17"' status_note '"rolstoel toegankelijk"' capacity 40 &&
     wait_for 5 all_have "${P2:-none}" name '"Moskee Oost"'; then
     ok "after the link is restored A, B and C have every edit ($(($(now_ms) - T0)) ms)"
 else
