@@ -51,6 +51,8 @@
 #define NODE_ALIVE_MS 15000           /* heard within: connected */
 #define NODE_BAN_MS 60000             /* misbehaving peer ignored for */
 #define NODE_HWM 64
+#define NODE_REDIAL_MS 2000           /* first re-dial of a silent link */
+#define NODE_REDIAL_MAX_MS 30000      /* re-dial back-off ceiling */
 #define BEACON_MAGIC "BUURT1"
 #define BEACON_LEN (6 + 1 + 32 + 32 + 2)
 
@@ -61,6 +63,8 @@ typedef struct {
     char addr[160];        /* outbound address, "" if none */
     bool is_static;        /* from the peers file */
     void *dealer;          /* outbound link or NULL */
+    uint64_t dial_at;      /* ms: when the dealer was (re)made */
+    uint64_t redial_ms;    /* silent this long while unheard: dial again */
     uint8_t rid[256];      /* inbound routing id */
     size_t rid_len;        /* 0 = no inbound link */
     uint64_t last_heard;   /* ms */
@@ -434,12 +438,35 @@ static void s_connect(node_t *n, peer_t *p, const char *addr)
         return;
     }
     p->dealer = d;
+    p->dial_at = s_now();
+    if (!p->redial_ms)
+        p->redial_ms = NODE_REDIAL_MS;
     buf_t b = {0};
     msg_hello(&b, n->mesh, repo_name(n->repo));
     s_send(n, p, LINK_DEALER, &b);
     buf_free(&b);
     if (n->o.verbose)
         s_log(n, "connecting to %.10s at %s", p->hex, addr);
+}
+
+/* libzmq gives up on an outbound link for good once the other side's ZAP
+ * refused it (its membership list did not have us yet, say), and an
+ * address that never answers is only retried by libzmq's own timer. A
+ * dealer whose peer has not been heard on any link since it was made is
+ * therefore made again, with a doubling back-off. */
+static void s_redial(node_t *n, peer_t *p, uint64_t now)
+{
+    if (!p->dealer || !p->addr[0] || s_connected(p, now) || now < p->banned_until ||
+        now - p->dial_at < p->redial_ms)
+        return;
+    char addr[sizeof p->addr];
+    snprintf(addr, sizeof addr, "%s", p->addr);
+    zmq_close(p->dealer);
+    p->dealer = NULL;
+    p->redial_ms = p->redial_ms * 2 > NODE_REDIAL_MAX_MS ? NODE_REDIAL_MAX_MS : p->redial_ms * 2;
+    if (n->o.verbose)
+        s_log(n, "no answer from %.10s at %s: dialling again", p->hex, addr);
+    s_connect(n, p, addr);
 }
 
 /* Reads <home>/peers: lines "ADDRESS NODE-ID". Connects new ones. */
@@ -586,6 +613,7 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
     }
     bool was = s_connected(p, now);
     p->last_heard = now;
+    p->redial_ms = NODE_REDIAL_MS;
     /* A link that comes back (ZeroMQ reconnects by itself, so the first
      * message may be a PING, not a HELLO) starts a round at once. */
     if (!was && m.type != MSG_HELLO) {
@@ -1290,6 +1318,7 @@ int node_run(node_t *n)
             }
             if (s_connected(p, now) && p->next_round && now >= p->next_round)
                 s_start_round(n, p, LINK_ANY);
+            s_redial(n, p, now);
             /* a WANT whose reply was lost (queue full, link dropped) must not
              * stall fetching: give up on it after NODE_WANT_TIMEOUT_MS */
             if (p->wants_inflight && now - p->want_sent > NODE_WANT_TIMEOUT_MS) {

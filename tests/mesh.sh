@@ -19,6 +19,9 @@
 #      takes B's valid edits.
 #   7. a member that sends a malformed frame (tests/tools/garbage.c) is cut
 #      off by A, which keeps running and serving B.
+#   8. a link refused by ZAP because the other node did not have our
+#      certificate yet is dialled again once it has (libzmq alone would
+#      never retry it).
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept, with the daemon logs, when KEEP=1 or a test failed and
@@ -676,6 +679,28 @@ t7() {
     check "$name: A is still running" kill -0 "${PID[a7]}"
 }
 
+# ---------------------------------------------------------------- 8. refused link dialled again
+t8() {
+    local name="8. a link refused before the certificate arrived is dialled again"
+    mknode a8 "Buurthuis De Kroon" && mknode b8 Bibliotheek && mknode c8 Moskee &&
+        mkmesh a8 b8 c8 || { fail "$name: setup"; return; }
+    start a8 && start b8 && start c8 || { fail "$name: start daemons"; return; }
+    link c8 a8 && wait_connected c8 a8 && sync_wait c8 || { fail "$name: C syncs with A"; return; }
+    # B has no certificates yet (it has not met A): its ZAP refuses C
+    link c8 b8 || { fail "$name: peer add on C"; return; }
+    s_refused() { grep -q 'ZAP 400' "${LOG[b8]}"; }
+    WHY="B's log has no ZAP refusal: $(log_tail b8)"
+    check "$name: B refuses C while it lacks C's certificate" wait_until "$WAIT" s_refused
+    link b8 a8 && wait_connected b8 a8 && sync_wait b8 || { fail "$name: B syncs with A"; return; }
+    # only C has B's address: the C-B link comes up only if C dials again
+    if wait_until "$WAIT" connected c8 b8 && wait_until "$WAIT" connected b8 c8; then
+        pass "$name: C and B connect once B has C's certificate"
+    else
+        fail "$name: C and B connect once B has C's certificate" \
+            "C peers: $(bu c8 peers 2>&1 | tr '\n' ' ')" "$(log_tail b8)" "$(log_tail c8)"
+    fi
+}
+
 export BUURT_BIN=$BUURT
 t1
 t2
@@ -684,6 +709,7 @@ t4
 t5
 t6
 t7
+t8
 
 echo "(mesh tests took $(($(now_ms) - T0)) ms)"
 echo "$PASS passed, $FAIL failed"
