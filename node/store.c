@@ -4,8 +4,9 @@
  * A store is a directory (created 0700 if missing) holding `lock` and
  * `edits.log` (both created 0600). The process that opens the store holds
  * flock(LOCK_EX) on `lock` until store_close; the log itself is never
- * locked, renamed or rewritten, only appended to (and cut back after a
- * torn write).
+ * locked, only appended to (and cut back after a torn write), except that
+ * store_purge writes a copy without the purged records and renames it over
+ * the log (see store.h).
  *
  * On-disk format of edits.log (all integers little-endian, no padding):
  *
@@ -49,16 +50,24 @@
  * further writes until reopened. After the log is created (or its header is
  * rewritten) the directory is fsync'd too.
  *
- * Memory: the file is read with one read into one buffer; loaded records
- * point into it, appended records into 64 KiB arena blocks, so pointers
- * from store_get stay valid until store_close. Each record keeps its id,
- * length and data pointer; an open-addressing (linear probing) index keyed
- * by SipHash of the id, with a random per-store key, answers store_find and
- * deduplication. Not thread-safe: one thread at a time per store_t.
+ * Memory: record bytes stay in the file. Each record keeps only the file
+ * offset of its payload, its length and its id (s_rec_t, 48 bytes); an
+ * open-addressing (linear probing) index keyed by SipHash of the id, with a
+ * random per-store key, answers store_find and deduplication. The log is
+ * read through a window (s_win_t) of S_WINDOW bytes, a little over
+ * 2 * STORE_MAX_RECORD: at open, in store_scan and store_purge it slides
+ * forward over the file, so any frame, and any span the search for the
+ * next valid frame must look at, fits in it once moved to the front.
+ * store_read preads one record. Offsets grow with the record index, in the
+ * log as loaded, as appended and as rewritten by store_purge. Not
+ * thread-safe: one thread at a time per store_t; a store_scan callback may
+ * read and put (records it puts are not visited) but must not purge.
  *
  * Workload: 100,000 records of ~300 bytes open in tens of milliseconds
- * (BLAKE2b and CRC-32C over the file dominate); appends cost one fsync each,
- * or one per batch with store_put_many.
+ * (BLAKE2b and CRC-32C over the file dominate, read in window-sized
+ * chunks); appends cost one fsync each, or one per batch with
+ * store_put_many; store_read costs one pread per 16 KiB of record,
+ * store_scan one sequential pass over the log.
  */
 #include "node/store.h"
 
@@ -80,15 +89,30 @@
 #define S_HEADER_LEN 8
 #define S_MAGIC 0xB0B1E5EDu
 #define S_FRAME_HDR 12 /* magic + len + crc */
-#define S_BLOCK_SIZE (64u * 1024u)
 #define S_NONE UINT64_MAX
+/* Read window at open, in store_scan and store_purge: holds any whole frame
+ * twice over, so a frame crossing the window's end fits once slid. */
+#define S_WINDOW_MIN (1u << 20)
+#define S_WINDOW_FRAMES (2u * (STORE_MAX_RECORD + S_FRAME_HDR))
+#define S_WINDOW (S_WINDOW_FRAMES > S_WINDOW_MIN ? S_WINDOW_FRAMES : S_WINDOW_MIN)
+#define S_READ_CHUNK (16u * 1024u) /* store_read copies through this */
 
-/* One loaded or appended record. */
+/* One loaded or appended record; its bytes stay in the file. */
 typedef struct {
-    const uint8_t *data;       /* payload, inside one of the store's blocks */
+    uint64_t off;              /* file offset of the payload */
     uint32_t len;              /* payload length, 1 .. STORE_MAX_RECORD */
     uint8_t id[STORE_ID_LEN];  /* BLAKE2b-256 of the payload */
 } s_rec_t;
+
+/* A window onto edits.log: buf holds the file bytes [base, base + len). */
+typedef struct {
+    const store_t *store;      /* whose log_fd and dir are read */
+    uint64_t limit;            /* never read at or past this offset */
+    uint8_t *buf;              /* cap bytes */
+    size_t cap;                /* >= any range asked for */
+    uint64_t base;             /* file offset of buf[0] */
+    size_t len;                /* valid bytes in buf */
+} s_win_t;
 
 struct store_t {
     char *dir;                 /* store directory, as given */
@@ -101,11 +125,6 @@ struct store_t {
     size_t caprecs;            /* allocated entries in recs */
     uint32_t *slots;           /* index: 0 empty, else record index + 1 */
     size_t nslots;             /* power of two, >= 2 * nrecs; 0 if none */
-    uint8_t **blocks;          /* memory owning all record bytes */
-    size_t nblocks;            /* blocks in use */
-    size_t capblocks;          /* allocated entries in blocks */
-    size_t block_used;         /* bytes used in the last block */
-    size_t block_cap;          /* size of the last block */
     uint8_t key[crypto_shorthash_KEYBYTES]; /* index hash key, random */
     uint8_t (*purged)[STORE_ID_LEN]; /* ids purged for good, sorted */
     size_t npurged;
@@ -193,41 +212,6 @@ static void s_frame_header(uint8_t hdr[S_FRAME_HDR], const uint8_t *payload, uin
     s_put32(hdr + 8, s_frame_crc(hdr + 4, payload, len));
 }
 
-/* 1 if a valid frame starts at pos in img[0..size), with *len set. */
-static int s_frame_ok(const uint8_t *img, uint64_t size, uint64_t pos, uint32_t *len)
-{
-    if (pos > size || size - pos < S_FRAME_HDR)
-        return 0;
-    const uint8_t *p = img + pos;
-    if (s_get32(p) != S_MAGIC)
-        return 0;
-    uint32_t n = s_get32(p + 4);
-    if (n == 0 || n > STORE_MAX_RECORD || n > size - pos - S_FRAME_HDR)
-        return 0;
-    if (s_frame_crc(p + 4, p + S_FRAME_HDR, n) != s_get32(p + 8))
-        return 0;
-    *len = n;
-    return 1;
-}
-
-/* Offset of the first valid frame at or after from, or S_NONE. Only offsets
- * holding the magic bytes are checked further. */
-static uint64_t s_next_frame(const uint8_t *img, uint64_t size, uint64_t from)
-{
-    static const uint8_t magic[4] = {0xED, 0xE5, 0xB1, 0xB0};
-    while (from < size) {
-        const uint8_t *hit = memmem(img + from, (size_t)(size - from), magic, 4);
-        if (hit == NULL)
-            return S_NONE;
-        uint64_t at = (uint64_t)(hit - img);
-        uint32_t len;
-        if (s_frame_ok(img, size, at, &len))
-            return at;
-        from = at + 1;
-    }
-    return S_NONE;
-}
-
 /* Index slot hash of an id: SipHash with the store's random key, so peers
  * cannot craft records that pile up in one probe chain. */
 static size_t s_slot_of(const store_t *self, const uint8_t id[STORE_ID_LEN])
@@ -276,8 +260,9 @@ static void s_index_rebuild(store_t *self, size_t want)
         s_index_put(self, i);
 }
 
-/* Appends a record (not yet present) to recs and the index. */
-static int s_push(store_t *self, const uint8_t *data, uint32_t len, const uint8_t id[STORE_ID_LEN],
+/* Appends a record (not yet present) to recs and the index; off is the file
+ * offset of its payload. */
+static int s_push(store_t *self, uint64_t off, uint32_t len, const uint8_t id[STORE_ID_LEN],
                   char **cause)
 {
     if (self->nrecs >= UINT32_MAX / 2)
@@ -287,7 +272,7 @@ static int s_push(store_t *self, const uint8_t *data, uint32_t len, const uint8_
         self->recs = xrealloc(self->recs, self->caprecs * sizeof *self->recs);
     }
     s_rec_t *r = &self->recs[self->nrecs++];
-    r->data = data;
+    r->off = off;
     r->len = len;
     memcpy(r->id, id, STORE_ID_LEN);
     if (2 * self->nrecs > self->nslots)
@@ -295,31 +280,6 @@ static int s_push(store_t *self, const uint8_t *data, uint32_t len, const uint8_
     else
         s_index_put(self, self->nrecs - 1);
     return 0;
-}
-
-/* Hands a malloc'd block to the store; size is its usable length. */
-static void s_add_block(store_t *self, uint8_t *block, size_t size, size_t used)
-{
-    if (self->nblocks == self->capblocks) {
-        self->capblocks = self->capblocks ? self->capblocks * 2 : 16;
-        self->blocks = xrealloc(self->blocks, self->capblocks * sizeof *self->blocks);
-    }
-    self->blocks[self->nblocks++] = block;
-    self->block_cap = size;
-    self->block_used = used;
-}
-
-/* Copies n bytes into arena memory that never moves. */
-static const uint8_t *s_keep(store_t *self, const uint8_t *p, size_t n)
-{
-    if (self->nblocks == 0 || self->block_cap - self->block_used < n) {
-        size_t size = n > S_BLOCK_SIZE ? n : S_BLOCK_SIZE;
-        s_add_block(self, xmalloc(size), size, 0);
-    }
-    uint8_t *dst = self->blocks[self->nblocks - 1] + self->block_used;
-    memcpy(dst, p, n);
-    self->block_used += n;
-    return dst;
 }
 
 static int s_sync(int fd)
@@ -348,6 +308,131 @@ static int s_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
         p += w;
         n -= (size_t)w;
         off += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Reads n bytes at off into p, retrying on EINTR and short reads. 0, or -1
+ * with errno set (EIO when the file ends first). */
+static int s_pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* A window reading self's log up to limit, with a buffer of
+ * min(S_WINDOW, limit - from) bytes (at least 1). */
+static void s_win_init(s_win_t *w, const store_t *self, uint64_t from, uint64_t limit)
+{
+    uint64_t span = limit > from ? limit - from : 1;
+    *w = (s_win_t){.store = self, .limit = limit, .base = from};
+    w->cap = span < S_WINDOW ? (size_t)span : S_WINDOW;
+    w->buf = xmalloc(w->cap);
+}
+
+/*
+ * Points *p at the file bytes [from, from + n), which must lie below
+ * w->limit, with n <= w->cap. Reads only when they are not all in the
+ * window yet: the bytes from `from` to the window's end are moved to the
+ * front and the rest of the window is filled from the file. Pointers from
+ * earlier calls are invalid afterwards. 0 or BU_EIO with *cause set.
+ */
+static int s_win_get(s_win_t *w, uint64_t from, size_t n, const uint8_t **p, char **cause)
+{
+    assert(n <= w->cap && from <= w->limit && n <= w->limit - from);
+    if (from < w->base || from + n > w->base + w->len) {
+        if (from >= w->base && from < w->base + w->len) {
+            size_t keep = (size_t)(w->base + w->len - from);
+            memmove(w->buf, w->buf + (from - w->base), keep);
+            w->len = keep;
+        } else {
+            w->len = 0;
+        }
+        w->base = from;
+        uint64_t left = w->limit - (w->base + w->len);
+        size_t want = w->cap - w->len;
+        if (left < want)
+            want = (size_t)left;
+        if (s_pread_all(w->store->log_fd, w->buf + w->len, want, w->base + w->len) != 0)
+            return bu_fail(cause, BU_EIO, "cannot read %s/edits.log: %s", w->store->dir,
+                           strerror(errno));
+        w->len += want;
+    }
+    *p = w->buf + (from - w->base);
+    return 0;
+}
+
+/* 1 if a valid frame starts at pos (the file ends at w->limit), with *len
+ * and *payload (valid until the next s_win_* call) set; 0 if not; BU_EIO. */
+static int s_win_frame(s_win_t *w, uint64_t pos, uint32_t *len, const uint8_t **payload,
+                       char **cause)
+{
+    if (pos > w->limit || w->limit - pos < S_FRAME_HDR)
+        return 0;
+    const uint8_t *p;
+    int rc = s_win_get(w, pos, S_FRAME_HDR, &p, cause);
+    if (rc < 0)
+        return rc;
+    if (s_get32(p) != S_MAGIC)
+        return 0;
+    uint32_t n = s_get32(p + 4);
+    if (n == 0 || n > STORE_MAX_RECORD || n > w->limit - pos - S_FRAME_HDR)
+        return 0;
+    rc = s_win_get(w, pos, S_FRAME_HDR + (size_t)n, &p, cause);
+    if (rc < 0)
+        return rc;
+    if (s_frame_crc(p + 4, p + S_FRAME_HDR, n) != s_get32(p + 8))
+        return 0;
+    *len = n;
+    *payload = p + S_FRAME_HDR;
+    return 1;
+}
+
+/* Sets *at to the offset of the first valid frame at or after from, or to
+ * S_NONE. Only offsets holding the magic bytes are checked further; the
+ * search crosses window boundaries (a magic split by one is found). 0 or
+ * BU_EIO. */
+static int s_win_next(s_win_t *w, uint64_t from, uint64_t *at, char **cause)
+{
+    static const uint8_t magic[4] = {0xED, 0xE5, 0xB1, 0xB0};
+    *at = S_NONE;
+    while (from < w->limit && w->limit - from >= S_FRAME_HDR) {
+        const uint8_t *p;
+        int rc = s_win_get(w, from, S_FRAME_HDR, &p, cause);
+        if (rc < 0)
+            return rc;
+        uint64_t wend = w->base + w->len;
+        const uint8_t *hit = memmem(p, (size_t)(wend - from), magic, sizeof magic);
+        if (hit == NULL) {
+            /* Keep the last 3 bytes: a magic may start there. The window
+             * held at least S_FRAME_HDR bytes, so this moves forward. */
+            from = wend - (sizeof magic - 1);
+            continue;
+        }
+        uint64_t cand = from + (uint64_t)(hit - p);
+        uint32_t len;
+        const uint8_t *payload;
+        rc = s_win_frame(w, cand, &len, &payload, cause);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            *at = cand;
+            return 0;
+        }
+        from = cand + 1;
     }
     return 0;
 }
@@ -493,24 +578,39 @@ static void s_note_corrupt(store_report_t *rep, uint64_t from, uint64_t to)
     rep->corrupt_bytes += to - from;
 }
 
-/* Scans the file image (owned by the store from now on), loads every valid
- * frame and repairs the tail as the opening comment describes. */
-static int s_load(store_t *self, uint8_t *img, uint64_t size, store_report_t *rep, char **cause)
+/* Scans the log through a read window, loads every valid frame and repairs
+ * the tail as the opening comment describes. */
+static int s_load(store_t *self, store_report_t *rep, char **cause)
 {
-    s_add_block(self, img, (size_t)size, (size_t)size);
+    struct stat st;
+    if (fstat(self->log_fd, &st) != 0)
+        return bu_fail(cause, BU_EIO, "cannot stat %s/edits.log: %s", self->dir, strerror(errno));
+    uint64_t size = (uint64_t)st.st_size;
     if (size < S_HEADER_LEN) {
         rep->tail_cut_bytes = size;
         return s_write_header(self, cause);
     }
-    int header_ok = memcmp(img, S_HEADER, S_HEADER_LEN) == 0;
+    s_win_t w;
+    s_win_init(&w, self, 0, size);
+    const uint8_t *head;
+    int rc = s_win_get(&w, 0, S_HEADER_LEN, &head, cause);
+    if (rc < 0)
+        goto cleanup;
+    int header_ok = memcmp(head, S_HEADER, S_HEADER_LEN) == 0;
     uint64_t pos = header_ok ? S_HEADER_LEN : 0;
     uint64_t bad_from = header_ok ? S_NONE : 0; /* start of the damage being crossed */
     while (pos < size) {
         uint32_t len;
-        if (!s_frame_ok(img, size, pos, &len)) {
+        const uint8_t *payload;
+        rc = s_win_frame(&w, pos, &len, &payload, cause);
+        if (rc < 0)
+            goto cleanup;
+        if (rc == 0) {
             if (bad_from == S_NONE)
                 bad_from = pos;
-            pos = s_next_frame(img, size, pos + 1);
+            rc = s_win_next(&w, pos + 1, &pos, cause);
+            if (rc < 0)
+                goto cleanup;
             if (pos == S_NONE)
                 break;
             continue;
@@ -519,7 +619,6 @@ static int s_load(store_t *self, uint8_t *img, uint64_t size, store_report_t *re
             s_note_corrupt(rep, bad_from, pos);
             bad_from = S_NONE;
         }
-        const uint8_t *payload = img + pos + S_FRAME_HDR;
         uint8_t id[STORE_ID_LEN];
         store_hash(payload, len, id);
         if (s_index_find(self, id) >= 0) {
@@ -527,12 +626,13 @@ static int s_load(store_t *self, uint8_t *img, uint64_t size, store_report_t *re
         } else if (store_is_purged(self, id)) {
             /* an interrupted purge: finished by leaving it out */
         } else {
-            int rc = s_push(self, payload, len, id, cause);
+            rc = s_push(self, pos + S_FRAME_HDR, len, id, cause);
             if (rc < 0)
-                return rc;
+                goto cleanup;
         }
         pos += S_FRAME_HDR + (uint64_t)len;
     }
+    rc = 0;
     self->end = size;
     if (bad_from == 0) {
         /* Bad header and not one valid frame: not recognisably ours. */
@@ -540,38 +640,11 @@ static int s_load(store_t *self, uint8_t *img, uint64_t size, store_report_t *re
     } else if (bad_from != S_NONE) {
         rep->tail_cut_bytes = size - bad_from;
         self->end = bad_from;
-        return s_truncate(self, bad_from, cause);
+        rc = s_truncate(self, bad_from, cause);
     }
-    return 0;
-}
-
-/* Reads the whole log into a fresh buffer. */
-static int s_read_all(store_t *self, uint8_t **img_out, uint64_t *size_out, char **cause)
-{
-    struct stat st;
-    if (fstat(self->log_fd, &st) != 0)
-        return bu_fail(cause, BU_EIO, "cannot stat %s/edits.log: %s", self->dir, strerror(errno));
-    if ((uint64_t)st.st_size > SIZE_MAX / 2)
-        return bu_fail(cause, BU_ETOOBIG, "%s/edits.log is too large to load", self->dir);
-    size_t size = (size_t)st.st_size;
-    uint8_t *img = xmalloc(size);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = pread(self->log_fd, img + got, size - got, (off_t)got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            free(img);
-            return bu_fail(cause, BU_EIO, "cannot read %s/edits.log: %s", self->dir, strerror(e));
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    *img_out = img;
-    *size_out = got;
-    return 0;
+cleanup:
+    free(w.buf);
+    return rc;
 }
 
 int store_open(const char *dir, store_t **out, store_report_t *report, char **cause)
@@ -620,12 +693,7 @@ int store_open(const char *dir, store_t **out, store_report_t *report, char **ca
     }
     if ((rc = s_load_purged(self, cause)) < 0)
         goto cleanup;
-    uint8_t *img = NULL;
-    uint64_t size = 0;
-    rc = s_read_all(self, &img, &size, cause);
-    if (rc < 0)
-        goto cleanup;
-    rc = s_load(self, img, size, &rep, cause);
+    rc = s_load(self, &rep, cause);
     if (rc < 0)
         goto cleanup;
     rep.records = self->nrecs;
@@ -649,9 +717,6 @@ void store_close(store_t **self_p)
         close(self->log_fd);
     if (self->lock_fd >= 0)
         close(self->lock_fd); /* releases the flock */
-    for (size_t i = 0; i < self->nblocks; i++)
-        free(self->blocks[i]);
-    free(self->blocks);
     free(self->recs);
     free(self->slots);
     free(self->purged);
@@ -691,12 +756,13 @@ static int s_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t 
             added_out[i] = (uint8_t)is_new;
         if (!is_new)
             continue;
-        rc = s_push(self, recs[i].data, len, id, cause);
-        if (rc < 0)
-            goto cleanup;
         uint8_t hdr[S_FRAME_HDR];
         s_frame_header(hdr, recs[i].data, len);
         buf_append(&frames, hdr, sizeof hdr);
+        /* where the payload lands once the frames are written at end */
+        rc = s_push(self, self->end + frames.len, len, id, cause);
+        if (rc < 0)
+            goto cleanup;
         buf_append(&frames, recs[i].data, len);
     }
     if (frames.len == 0)
@@ -710,8 +776,6 @@ static int s_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t 
         goto cleanup;
     }
     self->end += frames.len;
-    for (size_t i = old_nrecs; i < self->nrecs; i++)
-        self->recs[i].data = s_keep(self, self->recs[i].data, self->recs[i].len);
     rc = (int)(self->nrecs - old_nrecs);
 cleanup:
     if (rc < 0 && self->nrecs != old_nrecs) {
@@ -755,13 +819,57 @@ size_t store_count(const store_t *self)
     return self->nrecs;
 }
 
-const uint8_t *store_get(const store_t *self, size_t i, size_t *len)
+int store_read(const store_t *self, size_t i, buf_t *out)
 {
     assert(self != NULL);
     assert(i < self->nrecs);
-    if (len != NULL)
-        *len = self->recs[i].len;
-    return self->recs[i].data;
+    assert(out != NULL);
+    uint64_t off = self->recs[i].off;
+    size_t left = self->recs[i].len, old_len = out->len;
+    uint8_t chunk[S_READ_CHUNK];
+    while (left > 0) {
+        size_t n = left < sizeof chunk ? left : sizeof chunk;
+        if (s_pread_all(self->log_fd, chunk, n, off) != 0) {
+            out->len = old_len; /* nothing appended; errno is kept */
+            return -1;
+        }
+        buf_append(out, chunk, n);
+        off += n;
+        left -= n;
+    }
+    return 0;
+}
+
+size_t store_len(const store_t *self, size_t i)
+{
+    assert(self != NULL);
+    assert(i < self->nrecs);
+    return self->recs[i].len;
+}
+
+int store_scan(const store_t *self, store_scan_fn *fn, void *ctx, char **cause)
+{
+    assert(self != NULL);
+    assert(fn != NULL);
+    size_t n = self->nrecs; /* records put by fn are not visited */
+    if (n == 0)
+        return 0;
+    /* Offsets grow with the index: read from the first payload to the end
+     * of the last one, skipping gaps wider than the window. */
+    uint64_t first = self->recs[0].off;
+    uint64_t limit = self->recs[n - 1].off + self->recs[n - 1].len;
+    s_win_t w;
+    s_win_init(&w, self, first, limit);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        s_rec_t r = self->recs[i]; /* a copy: fn may put, moving recs */
+        const uint8_t *data;
+        rc = s_win_get(&w, r.off, r.len, &data, cause);
+        if (rc == 0)
+            rc = fn(ctx, i, data, r.len);
+    }
+    free(w.buf);
+    return rc;
 }
 
 const uint8_t *store_id(const store_t *self, size_t i)
@@ -783,8 +891,97 @@ void store_hash(const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN])
     crypto_generichash(id_out, STORE_ID_LEN, data, len, NULL, 0);
 }
 
+/* The new log store_purge writes. */
+typedef struct {
+    const store_t *store;      /* the store being purged */
+    int fd;                    /* edits.log.new; -1 when not open */
+    buf_t out;                 /* frames not written yet */
+    uint64_t at;               /* file offset where out goes */
+    int err;                   /* errno of a failed write, else 0 */
+} s_rewrite_t;
+
+#define S_REWRITE_FLUSH (512u * 1024u) /* out is written once this full */
+
+/* Writes out to the new log. 0, or -1 with rw->err set. */
+static int s_rewrite_flush(s_rewrite_t *rw)
+{
+    if (s_pwrite_all(rw->fd, rw->out.data, rw->out.len, rw->at) != 0) {
+        rw->err = errno;
+        return -1;
+    }
+    rw->at += rw->out.len;
+    buf_reset(&rw->out);
+    return 0;
+}
+
+/* store_scan callback: copies record i unless it is purged. Returns 1 on a
+ * write failure (store_scan's own errors are negative). */
+static int s_rewrite_one(void *ctx, size_t i, const uint8_t *data, size_t len)
+{
+    s_rewrite_t *rw = ctx;
+    if (store_is_purged(rw->store, rw->store->recs[i].id))
+        return 0;
+    uint8_t hdr[S_FRAME_HDR];
+    s_frame_header(hdr, data, (uint32_t)len);
+    if (rw->out.len + sizeof hdr + len > S_REWRITE_FLUSH && s_rewrite_flush(rw) != 0)
+        return 1;
+    if (sizeof hdr + len > S_REWRITE_FLUSH) {
+        /* a big record goes straight from the read window to the file */
+        if (s_pwrite_all(rw->fd, hdr, sizeof hdr, rw->at) != 0 ||
+            s_pwrite_all(rw->fd, data, len, rw->at + sizeof hdr) != 0) {
+            rw->err = errno;
+            return 1;
+        }
+        rw->at += sizeof hdr + len;
+        return 0;
+    }
+    buf_append(&rw->out, hdr, sizeof hdr);
+    buf_append(&rw->out, data, len);
+    return 0;
+}
+
+/* Writes the records not purged, read from the current log, to tmp, syncs
+ * it and renames it over log. On success *fd_out is the new log, open
+ * read-write, and *end_out its size. 0 or BU_EIO. */
+static int s_rewrite(store_t *self, const char *tmp, const char *log, int *fd_out,
+                     uint64_t *end_out, char **cause)
+{
+    s_rewrite_t rw = {.store = self, .fd = -1};
+    int rc = 0, renamed = 0;
+    rw.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (rw.fd < 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    buf_append(&rw.out, S_HEADER, S_HEADER_LEN);
+    rc = store_scan(self, s_rewrite_one, &rw, cause);
+    if (rc < 0)
+        goto cleanup;
+    if (rc > 0 || s_rewrite_flush(&rw) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(rw.err));
+        goto cleanup;
+    }
+    renamed = s_sync(rw.fd) == 0 && rename(tmp, log) == 0;
+    if (!renamed || s_sync_dir(self->dir) != 0) {
+        rc = bu_fail(cause, BU_EIO, "cannot rewrite %s: %s", log, strerror(errno));
+        goto cleanup;
+    }
+    *fd_out = rw.fd;
+    *end_out = rw.at;
+    rw.fd = -1;
+cleanup:
+    if (rw.fd >= 0)
+        close(rw.fd);
+    if (rc < 0 && !renamed)
+        (void)unlink(tmp); /* best effort: the old log is still in place */
+    buf_free(&rw.out);
+    return rc;
+}
+
 int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, char **cause)
 {
+    assert(self != NULL);
+    assert(ids != NULL || n == 0);
     if (n == 0)
         return 0;
     if (self->broken)
@@ -808,33 +1005,31 @@ int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, cha
     self->npurged += n;
     qsort(self->purged, self->npurged, STORE_ID_LEN, s_cmp_id);
 
-    /* 2. a new log without them, renamed over the old one */
-    buf_t img = {0};
-    buf_append(&img, S_HEADER, S_HEADER_LEN);
-    size_t k = 0;
-    for (size_t i = 0; i < self->nrecs; i++) {
-        if (store_is_purged(self, self->recs[i].id))
-            continue;
-        uint8_t hdr[S_FRAME_HDR];
-        s_frame_header(hdr, self->recs[i].data, self->recs[i].len);
-        buf_append(&img, hdr, sizeof hdr);
-        buf_append(&img, self->recs[i].data, self->recs[i].len);
-        self->recs[k++] = self->recs[i];
-    }
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || s_pwrite_all(fd, img.data, img.len, 0) != 0 || s_sync(fd) != 0 ||
-        rename(tmp, log) != 0 || s_sync_dir(self->dir) != 0) {
-        rc = bu_fail(cause, BU_EIO, "cannot rewrite %s: %s", log, strerror(errno));
-        buf_free(&img);
-        /* memory no longer matches the old log: refuse further writes */
+    /* 2. a new log without them, copied from the old one, renamed over it */
+    uint64_t end = 0;
+    rc = s_rewrite(self, tmp, log, &fd, &end, cause);
+    if (rc < 0) {
+        /* The index still matches log_fd, so reads work, but log_fd may
+         * already be renamed over (unlinked): refuse further writes. */
         self->broken = 1;
         goto done;
     }
     close(self->log_fd);
     self->log_fd = fd;
     fd = -1;
-    self->end = img.len;
-    buf_free(&img);
+    /* 3. the kept records, at their offsets in the new log */
+    size_t k = 0;
+    uint64_t off = S_HEADER_LEN;
+    for (size_t i = 0; i < self->nrecs; i++) {
+        if (store_is_purged(self, self->recs[i].id))
+            continue;
+        self->recs[k] = self->recs[i];
+        self->recs[k].off = off + S_FRAME_HDR;
+        off += S_FRAME_HDR + (uint64_t)self->recs[k].len;
+        k++;
+    }
+    assert(off == end);
+    self->end = end;
     self->nrecs = k;
     s_index_rebuild(self, self->nrecs);
 done:

@@ -19,7 +19,13 @@
  *    store_open fails with BU_ELOCKED.
  *
  * Workload: every record is read once at open (100,000 records in well under
- * a second), then appends; records stay in memory for the process lifetime.
+ * a second), then appends. Record bytes are not kept in memory: they are
+ * read from the file on demand (store_read for one record, store_scan for
+ * all of them in one sequential pass). What stays in memory per record is
+ * its file offset, length and id (48 bytes) and 2 to 4 index slots of 4
+ * bytes, whatever the record's size: 100,000 records take about 8 MB
+ * (arrays grow by doubling). Reading goes through a window of about
+ * 2 * STORE_MAX_RECORD bytes at most.
  */
 #ifndef BUURT_STORE_H
 #define BUURT_STORE_H
@@ -27,6 +33,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "proto/util.h"
 
 #define STORE_ID_LEN 32
 #define STORE_MAX_RECORD (1u << 20) /* largest record accepted, bytes */
@@ -82,9 +90,21 @@ int store_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t *ad
 /* Number of records held. */
 size_t store_count(const store_t *self);
 
-/* The i-th record in log order (i < store_count). Borrowed; valid until the
- * store is closed. */
-const uint8_t *store_get(const store_t *self, size_t i, size_t *len);
+/* Appends the bytes of record i (0 <= i < store_count) to out (buf_append
+ * from proto/util.h). Returns 0, or -1 with errno set on a read error. */
+int store_read(const store_t *self, size_t i, buf_t *out);
+
+/* Length in bytes of record i. */
+size_t store_len(const store_t *self, size_t i);
+
+/* Calls fn(ctx, i, data, len) for every record i = 0 .. store_count-1 in
+ * order, reading the log sequentially in large chunks (memory bounded by
+ * about 2 * STORE_MAX_RECORD, not by the log size). data is valid only
+ * during the call. Stops early and returns fn's value when fn returns
+ * non-zero; returns 0 when done, or a negative BU_ code with *cause set on a
+ * read error. */
+typedef int store_scan_fn(void *ctx, size_t i, const uint8_t *data, size_t len);
+int store_scan(const store_t *self, store_scan_fn *fn, void *ctx, char **cause);
 
 /* The id of the i-th record. Borrowed. */
 const uint8_t *store_id(const store_t *self, size_t i);

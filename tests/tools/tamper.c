@@ -13,7 +13,9 @@
  */
 #include "node/store.h"
 #include "proto/err.h"
+#include "proto/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,23 +45,24 @@ int main(int argc, char **argv)
         store_close(&st);
         return 1;
     }
-    size_t len = 0;
-    const uint8_t *last = store_get(st, n - 1, &len);
-    if (last == NULL || len <= 64) {
-        fprintf(stderr, "tamper: last record is too short (%zu bytes)\n", len);
+    buf_t last = {0};
+    if (store_read(st, n - 1, &last) != 0) {
+        fprintf(stderr, "tamper: cannot read the last record of %s: %s\n", path,
+                strerror(errno));
         store_close(&st);
         return 1;
     }
-    uint8_t *copy = malloc(len);
-    if (copy == NULL) {
+    if (last.len <= 64) {
+        fprintf(stderr, "tamper: last record is too short (%zu bytes)\n", last.len);
+        buf_free(&last);
         store_close(&st);
         return 1;
     }
-    memcpy(copy, last, len);
-    copy[len - 32] ^= 0x01; /* inside the signature's second half */
+    size_t len = last.len;
+    last.data[len - 32] ^= 0x01; /* inside the signature's second half */
     uint8_t id[STORE_ID_LEN];
-    rc = store_put(st, copy, len, id, &cause);
-    free(copy);
+    rc = store_put(st, last.data, len, id, &cause);
+    buf_free(&last);
     if (rc != 1) {
         fprintf(stderr, "tamper: store_put returned %d: %s\n", rc,
                 cause ? cause : (rc < 0 ? bu_strerror(rc) : "record already stored"));
