@@ -212,9 +212,7 @@ int main(int argc, char **argv)
     double secs = now_s() - t0;
     size_t cnt = repo_edit_count(r);
     for (size_t i = 0; i < cnt; i++) {
-        size_t l;
-        repo_record(r, i, &l);
-        bytes0 += l;
+        bytes0 += repo_record_len(r, i);
     }
     printf("{\"generated\":%zu,\"edits\":%zu,\"wire_bytes\":%zu,\"avg_edit_bytes\":%.0f,"
            "\"places\":%zu,\"needs\":%zu,\"offers\":%zu,\"seconds\":%.2f,"

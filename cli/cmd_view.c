@@ -164,6 +164,8 @@ static const char **s_replaced(repo_t *r, size_t *n)
     size_t total = repo_entity_count(r), k = 0;
     const char **v = xmalloc((total + 1) * sizeof *v);
     for (size_t i = 0; i < total; i++) {
+        if (!(repo_entity_kinds(r, i) & (1u << REC_BULLETIN | 1u << REC_SEALED)))
+            continue; /* the strings kept point into cached states: only bulletins' */
         const entity_t *o = repo_entity_at(r, i);
         const char *rep = o->kind == REC_BULLETIN ? pv_get_str(o->fields, "replaces") : NULL;
         if (rep && !entity_deleted(o))
@@ -536,7 +538,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
     json_str(&b, o.pos[0], strlen(o.pos[0]));
     buf_append(&b, ",\"items\":[", 10);
     for (size_t i = 0; i < total; i++) {
-        const entity_t *e = repo_entity_at(r, i);
+        const entity_t *e = repo_entity_peek(r, i); /* used in this pass only */
         if (!o.all && entity_deleted(e))
             continue;
         const char *field = s_find_text(e->fields, o.pos[0], NULL);

@@ -144,9 +144,6 @@ const char *match_fact_status(const match_fact_t *f, uint64_t now_ms)
 static void s_fact_read(const repo_t *r, match_fact_t *f, const entity_t *e, bool read)
 {
     memset(f, 0, sizeof *f);
-    f->fields = e->fields;
-    f->updated = e->updated;
-    f->edits = e->edits > UINT32_MAX ? UINT32_MAX : (uint32_t)e->edits;
     f->kind = (uint8_t)e->kind;
     f->deleted = entity_deleted(e);
     f->status = -1;
@@ -193,14 +190,13 @@ const match_fact_t *match_facts(repo_t *r, unsigned kinds)
         s_facts.v = xrealloc(s_facts.v, s_facts.cap * sizeof *s_facts.v);
     }
     for (size_t i = 0; i < total; i++) {
-        const entity_t *e = repo_entity_at(r, i);
         match_fact_t *f = &s_facts.v[i];
-        bool want = (kinds >> e->kind) & 1u;
-        if (i < s_facts.n && f->fields == e->fields && f->updated == e->updated &&
-            f->edits == (e->edits > UINT32_MAX ? UINT32_MAX : (uint32_t)e->edits) &&
-            f->kind == (uint8_t)e->kind && (f->read || !want))
+        uint64_t ver = repo_entity_version(r, i);
+        if (i < s_facts.n && f->ver == ver && (f->read || !((kinds >> f->kind) & 1u)))
             continue;
-        s_fact_read(r, f, e, want);
+        const entity_t *e = repo_entity_peek(r, i);
+        s_fact_read(r, f, e, (kinds >> e->kind) & 1u);
+        f->ver = ver;
     }
     s_facts.n = total;
     return s_facts.v;
@@ -534,8 +530,8 @@ size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **ou
     size_t total = repo_entity_count(r);
     s_list_t l = {0};
     s_cand_t c;
-    /* match_facts also merges every entity: repo_entity_at may re-merge,
-     * and pointers into the repo stay valid only while no entity is added. */
+    /* candidates are taken with repo_entity_at: the matches point into
+     * their states, which stay cached until the caller's command is done */
     const match_fact_t *fa = cat ? match_facts(r, 1u << REC_OFFER | 1u << REC_PLACE) : NULL;
     uint32_t bit = match_cat_bit(cat); /* 0: unknown category, test fields */
     const pv_t *nf = need->fields;

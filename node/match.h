@@ -49,16 +49,15 @@ const char *need_status_now(const entity_t *need, uint64_t now_ms);
  *
  * One table per process, for the repo last asked about, kept across calls
  * (buurtd answers every query of its lifetime from it); not thread-safe.
- * An entity's facts are re-read whenever its merged state is not the one
- * they were read from (another fields map, clock or edit count), and all
- * of them after repo_epoch changes. kind and deleted are exact, and so is
+ * An entity's facts are re-read whenever repo_entity_version says its
+ * merged state may have changed, and all of them after repo_epoch changes;
+ * entities are merged for it with repo_entity_peek, so building the table
+ * does not leave every merged state cached. kind and deleted are exact, and so is
  * cats for a category match_cat_bit knows; area (a hash) and status only
  * rule entities out: a caller tests the survivors on their fields.
  */
 typedef struct {
-    const pv_t *fields; /* the merged state these facts were read from, */
-    uint64_t updated;   /* its clock */
-    uint32_t edits;     /* and its edit count (saturated) */
+    uint64_t ver;       /* repo_entity_version these facts were read at */
     uint32_t area;      /* match_hash of "area", 0 when unset */
     uint32_t cats;      /* bits (match_cat_bit): a need's category, an offer's
                            categories, the categories a place's kinds serve */

@@ -22,8 +22,10 @@ static bool s_is_claim(const edit_t *e)
     return st && strcmp(st, "claimed") == 0;
 }
 
-void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
-                     uint8_t *verdicts, entity_t *out)
+/* take: the field values are moved out of the edits instead of copied
+ * (the caller frees the edits next and never reads their fields again). */
+static void s_merge(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
+                    uint8_t *verdicts, entity_t *out, bool take)
 {
     memset(out, 0, sizeof *out);
     qsort(edits, n, sizeof *edits, s_cmp);
@@ -52,22 +54,47 @@ void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
             memcpy(out->creator, e->author, 32);
             out->created = e->hlc;
         }
-        const pv_t *f = e->fields;
-        for (size_t k = 0; k < f->u.m.n; k++) {
-            if (f->u.m.vals[k]->type == PV_NIL)
-                pv_map_del(out->fields, f->u.m.keys[k]);
-            else
-                pv_map_set(out->fields, f->u.m.keys[k], pv_dup(f->u.m.vals[k]));
-        }
+        pv_t *f = e->fields;
         if (e->kind == REC_NEED && pv_map_get(f, "status")) {
             out->claimed = s_is_claim(e);
             if (out->claimed)
                 memcpy(out->claimer, e->author, 32);
         }
+        bool whole = take && out->fields->u.m.n == 0;
+        for (size_t k = 0; whole && k < f->u.m.n; k++)
+            whole = f->u.m.vals[k]->type != PV_NIL;
+        if (whole) {
+            /* the usual case, a record with one edit: its map as it is */
+            pv_free(&out->fields);
+            out->fields = f;
+            edits[i]->fields = pv_map();
+        } else {
+            for (size_t k = 0; k < f->u.m.n; k++) {
+                if (f->u.m.vals[k]->type == PV_NIL) {
+                    pv_map_del(out->fields, f->u.m.keys[k]);
+                } else if (take) {
+                    pv_map_set(out->fields, f->u.m.keys[k], f->u.m.vals[k]);
+                    f->u.m.vals[k] = pv_nil();
+                } else {
+                    pv_map_set(out->fields, f->u.m.keys[k], pv_dup(f->u.m.vals[k]));
+                }
+            }
+        }
         out->updated = e->hlc;
         memcpy(out->updated_by, e->author, 32);
         out->edits++;
     }
+}
+
+void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
+                     uint8_t *verdicts, entity_t *out)
+{
+    s_merge(edits, n, check, ctx, verdicts, out, false);
+}
+
+void merge_entity_take(edit_t **edits, size_t n, merge_check_fn *check, void *ctx, entity_t *out)
+{
+    s_merge(edits, n, check, ctx, NULL, out, true);
 }
 
 void entity_clear(entity_t *e)

@@ -56,6 +56,11 @@ void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
                      uint8_t *verdicts, entity_t *out);
 
 /* Frees the fields of an entity; safe on a zeroed or cleared entity. */
+/* As merge_entity_ex without verdicts, moving the field values out of the
+ * edits instead of copying them: the edits' fields are left empty or nil,
+ * for a caller that frees the edits next. */
+void merge_entity_take(edit_t **edits, size_t n, merge_check_fn *check, void *ctx, entity_t *out);
+
 void entity_clear(entity_t *e);
 
 /* True when the entity carries deleted = true, or when no edit of it

@@ -263,21 +263,31 @@ static void s_want(peer_t *p, const uint8_t id[32])
 /* Sends queued edits while the link takes them. True if more remain. */
 static bool s_drain(node_t *n, peer_t *p)
 {
+    buf_t raw = {0};
     while (p->oq_n > 0) {
         msg_blob_t blobs[NODE_BATCH_EDITS];
-        size_t k = 0, bytes = 0;
-        while (k < p->oq_n && k < NODE_BATCH_EDITS && bytes < NODE_BATCH_BYTES) {
-            size_t len;
-            blobs[k].data = repo_record(n->repo, p->outq[p->oq_head + k], &len);
-            blobs[k].len = len;
-            bytes += len;
+        size_t offs[NODE_BATCH_EDITS];
+        size_t k = 0, taken = 0;
+        raw.len = 0;
+        /* records are read from the log, not held in memory */
+        while (taken < p->oq_n && k < NODE_BATCH_EDITS && raw.len < NODE_BATCH_BYTES) {
+            size_t at = raw.len;
+            if (repo_read(n->repo, p->outq[p->oq_head + taken++], &raw) < 0) {
+                raw.len = at; /* unreadable: left out, the next round retries */
+                continue;
+            }
+            offs[k] = at;
+            blobs[k].len = raw.len - at;
             k++;
         }
+        for (size_t j = 0; j < k; j++)
+            blobs[j].data = raw.data + offs[j];
         buf_t b = {0};
         msg_edits(&b, blobs, k, false);
         int rc = s_send(n, p, LINK_ANY, &b);
         buf_free(&b);
         if (rc < 0) {
+            buf_free(&raw);
             if (errno == EAGAIN)
                 return true;
             p->oq_n = 0; /* link gone: the next round finds the difference */
@@ -285,9 +295,10 @@ static bool s_drain(node_t *n, peer_t *p)
             return false;
         }
         p->sent += k;
-        p->oq_head += k;
-        p->oq_n -= k;
+        p->oq_head += taken;
+        p->oq_n -= taken;
     }
+    buf_free(&raw);
     p->oq_head = 0;
     return false;
 }
@@ -325,16 +336,23 @@ static void s_pump_wants(node_t *n, peer_t *p, int link)
 
 /* The set of ids and every queue of store indices, rebuilt after a purge
  * renumbered the store. */
+static int s_set_add(void *ctx, size_t i, const uint8_t *rec, size_t len)
+{
+    node_t *n = ctx;
+    edit_head_t h;
+    if (edit_peek(rec, len, &h) == 0)
+        sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
+    return 0;
+}
+
 static void s_rebuild_set(node_t *n)
 {
     sync_set_free(&n->set);
     n->set = sync_set_new();
-    for (size_t i = 0; i < repo_edit_count(n->repo); i++) {
-        size_t len;
-        const uint8_t *rec = repo_record(n->repo, i, &len);
-        edit_head_t h;
-        if (edit_peek(rec, len, &h) == 0)
-            sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
+    char *cause = NULL;
+    if (repo_scan(n->repo, s_set_add, n, &cause) < 0) {
+        s_log(n, "%s", cause); /* what could not be read is not offered */
+        free(cause);
     }
     for (size_t i = 0; i < n->npeers; i++) {
         peer_t *p = n->peers[i];
@@ -663,19 +681,26 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
     }
     case MSG_WANT: {
         msg_blob_t *blobs = xcalloc(m.nids ? m.nids : 1, sizeof *blobs);
-        size_t k = 0, bytes = 0;
-        for (size_t i = 0; i < m.nids && bytes < MSG_MAX_BYTES / 2; i++) {
+        size_t *offs = xcalloc(m.nids ? m.nids : 1, sizeof *offs);
+        size_t k = 0;
+        buf_t raw = {0};
+        for (size_t i = 0; i < m.nids && raw.len < MSG_MAX_BYTES / 2; i++) {
             long idx = repo_find_record(n->repo, m.ids[i]);
-            if (idx < 0)
+            size_t at = raw.len;
+            if (idx < 0 || repo_read(n->repo, (size_t)idx, &raw) < 0) {
+                raw.len = at;
                 continue;
-            size_t l;
-            blobs[k].data = repo_record(n->repo, (size_t)idx, &l);
-            blobs[k].len = l;
-            bytes += l;
+            }
+            offs[k] = at;
+            blobs[k].len = raw.len - at;
             k++;
         }
+        for (size_t j = 0; j < k; j++)
+            blobs[j].data = raw.data + offs[j];
         buf_t b = {0};
         msg_edits(&b, blobs, k, true);
+        buf_free(&raw);
+        free(offs);
         /* if the queue is full the reply is lost; the asker times out and
          * asks again (NODE_WANT_TIMEOUT_MS) */
         if (s_send(n, p, link, &b) == 0)
@@ -758,33 +783,59 @@ static void s_zap(node_t *n)
 
 /* ---------------------------------------------------------------- invites */
 
+/* The certificates and mesh settings of the store, copied (s_joined). */
+typedef struct {
+    buf_t raw;
+    size_t *offs, *lens, n, cap;
+} certs_t;
+
+static int s_cert_add(void *ctx, size_t i, const uint8_t *rec, size_t len)
+{
+    (void)i;
+    certs_t *cs = ctx;
+    edit_head_t h;
+    if (edit_peek(rec, len, &h) < 0 || (h.kind != REC_MEMBER && h.kind != REC_MESH))
+        return 0;
+    if (cs->n == MSG_MAX_EDITS)
+        return 1;
+    if (cs->n == cs->cap) {
+        cs->cap = cs->cap ? cs->cap * 2 : 16;
+        cs->offs = xrealloc(cs->offs, cs->cap * sizeof *cs->offs);
+        cs->lens = xrealloc(cs->lens, cs->cap * sizeof *cs->lens);
+    }
+    cs->offs[cs->n] = cs->raw.len;
+    cs->lens[cs->n++] = len;
+    buf_append(&cs->raw, rec, len);
+    return 0;
+}
+
 static void s_joined(node_t *n, zmq_msg_t *rid, int status, const char *text)
 {
     /* every certificate and the mesh settings: the joiner's chain of trust */
+    certs_t cs = {0};
     const uint8_t **certs = NULL;
-    size_t *lens = NULL, k = 0;
+    size_t k = 0;
     if (status == JOIN_OK) {
-        size_t total = repo_edit_count(n->repo);
-        certs = xcalloc(total ? total : 1, sizeof *certs);
-        lens = xcalloc(total ? total : 1, sizeof *lens);
-        for (size_t i = 0; i < total; i++) {
-            size_t len;
-            const uint8_t *rec = repo_record(n->repo, i, &len);
-            edit_head_t h;
-            if (edit_peek(rec, len, &h) == 0 && (h.kind == REC_MEMBER || h.kind == REC_MESH) &&
-                k < MSG_MAX_EDITS) {
-                certs[k] = rec;
-                lens[k++] = len;
-            }
+        char *cause = NULL;
+        if (repo_scan(n->repo, s_cert_add, &cs, &cause) < 0) {
+            s_log(n, "%s", cause);
+            free(cause);
         }
+        k = cs.n;
+        certs = xcalloc(k ? k : 1, sizeof *certs);
+        for (size_t i = 0; i < k; i++)
+            certs[i] = cs.raw.data + cs.offs[i];
     }
+    size_t *lens = cs.lens;
     buf_t b = {0};
     invite_joined_encode(status, n->mesh, n->members.mesh_name, certs, lens, k, text, &b);
     zmq_send(n->router, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(n->router, b.data, b.len, ZMQ_DONTWAIT);
     buf_free(&b);
     free(certs);
-    free(lens);
+    free(cs.lens);
+    free(cs.offs);
+    buf_free(&cs.raw);
 }
 
 /* A JOIN from a guest connection (an unknown key let in by an open invite). */
@@ -1387,6 +1438,8 @@ int node_run(node_t *n)
         free(order);
         if (items[1].revents & ZMQ_POLLIN)
             s_control_in(n);
+        /* between commands: no merged state is borrowed now */
+        repo_trim(n->repo);
         if (n->members_dirty)
             s_reload_members(n);
     }

@@ -32,22 +32,31 @@ typedef struct {
     uint8_t record[32];   /* the keys record it came from */
 } ckey_t;
 
+/* One entity. Kept small (about 100 bytes): there is one per record at
+ * 100,000 edits, and the merged state is cached only while it is used. */
 typedef struct {
     uint8_t id[32];
-    rec_kind_t kind;   /* kind of the earliest edit seen so far */
+    uint64_t first;    /* hlc of the earliest edit seen so far */
+    union {
+        uint32_t one;   /* cap == 0: the only edit's store index */
+        uint32_t *many; /* cap > 0: store indices of this entity's edits */
+    } rv;
+    uint32_t n, cap;
+    uint32_t gen;      /* membership generation the state was merged at */
+    uint32_t ver;      /* bumped whenever the merged state may change */
+    uint32_t *deps;    /* slots whose merge read this one's state */
+    uint32_t ndeps, capdeps;
+    entity_t *state;   /* cached merged state, NULL when not cached */
+    uint8_t *coalition; /* readable: the private coalition (32 bytes) */
     uint16_t kinds;    /* bit per kind among its edits */
-    uint64_t first;    /* its hlc */
-    uint32_t *recs;    /* store indices of this entity's edits */
-    size_t n, cap;
-    bool dirty;        /* state needs re-merging */
+    uint8_t kind;      /* rec_kind_t of the earliest edit seen so far */
+    bool dirty;        /* the cached state needs re-merging */
     bool busy;         /* being merged (guards reference cycles) */
     bool readable;     /* sealed edits of it were opened with a known key */
-    uint8_t coalition[32]; /* then: the private coalition they belong to */
-    uint32_t gen;      /* membership generation the state was merged at */
-    uint32_t *deps;    /* slots whose merge read this one's state */
-    size_t ndeps, capdeps;
-    entity_t state;
 } slot_t;
+
+#define REPO_TMP 8           /* repo_entity_peek: states merged, not cached */
+#define REPO_CACHE_MAX 24576 /* repo_trim: cached states kept at most */
 
 struct repo_t {
     char *home;          /* home directory path */
@@ -74,6 +83,9 @@ struct repo_t {
     size_t nkeys;
     bool keys_ok;
     const uint8_t *seal_for; /* repo_edit_private: coalition to seal for */
+    size_t ncached;      /* slots with a cached state */
+    entity_t tmp[REPO_TMP]; /* repo_entity_peek's ring */
+    unsigned tmppos;
 };
 
 static void s_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
@@ -87,13 +99,72 @@ static void s_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
     (*v)[(*n)++] = x;
 }
 
+static void s_push32(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x)
+{
+    if (*n > 0 && (*v)[*n - 1] == x)
+        return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 2;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = x;
+}
+
+static const uint32_t *s_recs(const slot_t *s)
+{
+    return s->cap ? s->rv.many : &s->rv.one;
+}
+
+static void s_add_rec(slot_t *s, uint32_t idx)
+{
+    if (s->n == 0 && s->cap == 0) {
+        s->rv.one = idx;
+    } else if (s->cap == 0) {
+        uint32_t one = s->rv.one;
+        s->cap = 4;
+        s->rv.many = xmalloc(s->cap * sizeof *s->rv.many);
+        s->rv.many[0] = one;
+    } else if (s->n == s->cap) {
+        s->cap *= 2;
+        s->rv.many = xrealloc(s->rv.many, s->cap * sizeof *s->rv.many);
+    }
+    if (s->cap)
+        s->rv.many[s->n] = idx;
+    s->n++;
+}
+
+static void s_uncache(repo_t *r, slot_t *s)
+{
+    if (!s->state)
+        return;
+    entity_clear(s->state);
+    free(s->state);
+    s->state = NULL;
+    r->ncached--;
+}
+
+static void s_slot_free(repo_t *r, slot_t *s)
+{
+    if (s->cap)
+        free(s->rv.many);
+    free(s->deps);
+    free(s->coalition);
+    s_uncache(r, s);
+}
+
+static void s_touch(slot_t *s)
+{
+    s->dirty = true;
+    s->ver++;
+}
+
 /* Marks a slot for re-merging, and every slot whose merge read it. */
 static void s_dirty(struct repo_t *r, size_t i)
 {
     slot_t *s = &r->ents[i];
-    s->dirty = true;
+    s_touch(s);
     for (size_t k = 0; k < s->ndeps; k++)
-        r->ents[s->deps[k]].dirty = true;
+        s_touch(&r->ents[s->deps[k]]);
     s->ndeps = 0;
 }
 
@@ -163,26 +234,22 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         s = &r->ents[r->nents];
         memset(s, 0, sizeof *s);
         memcpy(s->id, h->entity, 32);
-        s->kind = h->kind;
+        s->kind = (uint8_t)h->kind;
         s->first = h->hlc;
         s_tab_insert(r, r->nents++);
         /* merges that found no such entity may now decide otherwise */
         for (size_t k = 0; k < r->norphans; k++)
-            r->ents[r->orphans[k]].dirty = true;
+            s_touch(&r->ents[r->orphans[k]]);
         r->norphans = 0;
         at = (long)r->nents - 1;
     } else {
         s = &r->ents[at];
         if (h->hlc < s->first) {
             s->first = h->hlc;
-            s->kind = h->kind;
+            s->kind = (uint8_t)h->kind;
         }
     }
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 2;
-        s->recs = xrealloc(s->recs, s->cap * sizeof *s->recs);
-    }
-    s->recs[s->n++] = (uint32_t)idx;
+    s_add_rec(s, (uint32_t)idx);
     s->kinds |= (uint16_t)(1u << h->kind);
     s_dirty(r, (size_t)at);
     if (h->kind == REC_MEMBER || h->kind == REC_KEYS) {
@@ -195,14 +262,19 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         r->hlc = h->hlc;
 }
 
+static int s_index_rec(void *ctx, size_t i, const uint8_t *rec, size_t len)
+{
+    edit_head_t h;
+    if (edit_peek(rec, len, &h) == 0) /* else not an edit we understand: kept, not indexed */
+        s_index(ctx, i, &h);
+    return 0;
+}
+
 /* Drops the entity index and builds it again from the store. */
 static void s_reindex(repo_t *r)
 {
-    for (size_t i = 0; i < r->nents; i++) {
-        free(r->ents[i].recs);
-        free(r->ents[i].deps);
-        entity_clear(&r->ents[i].state);
-    }
+    for (size_t i = 0; i < r->nents; i++)
+        s_slot_free(r, &r->ents[i]);
     r->nents = 0;
     r->norphans = 0;
     if (r->tabsize)
@@ -210,14 +282,26 @@ static void s_reindex(repo_t *r)
     r->members_ok = false;
     r->keys_ok = false;
     r->gen++;
+    /* at most one entity per record: size the arrays once, so loading
+     * never holds an old and a new copy of them (a realloc peak) */
     size_t n = store_count(r->store);
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const uint8_t *rec = store_get(r->store, i, &len);
-        edit_head_t h;
-        if (edit_peek(rec, len, &h) < 0)
-            continue; /* not an edit we understand: kept, not indexed */
-        s_index(r, i, &h);
+    if (n > r->cap) {
+        free(r->ents);
+        r->cap = n;
+        r->ents = xmalloc(r->cap * sizeof *r->ents);
+    }
+    if (2 * n > r->tabsize) {
+        size_t size = 1024;
+        while (size < 2 * n)
+            size *= 2;
+        free(r->tab);
+        r->tab = xcalloc(size, sizeof *r->tab);
+        r->tabsize = size;
+    }
+    char *cause = NULL;
+    if (store_scan(r->store, s_index_rec, r, &cause) < 0) {
+        fprintf(stderr, "buurt: %s\n", cause); /* a read error: what was read stays indexed */
+        free(cause);
     }
 }
 
@@ -339,11 +423,10 @@ void repo_close(repo_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     repo_t *r = *self_p;
-    for (size_t i = 0; i < r->nents; i++) {
-        free(r->ents[i].recs);
-        free(r->ents[i].deps);
-        entity_clear(&r->ents[i].state);
-    }
+    for (size_t i = 0; i < r->nents; i++)
+        s_slot_free(r, &r->ents[i]);
+    for (size_t i = 0; i < REPO_TMP; i++)
+        entity_clear(&r->tmp[i]);
     free(r->orphans);
     members_clear(&r->members);
     if (r->keys)
@@ -512,6 +595,8 @@ static void s_unseal(repo_t *r, slot_t *s, edit_t *e)
             v->u.a.items[1] = pv_nil();
             e->kind = (rec_kind_t)kind;
             s->readable = true;
+            if (!s->coalition)
+                s->coalition = xmalloc(32);
             memcpy(s->coalition, k->coalition, 32);
         }
     }
@@ -628,17 +713,21 @@ int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (
  * verified on the way in). Returns the count; *out is allocated. */
 static size_t s_decode_slot(repo_t *r, const slot_t *s, edit_t ***out)
 {
-    edit_t **v = xmalloc(s->n * sizeof *v);
+    edit_t **v = xmalloc((s->n ? s->n : 1) * sizeof *v);
     size_t k = 0;
+    const uint32_t *recs = s_recs(s);
+    buf_t b = {0};
     for (size_t i = 0; i < s->n; i++) {
-        size_t len;
-        const uint8_t *rec = store_get(r->store, s->recs[i], &len);
-        if (edit_decode(rec, len, 0, &v[k], NULL) == 0) {
+        b.len = 0;
+        if (store_read(r->store, recs[i], &b) < 0)
+            continue; /* a read error: the edit is left out of this merge */
+        if (edit_decode(b.data, b.len, EDIT_TRUSTED, &v[k], NULL) == 0) {
             if (v[k]->kind == REC_SEALED)
                 s_unseal(r, (slot_t *)s, v[k]);
             k++;
         }
     }
+    buf_free(&b);
     *out = v;
     return k;
 }
@@ -677,7 +766,7 @@ static const entity_t *s_lookup_dep(void *ctx, const uint8_t id[32])
     slot_t *t = &r->ents[at];
     if (t->busy)
         return NULL; /* a reference cycle: treat as unknown */
-    s_push(&t->deps, &t->ndeps, &t->capdeps, (uint32_t)lc->slot);
+    s_push32(&t->deps, &t->ndeps, &t->capdeps, (uint32_t)lc->slot);
     return s_state(r, t);
 }
 
@@ -688,42 +777,97 @@ static void s_merge_slot(repo_t *r, slot_t *s, edit_t **edits, size_t n, uint8_t
     lookup_ctx_t lc = {r, (size_t)(s - r->ents)};
     auth_t a = {s_members(r), s_lookup_dep, &lc, NULL};
     s->busy = true;
-    merge_entity_ex(edits, n, auth_check, &a, verdicts, out);
+    if (verdicts)
+        merge_entity_ex(edits, n, auth_check, &a, verdicts, out);
+    else
+        merge_entity_take(edits, n, auth_check, &a, out); /* the edits are freed next */
     s->busy = false;
 }
 
+/* Merges a slot's edits into out (overwritten). */
+static void s_merge_into(repo_t *r, slot_t *s, entity_t *out)
+{
+    /* membership first: loading it may index nothing but reads slots */
+    s_members(r);
+    edit_t **edits;
+    size_t n = s_decode_slot(r, s, &edits);
+    if (n > 0) {
+        s_merge_slot(r, s, edits, n, NULL, out);
+    } else {
+        memset(out, 0, sizeof *out);
+        out->kind = (rec_kind_t)s->kind;
+        memcpy(out->entity, s->id, 32);
+        out->fields = pv_map();
+    }
+    for (size_t i = 0; i < n; i++)
+        edit_free(&edits[i]);
+    free(edits);
+    if (s->readable && out->edits > 0)
+        s->kind = (uint8_t)out->kind; /* a private record this node can read */
+}
+
+static bool s_stale(const repo_t *r, const slot_t *s)
+{
+    return s->dirty || (r->in_mesh && s->gen != r->gen);
+}
+
+/* The slot's merged state, cached in the slot until repo_trim. */
 static const entity_t *s_state(repo_t *r, slot_t *s)
 {
-    if (r->in_mesh && s->gen != r->gen)
-        s->dirty = true;
-    if (s->dirty) {
-        /* membership first: loading it may index nothing but reads slots */
-        s_members(r);
-        edit_t **edits;
-        size_t n = s_decode_slot(r, s, &edits);
-        entity_clear(&s->state);
-        if (n > 0) {
-            s_merge_slot(r, s, edits, n, NULL, &s->state);
-        } else {
-            memset(&s->state, 0, sizeof s->state);
-            s->state.kind = s->kind;
-            memcpy(s->state.entity, s->id, 32);
-            s->state.fields = pv_map();
-        }
-        for (size_t i = 0; i < n; i++)
-            edit_free(&edits[i]);
-        free(edits);
-        s->dirty = false;
-        s->gen = r->gen;
-        if (s->readable && s->state.edits > 0)
-            s->kind = s->state.kind; /* a private record this node can read */
+    if (s->state && !s_stale(r, s))
+        return s->state;
+    if (s->state) {
+        entity_clear(s->state);
+    } else {
+        s->state = xcalloc(1, sizeof *s->state);
+        r->ncached++;
     }
-    return &s->state;
+    /* fresh from here: a change found while merging marks it dirty again */
+    s->dirty = false;
+    s->gen = r->gen;
+    s_merge_into(r, s, s->state);
+    /* cached: one block instead of a malloc per value */
+    pv_t *packed = pv_pack(s->state->fields);
+    pv_free(&s->state->fields);
+    s->state->fields = packed;
+    return s->state;
 }
 
 const entity_t *repo_entity_at(repo_t *self, size_t i)
 {
     return i < self->nents ? s_state(self, &self->ents[i]) : NULL;
+}
+
+const entity_t *repo_entity_peek(repo_t *self, size_t i)
+{
+    if (i >= self->nents)
+        return NULL;
+    slot_t *s = &self->ents[i];
+    if (s->state)
+        return s_state(self, s);
+    entity_t *t = &self->tmp[self->tmppos];
+    self->tmppos = (self->tmppos + 1) % REPO_TMP;
+    entity_clear(t);
+    s_merge_into(self, s, t);
+    return t;
+}
+
+uint64_t repo_entity_version(const repo_t *self, size_t i)
+{
+    return (uint64_t)(self->in_mesh ? self->gen : 0) << 32 | self->ents[i].ver;
+}
+
+void repo_trim(repo_t *self)
+{
+    if (self->ncached <= REPO_CACHE_MAX)
+        return;
+    /* keep what merges of other records look up often and is few */
+    for (size_t i = 0; i < self->nents && self->ncached; i++) {
+        slot_t *s = &self->ents[i];
+        if (s->state && s->kind != REC_MEMBER && s->kind != REC_MESH && s->kind != REC_KEYS &&
+            s->kind != REC_COALITION)
+            s_uncache(self, s);
+    }
 }
 
 rec_kind_t repo_entity_kind(const repo_t *self, size_t i)
@@ -907,9 +1051,9 @@ static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const ui
             creating = true; /* named entities: a member's key, the mesh settings */
         else if (at < 0)
             return bu_fail(cause, BU_ENOENT, "no such %s", rec_kind_name(kind));
-        else if (self->ents[at].kind != kind && kind != REC_MEMBER)
+        else if (self->ents[at].kind != (uint8_t)kind && kind != REC_MEMBER)
             return bu_fail(cause, BU_EINVAL, "that id is a %s, not a %s",
-                           rec_kind_name(self->ents[at].kind), rec_kind_name(kind));
+                           rec_kind_name((rec_kind_t)self->ents[at].kind), rec_kind_name(kind));
         if (at >= 0 && self->ents[at].readable) {
             /* a private record stays private */
             memcpy(coalition, self->ents[at].coalition, 32);
@@ -976,9 +1120,19 @@ void repo_set_listener(repo_t *self, repo_listener_fn *fn, void *ctx)
     self->listener_ctx = ctx;
 }
 
-const uint8_t *repo_record(const repo_t *self, size_t idx, size_t *len)
+int repo_read(const repo_t *self, size_t idx, buf_t *out)
 {
-    return store_get(self->store, idx, len);
+    return store_read(self->store, idx, out);
+}
+
+size_t repo_record_len(const repo_t *self, size_t idx)
+{
+    return store_len(self->store, idx);
+}
+
+int repo_scan(const repo_t *self, store_scan_fn *fn, void *ctx, char **cause)
+{
+    return store_scan(self->store, fn, ctx, cause);
 }
 
 const uint8_t *repo_record_id(const repo_t *self, size_t idx)
@@ -1059,21 +1213,8 @@ size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out)
         if (!(s->kinds & (1u << REC_NEED)))
             continue;
         /* merge without caching: a purge scan must not grow the daemon */
-        entity_t tmp = {0};
-        const entity_t *e = &s->state;
-        if (s->dirty || (self->in_mesh && s->gen != self->gen)) {
-            s_members(self);
-            edit_t **edits;
-            size_t k = s_decode_slot(self, s, &edits);
-            if (k > 0)
-                s_merge_slot(self, s, edits, k, NULL, &tmp);
-            for (size_t j = 0; j < k; j++)
-                edit_free(&edits[j]);
-            free(edits);
-            e = &tmp;
-        }
+        const entity_t *e = repo_entity_peek(self, i);
         uint64_t at = e->kind == REC_NEED && e->edits > 0 ? s_retired_at(e) : 0;
-        entity_clear(&tmp);
         if (at == 0 || at + keep > today)
             continue;
         if (n == cap) {
@@ -1099,7 +1240,7 @@ int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, ch
     for (size_t i = 0; i < n; i++) {
         const slot_t *s = &self->ents[ents[i]];
         for (size_t j = 0; j < s->n; j++)
-            memcpy(ids[k++], store_id(self->store, s->recs[j]), 32);
+            memcpy(ids[k++], store_id(self->store, s_recs(s)[j]), 32);
     }
     int rc = store_purge(self->store, (const uint8_t(*)[32])ids, k, cause);
     free(ids);

@@ -51,8 +51,25 @@ int repo_ingest(repo_t *self, const uint8_t *wire, size_t len, char **cause);
 
 size_t repo_edit_count(const repo_t *self);
 size_t repo_entity_count(const repo_t *self);
-/* The merged state of the i-th entity (in first-seen order). Borrowed. */
+/*
+ * The merged state of the i-th entity (in first-seen order). Borrowed: it
+ * is cached in the repo until the next write or repo_trim, so a caller may
+ * hold several at once within one command.
+ */
 const entity_t *repo_entity_at(repo_t *self, size_t i);
+/*
+ * As repo_entity_at, for scans over many entities: a state that is not
+ * cached is merged into one of a few scratch entries and not cached, so a
+ * scan does not grow the process. Valid until 7 more peeks (or a write).
+ */
+const entity_t *repo_entity_peek(repo_t *self, size_t i);
+/* Changes whenever the i-th entity's merged state may have changed (a new
+ * edit of it or of a record its merge read, or a membership change). */
+uint64_t repo_entity_version(const repo_t *self, size_t i);
+/* Drops cached states when there are many (keeping members, coalitions,
+ * keys and mesh settings). Invalidates pointers from repo_entity_at and
+ * repo_entity; buurtd calls it between commands. */
+void repo_trim(repo_t *self);
 /* Kind and id of the i-th entity, read from the index without merging. */
 rec_kind_t repo_entity_kind(const repo_t *self, size_t i);
 const uint8_t *repo_entity_id(const repo_t *self, size_t i);
@@ -92,8 +109,14 @@ void repo_set_mesh(repo_t *self, const uint8_t mesh[32]);
 typedef void repo_listener_fn(void *ctx, size_t idx, const edit_head_t *head);
 void repo_set_listener(repo_t *self, repo_listener_fn *fn, void *ctx);
 
-/* Raw wire bytes / id of the idx-th stored edit (borrowed), and lookup by id. */
-const uint8_t *repo_record(const repo_t *self, size_t idx, size_t *len);
+/* Appends the raw wire bytes of the idx-th stored edit to out (read from
+ * the log: they are not kept in memory); 0, or -1 on a read error. Its
+ * length, its id (borrowed), and lookup by id. */
+int repo_read(const repo_t *self, size_t idx, buf_t *out);
+size_t repo_record_len(const repo_t *self, size_t idx);
+/* Calls fn for every stored edit in store order, reading the log in large
+ * sequential chunks (store_scan). */
+int repo_scan(const repo_t *self, store_scan_fn *fn, void *ctx, char **cause);
 const uint8_t *repo_record_id(const repo_t *self, size_t idx);
 long repo_find_record(const repo_t *self, const uint8_t id[32]);
 

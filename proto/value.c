@@ -202,11 +202,92 @@ bool pv_equal(const pv_t *a, const pv_t *b)
     return false;
 }
 
+/* ---------------------------------------------------------------- pack */
+
+static size_t s_al8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static size_t s_pack_size(const pv_t *v)
+{
+    size_t n = sizeof(pv_t);
+    switch (v->type) {
+    case PV_STR:
+    case PV_BIN: n += s_al8(v->u.s.n + 1); break;
+    case PV_ARR:
+        n += s_al8(v->u.a.n * sizeof(pv_t *));
+        for (size_t i = 0; i < v->u.a.n; i++)
+            n += s_pack_size(v->u.a.items[i]);
+        break;
+    case PV_MAP:
+        n += s_al8(v->u.m.n * sizeof(char *)) + s_al8(v->u.m.n * sizeof(pv_t *));
+        for (size_t i = 0; i < v->u.m.n; i++)
+            n += s_al8(strlen(v->u.m.keys[i]) + 1) + s_pack_size(v->u.m.vals[i]);
+        break;
+    default: break;
+    }
+    return n;
+}
+
+static void *s_take(uint8_t **at, size_t n)
+{
+    void *p = *at;
+    *at += s_al8(n);
+    return p;
+}
+
+static pv_t *s_pack_into(const pv_t *v, uint8_t **at)
+{
+    pv_t *o = s_take(at, sizeof(pv_t));
+    *o = *v;
+    o->packed = false;
+    switch (v->type) {
+    case PV_STR:
+    case PV_BIN:
+        o->u.s.p = s_take(at, v->u.s.n + 1);
+        if (v->u.s.n)
+            memcpy(o->u.s.p, v->u.s.p, v->u.s.n);
+        o->u.s.p[v->u.s.n] = '\0';
+        break;
+    case PV_ARR:
+        o->u.a.items = s_take(at, v->u.a.n * sizeof(pv_t *));
+        for (size_t i = 0; i < v->u.a.n; i++)
+            o->u.a.items[i] = s_pack_into(v->u.a.items[i], at);
+        break;
+    case PV_MAP:
+        o->u.m.keys = s_take(at, v->u.m.n * sizeof(char *));
+        o->u.m.vals = s_take(at, v->u.m.n * sizeof(pv_t *));
+        for (size_t i = 0; i < v->u.m.n; i++) {
+            size_t kl = strlen(v->u.m.keys[i]) + 1;
+            o->u.m.keys[i] = s_take(at, kl);
+            memcpy(o->u.m.keys[i], v->u.m.keys[i], kl);
+            o->u.m.vals[i] = s_pack_into(v->u.m.vals[i], at);
+        }
+        break;
+    default: break;
+    }
+    return o;
+}
+
+pv_t *pv_pack(const pv_t *v)
+{
+    uint8_t *block = xmalloc(s_pack_size(v)), *at = block;
+    pv_t *root = s_pack_into(v, &at);
+    root->packed = true;
+    return root;
+}
+
 void pv_free(pv_t **vp)
 {
     if (vp == NULL || *vp == NULL)
         return;
     pv_t *v = *vp;
+    if (v->packed) { /* one block, parts included */
+        free(v);
+        *vp = NULL;
+        return;
+    }
     switch (v->type) {
     case PV_STR:
     case PV_BIN: free(v->u.s.p); break;
