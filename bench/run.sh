@@ -32,13 +32,13 @@ command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 1; }
 if [ $QUICK = 1 ]; then
     RECON_CASES="100000/3 10000/30 1000/300"
     N=10000
-    IDLE_S=3
+    IDLE_S=5
     PK=6
     MODE=quick
 else
     RECON_CASES="1000000/3 100000/30 10000/300"
     N=100000
-    IDLE_S=10
+    IDLE_S=30
     PK=20
     MODE=full
 fi
@@ -117,6 +117,13 @@ IDA=$(bu a id) IDB=$(bu b id)
 MESH=$(bu a mesh create "Rotterdam-Zuid" 2>/dev/null) &&
     bu a member add "$IDB" --name B >/dev/null &&
     bu b mesh join "$MESH" >/dev/null || { note "mesh setup failed"; exit 1; }
+# C..F: the quiet peers of the idle row, admitted before the data is made
+QUIET="c d e f"
+for q in $QUIET; do
+    bu "$q" init --name "Quiet $q" >/dev/null &&
+        bu a member add "$(bu "$q" id)" --name "$q" >/dev/null &&
+        bu "$q" mesh join "$MESH" >/dev/null || { note "setting up quiet peer $q failed"; exit 1; }
+done
 G=$("$OUT/gen" "$T/a" "$N" "$SEED") || { note "gen failed"; exit 1; }
 note "gen: $G"
 EA=$(jget "$G" edits) NEED=$(jget "$G" need) AREA=$(jget "$G" area)
@@ -136,6 +143,17 @@ start() {
     done
     START_MS=$(ms_since "$t0")
 }
+# stop NODE: SIGTERM to its buurtd and wait until it has exited.
+stop() {
+    local n=$1 _
+    [ -n "${PID[$n]:-}" ] || return 0
+    kill -TERM "${PID[$n]}" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "${PID[$n]}" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "${PID[$n]}" 2>/dev/null
+    wait "${PID[$n]}" 2>/dev/null
+    unset "PID[$n]"
+}
+
 note "start-up of A with $EA edits"
 start a || exit 1
 row "start-up ($EA edits)" "$START_MS ms" "<= 300 ms" "$(le "$START_MS" 300)" \
@@ -174,15 +192,33 @@ fi
 bu b sync --wait --timeout 60 >/dev/null 2>&1 || note "sync --wait on B failed"
 
 # ---------------------------------------------------------------- 5. footprint
-HWM=$(awk '/^VmHWM/ {print $2}' "/proc/${PID[b]}/status")
-RSS=$(awk '/^VmRSS/ {print $2}' "/proc/${PID[b]}/status")
-HWM_MB=$(python3 -c "print('%.1f' % ($HWM / 1024))")
-RSS_MB=$(python3 -c "print('%.1f' % ($RSS / 1024))")
-row "footprint B after catch-up" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
+# mb NODE FIELD: VmHWM (peak) or VmRSS (now) of NODE's buurtd, in MB
+mb() { awk -v f="$2:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${PID[$1]}/status"; }
+HWM_MB=$(mb b VmHWM) RSS_MB=$(mb b VmRSS)
+row "footprint B, catch-up of $N" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
     "VmHWM/VmRSS in /proc/<B buurtd>/status"
 
 # ---------------------------------------------------------------- 6. idle
-note "idle CPU of A over $IDLE_S s"
+# A with 5 connected peers in sync (B and C..F; C..F start from a copy of
+# B's log, so they have nothing to fetch), then quiet for IDLE_S seconds.
+note "idle CPU of A with 5 quiet peers over $IDLE_S s"
+for q in $QUIET; do
+    cp "$T/b/store/edits.log" "$T/$q/store/edits.log" || { note "copy to $q failed"; exit 1; }
+    start "$q" || exit 1
+    bu "$q" peer add "$EPA" "$IDA" >/dev/null || { note "peer add on $q failed"; exit 1; }
+done
+connected_peers() {
+    bu a peers --json 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for p in json.load(sys.stdin).get("peers", []) if p.get("connected") is True))' 2>/dev/null || echo 0
+}
+t0=$(now_ns)
+until [ "$(connected_peers)" -ge 5 ]; do
+    [ $((($(now_ns) - t0) / 1000000)) -gt 30000 ] && { note "only $(connected_peers) peers connected to A"; break; }
+    sleep 0.1
+done
+for q in $QUIET; do bu "$q" sync --wait --timeout 60 >/dev/null 2>&1 || note "sync --wait on $q failed"; done
+NPEERS=$(connected_peers)
 sleep 1
 ticks() { awk '{print $14 + $15}' "/proc/${PID[a]}/stat"; }
 HZ=$(getconf CLK_TCK)
@@ -190,8 +226,9 @@ c0=$(ticks) t0=$(now_ns)
 sleep "$IDLE_S"
 c1=$(ticks) el=$(ms_since "$t0")
 IDLE=$(python3 -c "print('%.2f' % (100.0 * ($c1 - $c0) / $HZ / ($el / 1000.0)))")
-row "idle CPU of A (connected, ${IDLE_S} s)" "$IDLE % of a core" "<= 1 %" "$(le "$IDLE" 1)" \
+row "idle CPU of A ($NPEERS peers, ${IDLE_S} s)" "$IDLE % of a core" "<= 1 %" "$(le "$IDLE" 1)" \
     "utime+stime in /proc/<A buurtd>/stat (tick $((1000 / HZ)) ms)"
+for q in $QUIET; do stop "$q"; done
 
 # ---------------------------------------------------------------- 7. queries
 # qtime CMD...: median wall time of 5 runs, ms
@@ -211,6 +248,9 @@ row "query list needs (area)" "$Q1 ms" "<= 50 ms" "$( [ "$Q1" -ge 0 ] && le "$Q1
     "buurt --home A list needs --status open --area '$AREA' (median of 5)"
 row "query who-can-help" "$Q2 ms" "<= 50 ms" "$( [ "$Q2" -ge 0 ] && le "$Q2" 50 || echo FAILED)" \
     "buurt --home A who-can-help <need> (median of 5)"
+HWM_MB=$(mb a VmHWM) RSS_MB=$(mb a VmRSS)
+row "footprint A, $EA edits served" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
+    "VmHWM/VmRSS in /proc/<A buurtd>/status after start, catch-up, idle, queries"
 
 # ---------------------------------------------------------------- 8. propagation
 # PK buurtd (20; 6 with --quick) on 127.0.0.1 with static peers, twice:
@@ -224,16 +264,6 @@ row "query who-can-help" "$Q2 ms" "<= 50 ms" "$( [ "$Q2" -ge 0 ] && le "$Q2" 50 
 # when each node has it. Per hop: chain, time to the far end / its hops;
 # mesh, the median over nodes of arrival time / hops from node 0.
 
-# stop NODE: SIGTERM to its buurtd and wait until it has exited.
-stop() {
-    local n=$1 _
-    [ -n "${PID[$n]:-}" ] || return 0
-    kill -TERM "${PID[$n]}" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "${PID[$n]}" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "${PID[$n]}" 2>/dev/null
-    wait "${PID[$n]}" 2>/dev/null
-    unset "PID[$n]"
-}
 
 # topo KIND K SEED: prints "DIALER TARGET" per link, then "dist D0 D1 ..."
 # (hops from node 0). KIND chain or mesh (random 3-regular, connected).

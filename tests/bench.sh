@@ -13,7 +13,7 @@ else
     fail=$((fail + 1)); echo "FAIL bench --quick runs"; tail -20 "$out"
 fi
 for row in "verify ceiling" "reconcile 100000/3" "reconcile 10000/30" "reconcile 1000/300" \
-    "start-up" "catch-up" "footprint" "idle CPU" "query list needs" "query who-can-help" \
+    "start-up" "catch-up" "footprint B" "footprint A" "idle CPU of A (5 peers" "query list needs" "query who-can-help" \
     "20-node propagation"; do
     if grep -q "^$row" "$out"; then
         pass=$((pass + 1)); echo "ok   row: $row"
