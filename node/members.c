@@ -106,9 +106,13 @@ static bool s_same(const members_t *a, const members_t *b)
         return false;
     for (size_t i = 0; i < a->n; i++) {
         const member_t *x = &a->v[i], *y = members_find(b, x->key);
-        if (!y || x->nsteps != y->nsteps ||
-            (x->nsteps && memcmp(x->steps, y->steps, x->nsteps * sizeof *x->steps) != 0))
+        if (!y || x->nsteps != y->nsteps)
             return false;
+        /* field by field: the struct has padding that is never set */
+        for (size_t k = 0; k < x->nsteps; k++)
+            if (x->steps[k].hlc != y->steps[k].hlc || x->steps[k].role != y->steps[k].role ||
+                x->steps[k].revoked != y->steps[k].revoked)
+                return false;
     }
     return true;
 }

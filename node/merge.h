@@ -55,12 +55,13 @@ typedef bool merge_check_fn(void *ctx, const entity_t *st, const edit_t *e);
 void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
                      uint8_t *verdicts, entity_t *out);
 
-/* Frees the fields of an entity; safe on a zeroed or cleared entity. */
-/* As merge_entity_ex without verdicts, moving the field values out of the
- * edits instead of copying them: the edits' fields are left empty or nil,
- * for a caller that frees the edits next. */
+/* As merge_entity_ex without verdicts, moving the field values of the
+ * applied edits out of them instead of copying (those edits' fields are
+ * left empty or nil; denied and wrong-kind edits are untouched), for a
+ * caller that frees the edits next. */
 void merge_entity_take(edit_t **edits, size_t n, merge_check_fn *check, void *ctx, entity_t *out);
 
+/* Frees the fields of an entity; safe on a zeroed or cleared entity. */
 void entity_clear(entity_t *e);
 
 /* True when the entity carries deleted = true, or when no edit of it

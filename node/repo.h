@@ -67,8 +67,8 @@ const entity_t *repo_entity_peek(repo_t *self, size_t i);
  * edit of it or of a record its merge read, or a membership change). */
 uint64_t repo_entity_version(const repo_t *self, size_t i);
 /* Drops cached states when there are many (keeping members, coalitions,
- * keys and mesh settings). Invalidates pointers from repo_entity_at and
- * repo_entity; buurtd calls it between commands. */
+ * keys and mesh settings). Invalidates pointers from repo_entity_at,
+ * repo_entity and repo_entity_peek; buurtd calls it between commands. */
 void repo_trim(repo_t *self);
 /* Kind and id of the i-th entity, read from the index without merging. */
 rec_kind_t repo_entity_kind(const repo_t *self, size_t i);

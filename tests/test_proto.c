@@ -26,6 +26,9 @@
 #include "proto/value.h"
 
 #include <criterion/criterion.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1428,4 +1431,179 @@ Test(privacy, ordinary_need_text_is_accepted)
         NULL};
     for (int i = 0; texts[i]; i++)
         cr_assert_eq(s_scan(texts[i]), 0, "'%s' refused", texts[i]);
+}
+
+/* ---- suite value: pv_pack --------------------------------------------- */
+
+/* New allocations filled with a non-zero byte (glibc), so a terminator
+ * pv_pack forgets to write is not supplied by chance by fresh memory. */
+static void s_perturb(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_PERTURB, 0x5a);
+#endif
+}
+
+/* Checks that p is a packed copy of v: an equal tree with the same bytes,
+ * sharing no memory with v (v is read after p was made). */
+static void s_same_pack(const pv_t *v, const pv_t *p)
+{
+    cr_assert_not_null(p);
+    cr_assert_neq(p, v, "pv_pack must copy");
+    cr_assert(p->packed, "the root of a packed copy says so");
+    cr_assert(pv_equal(v, p), "packed copy differs");
+    cr_assert(pv_equal(p, v));
+    buf_t a = {0}, b = {0};
+    pv_encode(v, &a);
+    pv_encode(p, &b);
+    cr_assert_eq(a.len, b.len);
+    cr_assert(memcmp(a.data, b.data, a.len) == 0, "packed copy encodes differently");
+    buf_free(&a);
+    buf_free(&b);
+}
+
+Test(value, pack_of_a_nested_tree_is_equal_and_encodes_to_the_same_bytes)
+{
+    pv_t *m = pv_map();
+    pv_map_set(m, "name", pv_str("Buurthuis De Hoek"));
+    pv_map_set(m, "area", pv_str("\xc3\xa9t\xc3\xa9"));
+    pv_map_set(m, "capacity", pv_int(-129));
+    pv_map_set(m, "big", pv_int(INT64_MIN));
+    pv_map_set(m, "hub", pv_bool(true));
+    pv_map_set(m, "closed", pv_bool(false));
+    pv_map_set(m, "gone", pv_nil());
+    pv_map_set(m, "key", pv_bin("\x00\x01\xff\x00", 4));
+    pv_map_set(m, "kinds", S_LIST("library", "school", "a"));
+    pv_t *inner = pv_map();
+    pv_map_set(inner, "empty-map", pv_map());
+    pv_map_set(inner, "empty-arr", pv_arr());
+    pv_map_set(inner, "empty-str", pv_str(""));
+    pv_map_set(inner, "empty-bin", pv_bin("", 0));
+    pv_t *arr = pv_arr();
+    pv_arr_push(arr, pv_nil());
+    pv_arr_push(arr, pv_int(7));
+    pv_arr_push(arr, pv_dup(inner));
+    pv_arr_push(arr, S_LIST("x"));
+    pv_map_set(inner, "arr", arr);
+    pv_map_set(m, "inner", inner);
+
+    pv_t *p = pv_pack(m);
+    s_same_pack(m, p);
+    /* the copy is independent of the original */
+    pv_map_set(m, "name", pv_str("changed"));
+    pv_map_del(m, "inner");
+    cr_assert_str_eq(pv_get_str(p, "name"), "Buurthuis De Hoek");
+    cr_assert_not_null(pv_map_get(p, "inner"));
+    pv_free(&m);
+    buf_t b = {0};
+    pv_encode(p, &b);
+    pv_t *back = NULL;
+    cr_assert_eq(pv_decode(b.data, b.len, &back), 0, "a packed copy encodes canonically");
+    cr_assert(pv_equal(back, p));
+    /* a pack of a packed copy, and a normal copy of one */
+    pv_t *pp = pv_pack(p), *dup = pv_dup(p);
+    s_same_pack(p, pp);
+    cr_assert(!dup->packed, "pv_dup gives an ordinary tree");
+    cr_assert(pv_equal(dup, back));
+    pv_map_set(dup, "name", pv_str("an ordinary tree can change")); /* and is freed value by value */
+    pv_free(&dup);
+    pv_free(&pp);
+    pv_free(&back);
+    buf_free(&b);
+    pv_free(&p);
+    cr_assert_null(p, "pv_free of a packed tree sets the pointer to NULL");
+    pv_free(&p); /* NULL-safe */
+}
+
+Test(value, typed_getters_read_a_packed_copy)
+{
+    s_perturb();
+    pv_t *m = pv_map();
+    pv_map_set(m, "status", pv_str("open"));
+    pv_map_set(m, "people", pv_int(12));
+    pv_map_set(m, "hub", pv_bool(true));
+    pv_map_set(m, "kinds", S_LIST("food", "health"));
+    pv_map_set(m, "id", pv_bin("\x01\x02\x03", 3));
+    pv_t *p = pv_pack(m);
+    pv_free(&m);
+    cr_assert_str_eq(pv_get_str(p, "status"), "open");
+    cr_assert_eq(pv_get_int(p, "people", -1), 12);
+    cr_assert_eq(pv_get_bool(p, "hub", false), true);
+    cr_assert_null(pv_get_str(p, "people"), "getters still check the type");
+    cr_assert_eq(pv_get_int(p, "status", 42), 42);
+    cr_assert_eq(pv_get_bool(p, "missing", true), true);
+    cr_assert_null(pv_map_get(p, "missing"));
+    const pv_t *kinds = pv_map_get(p, "kinds");
+    cr_assert_not_null(kinds);
+    cr_assert_eq(kinds->type, PV_ARR);
+    cr_assert_eq(kinds->u.a.n, 2);
+    cr_assert_str_eq(kinds->u.a.items[1]->u.s.p, "health");
+    const pv_t *id = pv_map_get(p, "id");
+    cr_assert_eq(id->type, PV_BIN);
+    cr_assert_eq(id->u.s.n, 3);
+    cr_assert(memcmp(id->u.s.p, "\x01\x02\x03", 3) == 0);
+    cr_assert_eq(id->u.s.p[3], '\0', "bins stay NUL-terminated in a pack too");
+    /* map keys stay sorted: binary search still finds every one */
+    static const char *const keys[] = {"hub", "id", "kinds", "people", "status"};
+    cr_assert_eq(p->u.m.n, 5);
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_str_eq(p->u.m.keys[i], keys[i]);
+    /* parts are 8-byte aligned (one block holds pv_t, pointers and text) */
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_eq((uintptr_t)p->u.m.vals[i] % 8, 0, "value %zu misaligned", i);
+    cr_assert_eq((uintptr_t)p->u.m.keys % 8, 0);
+    cr_assert_eq((uintptr_t)p->u.m.vals % 8, 0);
+    pv_free(&p);
+    cr_assert_null(p);
+}
+
+Test(value, empty_containers_strings_and_scalars_pack)
+{
+    s_perturb();
+    pv_t *vals[] = {pv_map(),      pv_arr(),     pv_str(""),      pv_bin("", 0),
+                    pv_nil(),      pv_bool(true), pv_bool(false), pv_int(0),
+                    pv_int(INT64_MAX), pv_str("x"), pv_bin("\0", 1)};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        pv_t *p = pv_pack(vals[i]);
+        s_same_pack(vals[i], p);
+        cr_assert_eq(p->type, vals[i]->type, "value %zu", i);
+        if (p->type == PV_STR || p->type == PV_BIN) {
+            cr_assert_not_null(p->u.s.p, "value %zu", i);
+            cr_assert_eq(p->u.s.p[p->u.s.n], '\0', "value %zu: text stays NUL-terminated", i);
+        }
+        if (p->type == PV_MAP) {
+            cr_assert_eq(p->u.m.n, 0);
+            cr_assert_null(pv_map_get(p, "x"), "lookup in an empty packed map");
+        }
+        if (p->type == PV_ARR)
+            cr_assert_eq(p->u.a.n, 0);
+        pv_free(&p);
+        cr_assert_null(p);
+        pv_free(&vals[i]);
+    }
+    /* an empty string in a map, an empty map in an array */
+    pv_t *m = pv_map(), *a = pv_arr();
+    pv_arr_push(a, pv_map());
+    pv_arr_push(a, pv_str(""));
+    pv_map_set(m, "", pv_str(""));
+    pv_map_set(m, "list", a);
+    pv_t *p = pv_pack(m);
+    s_same_pack(m, p);
+    cr_assert_str_eq(pv_get_str(p, ""), "");
+    pv_free(&p);
+    pv_free(&m);
+}
+
+Test(value, random_trees_pack_to_equal_copies)
+{
+    uint64_t r = 4242;
+    for (int i = 0; i < 500; i++) {
+        pv_t *v = s_random_tree(&r, 1);
+        pv_t *p = pv_pack(v);
+        s_same_pack(v, p);
+        pv_free(&v); /* the copy outlives its original */
+        s_round_trip(p, NULL);
+        pv_free(&p);
+        cr_assert_null(p);
+    }
 }

@@ -1,0 +1,761 @@
+/*
+ * test_repo.c -- behaviour tests for node/repo.c: reading stored records
+ * back (repo_read, repo_record_len, repo_scan), merged states without
+ * caching (repo_entity_peek), state versions (repo_entity_version),
+ * dropping cached states (repo_trim) and reopening a home.
+ *
+ * Each test makes a fresh home under /tmp. Most use a node on its own (no
+ * mesh: every edit counts, and merges read no other record) filled with
+ * local edits through repo_edit (s_fill). The version tests that need a
+ * merge to read another record (an offer's provider) put the home in a
+ * mesh founded by a fixed seeded key, as tests/test_auth.c does, and ingest
+ * edits signed by seeded keys with explicit clocks. One test builds a home
+ * of more records than repo_trim keeps cached, with one group commit
+ * (repo_ingest_many). Deterministic apart from the random entity ids of
+ * repo_edit; the file runs in about a second.
+ */
+#include "node/repo.h"
+
+#include "proto/edit.h"
+#include "proto/err.h"
+#include "proto/util.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Clocks: H(n) is n milliseconds after a fixed base, counter 0. */
+#define S_BASE UINT64_C(1700000000000)
+#define H(n) ((S_BASE + (uint64_t)(n)) << 16)
+
+#define S_CACHE_MAX 24576 /* repo_trim keeps at most this many states cached */
+
+typedef struct {
+    uint8_t pk[32];
+    uint8_t sk[64];
+    char hex[65];
+} s_key_t;
+
+static s_key_t F, M, N, X; /* F founds the mesh; M, N, X are members where a test says */
+static char s_root[64];
+static char *s_path;  /* the test's home */
+static repo_t *s_repo; /* closed by the teardown */
+
+static void s_key(uint8_t tag, s_key_t *k)
+{
+    uint8_t seed[32];
+    memset(seed, tag, sizeof seed);
+    crypto_sign_seed_keypair(k->pk, k->sk, seed);
+    hex_encode(k->pk, 32, k->hex);
+}
+
+static void s_setup(void)
+{
+    cr_assert_geq(sodium_init(), 0);
+    s_key(0x21, &F);
+    s_key(0x22, &M);
+    s_key(0x23, &N);
+    s_key(0x24, &X);
+    strcpy(s_root, "/tmp/buurt-test-repo-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_root));
+    s_path = xasprintf("%s/home", s_root);
+    s_repo = NULL;
+}
+
+static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_teardown(void)
+{
+    repo_close(&s_repo);
+    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(s_path);
+}
+
+TestSuite(repo, .init = s_setup, .fini = s_teardown);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static repo_t *s_open(void)
+{
+    char *cause = NULL;
+    repo_t *r = NULL;
+    int rc = repo_open(s_path, &r, &cause);
+    cr_assert_eq(rc, 0, "repo_open: %s", cause ? cause : "");
+    return r;
+}
+
+/* A fresh home outside any mesh, open in s_repo. */
+static repo_t *s_home(void)
+{
+    char *cause = NULL;
+    int rc = repo_init(s_path, "test", NULL, &cause);
+    cr_assert_eq(rc, 0, "repo_init: %s", cause ? cause : "");
+    s_repo = s_open();
+    return s_repo;
+}
+
+/* A field map from key, value pairs ending with NULL; takes the values. */
+static pv_t *s_f(const char *key, ...)
+{
+    pv_t *m = pv_map();
+    va_list ap;
+    va_start(ap, key);
+    for (const char *k = key; k; k = va_arg(ap, const char *))
+        pv_map_set(m, k, va_arg(ap, pv_t *));
+    va_end(ap);
+    return m;
+}
+
+static pv_t *s_list1(const char *tok) /* a list of one text */
+{
+    pv_t *l = pv_arr();
+    pv_arr_push(l, pv_str(tok));
+    return l;
+}
+
+static pv_t *s_hexid(const uint8_t id[32])
+{
+    char hex[65];
+    hex_encode(id, 32, hex);
+    return pv_str(hex);
+}
+
+/* repo_edit of fields (taken) on ent (NULL: create into out). */
+static void s_edit(repo_t *r, rec_kind_t kind, const uint8_t *ent, pv_t *fields, uint8_t *out)
+{
+    char *cause = NULL;
+    int rc = repo_edit(r, kind, ent, fields, out, &cause);
+    cr_assert_eq(rc, 0, "repo_edit of a %s: %s", rec_kind_name(kind), cause ? cause : "");
+    pv_free(&fields);
+}
+
+/* The entities s_fill makes. */
+enum { S_PLACE, S_GONE, S_COAL, S_NEED, S_NEED2, S_OFFER, S_NOTICE, S_ME, S_NENTS };
+static uint8_t s_ids[S_NENTS][32];
+#define S_FILL_EDITS 15
+
+/*
+ * Local edits of every common kind: several edits of one entity, an unset
+ * field, a deleted place, a claimed need, an offer of a place and this
+ * node's own member record.
+ */
+static void s_fill(repo_t *r)
+{
+    s_edit(r, REC_PLACE, NULL,
+           s_f("name", pv_str("Buurthuis"), "kinds", s_list1("community-centre"), "area",
+               pv_str("Noord"), "capacity", pv_int(10), NULL),
+           s_ids[S_PLACE]);
+    s_edit(r, REC_PLACE, NULL, s_f("name", pv_str("Bieb"), "kinds", s_list1("library"), NULL),
+           s_ids[S_GONE]);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("area", pv_nil(), "status", pv_str("open"), NULL),
+           NULL);
+    pv_t *coord = pv_arr();
+    pv_arr_push(coord, pv_str(repo_key(r)->id));
+    s_edit(r, REC_COALITION, NULL, s_f("name", pv_str("Voedselhulp"), "coordinators", coord, NULL),
+           s_ids[S_COAL]);
+    s_edit(r, REC_NEED, NULL,
+           s_f("category", pv_str("food"), "summary", pv_str("groceries for 3"), "status",
+               pv_str("open"), "coalition", s_hexid(s_ids[S_COAL]), NULL),
+           s_ids[S_NEED]);
+    s_edit(r, REC_OFFER, NULL,
+           s_f("provider", s_hexid(s_ids[S_PLACE]), "categories", s_list1("food"), NULL),
+           s_ids[S_OFFER]);
+    s_edit(r, REC_NEED, s_ids[S_NEED],
+           s_f("status", pv_str("claimed"), "claimed_by", s_hexid(s_ids[S_OFFER]), NULL), NULL);
+    s_edit(r, REC_NEED, NULL,
+           s_f("category", pv_str("errands"), "summary", pv_str("a lift"), "urgency",
+               pv_str("high"), NULL),
+           s_ids[S_NEED2]);
+    s_edit(r, REC_NEED, s_ids[S_NEED2], s_f("urgency", pv_nil(), NULL), NULL);
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(5), NULL), NULL);
+    s_edit(r, REC_BULLETIN, NULL,
+           s_f("title", pv_str("Notice"), "body", pv_str("water is safe again"), NULL),
+           s_ids[S_NOTICE]);
+    s_edit(r, REC_PLACE, s_ids[S_GONE], s_f("deleted", pv_bool(true), NULL), NULL);
+    memcpy(s_ids[S_ME], repo_key(r)->pk, 32);
+    s_edit(r, REC_MEMBER, s_ids[S_ME], s_f("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL),
+           NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(12), NULL), NULL);
+    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], s_f("body", pv_str("water is safe"), NULL), NULL);
+    cr_assert_eq(repo_edit_count(r), S_FILL_EDITS);
+    cr_assert_eq(repo_entity_count(r), S_NENTS);
+}
+
+/* Everything a merged state holds, as bytes: merge_encode plus the counts
+ * and the claim it leaves out. */
+static void s_state_bytes(const entity_t *e, buf_t *out)
+{
+    cr_assert_not_null(e);
+    out->len = 0;
+    merge_encode(e, out);
+    uint64_t counts[3] = {e->ignored, e->denied, e->claimed};
+    buf_append(out, counts, sizeof counts);
+    buf_append(out, e->claimer, 32);
+}
+
+static bool s_same_state(const entity_t *a, const entity_t *b)
+{
+    buf_t x = {0}, y = {0};
+    s_state_bytes(a, &x);
+    s_state_bytes(b, &y);
+    bool same = x.len == y.len && memcmp(x.data, y.data, x.len) == 0 &&
+                pv_equal(a->fields, b->fields);
+    buf_free(&x);
+    buf_free(&y);
+    return same;
+}
+
+/* The states of all entities, as bytes (n entries; free with s_states_free). */
+static buf_t *s_states(repo_t *r, size_t *n)
+{
+    *n = repo_entity_count(r);
+    buf_t *v = xcalloc(*n ? *n : 1, sizeof *v);
+    for (size_t i = 0; i < *n; i++)
+        s_state_bytes(repo_entity_at(r, i), &v[i]);
+    return v;
+}
+
+static void s_states_free(buf_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf_free(&v[i]);
+    free(v);
+}
+
+static void s_expect_states(repo_t *r, const buf_t *want, size_t n, const char *when)
+{
+    cr_assert_eq(repo_entity_count(r), n, "%s: entity count", when);
+    buf_t got = {0};
+    for (size_t i = 0; i < n; i++) {
+        s_state_bytes(repo_entity_at(r, i), &got);
+        cr_expect(got.len == want[i].len && memcmp(got.data, want[i].data, got.len) == 0,
+                  "%s: entity %zu merges differently", when, i);
+    }
+    buf_free(&got);
+}
+
+/* A state merged here from the entity's history (no check: outside a mesh
+ * every edit counts); clear it with entity_clear. */
+static void s_reference(repo_t *r, size_t i, entity_t *out)
+{
+    edit_t **h = NULL;
+    size_t n = repo_history(r, repo_entity_id(r, i), &h);
+    cr_assert_gt(n, 0);
+    merge_entity(h, n, out);
+    for (size_t k = 0; k < n; k++)
+        edit_free(&h[k]);
+    free(h);
+}
+
+/* Signs an edit (fields taken) and appends its wire bytes to w. */
+static void s_sign(rec_kind_t kind, const uint8_t ent[32], const s_key_t *k, uint64_t hlc,
+                   pv_t *fields, buf_t *w)
+{
+    edit_t e = {0};
+    e.kind = kind;
+    memcpy(e.entity, ent, 32);
+    memcpy(e.author, k->pk, 32);
+    e.hlc = hlc;
+    e.fields = fields;
+    char *cause = NULL;
+    int rc = edit_sign(&e, k->sk, 0, w, &cause);
+    cr_assert_eq(rc, 0, "test edit does not sign: %s", cause ? cause : "");
+    pv_free(&e.fields);
+}
+
+/* Signs an edit and ingests it into r. */
+static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
+                  uint64_t hlc, pv_t *fields)
+{
+    buf_t w = {0};
+    s_sign(kind, ent, k, hlc, fields, &w);
+    char *cause = NULL;
+    int rc = repo_ingest(r, w.data, w.len, &cause);
+    cr_assert_eq(rc, 1, "repo_ingest: %d %s", rc, cause ? cause : "");
+    buf_free(&w);
+}
+
+#define s_role(role) s_f("name", pv_str("org"), "role", pv_str(role), NULL)
+
+/* A home in F's mesh with M and N members (admitted at H(1), H(2)). */
+static repo_t *s_mesh_home(void)
+{
+    repo_t *r = s_home();
+    repo_set_mesh(r, F.pk);
+    s_put(r, REC_MEMBER, M.pk, &F, H(1), s_role("member"));
+    s_put(r, REC_MEMBER, N.pk, &F, H(2), s_role("member"));
+    return r;
+}
+
+static pv_t *s_place_of(const char *name, const s_key_t *editor)
+{
+    pv_t *f = s_f("name", pv_str(name), "kinds", s_list1("food"), NULL);
+    if (editor)
+        pv_map_set(f, "editors", s_list1(editor->hex));
+    return f;
+}
+
+#define s_offer_of(prov) s_f("provider", s_hexid(prov), "categories", s_list1("food"), NULL)
+
+static long s_at(repo_t *r, const uint8_t id[32])
+{
+    long at = repo_entity_index(r, id);
+    cr_assert_geq(at, 0, "entity not indexed");
+    return at;
+}
+
+/* ---- reading records back --------------------------------------------- */
+
+Test(repo, read_returns_the_exact_bytes_of_every_record)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    size_t n = repo_edit_count(r);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        buf_t b = {0};
+        buf_append(&b, "prefix", 6);
+        cr_assert_eq(repo_read(r, i, &b), 0, "record %zu", i);
+        cr_assert(memcmp(b.data, "prefix", 6) == 0, "repo_read appends");
+        const uint8_t *rec = b.data + 6;
+        size_t len = b.len - 6;
+        cr_assert_eq(len, repo_record_len(r, i), "record %zu: length", i);
+        uint8_t id[32];
+        store_hash(rec, len, id);
+        cr_assert(memcmp(id, repo_record_id(r, i), 32) == 0,
+                  "record %zu: the bytes read hash to its id", i);
+        cr_assert_eq(repo_find_record(r, id), (long)i);
+        edit_t *e = NULL;
+        char *cause = NULL;
+        cr_assert_eq(edit_decode(rec, len, EDIT_VERIFY, &e, &cause), 0, "record %zu: %s", i,
+                     cause ? cause : "");
+        cr_assert_eq(e->author[0], repo_key(r)->pk[0]);
+        edit_free(&e);
+        total += len;
+        buf_free(&b);
+    }
+    cr_assert_gt(total, 0);
+    /* the same after reopening: the bytes come from the log */
+    repo_close(&s_repo);
+    r = s_repo = s_open();
+    cr_assert_eq(repo_edit_count(r), n);
+    for (size_t i = 0; i < n; i++) {
+        buf_t b = {0};
+        cr_assert_eq(repo_read(r, i, &b), 0);
+        cr_assert_eq(b.len, repo_record_len(r, i));
+        uint8_t id[32];
+        store_hash(b.data, b.len, id);
+        cr_assert(memcmp(id, repo_record_id(r, i), 32) == 0, "record %zu after reopen", i);
+        buf_free(&b);
+    }
+}
+
+typedef struct {
+    repo_t *r;
+    size_t next;  /* index expected next */
+    size_t stop;  /* stop (return 7) after this many calls; 0: never */
+} s_scan_t;
+
+static int s_scan_one(void *ctx, size_t i, const uint8_t *data, size_t len)
+{
+    s_scan_t *s = ctx;
+    cr_assert_eq(i, s->next, "records in store order, each once");
+    s->next++;
+    cr_assert_eq(len, repo_record_len(s->r, i));
+    uint8_t id[32];
+    store_hash(data, len, id);
+    cr_assert(memcmp(id, repo_record_id(s->r, i), 32) == 0, "record %zu: bytes match its id", i);
+    buf_t b = {0};
+    cr_assert_eq(repo_read(s->r, i, &b), 0);
+    cr_assert(b.len == len && memcmp(b.data, data, len) == 0, "scan and read agree on %zu", i);
+    buf_free(&b);
+    return s->stop && s->next == s->stop ? 7 : 0;
+}
+
+Test(repo, scan_visits_every_record_once_in_store_order)
+{
+    repo_t *r = s_home();
+    s_scan_t s = {r, 0, 0};
+    char *cause = NULL;
+    cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 0, "an empty store");
+    cr_assert_eq(s.next, 0);
+    s_fill(r);
+    cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(s.next, repo_edit_count(r), "every record visited");
+    /* fn's non-zero value stops the scan and is returned */
+    s = (s_scan_t){r, 0, 3};
+    cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 7);
+    cr_assert_eq(s.next, 3);
+    /* records added since are scanned too */
+    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], s_f("title", pv_str("Update"), NULL), NULL);
+    s = (s_scan_t){r, 0, 0};
+    cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 0);
+    cr_assert_eq(s.next, S_FILL_EDITS + 1);
+}
+
+/* ---- peek -------------------------------------------------------------- */
+
+Test(repo, peek_gives_the_state_of_repo_entity_at_and_changes_nothing)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    repo_close(&s_repo); /* reopened: no state cached yet */
+    r = s_repo = s_open();
+    size_t n = repo_entity_count(r);
+    cr_assert_eq(n, S_NENTS);
+    /* first peeks: merged into scratch entries, each equal to a merge of
+     * the entity's history */
+    buf_t *peeked = xcalloc(n, sizeof *peeked);
+    for (size_t i = 0; i < n; i++) {
+        const entity_t *p = repo_entity_peek(r, i);
+        entity_t ref;
+        s_reference(r, i, &ref);
+        cr_assert(s_same_state(p, &ref), "peek of entity %zu differs from its history's merge", i);
+        entity_clear(&ref);
+        s_state_bytes(p, &peeked[i]);
+    }
+    /* peeked states stay valid for 7 more peeks */
+    const entity_t *held[S_NENTS];
+    for (size_t i = 0; i < n; i++)
+        held[i] = repo_entity_peek(r, i);
+    for (size_t i = 0; i < n; i++) {
+        buf_t b = {0};
+        s_state_bytes(held[i], &b);
+        cr_expect(b.len == peeked[i].len && memcmp(b.data, peeked[i].data, b.len) == 0,
+                  "peek %zu changed by the peeks after it", i);
+        buf_free(&b);
+    }
+    /* repo_entity_at afterwards: the same states */
+    size_t m;
+    buf_t *at = s_states(r, &m);
+    cr_assert_eq(m, n);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(at[i].len == peeked[i].len && memcmp(at[i].data, peeked[i].data, at[i].len) == 0,
+                  "entity %zu: repo_entity_at differs from the peek before it", i);
+    /* a cached state is what peek returns; more peeks leave it as it was */
+    const entity_t *cached[S_NENTS];
+    for (size_t i = 0; i < n; i++)
+        cached[i] = repo_entity_at(r, i);
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < n; i++)
+            cr_expect_eq(repo_entity_peek(r, i), cached[i], "entity %zu: peek of a cached state", i);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_eq(repo_entity_at(r, i), cached[i], "entity %zu: still cached", i);
+        buf_t b = {0};
+        s_state_bytes(cached[i], &b);
+        cr_expect(b.len == at[i].len && memcmp(b.data, at[i].data, b.len) == 0,
+                  "entity %zu changed by peeks", i);
+        buf_free(&b);
+    }
+    cr_expect_null(repo_entity_peek(r, n), "out of range");
+    cr_expect_null(repo_entity_at(r, n), "out of range");
+    /* named ones agree too */
+    cr_expect_str_eq(pv_get_str(repo_entity_peek(r, (size_t)s_at(r, s_ids[S_PLACE]))->fields,
+                                "status"),
+                     "open");
+    cr_expect(entity_deleted(repo_entity_peek(r, (size_t)s_at(r, s_ids[S_GONE]))));
+    const entity_t *need = repo_entity_peek(r, (size_t)s_at(r, s_ids[S_NEED]));
+    cr_expect(need->claimed);
+    cr_expect(memcmp(need->claimer, repo_key(r)->pk, 32) == 0);
+    cr_expect_null(pv_map_get(repo_entity_peek(r, (size_t)s_at(r, s_ids[S_NEED2]))->fields,
+                              "urgency"));
+    s_states_free(at, n);
+    s_states_free(peeked, n);
+}
+
+Test(repo, peek_after_an_edit_gives_the_new_state)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    size_t i = (size_t)s_at(r, s_ids[S_OFFER]);
+    cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 5, "not cached");
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(6), NULL), NULL);
+    cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 6);
+    cr_expect_eq(pv_get_int(repo_entity_at(r, i)->fields, "capacity", -1), 6, "cached");
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(7), NULL), NULL);
+    cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 7,
+                 "a cached state re-merged after an edit");
+    cr_expect_eq(repo_entity_peek(r, i)->edits, 4);
+}
+
+/* ---- versions ---------------------------------------------------------- */
+
+Test(repo, version_changes_with_an_edit_of_that_entity_only)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    size_t n = repo_entity_count(r);
+    uint64_t v[S_NENTS + 1];
+    for (size_t i = 0; i < n; i++)
+        v[i] = repo_entity_version(r, i);
+    /* reading states does not change versions */
+    size_t m;
+    buf_t *all = s_states(r, &m);
+    s_states_free(all, m);
+    for (size_t i = 0; i < n; i++)
+        (void)repo_entity_peek(r, i);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(repo_entity_version(r, i), v[i], "entity %zu: read, not changed", i);
+
+    size_t place = (size_t)s_at(r, s_ids[S_PLACE]);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(30), NULL), NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (i == place)
+            cr_expect_neq(repo_entity_version(r, i), v[i], "the edited entity");
+        else
+            cr_expect_eq(repo_entity_version(r, i), v[i], "entity %zu: not edited", i);
+    }
+    v[place] = repo_entity_version(r, place);
+    /* an edit that changes no field still counts as a change */
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(30), NULL), NULL);
+    cr_expect_neq(repo_entity_version(r, place), v[place]);
+    v[place] = repo_entity_version(r, place);
+    /* a new entity leaves the others' versions alone */
+    uint8_t id[32];
+    s_edit(r, REC_BULLETIN, NULL, s_f("title", pv_str("New"), "body", pv_str("text"), NULL), id);
+    cr_assert_eq(repo_entity_count(r), n + 1);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(repo_entity_version(r, i), v[i], "entity %zu after a new entity", i);
+    v[n] = repo_entity_version(r, n);
+    (void)repo_entity_at(r, n);
+    s_edit(r, REC_BULLETIN, id, s_f("body", pv_str("more text"), NULL), NULL);
+    cr_expect_neq(repo_entity_version(r, n), v[n]);
+    cr_expect_str_eq(pv_get_str(repo_entity_at(r, n)->fields, "body"), "more text");
+    /* outside a mesh no merge reads another record: the offer of the
+     * place kept its version through the place's edits */
+    size_t io = (size_t)s_at(r, s_ids[S_OFFER]);
+    cr_expect_eq(repo_entity_version(r, io), v[io]);
+}
+
+Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
+{
+    repo_t *r = s_mesh_home();
+    uint8_t place[32], offer[32], notice[32];
+    memset(place, 0xa1, 32);
+    memset(offer, 0xa2, 32);
+    memset(notice, 0xa3, 32);
+    /* N's place, M may edit it; so M may offer help on its behalf */
+    s_put(r, REC_PLACE, place, &N, H(10), s_place_of("N's food bank", &M));
+    s_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place));
+    s_put(r, REC_BULLETIN, notice, &M, H(12),
+          s_f("title", pv_str("Notice"), "body", pv_str("text"), NULL));
+    size_t io = (size_t)s_at(r, offer), ip = (size_t)s_at(r, place), ib = (size_t)s_at(r, notice);
+    const entity_t *o = repo_entity_at(r, io); /* its merge reads the place */
+    cr_assert_eq(o->edits, 1, "M edits the provider: the offer counts");
+    cr_assert_eq(o->denied, 0);
+    uint64_t vo = repo_entity_version(r, io), vp = repo_entity_version(r, ip),
+             vb = repo_entity_version(r, ib);
+
+    /* N takes M off the place's editors: the offer no longer counts */
+    s_put(r, REC_PLACE, place, &N, H(20), s_f("editors", s_list1(N.hex), NULL));
+    cr_expect_neq(repo_entity_version(r, ip), vp, "the edited place");
+    cr_expect_neq(repo_entity_version(r, io), vo, "the offer whose merge read the place");
+    cr_expect_eq(repo_entity_version(r, ib), vb, "an unrelated record");
+    o = repo_entity_at(r, io);
+    cr_expect_eq(o->edits, 0);
+    cr_expect_eq(o->denied, 1);
+    cr_expect(entity_deleted(o), "an offer no edit of counts is hidden");
+    cr_expect(s_same_state(repo_entity_peek(r, io), o));
+
+    /* merged by a peek only (reopened: nothing cached): the dependency is
+     * recorded too */
+    repo_close(&s_repo);
+    r = s_repo = s_open();
+    repo_set_mesh(r, F.pk);
+    vo = repo_entity_version(r, io);
+    vb = repo_entity_version(r, ib);
+    cr_expect(entity_deleted(repo_entity_peek(r, io)), "after reopening");
+    s_put(r, REC_PLACE, place, &N, H(30), s_f("editors", s_list1(M.hex), NULL));
+    cr_expect_neq(repo_entity_version(r, io), vo, "an offer merged by repo_entity_peek");
+    cr_expect_eq(repo_entity_version(r, ib), vb);
+    cr_expect(!entity_deleted(repo_entity_peek(r, io)), "M is an editor again");
+    cr_expect_eq(repo_entity_at(r, io)->edits, 1);
+
+    /* an edit of the offer leaves the place's version alone */
+    vp = repo_entity_version(r, ip);
+    vo = repo_entity_version(r, io);
+    s_put(r, REC_OFFER, offer, &M, H(31), s_f("capacity", pv_int(3), NULL));
+    cr_expect_neq(repo_entity_version(r, io), vo);
+    cr_expect_eq(repo_entity_version(r, ip), vp);
+}
+
+Test(repo, version_changes_when_a_missing_provider_arrives)
+{
+    repo_t *r = s_mesh_home();
+    uint8_t place[32], offer[32];
+    memset(place, 0xb1, 32);
+    memset(offer, 0xb2, 32);
+    s_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place)); /* the place is not here yet */
+    size_t io = (size_t)s_at(r, offer);
+    cr_expect(entity_deleted(repo_entity_peek(r, io)), "no provider: the offer does not count");
+    uint64_t vo = repo_entity_version(r, io);
+    s_put(r, REC_PLACE, place, &N, H(10), s_place_of("late place", &M));
+    cr_expect_neq(repo_entity_version(r, io), vo, "the place its merge looked for arrived");
+    cr_expect(!entity_deleted(repo_entity_peek(r, io)));
+    cr_expect_eq(repo_entity_at(r, io)->edits, 1);
+}
+
+Test(repo, version_of_every_entity_changes_with_membership)
+{
+    repo_t *r = s_mesh_home();
+    uint8_t place[32];
+    memset(place, 0xc1, 32);
+    s_put(r, REC_PLACE, place, &X, H(10), s_place_of("X's place", NULL));
+    size_t ip = (size_t)s_at(r, place), n = repo_entity_count(r);
+    cr_expect(entity_deleted(repo_entity_at(r, ip)), "X is no member yet");
+    uint64_t v[8];
+    cr_assert_leq(n, 8);
+    for (size_t i = 0; i < n; i++)
+        v[i] = repo_entity_version(r, i);
+    s_put(r, REC_MEMBER, X.pk, &F, H(5), s_role("member"));
+    for (size_t i = 0; i < n; i++)
+        cr_expect_neq(repo_entity_version(r, i), v[i], "entity %zu: membership changed", i);
+    cr_expect(!entity_deleted(repo_entity_at(r, ip)), "X was a member at H(10)");
+    cr_expect(!entity_deleted(repo_entity_peek(r, ip)));
+}
+
+/* ---- trim -------------------------------------------------------------- */
+
+Test(repo, trim_of_a_small_repo_keeps_every_state)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    size_t n;
+    buf_t *want = s_states(r, &n);
+    const entity_t *cached[S_NENTS];
+    for (size_t i = 0; i < n; i++)
+        cached[i] = repo_entity_at(r, i);
+    repo_trim(r);
+    repo_trim(r);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(repo_entity_peek(r, i), cached[i], "entity %zu: few states, kept cached", i);
+    s_expect_states(r, want, n, "after trim");
+    /* edits after a trim merge as before */
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(99), NULL), NULL);
+    repo_trim(r);
+    size_t ip = (size_t)s_at(r, s_ids[S_PLACE]);
+    cr_expect_eq(pv_get_int(repo_entity_at(r, ip)->fields, "capacity", -1), 99);
+    entity_t ref;
+    s_reference(r, ip, &ref);
+    cr_expect(s_same_state(repo_entity_at(r, ip), &ref));
+    entity_clear(&ref);
+    s_states_free(want, n);
+}
+
+/* More entities than repo_trim keeps cached, stored with one group commit:
+ * bulletins signed by M (outside a mesh every edit counts). */
+#define S_MANY (S_CACHE_MAX + 200)
+
+Test(repo, trim_over_the_limit_drops_states_that_then_merge_again_equal)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    buf_t *w = xcalloc(S_MANY, sizeof *w);
+    store_rec_t *recs = xcalloc(S_MANY, sizeof *recs);
+    for (size_t i = 0; i < S_MANY; i++) {
+        uint8_t ent[32] = {0x77};
+        memcpy(ent + 1, &i, sizeof i);
+        char body[32];
+        snprintf(body, sizeof body, "notice %zu", i);
+        s_sign(REC_BULLETIN, ent, &M, H(100 + i),
+               s_f("title", pv_str("Notice"), "body", pv_str(body), NULL), &w[i]);
+        recs[i] = (store_rec_t){w[i].data, w[i].len};
+    }
+    uint8_t *added = xcalloc(S_MANY, 1);
+    char *cause = NULL;
+    cr_assert_eq(repo_ingest_many(r, recs, S_MANY, added, &cause), S_MANY, "%s",
+                 cause ? cause : "");
+    free(added);
+    for (size_t i = 0; i < S_MANY; i++)
+        buf_free(&w[i]);
+    free(w);
+    free(recs);
+    size_t n = repo_entity_count(r);
+    cr_assert_eq(n, S_NENTS + S_MANY);
+
+    buf_t *want = s_states(r, &n); /* caches every state */
+    const entity_t *coal = repo_entity_at(r, (size_t)s_at(r, s_ids[S_COAL]));
+    const entity_t *me = repo_entity_at(r, (size_t)s_at(r, s_ids[S_ME]));
+    size_t ip = (size_t)s_at(r, s_ids[S_PLACE]), last = n - 1;
+    cr_assert_eq(repo_entity_peek(r, ip), repo_entity_at(r, ip), "cached before the trim");
+    repo_trim(r);
+    /* kept: coalitions and members (the same cached state); dropped: the
+     * rest, which peek now merges into scratch entries */
+    cr_expect_eq(repo_entity_peek(r, (size_t)s_at(r, s_ids[S_COAL])), coal, "coalition kept");
+    cr_expect_eq(repo_entity_peek(r, (size_t)s_at(r, s_ids[S_ME])), me, "member kept");
+    for (size_t i = 0; i < n; i += n / 64) {
+        if (i == (size_t)s_at(r, s_ids[S_COAL]) || i == (size_t)s_at(r, s_ids[S_ME]))
+            continue;
+        const entity_t *a = repo_entity_peek(r, i), *b = repo_entity_peek(r, i);
+        cr_expect_neq(a, b, "entity %zu: not cached after the trim", i);
+    }
+    cr_expect_neq(repo_entity_peek(r, last), repo_entity_peek(r, last));
+    /* every state merges again to what it was */
+    s_expect_states(r, want, n, "after trim");
+    char body[32];
+    snprintf(body, sizeof body, "notice %d", S_MANY - 1);
+    cr_expect_str_eq(pv_get_str(repo_entity_at(r, last)->fields, "body"), body);
+    /* a second trim, after an edit, is just as safe */
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(99), NULL), NULL);
+    s_state_bytes(repo_entity_at(r, ip), &want[ip]);
+    repo_trim(r);
+    s_expect_states(r, want, n, "after a second trim");
+    cr_expect_eq(pv_get_int(repo_entity_at(r, ip)->fields, "capacity", -1), 99);
+    s_states_free(want, n);
+}
+
+/* ---- reopen ------------------------------------------------------------ */
+
+Test(repo, reopen_keeps_counts_records_and_merged_states)
+{
+    repo_t *r = s_home();
+    s_fill(r);
+    size_t edits = repo_edit_count(r), n;
+    buf_t *want = s_states(r, &n);
+    uint8_t (*rid)[32] = xmalloc(edits * 32);
+    for (size_t i = 0; i < edits; i++)
+        memcpy(rid[i], repo_record_id(r, i), 32);
+    uint8_t (*eid)[32] = xmalloc(n * 32);
+    unsigned kinds[S_NENTS];
+    for (size_t i = 0; i < n; i++) {
+        memcpy(eid[i], repo_entity_id(r, i), 32);
+        kinds[i] = repo_entity_kinds(r, i);
+    }
+    repo_close(&s_repo);
+    cr_assert_null(s_repo);
+    r = s_repo = s_open();
+    cr_assert_eq(repo_edit_count(r), edits);
+    cr_assert_eq(repo_entity_count(r), n);
+    for (size_t i = 0; i < edits; i++)
+        cr_expect(memcmp(repo_record_id(r, i), rid[i], 32) == 0, "record %zu", i);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect(memcmp(repo_entity_id(r, i), eid[i], 32) == 0, "entity %zu: first-seen order", i);
+        cr_expect_eq(repo_entity_kinds(r, i), kinds[i]);
+    }
+    /* peeks first (nothing cached), then the cached states */
+    buf_t b = {0};
+    for (size_t i = 0; i < n; i++) {
+        s_state_bytes(repo_entity_peek(r, i), &b);
+        cr_expect(b.len == want[i].len && memcmp(b.data, want[i].data, b.len) == 0,
+                  "entity %zu: peek after reopen", i);
+    }
+    buf_free(&b);
+    s_expect_states(r, want, n, "after reopen");
+    /* and it takes new edits as before */
+    s_edit(r, REC_NEED, s_ids[S_NEED], s_f("status", pv_str("done"), NULL), NULL);
+    cr_expect_str_eq(pv_get_str(repo_entity(r, s_ids[S_NEED])->fields, "status"), "done");
+    cr_expect_eq(repo_edit_count(r), edits + 1);
+    free(rid);
+    free(eid);
+    s_states_free(want, n);
+}
