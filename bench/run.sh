@@ -244,10 +244,13 @@ qtime() {
 note "queries through A's daemon"
 Q1=$(qtime "$BUURT" --home "$T/a" list needs --status open --area "$AREA")
 Q2=$(qtime "$BUURT" --home "$T/a" who-can-help "$NEED")
+Q3=$(qtime "$BUURT" --home "$T/a" who-can-help "$NEED" --all)
 row "query list needs (area)" "$Q1 ms" "<= 50 ms" "$( [ "$Q1" -ge 0 ] && le "$Q1" 50 || echo FAILED)" \
     "buurt --home A list needs --status open --area '$AREA' (median of 5)"
 row "query who-can-help" "$Q2 ms" "<= 50 ms" "$( [ "$Q2" -ge 0 ] && le "$Q2" 50 || echo FAILED)" \
     "buurt --home A who-can-help <need> (median of 5)"
+row "query who-can-help --all" "$Q3 ms" "-" "info" \
+    "buurt --home A who-can-help <need> --all (every match printed; median of 5)"
 HWM_MB=$(mb a VmHWM) RSS_MB=$(mb a VmRSS)
 row "footprint A, $EA edits served" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
     "VmHWM/VmRSS in /proc/<A buurtd>/status after start, catch-up, idle, queries"

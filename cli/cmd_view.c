@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "node/match.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 typedef struct {
     const char *area, *category, *status;
     bool all, history, help;
+    long limit;        /* --limit N, 0 when not given */
     char **pos;
     int npos;
 } vopts_t;
@@ -26,18 +28,23 @@ static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_
         {"area", required_argument, NULL, 'a'},   {"category", required_argument, NULL, 'c'},
         {"status", required_argument, NULL, 's'}, {"all", no_argument, NULL, 'A'},
         {"history", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"limit", required_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 0;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+    int ch, li = -1;
+    while ((ch = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
         if (ch == '?')
             return cli_usage(c, "unknown option %s", argv[optind - 1]);
         if (ch == ':')
             return cli_usage(c, "option %s needs a value", argv[optind - 1]);
-        if (ch != 'j' && ch != 'h' && strchr(allowed, ch) == NULL)
+        if (ch != 'j' && ch != 'h' && strchr(allowed, ch) == NULL) {
+            if (li >= 0)
+                return cli_usage(c, "option --%s does not apply here", lo[li].name);
             return cli_usage(c, "option %s does not apply here", argv[optind - 1]);
+        }
+        li = -1;
         switch (ch) {
         case 'a': o->area = optarg; break;
         case 'c': o->category = optarg; break;
@@ -46,6 +53,14 @@ static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_
         case 'H': o->history = true; break;
         case 'j': c->json = true; break;
         case 'h': o->help = true; break;
+        case 'l': {
+            char *end;
+            errno = 0;
+            o->limit = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || o->limit < 1)
+                return cli_usage(c, "--limit needs a whole number of at least 1, not '%s'", optarg);
+            break;
+        }
         }
     }
     o->pos = argv + optind;
@@ -577,20 +592,26 @@ static const char *s_match_name(const match_t *m)
     return m->name ? m->name : cli_label(m->place ? m->place : m->who);
 }
 
+#define WHO_LIMIT 20 /* matches shown unless --limit or --all */
+
 int cmd_who(cli_t *c, int argc, char **argv)
 {
     vopts_t o;
-    int rc = s_vparse(c, argc, argv, "", &o);
+    int rc = s_vparse(c, argc, argv, "Al", &o);
     if (rc)
         return rc;
     if (o.help) {
-        printf("usage: buurt who-can-help NEED-ID [--json]\n\n"
+        printf("usage: buurt who-can-help NEED-ID [--limit N | --all] [--json]\n\n"
                "Ranks offers and places that fit a need by category, area, languages,\n"
                "the groups they reach, capacity now and their place's status. Closed or\n"
                "overloaded providers, offers with no capacity or past their date come\n"
-               "last. Each line says why it matched.\n");
+               "last. Each line says why it matched. Shows the best %d unless --limit\n"
+               "N or --all says otherwise; --json gives \"count\" (all matches) and\n"
+               "\"shown\".\n", WHO_LIMIT);
         return EXIT_OK;
     }
+    if (o.all && o.limit)
+        return cli_usage(c, "give --limit or --all, not both");
     if (o.npos != 1)
         return cli_usage(c, "give one need id");
     repo_t *r = cli_repo(c);
@@ -607,13 +628,17 @@ int cmd_who(cli_t *c, int argc, char **argv)
         return cli_fail(rc, cause);
     const entity_t *need = repo_entity(r, id);
     match_t *m = NULL;
-    size_t n = match_need(r, need, repo_now_ms(), &m);
+    size_t total = match_need(r, need, repo_now_ms(), &m);
+    size_t n = o.all ? total : (size_t)(o.limit ? o.limit : WHO_LIMIT);
+    if (n > total)
+        n = total;
     need = repo_entity(r, id);
     if (c->json) {
         buf_t b = {0};
         char hex[65];
         hex_encode(id, 32, hex);
-        buf_printf(&b, "{\"need\":\"%s\",\"count\":%zu,\"matches\":[", hex, n);
+        buf_printf(&b, "{\"need\":\"%s\",\"count\":%zu,\"shown\":%zu,\"matches\":[", hex,
+                   total, n);
         for (size_t i = 0; i < n; i++) {
             if (i)
                 buf_putc(&b, ',');
@@ -665,6 +690,8 @@ int cmd_who(cli_t *c, int argc, char **argv)
             }
             table_print(t);
             table_free(&t);
+            if (n < total)
+                printf("... and %zu more (--limit N or --all shows them)\n", total - n);
         }
     }
     free(m);

@@ -598,6 +598,16 @@ json "closed provider has the reason in why" 'any(m["id"] == A[0] and "closed" i
 json "overloaded provider has the reason in why" 'any(m["id"] == A[0] and "overloaded" in " ".join(m["why"]) for m in d["matches"])' "$OV"
 json "first match says why (area and language)" '"Feijenoord" in " ".join(d["matches"][0]["why"]) and "tr" in " ".join(d["matches"][0]["why"])'
 json "ranks are 1..n in order" '[m["rank"] for m in d["matches"]] == list(range(1, len(d["matches"]) + 1))'
+ok "who-can-help --limit 2 --json" "${X3[@]}" who-can-help "$NR" --limit 2 --json
+json "--limit 2 shows the best 2 and counts them all" 'd["shown"] == 2 and len(d["matches"]) == 2 and d["count"] >= 4 and [m["rank"] for m in d["matches"]] == [1, 2] and d["matches"][0]["id"] == A[0]' "$OA"
+ok "who-can-help --limit 1 (text)" "${X3[@]}" who-can-help "$NR" --limit 1
+has "text says how many more there are" "more (--limit N or --all shows them)" "$OUT"
+ok "who-can-help --all --json" "${X3[@]}" who-can-help "$NR" --all --json
+json "--all shows every match" 'd["shown"] == d["count"] == len(d["matches"]) and d["count"] >= 4'
+fails 2 "who-can-help --limit 0 exits 2" "${X3[@]}" who-can-help "$NR" --limit 0
+fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit abc
+fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
+fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
 # ---------------------------------------------------------------- summary
 echo "$PASS passed, $FAIL failed"
