@@ -16,6 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* This node is an admin of the mesh m describes, not revoked. */
+static bool s_admin(repo_t *r, const members_t *m)
+{
+    const member_t *me = members_find(m, repo_key(r)->pk);
+    return me && !me->revoked && me->role == ROLE_ADMIN;
+}
+
 static bool s_help_arg(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -291,8 +298,7 @@ static int s_member_add(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     members_t m;
     members_load(r, mesh, &m);
-    const member_t *me = members_find(&m, repo_key(r)->pk);
-    bool admin = me && !me->revoked && me->role == ROLE_ADMIN;
+    bool admin = s_admin(r, &m);
     members_clear(&m);
     if (!admin)
         return cli_err(EXIT_FAIL, "only an admin of the mesh can admit members; this node is not one");
@@ -382,9 +388,8 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     members_load(r, mesh, &m);
     uint8_t key[32];
     int rc = s_member_resolve(c, &m, argv[optind], key);
-    const member_t *me = members_find(&m, repo_key(r)->pk);
     const member_t *x = rc == 0 ? members_find(&m, key) : NULL;
-    bool admin = me && !me->revoked && me->role == ROLE_ADMIN;
+    bool admin = s_admin(r, &m);
     bool already = x && x->revoked;
     members_clear(&m);
     if (rc)
