@@ -14,6 +14,8 @@
 #include <string.h>
 #include <zmq.h>
 
+#define DAEMON_MAX_REPLY ((size_t)256 << 20) /* bytes: a reply from buurtd */
+
 bool cli_daemon_running(const char *home)
 {
     char *path = xasprintf("%s/buurtd.pid", home);
@@ -72,7 +74,10 @@ int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
     }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, s, 0) < 0 || pv_decode(zmq_msg_data(&m), zmq_msg_size(&m), reply) < 0) {
+    /* the reply carries the command's whole output (a full listing can be
+     * tens of megabytes); the socket is local, owner-only */
+    if (zmq_msg_recv(&m, s, 0) < 0 ||
+        pv_decode_max(zmq_msg_data(&m), zmq_msg_size(&m), DAEMON_MAX_REPLY, reply) < 0) {
         rc = bu_fail(cause, BU_EIO, "bad reply from buurtd on %s", ep);
         *reply = NULL;
     }

@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <malloc.h>
 #include <zmq.h>
 
 #define NODE_BATCH_EDITS 256          /* edits per EDITS message */
@@ -1436,10 +1437,14 @@ int node_run(node_t *n)
                     ;
         }
         free(order);
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN) {
             s_control_in(n);
-        /* between commands: no merged state is borrowed now */
-        repo_trim(n->repo);
+            /* between commands: no merged state is borrowed now; a big
+             * command (a full listing) leaves freed memory that glibc
+             * would otherwise keep */
+            repo_trim(n->repo);
+            malloc_trim(0);
+        }
         if (n->members_dirty)
             s_reload_members(n);
     }

@@ -531,8 +531,13 @@ fail:
 
 int pv_decode(const uint8_t *data, size_t len, pv_t **out)
 {
+    return pv_decode_max(data, len, PV_MAX_INPUT, out);
+}
+
+int pv_decode_max(const uint8_t *data, size_t len, size_t max, pv_t **out)
+{
     *out = NULL;
-    if (len > PV_MAX_INPUT)
+    if (len > max)
         return BU_ETOOBIG;
     if (len == 0)
         return BU_ETRUNC;

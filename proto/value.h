@@ -83,6 +83,9 @@ void pv_encode(const pv_t *v, buf_t *out);
  * PV_MAX_INPUT), BU_ECANON (valid but not canonical).
  */
 int pv_decode(const uint8_t *data, size_t len, pv_t **out);
+/* As pv_decode with another size limit, for trusted local input (buurtd's
+ * replies to the CLI, which carry a command's whole output). */
+int pv_decode_max(const uint8_t *data, size_t len, size_t max, pv_t **out);
 
 /* Appends v as JSON (BIN as lowercase hex string) to out. */
 void pv_to_json(const pv_t *v, buf_t *out);

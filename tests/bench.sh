@@ -21,5 +21,11 @@ for row in "verify ceiling" "reconcile 100000/3" "reconcile 10000/30" "reconcile
         fail=$((fail + 1)); echo "FAIL row missing: $row"
     fi
 done
+if grep -E '^large reply through the daemon' "$out" | grep -q ' pass '; then
+    pass=$((pass + 1)); echo "ok   a reply over 4 MiB comes back through the daemon"
+else
+    fail=$((fail + 1)); echo "FAIL a reply over 4 MiB comes back through the daemon"
+    grep -E '^large reply' "$out"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

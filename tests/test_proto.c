@@ -1607,3 +1607,27 @@ Test(value, random_trees_pack_to_equal_copies)
         cr_assert_null(p);
     }
 }
+
+/* buurtd's replies to the CLI carry a command's whole output: a local
+ * reader may accept more than the wire's 4 MiB, the wire may not. */
+Test(value, decode_max_accepts_large_local_input_that_decode_refuses)
+{
+    size_t n = PV_MAX_INPUT + 1000;
+    char *big = malloc(n);
+    cr_assert_not_null(big);
+    memset(big, 'x', n);
+    pv_t *m = pv_map();
+    pv_map_set(m, "out", pv_bin(big, n));
+    buf_t b = {0};
+    pv_encode(m, &b);
+    pv_t *got = NULL;
+    cr_assert_eq(pv_decode(b.data, b.len, &got), BU_ETOOBIG);
+    cr_assert_null(got);
+    cr_assert_eq(pv_decode_max(b.data, b.len, b.len, &got), 0);
+    cr_assert(pv_equal(got, m));
+    pv_free(&got);
+    cr_assert_eq(pv_decode_max(b.data, b.len, b.len - 1, &got), BU_ETOOBIG);
+    buf_free(&b);
+    pv_free(&m);
+    free(big);
+}
