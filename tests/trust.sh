@@ -45,87 +45,13 @@
 # shellcheck disable=SC2015,SC2016,SC2034
 set -u
 
-BUURT=${BUURT:-build/buurt}
-BUURTD=${BUURTD:-build/buurtd}
-case $BUURT in /*) ;; *) BUURT=$PWD/$BUURT ;; esac
-case $BUURTD in /*) ;; *) BUURTD=$PWD/$BUURTD ;; esac
-for b in "$BUURT" "$BUURTD"; do
-    if [ ! -x "$b" ]; then
-        echo "trust.sh: $b is not an executable; run make all first" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-done
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "SKIPPED trust tests: no python3 (needed to read --json output)"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
-fi
-
-T=$(mktemp -d) || exit 1
-export HOME=$T/home
-mkdir -p "$HOME"
-unset BUURT_HOME XDG_DATA_HOME BUURT_NOW_MS
-export LC_ALL=C
-
-WAIT=20          # seconds any single wait may take
-CLI_TIMEOUT=30   # seconds any single CLI command may take
-TIMEOUT=
-command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout $CLI_TIMEOUT"
-
-PASS=0
-FAIL=0
-declare -A PID=()  # node name -> pid of its running buurtd
-declare -A PORT=() # node name -> port it listens on
-declare -A NID=()  # node name -> node id
-declare -A LOG=()  # node name -> log of its current (or last) buurtd run
-declare -A RUNS=() # node name -> number of buurtd runs so far
-
-cleanup() {
-    local n
-    for n in "${!PID[@]}"; do
-        kill -TERM "${PID[$n]}" 2>/dev/null
-    done
-    for n in "${!PID[@]}"; do
-        s_reap "${PID[$n]}" 5
-    done
-    if [ "${KEEP:-0}" = 1 ] || { [ "$FAIL" -gt 0 ] && [ "${KEEP_ON_FAIL:-0}" = 1 ]; }; then
-        echo "trust.sh: kept $T" >&2
-    else
-        rm -rf "$T"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The harness (node homes, daemons by pid, waits, ok/FAIL, JSON readers) is
+# tests/lib/daemons.bash; daemons_init exits when a binary or python3 is missing.
+# shellcheck source=lib/daemons.bash source-path=SCRIPTDIR
+. "$(dirname "$0")/lib/daemons.bash" || exit 1
+daemons_init
 
 # ---------------------------------------------------------------- helpers
-
-now_ms() { date +%s%3N; }
-
-pass() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$1"; }
-fail() {
-    FAIL=$((FAIL + 1))
-    printf 'FAIL %s\n' "$1"
-    shift
-    local l
-    for l in "$@"; do printf '       %s\n' "$l"; done
-}
-
-# check NAME CMD...: passes when CMD exits 0.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "${WHY:-command failed: $*}"; fi
-    WHY=
-}
-WHY=
-
-# bu NODE ARGS...: runs buurt for NODE's home (stdout only).
-bu() {
-    local n=$1
-    shift
-    $TIMEOUT "$BUURT" --home "$T/$n" "$@"
-}
 
 # run NODE ARGS...: runs buurt for NODE's home; sets OUT, ERR and RC.
 OUT=
@@ -154,18 +80,6 @@ refused() {
     fi
 }
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s until it exits 0;
-# returns 1 when the deadline passes first.
-wait_until() {
-    local deadline=$(($(now_ms) + $1 * 1000))
-    shift
-    while :; do
-        "$@" && return 0
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
-
 # wait_until_ms MS CMD...: wait_until with a deadline in milliseconds.
 wait_until_ms() {
     local deadline=$(($(now_ms) + $1))
@@ -175,108 +89,6 @@ wait_until_ms() {
         [ "$(now_ms)" -ge "$deadline" ] && return 1
         sleep 0.1
     done
-}
-
-# s_reap PID SECONDS: waits for our child PID to exit; SIGKILL after SECONDS.
-s_reap() {
-    local pid=$1
-    local deadline=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ "$(now_ms)" -ge "$deadline" ]; then
-            echo "trust.sh: pid $pid ignored SIGTERM for $2 s; killing it" >&2
-            kill -KILL "$pid" 2>/dev/null
-            break
-        fi
-        sleep 0.05
-    done
-    wait "$pid" 2>/dev/null
-}
-
-# free_port: prints a TCP port on 127.0.0.1 that was free a moment ago.
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-# log_tail NODE: the last lines of NODE's current daemon log, indented.
-log_tail() {
-    [ -n "${LOG[$1]:-}" ] && [ -f "${LOG[$1]}" ] || return 0
-    echo "--- tail of $1's log (${LOG[$1]}):"
-    tail -n 15 "${LOG[$1]}" | sed 's/^/         /'
-}
-
-# mknode NODE NAME: initialises a home; sets NID[NODE] and PORT[NODE].
-mknode() {
-    local id
-    if ! id=$(bu "$1" init --name "$2" 2>"$T/$1.init.err") || [ -z "$id" ]; then
-        echo "trust.sh: cannot init $1: $(cat "$T/$1.init.err")" >&2
-        return 1
-    fi
-    NID[$1]=$id
-    PORT[$1]=$(free_port)
-    RUNS[$1]=0
-}
-
-# mkmesh FOUNDER NODE...: FOUNDER creates a mesh, admits every NODE (role
-# member), and every NODE joins it. Sets MESH. Nodes must exist (mknode).
-mkmesh() {
-    local founder=$1 n
-    shift
-    MESH=$(bu "$founder" mesh create "Rotterdam-Zuid" 2>/dev/null) || return 1
-    for n in "$@"; do
-        bu "$founder" member add "${NID[$n]}" --name "$n" >/dev/null || return 1
-        bu "$n" mesh join "$MESH" >/dev/null || return 1
-    done
-}
-
-# s_started NODE: NODE's daemon is up (pid file, control socket, log line).
-s_started() {
-    kill -0 "${PID[$1]}" 2>/dev/null || return 2
-    [ -S "$T/$1/control.sock" ] && [ -f "$T/$1/buurtd.pid" ] &&
-        grep -q 'started' "${LOG[$1]}" 2>/dev/null
-}
-
-# start NODE: starts NODE's buurtd on its port and waits until it is ready.
-start() {
-    local n=$1
-    RUNS[$n]=$((RUNS[$n] + 1))
-    LOG[$n]=$T/$n.log.${RUNS[$n]}
-    "$BUURTD" --home "$T/$n" --listen "tcp://127.0.0.1:${PORT[$n]}" --no-beacon \
-        2>"${LOG[$n]}" &
-    PID[$n]=$!
-    if ! wait_until "$WAIT" s_started "$n"; then
-        echo "trust.sh: buurtd for $n did not become ready in $WAIT s" >&2
-        log_tail "$n" >&2
-        return 1
-    fi
-}
-
-# stop NODE: SIGTERM to NODE's buurtd and wait until it has exited.
-stop() {
-    local n=$1
-    [ -n "${PID[$n]:-}" ] || return 0
-    kill -TERM "${PID[$n]}" 2>/dev/null
-    s_reap "${PID[$n]}" "$WAIT"
-    unset "PID[$n]"
-    # the CLI must now open the store itself: the control socket is gone
-    [ ! -S "$T/$n/control.sock" ]
-}
-
-# link NODE PEER: NODE gets PEER as a static peer.
-link() {
-    bu "$1" peer add "tcp://127.0.0.1:${PORT[$2]}" "${NID[$2]}" >/dev/null
-}
-
-# connected NODE PEER: NODE's `peers --json` shows PEER connected.
-connected() {
-    bu "$1" peers --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-sys.exit(0 if any(p.get("id") == sys.argv[1] and p.get("connected") is True
-                  for p in d.get("peers", [])) else 1)' "${NID[$2]}" 2>/dev/null
 }
 
 # not_connected NODE PEER: NODE's `peers --json` works and does not show PEER
@@ -289,103 +101,11 @@ sys.exit(1 if any(p.get("id") == sys.argv[1] and p.get("connected") is True
                   for p in d.get("peers", [])) else 0)' "${NID[$2]}" 2>/dev/null
 }
 
-# wait_connected NODE PEER: waits until both ends show the link up.
-wait_connected() {
-    if wait_until "$WAIT" connected "$1" "$2" && wait_until "$WAIT" connected "$2" "$1"; then
-        return 0
-    fi
-    echo "trust.sh: $1 and $2 did not connect within $WAIT s" >&2
-    echo "  $1 peers: $(bu "$1" peers --json 2>&1 | head -c 600)" >&2
-    echo "  $2 peers: $(bu "$2" peers --json 2>&1 | head -c 600)" >&2
-    log_tail "$1" >&2
-    log_tail "$2" >&2
-    return 1
-}
-
-# sync_wait NODE: `buurt sync --wait`; on failure prints why.
-sync_wait() {
-    local out
-    if out=$(bu "$1" sync --wait --timeout "$WAIT" 2>&1); then return 0; fi
-    echo "trust.sh: buurt --home $1 sync --wait --timeout $WAIT failed: $out" >&2
-    log_tail "$1" >&2
-    return 1
-}
-
-KINDS="places needs offers coalitions bulletins"
-
-# snapshot NODE FILE: every record of all five kinds (deleted ones too), as
-# one canonical JSON document (items sorted by id, keys sorted) in FILE.
-# Prints the edit count (sum of "edits" over all records).
-snapshot() {
-    local n=$1 f=$2 k
-    for k in $KINDS; do
-        bu "$n" list "$k" --all --json >"$f.$k" 2>"$f.$k.err" || {
-            echo "trust.sh: buurt --home $n list $k --all --json failed: $(cat "$f.$k.err")" >&2
-            echo "error"
-            return 1
-        }
-    done
-    # shellcheck disable=SC2086 # KINDS is a list
-    python3 - "$f" $KINDS <<'EOF'
-import json, sys
-out, kinds = sys.argv[1], sys.argv[2:]
-doc, edits = {}, 0
-for k in kinds:
-    with open(out + "." + k) as fh:
-        d = json.load(fh)
-    items = sorted(d["items"], key=lambda r: r["id"])
-    if d.get("count") != len(items):
-        print("count %r != %d items in %s" % (d.get("count"), len(items), k), file=sys.stderr)
-    edits += sum(int(r.get("edits", 0)) for r in items)
-    doc[k] = items
-with open(out, "w") as fh:
-    json.dump(doc, fh, sort_keys=True, indent=1)
-print(edits)
-EOF
-}
-
-# same_state NAME NODE1 NODE2: NODE1 and NODE2 list identical records of all
-# five kinds and have the same edit count.
-same_state() {
-    local name=$1 c1 c2
-    c1=$(snapshot "$2" "$T/.snap.$2")
-    c2=$(snapshot "$3" "$T/.snap.$3")
-    if [ "$c1" = error ] || [ "$c2" = error ]; then
-        fail "$name" "cannot list records"
-    elif ! cmp -s "$T/.snap.$2" "$T/.snap.$3"; then
-        fail "$name" "lists differ ($2: $c1 edits, $3: $c2 edits); diff $2 $3:" \
-            "$(diff "$T/.snap.$2" "$T/.snap.$3" | head -n 30)"
-    elif [ "$c1" != "$c2" ]; then
-        fail "$name" "edit counts differ: $2 $c1, $3 $c2"
-    else
-        pass "$name ($c1 edits)"
-    fi
-}
-
-# has_record NODE ID: `show ID` succeeds on NODE.
-has_record() { bu "$1" show "$2" >/dev/null 2>&1; }
-
 # lacks_record NODE ID: `show ID` fails on NODE.
 lacks_record() { ! has_record "$1" "$2"; }
 
-# field NODE ID FIELD: fields[FIELD] of record ID on NODE (JSON), or "none".
-field() {
-    bu "$1" show "$2" --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(json.dumps(d.get("fields", {}).get(sys.argv[1])) if sys.argv[1] != "edits" else d["edits"])
-' "$3" 2>/dev/null || echo none
-}
-
 # field_is NODE ID FIELD JSON: field prints JSON.
 field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
-
-# add_place NODE NAME [ARGS]: adds a place; prints its id.
-add_place() {
-    local n=$1 name=$2
-    shift 2
-    bu "$n" place add --name "$name" --kind community-centre --area Feijenoord "$@"
-}
 
 # member_json NODE WHO: WHO's entry of NODE's `member list --json` as one
 # JSON object, "none" when not listed, "error" when the list fails.
