@@ -82,7 +82,7 @@ static const char *s_kind_serves(const pv_t *kinds, const char *category)
 
 /* The one facts table of this process (see match_facts). */
 static struct {
-    const repo_t *repo; /* whose entities v describes */
+    uint64_t serial;    /* repo_serial of the repo whose entities v describes */
     uint32_t epoch;     /* its repo_epoch then (a purge renumbers entities) */
     match_fact_t *v;
     size_t n, cap;      /* entries valid so far, allocated */
@@ -181,9 +181,9 @@ const match_fact_t *match_facts(repo_t *r, unsigned kinds)
     static bool registered;
     if (!registered)
         registered = atexit(s_facts_free) == 0;
-    if (s_facts.repo != r || s_facts.epoch != repo_epoch(r) || total < s_facts.n)
+    if (s_facts.serial != repo_serial(r) || s_facts.epoch != repo_epoch(r) || total < s_facts.n)
         s_facts.n = 0;
-    s_facts.repo = r;
+    s_facts.serial = repo_serial(r);
     s_facts.epoch = repo_epoch(r);
     if (total > s_facts.cap) {
         s_facts.cap = total + total / 4 + 64;

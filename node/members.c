@@ -138,7 +138,8 @@ void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
         n += k;
         free(h);
     }
-    qsort(all, n, sizeof *all, s_cmp);
+    if (n)
+        qsort(all, n, sizeof *all, s_cmp);
     /*
      * A revocation can reach back before certificates its target signed
      * (revoked_at, or the same clock ordered by author). The first pass

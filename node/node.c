@@ -40,7 +40,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <zmq.h>
 
 #define NODE_BATCH_EDITS 256          /* edits per EDITS message */
@@ -283,6 +285,11 @@ static bool s_drain(node_t *n, peer_t *p)
         }
         for (size_t j = 0; j < k; j++)
             blobs[j].data = raw.data + offs[j];
+        if (k == 0) { /* nothing readable: the next round finds them again */
+            p->oq_head += taken;
+            p->oq_n -= taken;
+            continue;
+        }
         buf_t b = {0};
         msg_edits(&b, blobs, k, false);
         int rc = s_send(n, p, LINK_ANY, &b);
@@ -1443,7 +1450,9 @@ int node_run(node_t *n)
              * command (a full listing) leaves freed memory that glibc
              * would otherwise keep */
             repo_trim(n->repo);
+#ifdef __GLIBC__
             malloc_trim(0);
+#endif
         }
         if (n->members_dirty)
             s_reload_members(n);

@@ -77,35 +77,45 @@ struct repo_t {
     bool members_ok;
     uint32_t gen;        /* bumped whenever membership changes */
     uint32_t *orphans;   /* slots whose merge looked up a missing entity */
-    size_t norphans, caporphans;
+    uint32_t norphans, caporphans;
     uint32_t epoch;      /* bumped when a purge renumbered the store */
     ckey_t *keys;        /* private coalition keys this node can read */
     size_t nkeys;
     bool keys_ok;
     const uint8_t *seal_for; /* repo_edit_private: coalition to seal for */
+    uint64_t serial;     /* distinct for every repo_open of this process */
     size_t ncached;      /* slots with a cached state */
     entity_t tmp[REPO_TMP]; /* repo_entity_peek's ring */
     unsigned tmppos;
 };
 
-static void s_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+static int s_cmp_u32(const void *a, const void *b)
 {
-    if (*n > 0 && (*v)[*n - 1] == x)
-        return;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 4;
-        *v = xrealloc(*v, *cap * sizeof **v);
-    }
-    (*v)[(*n)++] = x;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
 }
 
+/* Adds slot x to a set of slots (deps, orphans). The same slot is added
+ * again each time a merge repeats (a peek, or a merge after repo_trim), so
+ * a full array is first sorted and deduplicated, and grows only when it
+ * is still mostly full: the array stays within twice its distinct count. */
 static void s_push32(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x)
 {
     if (*n > 0 && (*v)[*n - 1] == x)
         return;
     if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 2;
-        *v = xrealloc(*v, *cap * sizeof **v);
+        if (*n > 0) {
+            qsort(*v, *n, sizeof **v, s_cmp_u32);
+            uint32_t k = 1;
+            for (uint32_t i = 1; i < *n; i++)
+                if ((*v)[i] != (*v)[k - 1])
+                    (*v)[k++] = (*v)[i];
+            *n = k;
+        }
+        if (*n * 4 >= *cap * 3) {
+            *cap = *cap ? *cap * 2 : 2;
+            *v = xrealloc(*v, *cap * sizeof **v);
+        }
     }
     (*v)[(*n)++] = x;
 }
@@ -158,14 +168,30 @@ static void s_touch(slot_t *s)
     s->ver++;
 }
 
-/* Marks a slot for re-merging, and every slot whose merge read it. */
+/* Marks a slot for re-merging, and every slot whose merge read it, and
+ * every slot whose merge read one of those, and so on: a verdict that
+ * changes can change what a record is, and so the verdicts of records
+ * that read it. Each list is emptied as it is followed (the merges that
+ * follow register again), so a cycle ends. */
 static void s_dirty(struct repo_t *r, size_t i)
 {
-    slot_t *s = &r->ents[i];
-    s_touch(s);
-    for (size_t k = 0; k < s->ndeps; k++)
-        s_touch(&r->ents[s->deps[k]]);
-    s->ndeps = 0;
+    uint32_t *todo = NULL, n = 0, cap = 0;
+    s_touch(&r->ents[i]);
+    s_push32(&todo, &n, &cap, (uint32_t)i);
+    while (n > 0) {
+        slot_t *s = &r->ents[todo[--n]];
+        uint32_t *deps = s->deps, nd = s->ndeps;
+        s->deps = NULL;
+        s->ndeps = s->capdeps = 0;
+        for (uint32_t k = 0; k < nd; k++) {
+            slot_t *d = &r->ents[deps[k]];
+            if (d->ndeps)
+                s_push32(&todo, &n, &cap, deps[k]);
+            s_touch(d);
+        }
+        free(deps);
+    }
+    free(todo);
 }
 
 uint64_t repo_now_ms(void)
@@ -239,7 +265,7 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         s_tab_insert(r, r->nents++);
         /* merges that found no such entity may now decide otherwise */
         for (size_t k = 0; k < r->norphans; k++)
-            s_touch(&r->ents[r->orphans[k]]);
+            s_dirty(r, r->orphans[k]);
         r->norphans = 0;
         at = (long)r->nents - 1;
     } else {
@@ -255,7 +281,7 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
     if (h->kind == REC_MEMBER || h->kind == REC_KEYS) {
         /* every verdict, or what this node can read, may change */
         r->members_ok = r->members_ok && h->kind != REC_MEMBER;
-        r->keys_ok = r->keys_ok && h->kind != REC_KEYS;
+        r->keys_ok = false; /* a keys record counts only if its author may write it */
         r->gen++;
     }
     if (h->hlc > r->hlc)
@@ -392,7 +418,9 @@ done:
 
 int repo_open(const char *home, repo_t **out, char **cause)
 {
+    static uint64_t serial;
     repo_t *r = xcalloc(1, sizeof *r);
+    r->serial = ++serial;
     r->home = xstrdup(home);
     char *kp = xasprintf("%s/node.key", home);
     char *sp = xasprintf("%s/store", home);
@@ -760,7 +788,7 @@ static const entity_t *s_lookup_dep(void *ctx, const uint8_t id[32])
     repo_t *r = lc->r;
     long at = s_lookup(r, id);
     if (at < 0) {
-        s_push(&r->orphans, &r->norphans, &r->caporphans, (uint32_t)lc->slot);
+        s_push32(&r->orphans, &r->norphans, &r->caporphans, (uint32_t)lc->slot);
         return NULL;
     }
     slot_t *t = &r->ents[at];
@@ -1250,6 +1278,17 @@ int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, ch
 }
 
 uint32_t repo_epoch(const repo_t *self) { return self->epoch; }
+
+uint64_t repo_serial(const repo_t *self) { return self->serial; }
+
+void repo_stats(const repo_t *self, repo_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->cached = self->ncached;
+    out->orphans = self->norphans;
+    for (size_t i = 0; i < self->nents; i++)
+        out->deps += self->ents[i].ndeps;
+}
 
 bool repo_is_purged(const repo_t *self, const uint8_t id[32])
 {

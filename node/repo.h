@@ -169,6 +169,16 @@ size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out);
  * store indices change: repo_epoch() tells holders of either. */
 int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, char **cause);
 uint32_t repo_epoch(const repo_t *self);
+/* Distinct for every repo opened in this process (a closed repo's memory
+ * may be reused by the next one): for caches kept beside a repo. */
+uint64_t repo_serial(const repo_t *self);
+
+/* Sizes of the repo's caches, for tests and diagnostics: cached states,
+ * slots waiting for a missing entity, and reader registrations. */
+typedef struct {
+    size_t cached, orphans, deps;
+} repo_stats_t;
+void repo_stats(const repo_t *self, repo_stats_t *out);
 /* True when the edit with this id was purged here (never fetch it again). */
 bool repo_is_purged(const repo_t *self, const uint8_t id[32]);
 

@@ -14,6 +14,7 @@
  * (repo_ingest_many). Deterministic apart from the random entity ids of
  * repo_edit; the file runs in about a second.
  */
+#include "node/match.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"
@@ -758,4 +759,97 @@ Test(repo, reopen_keeps_counts_records_and_merged_states)
     free(rid);
     free(eid);
     s_states_free(want, n);
+}
+
+/* ---- invalidation reaches every record a change can affect ------------- */
+
+/* Need X is addressed to Y, whose first edit is an offer for place C (not
+ * counted at first: its author does not act for C) and whose second makes
+ * it a coalition coordinated by N, so N may mark X done. When C's creator
+ * makes the offer's author an editor of C, Y's first edit counts, Y is an
+ * offer, and N's edit of X no longer may: a change two look-ups away. */
+Test(repo, a_change_two_lookups_away_re_merges_and_bumps_the_version)
+{
+    repo_t *r = s_mesh_home();
+    s_put(r, REC_MEMBER, N.pk, &F, H(3), s_role("coordinator"));
+    uint8_t C[32], Y[32], Xn[32];
+    randombytes_buf(C, 32);
+    randombytes_buf(Y, 32);
+    randombytes_buf(Xn, 32);
+    s_put(r, REC_PLACE, C, &N, H(10), s_place_of("Place C", NULL));
+    s_put(r, REC_OFFER, Y, &M, H(11), s_offer_of(C));
+    s_put(r, REC_COALITION, Y, &M, H(12),
+          s_f("name", pv_str("Coalition Y"), "coordinators", s_list1(N.hex), NULL));
+    s_put(r, REC_NEED, Xn, &M, H(13),
+          s_f("category", pv_str("food"), "summary", pv_str("bread"), "coalition", s_hexid(Y), NULL));
+    s_put(r, REC_NEED, Xn, &N, H(14), s_f("status", pv_str("done"), NULL));
+    const entity_t *x = repo_entity(r, Xn);
+    cr_assert_str_eq(pv_get_str(x->fields, "status"), "done");
+    cr_assert_eq(x->denied, 0);
+    uint64_t v0 = repo_entity_version(r, (size_t)s_at(r, Xn));
+
+    s_put(r, REC_PLACE, C, &N, H(15), s_f("editors", s_list1(M.hex), NULL));
+    cr_assert_eq(repo_entity(r, Y)->kind, REC_OFFER, "Y's first edit should count now");
+    cr_assert_neq(repo_entity_version(r, (size_t)s_at(r, Xn)), v0,
+                  "the need's version must change: what it reads changed");
+    x = repo_entity(r, Xn);
+    cr_assert_null(pv_get_str(x->fields, "status"), "N's edit must no longer count");
+    cr_assert_eq(x->denied, 1);
+
+    /* and a fresh open agrees */
+    repo_close(&s_repo);
+    r = s_open();
+    repo_set_mesh(r, F.pk);
+    x = repo_entity(r, Xn);
+    cr_assert_null(pv_get_str(x->fields, "status"));
+    cr_assert_eq(x->denied, 1);
+}
+
+/* Scans merge without caching, so the same merges repeat; the lists of
+ * who read what must not grow with every scan. */
+Test(repo, repeated_scans_do_not_grow_reader_or_orphan_lists)
+{
+    repo_t *r = s_mesh_home();
+    uint8_t P[32], missing[32];
+    randombytes_buf(P, 32);
+    randombytes_buf(missing, 32);
+    s_put(r, REC_PLACE, P, &M, H(10), s_place_of("Place", NULL));
+    for (int i = 0; i < 3; i++) {
+        uint8_t o[32];
+        randombytes_buf(o, 32);
+        s_put(r, REC_OFFER, o, &M, H(11 + i), s_offer_of(P));
+        randombytes_buf(o, 32);
+        s_put(r, REC_OFFER, o, &N, H(21 + i), s_offer_of(missing)); /* an orphan */
+    }
+    repo_stats_t st;
+    for (int round = 0; round < 500; round++)
+        for (size_t i = 0; i < repo_entity_count(r); i++)
+            (void)repo_entity_peek(r, i);
+    repo_stats(r, &st);
+    cr_assert_leq(st.deps, 8, "reader registrations grew to %zu after 500 scans", st.deps);
+    cr_assert_leq(st.orphans, 8, "orphans grew to %zu after 500 scans", st.orphans);
+}
+
+/* The facts table belongs to one open repo: a repo opened later (maybe
+ * at the same address) gets its own facts. */
+Test(repo, facts_table_is_not_shared_by_repos_opened_in_turn)
+{
+    repo_t *r = s_home();
+    s_edit(r, REC_PLACE, NULL, s_place_of("Place", NULL), NULL);
+    const match_fact_t *fa = match_facts(r, 1u << REC_PLACE);
+    cr_assert_eq(fa[0].kind, REC_PLACE);
+    repo_close(&s_repo);
+    /* a second home with a need as its first entity */
+    char *other = xasprintf("%s/other", s_root);
+    char *cause = NULL;
+    cr_assert_eq(repo_init(other, "other", NULL, &cause), 0, "%s", cause ? cause : "");
+    repo_t *r2 = NULL;
+    cr_assert_eq(repo_open(other, &r2, &cause), 0, "%s", cause ? cause : "");
+    pv_t *f = s_f("category", pv_str("food"), "summary", pv_str("bread"), NULL);
+    cr_assert_eq(repo_edit(r2, REC_NEED, NULL, f, NULL, &cause), 0, "%s", cause ? cause : "");
+    pv_free(&f);
+    fa = match_facts(r2, 1u << REC_NEED);
+    cr_assert_eq(fa[0].kind, REC_NEED, "facts of the first repo served for the second");
+    repo_close(&r2);
+    free(other);
 }
