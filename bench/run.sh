@@ -251,20 +251,20 @@ row "query who-can-help" "$Q2 ms" "<= 50 ms" "$( [ "$Q2" -ge 0 ] && le "$Q2" 50 
     "buurt --home A who-can-help <need> (median of 5)"
 row "query who-can-help --all" "$Q3 ms" "-" "info" \
     "buurt --home A who-can-help <need> --all (every match printed; median of 5)"
+HWM_MB=$(mb a VmHWM) RSS_MB=$(mb a VmRSS)
+row "footprint A, $EA edits served" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
+    "VmHWM/VmRSS in /proc/<A buurtd>/status after start, catch-up, idle, queries"
 # a reply bigger than the wire's 4 MiB message limit: every record with an
 # "e" somewhere, as JSON, through the control socket
 t0=$(now_ns)
 if BIG=$("$BUURT" --home "$T/a" search e --all --json 2>"$T/big.err" | wc -c) && [ "$BIG" -gt 0 ] &&
     [ ! -s "$T/big.err" ]; then
     row "large reply through the daemon" "$(python3 -c "print('%.1f' % ($BIG / 1048576))") MB of JSON in $(ms_since "$t0") ms" \
-        "answers" "pass" "buurt --home A search e --all --json | wc -c"
+        "answers" "pass" "buurt --home A search e --all --json | wc -c (A's peak then: $(mb a VmHWM) MB)"
 else
     row "large reply through the daemon" "failed: $(head -c 200 "$T/big.err")" "answers" "FAILED" \
         "buurt --home A search e --all --json | wc -c"
 fi
-HWM_MB=$(mb a VmHWM) RSS_MB=$(mb a VmRSS)
-row "footprint A, $EA edits served" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
-    "VmHWM/VmRSS in /proc/<A buurtd>/status after start, catch-up, idle, queries"
 
 # ---------------------------------------------------------------- 8. propagation
 # PK buurtd (20; 6 with --quick) on 127.0.0.1 with static peers, twice:
