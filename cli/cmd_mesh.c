@@ -76,6 +76,16 @@ static bool s_mesh(cli_t *c, uint8_t mesh[32])
     return ok;
 }
 
+/* The home's mesh, repo and membership (members_clear it), for member
+ * add and revoke; false (error printed) when there is none. */
+static bool s_open_members(cli_t *c, uint8_t mesh[32], repo_t **r, members_t *m)
+{
+    if (!s_mesh(c, mesh) || !(*r = cli_repo(c)))
+        return false;
+    members_load(*r, mesh, m);
+    return true;
+}
+
 static int s_mesh_create(cli_t *c, int argc, char **argv)
 {
     if (argc != 2)
@@ -291,13 +301,10 @@ static int s_member_add(cli_t *c, int argc, char **argv)
     if (!rec_token_ok(REC_MEMBER_ROLES, role))
         return cli_usage(c, "unknown role '%s' (one of: admin, coordinator, member)", role);
     uint8_t mesh[32];
-    if (!s_mesh(c, mesh))
-        return EXIT_FAIL;
-    repo_t *r = cli_repo(c);
-    if (!r)
-        return EXIT_FAIL;
+    repo_t *r;
     members_t m;
-    members_load(r, mesh, &m);
+    if (!s_open_members(c, mesh, &r, &m))
+        return EXIT_FAIL;
     bool admin = s_admin(r, &m);
     members_clear(&m);
     if (!admin)
@@ -379,13 +386,10 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
             return cli_usage(c, "--since: '%s' is not a duration (2h, 3d) or date (2026-11-20)", since);
     }
     uint8_t mesh[32];
-    if (!s_mesh(c, mesh))
-        return EXIT_FAIL;
-    repo_t *r = cli_repo(c);
-    if (!r)
-        return EXIT_FAIL;
+    repo_t *r;
     members_t m;
-    members_load(r, mesh, &m);
+    if (!s_open_members(c, mesh, &r, &m))
+        return EXIT_FAIL;
     uint8_t key[32];
     int rc = s_member_resolve(c, &m, argv[optind], key);
     const member_t *x = rc == 0 ? members_find(&m, key) : NULL;

@@ -80,17 +80,6 @@ refused() {
     fi
 }
 
-# wait_until_ms MS CMD...: wait_until with a deadline in milliseconds.
-wait_until_ms() {
-    local deadline=$(($(now_ms) + $1))
-    shift
-    while :; do
-        "$@" && return 0
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
-
 # not_connected NODE PEER: NODE's `peers --json` works and does not show PEER
 # connected.
 not_connected() {

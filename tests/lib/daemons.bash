@@ -139,16 +139,23 @@ bu() {
     $TIMEOUT "$BUURT" --home "$T/$n" "$@"
 }
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s until it exits 0;
-# returns 1 when the deadline passes first.
-wait_until() {
-    local deadline=$(($(now_ms) + $1 * 1000))
+# wait_until_ms MS CMD...: polls CMD every 0.1 s until it exits 0;
+# returns 1 when the deadline (MS milliseconds from now) passes first.
+wait_until_ms() {
+    local deadline=$(($(now_ms) + $1))
     shift
     while :; do
         "$@" && return 0
         [ "$(now_ms)" -ge "$deadline" ] && return 1
         sleep 0.1
     done
+}
+
+# wait_until SECONDS CMD...: wait_until_ms with a deadline in seconds.
+wait_until() {
+    local s=$1
+    shift
+    wait_until_ms $((s * 1000)) "$@"
 }
 
 # s_reap PID SECONDS: waits for our child PID to exit; SIGKILL after SECONDS.
