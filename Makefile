@@ -21,10 +21,11 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 NODE_OBJ  := $(NODE_SRC:%.c=$(B)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TOOL_BIN  := $(B)/tools/hostile
 
 LIB := $(B)/libbuurt.a
 
-.PHONY: all deps demo test unit e2e bench bench-quick clean
+.PHONY: all deps demo test unit e2e tools bench bench-quick clean
 DAEMON := $(if $(wildcard node/buurtd.c),$(B)/buurtd)
 
 all: $(B)/buurt $(DAEMON)
@@ -52,10 +53,17 @@ $(B)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TEST_LIBS) $(LDFLAGS)
 
+# Test tools: small clients the end-to-end scripts drive (tests/tools/).
+$(B)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+tools: $(TOOL_BIN)
+
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2; done
 
-e2e: all
+e2e: all tools
 	@set -e; for t in tests/*.sh; do echo "== $$t"; bash $$t; done
 
 test: deps

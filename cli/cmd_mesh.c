@@ -245,16 +245,111 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* mesh void-future: declares held (far future) edits void for the mesh. */
+static int s_mesh_void(cli_t *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"after", required_argument, NULL, 'a'},
+                                       {"dry-run", no_argument, NULL, 'n'},
+                                       {NULL, 0, NULL, 0}};
+    const char *after = NULL;
+    bool dry = false;
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (ch == 'a')
+            after = optarg;
+        else if (ch == 'n')
+            dry = true;
+        else
+            return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+    uint64_t now = repo_now_ms();
+    int64_t cut = (int64_t)now + HLC_MAX_SKEW_MS;
+    if (after && (cut = cli_time(after, now)) < (int64_t)now + HLC_MAX_SKEW_MS)
+        return cli_usage(c, "--after must be a time at least %d minutes from now (a duration like 2d "
+                            "or a date like 2030-01-01): only edits from the future can be voided",
+                         HLC_MAX_SKEW_MS / 60000);
+    uint8_t mesh[32];
+    repo_t *r;
+    members_t m;
+    if (!s_open_members(c, mesh, &r, &m))
+        return EXIT_FAIL;
+    bool admin = s_admin(r, &m);
+    members_clear(&m);
+    if (!admin && !dry)
+        return cli_err(EXIT_FAIL, "only an admin of the mesh can declare edits void; this node is not one");
+    uint8_t (*ids)[32] = NULL;
+    size_t n = repo_held_ids(r, (uint64_t)cut << 16 | 0xffff, &ids);
+    size_t done = 0;
+    int rc = 0;
+    char *cause = NULL;
+    uint8_t settings[32];
+    repo_mesh_settings_id(mesh, settings);
+    /* one settings edit per 200 ids (the field's limit) */
+    for (size_t i = 0; !dry && i < n && rc == 0; i += 200) {
+        pv_t *f = pv_map(), *l = pv_arr();
+        char hex[65];
+        for (size_t j = i; j < n && j < i + 200; j++) {
+            hex_encode(ids[j], 32, hex);
+            pv_arr_push(l, pv_str(hex));
+        }
+        pv_map_set(f, "void", l);
+        rc = repo_edit(r, REC_MESH, settings, f, NULL, &cause);
+        pv_free(&f);
+    }
+    size_t removed = 0;
+    if (rc == 0 && !dry && n > 0)
+        rc = repo_apply_voids(r, &removed, &cause);
+    if (rc < 0) {
+        free(ids);
+        return cli_fail(rc, cause);
+    }
+    done = dry ? n : removed;
+    if (c->json) {
+        buf_t b = {0};
+        buf_printf(&b, "{\"dry_run\":%s,\"void\":[", dry ? "true" : "false");
+        for (size_t i = 0; i < n; i++) {
+            char hex[65];
+            hex_encode(ids[i], 32, hex);
+            buf_printf(&b, "%s\"%s\"", i ? "," : "", hex);
+        }
+        buf_printf(&b, "],\"removed\":%zu}", dry ? (size_t)0 : removed);
+        cli_print_json(&b);
+        buf_free(&b);
+    } else if (n == 0) {
+        printf("no held edits are dated after that; nothing to void\n");
+    } else if (dry) {
+        printf("%zu held edits would be declared void:\n", n);
+        for (size_t i = 0; i < n; i++) {
+            char hex[65];
+            hex_encode(ids[i], 32, hex);
+            printf("  %s\n", hex);
+        }
+    } else {
+        printf("declared %zu edits void for the whole mesh and removed %zu here; every node "
+               "removes them as the declaration reaches it\n", n, done);
+    }
+    free(ids);
+    return EXIT_OK;
+}
+
 int cmd_mesh(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
     int g = s_group(c, argc, argv, "mesh",
-                    "usage: buurt mesh create NAME | join MESH-ID | show | set --retention DAYS\n\n"
+                    "usage: buurt mesh create NAME | join MESH-ID | show | set --retention DAYS |\n"
+                    "       void-future [--after TIME] [--dry-run]\n\n"
                     "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
                     "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
                     "  show            mesh id, name, members, this node's role, retention\n"
                     "  set --retention DAYS  (admins) keep done, cancelled and expired needs this\n"
-                    "                  many days before every node purges them (default 30)\n");
+                    "                  many days before every node purges them (default 30)\n"
+                    "  void-future     (admins) declare the edits this node holds because they are\n"
+                    "                  dated in the future (after TIME, default 10 minutes from now)\n"
+                    "                  void: every node removes them and never takes them again\n");
     if (g >= 0)
         return g;
     if (!strcmp(argv[1], "create")) {
@@ -270,6 +365,10 @@ int cmd_mesh(cli_t *c, int argc, char **argv)
     if (!strcmp(argv[1], "set")) {
         c->cmd = "mesh set";
         return s_mesh_set(c, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "void-future")) {
+        c->cmd = "mesh void-future";
+        return s_mesh_void(c, argc - 1, argv + 1);
     }
     return cli_usage(c, "unknown subcommand '%s'", argv[1]);
 }
@@ -596,10 +695,17 @@ int cmd_peers(cli_t *c, int argc, char **argv)
         pv_free(&rep);
         return cli_err(EXIT_FAIL, "unexpected reply from buurtd");
     }
+    /* the node's own state (held edits, clock notes), when buurtd sends it */
+    const pv_t *st = rep->u.a.n >= 4 && rep->u.a.items[3]->type == PV_MAP ? rep->u.a.items[3] : NULL;
+    const pv_t *notes = st ? pv_map_get(st, "notes") : NULL;
     if (c->json) {
         buf_t b = {0};
         buf_append(&b, "{\"peers\":", 9);
         pv_to_json(list, &b);
+        for (size_t i = 0; st && i < st->u.m.n; i++) {
+            buf_printf(&b, ",\"%s\":", st->u.m.keys[i]);
+            pv_to_json(st->u.m.vals[i], &b);
+        }
         buf_putc(&b, '}');
         cli_print_json(&b);
         buf_free(&b);
@@ -610,27 +716,30 @@ int cmd_peers(cli_t *c, int argc, char **argv)
         table_t *t = table_new(8, hdr);
         for (size_t i = 0; i < list->u.a.n; i++) {
             const pv_t *p = list->u.a.items[i];
-            char id[11], st[32], sent[24], recv[24], rej[24], lag[32];
+            char id[11], state[32], sent[24], recv[24], rej[24], lag[32];
             snprintf(id, sizeof id, "%.10s", pv_get_str(p, "id"));
             if (pv_get_bool(p, "connected", false))
-                snprintf(st, sizeof st, "connected");
+                snprintf(state, sizeof state, "connected");
             else {
                 char ago[24];
                 s_ago(pv_get_int(p, "last_seen_ms_ago", -1), ago, sizeof ago);
-                snprintf(st, sizeof st, "seen %s", ago);
+                snprintf(state, sizeof state, "seen %s", ago);
             }
             snprintf(sent, sizeof sent, "%lld", (long long)pv_get_int(p, "sent", 0));
             snprintf(recv, sizeof recv, "%lld", (long long)pv_get_int(p, "received", 0));
             snprintf(rej, sizeof rej, "%lld", (long long)pv_get_int(p, "rejected", 0));
             s_ago(pv_get_int(p, "synced_ms_ago", -1), lag, sizeof lag);
             const char *addr = pv_get_str(p, "address");
-            const char *row[] = {id, pv_get_str(p, "name"), addr && *addr ? addr : "(inbound)", st,
+            const char *row[] = {id, pv_get_str(p, "name"), addr && *addr ? addr : "(inbound)", state,
                                  sent, recv, rej, lag};
             table_row(t, row);
         }
         table_print(t);
         table_free(&t);
     }
+    for (size_t i = 0; !c->json && notes && notes->type == PV_ARR && i < notes->u.a.n; i++)
+        if (notes->u.a.items[i]->type == PV_STR)
+            printf("note: %s\n", notes->u.a.items[i]->u.s.p);
     pv_free(&rep);
     return EXIT_OK;
 }

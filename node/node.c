@@ -76,6 +76,10 @@ typedef struct {
     uint64_t next_round;   /* ms: next periodic round */
     bool round_open;       /* we started a round not yet completed */
     uint64_t sent, received, rejected;
+    uint64_t held;         /* its edits held: dated too far ahead */
+    uint64_t refused_future; /* ... refused: over the held caps */
+    int64_t clock_offset;  /* ms its wall clock is ahead of ours (HELLO) */
+    bool clock_known;
     uint32_t *outq;        /* store indices to push */
     size_t oq_head, oq_n, oq_cap;
     uint8_t (*wantq)[32];  /* ids to ask for */
@@ -109,6 +113,7 @@ struct node {
     size_t npeers;
     peer_t *source;        /* peer whose edits are being ingested */
     bool members_dirty;
+    bool voids_dirty;      /* a mesh settings edit arrived */
     waiter_t *waiters;
     size_t nwaiters;
     uint64_t rejected_total;
@@ -116,6 +121,8 @@ struct node {
     size_t nbad, badpos;
     uint32_t epoch;        /* repo_epoch the set and queues were built at */
     uint64_t next_purge;   /* ms: next retention purge */
+    uint64_t next_release; /* ms: next look at held edits */
+    int clock_state;       /* last logged: 0 fine, -1 behind, 1 ahead */
     volatile sig_atomic_t stop;
 };
 
@@ -348,7 +355,7 @@ static int s_set_add(void *ctx, size_t i, const uint8_t *rec, size_t len)
 {
     node_t *n = ctx;
     edit_head_t h;
-    if (edit_peek(rec, len, &h) == 0)
+    if (edit_peek(rec, len, &h) == 0 && !repo_is_held(n->repo, i))
         sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
     return 0;
 }
@@ -364,7 +371,11 @@ static void s_rebuild_set(node_t *n)
     }
     for (size_t i = 0; i < n->npeers; i++) {
         peer_t *p = n->peers[i];
-        p->oq_n = p->oq_head = 0; /* the next round finds what is missing */
+        /* store indices changed: what was queued is found again by a
+         * round, started at once rather than at the next periodic one */
+        p->oq_n = p->oq_head = 0;
+        if (s_connected(p, s_now()))
+            p->next_round = s_now();
     }
     n->epoch = repo_epoch(n->repo);
 }
@@ -468,7 +479,7 @@ static void s_connect(node_t *n, peer_t *p, const char *addr)
     if (!p->redial_ms)
         p->redial_ms = NODE_REDIAL_MS;
     buf_t b = {0};
-    msg_hello(&b, n->mesh, repo_name(n->repo));
+    msg_hello(&b, n->mesh, repo_name(n->repo), repo_now_ms());
     s_send(n, p, LINK_DEALER, &b);
     buf_free(&b);
     if (n->o.verbose)
@@ -596,7 +607,35 @@ static void s_ingest(node_t *n, peer_t *p, const msg_t *m)
             s_log(n, "cannot store edits: %s", cause ? cause : bu_strerror(rc));
             free(cause);
         } else {
-            p->received += (uint64_t)rc;
+            size_t held = 0, refused = 0;
+            for (size_t i = 0; i < k; i++) {
+                held += added[i] == REPO_HELD;
+                if (added[i] == REPO_VOID) {
+                    uint8_t id[32];
+                    store_hash(recs[i].data, recs[i].len, id);
+                    s_mark_bad(n, id);
+                    p->rejected++;
+                    n->rejected_total++;
+                }
+                if (added[i] == REPO_REFUSED) {
+                    uint8_t id[32];
+                    store_hash(recs[i].data, recs[i].len, id);
+                    s_mark_bad(n, id); /* not fetched again */
+                    refused++;
+                }
+            }
+            p->received += (uint64_t)rc - held;
+            if (held || refused) {
+                /* not counted, not relayed: dated too far ahead of our clock */
+                if (!p->held && !p->refused_future)
+                    s_log(n, "peer %.10s sent edits dated more than %d min ahead of this node's "
+                             "clock: held until then (see buurt peers)",
+                          p->hex, HLC_MAX_SKEW_MS / 60000);
+                p->held += held;
+                p->refused_future += refused;
+                p->rejected += refused;
+                n->rejected_total += refused;
+            }
         }
         if (pass == 0 && n->members_dirty)
             s_reload_members(n);
@@ -624,6 +663,25 @@ static void s_on_new(void *ctx, size_t idx, const edit_head_t *h)
     }
     if (h->kind == REC_MEMBER)
         n->members_dirty = true;
+    if (h->kind == REC_MESH)
+        n->voids_dirty = true;
+}
+
+/* Removes edits an admin declared void (repo_apply_voids), after a mesh
+ * settings edit arrived or was made here. */
+static void s_apply_voids(node_t *n)
+{
+    n->voids_dirty = false;
+    size_t removed = 0;
+    char *cause = NULL;
+    if (repo_apply_voids(n->repo, &removed, &cause) < 0) {
+        s_log(n, "cannot remove void edits: %s", cause ? cause : "?");
+        free(cause);
+    } else if (removed) {
+        s_log(n, "removed %zu edits an admin declared void", removed);
+    }
+    if (repo_epoch(n->repo) != n->epoch)
+        s_rebuild_set(n);
 }
 
 static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t len)
@@ -654,9 +712,13 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
         }
         if (m.name[0] && !p->name[0])
             snprintf(p->name, sizeof p->name, "%s", m.name);
+        if (m.time_ms >= 0) {
+            p->clock_offset = m.time_ms - (int64_t)repo_now_ms();
+            p->clock_known = true;
+        }
         if (link == LINK_ROUTER) {
             buf_t b = {0};
-            msg_hello(&b, n->mesh, repo_name(n->repo));
+            msg_hello(&b, n->mesh, repo_name(n->repo), repo_now_ms());
             s_send(n, p, LINK_ROUTER, &b);
             buf_free(&b);
         }
@@ -695,7 +757,9 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
         for (size_t i = 0; i < m.nids && raw.len < MSG_MAX_BYTES / 2; i++) {
             long idx = repo_find_record(n->repo, m.ids[i]);
             size_t at = raw.len;
-            if (idx < 0 || repo_read(n->repo, (size_t)idx, &raw) < 0) {
+            /* held edits are not relayed before their time */
+            if (idx < 0 || repo_is_held(n->repo, (size_t)idx) ||
+                repo_read(n->repo, (size_t)idx, &raw) < 0) {
                 raw.len = at;
                 continue;
             }
@@ -1067,6 +1131,127 @@ static void s_beacon_in(node_t *n)
     }
 }
 
+/* ---------------------------------------------------------------- clock */
+
+/* A wall clock before this date is certainly wrong (a board without a
+ * real-time clock that booted without network time). */
+#define NODE_CLOCK_FLOOR_MS 1767225600000ULL /* 2026-01-01 */
+
+static void s_fmt_span(int64_t ms, char *out, size_t n)
+{
+    uint64_t a = (uint64_t)(ms < 0 ? -ms : ms);
+    if (a >= 2 * 86400000ULL)
+        snprintf(out, n, "%llu days", (unsigned long long)(a / 86400000ULL));
+    else if (a >= 2 * 3600000ULL)
+        snprintf(out, n, "%llu hours", (unsigned long long)(a / 3600000ULL));
+    else
+        snprintf(out, n, "%llu minutes", (unsigned long long)(a / 60000ULL));
+}
+
+/* How far this node's wall clock seems off: the median of its connected
+ * peers' offsets (from HELLO) when at least two peers agree on more than
+ * the skew bound; one peer alone cannot tell which clock is wrong. 0 when
+ * nothing is known or all is within the bound. */
+static int64_t s_clock_error(node_t *n, size_t *npeers)
+{
+    int64_t v[64];
+    size_t k = 0;
+    uint64_t now = s_now();
+    for (size_t i = 0; i < n->npeers && k < 64; i++)
+        if (n->peers[i]->clock_known && s_connected(n->peers[i], now))
+            v[k++] = n->peers[i]->clock_offset;
+    *npeers = k;
+    if (k < 2)
+        return 0;
+    for (size_t i = 1; i < k; i++) /* insertion sort: few peers */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    int64_t med = v[k / 2];
+    /* the median must stand for a majority: half the peers or more on
+     * the same side, beyond the bound */
+    size_t same = 0;
+    for (size_t i = 0; i < k; i++)
+        same += (med > 0 && v[i] > HLC_MAX_SKEW_MS) || (med < 0 && v[i] < -HLC_MAX_SKEW_MS);
+    if ((med > -HLC_MAX_SKEW_MS && med < HLC_MAX_SKEW_MS) || same * 2 < k)
+        return 0;
+    return -med; /* peers ahead: this node is behind */
+}
+
+/* Lines that say what is wrong with this node's clock, for peers, doctor
+ * and the log. Appends to notes (a PV_ARR); returns the number added. */
+static size_t s_clock_notes(node_t *n, pv_t *notes)
+{
+    size_t added = 0, k = 0;
+    char span[32], buf[300];
+    uint64_t wall = repo_now_ms();
+    if (wall < NODE_CLOCK_FLOOR_MS) {
+        time_t t = (time_t)(wall / 1000);
+        struct tm tm;
+        char day[32];
+        gmtime_r(&t, &tm);
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        snprintf(buf, sizeof buf, "this node's clock says %s, which cannot be right: set the date "
+                                  "(timedatectl set-time or date -s)", day);
+        pv_arr_push(notes, pv_str(buf));
+        added++;
+    }
+    int64_t err = s_clock_error(n, &k);
+    if (err != 0) {
+        s_fmt_span(err, span, sizeof span);
+        snprintf(buf, sizeof buf, "this node's clock seems %s %s its %zu peers: set it (timedatectl "
+                                  "set-time); edits it writes are dated wrong",
+                 span, err < 0 ? "behind" : "ahead of", k);
+        pv_arr_push(notes, pv_str(buf));
+        added++;
+    }
+    size_t held = repo_held_count(n->repo);
+    if (held > 0) {
+        int64_t ahead = (int64_t)hlc_ms(repo_held_max(n->repo)) - (int64_t)wall;
+        s_fmt_span(ahead, span, sizeof span);
+        snprintf(buf, sizeof buf, "%zu edits are held: dated up to %s ahead of this node's clock, "
+                                  "they count once it gets there (if this clock is behind, set it)",
+                 held, ahead > 100LL * 365 * 86400000 ? "centuries" : span);
+        pv_arr_push(notes, pv_str(buf));
+        added++;
+    }
+    return added;
+}
+
+/* Logs the clock's state when it changes (not on every tick). */
+static void s_clock_log(node_t *n)
+{
+    size_t k = 0;
+    int64_t err = s_clock_error(n, &k);
+    int st = repo_now_ms() < NODE_CLOCK_FLOOR_MS ? -1 : err < 0 ? -1 : err > 0 ? 1 : 0;
+    if (st == n->clock_state)
+        return;
+    n->clock_state = st;
+    pv_t *notes = pv_arr();
+    s_clock_notes(n, notes);
+    for (size_t i = 0; i < notes->u.a.n; i++)
+        if (!strstr(notes->u.a.items[i]->u.s.p, "are held"))
+            s_log(n, "warning: %s", notes->u.a.items[i]->u.s.p);
+    if (st == 0)
+        s_log(n, "this node's clock agrees with its peers again");
+    pv_free(&notes);
+}
+
+/* Indexes held edits whose time has come (they are then pushed on). */
+static void s_release(node_t *n, uint64_t now)
+{
+    if (now < n->next_release)
+        return;
+    n->next_release = now + 1000;
+    if (repo_held_count(n->repo) == 0)
+        return;
+    size_t k = repo_release_held(n->repo, repo_now_ms());
+    if (k > 0)
+        s_log(n, "%zu held edits are due now: applied and passed on", k);
+}
+
 /* ---------------------------------------------------------------- control */
 
 static void s_ctl_reply(node_t *n, const uint8_t *rid, size_t rlen, pv_t *reply)
@@ -1096,6 +1281,9 @@ static pv_t *s_peers_pv(node_t *n)
         pv_map_set(m, "sent", pv_int((int64_t)p->sent));
         pv_map_set(m, "received", pv_int((int64_t)p->received));
         pv_map_set(m, "rejected", pv_int((int64_t)p->rejected));
+        pv_map_set(m, "held", pv_int((int64_t)p->held));
+        if (p->clock_known)
+            pv_map_set(m, "clock_offset_ms", pv_int(p->clock_offset));
         pv_map_set(m, "queued", pv_int((int64_t)(p->oq_n + p->wq_n)));
         pv_map_set(m, "member", pv_bool(members_active(&n->members, p->key)));
         pv_arr_push(l, m);
@@ -1183,6 +1371,17 @@ static void s_control_in(node_t *n)
         pv_arr_push(rep, pv_str("peers"));
         pv_arr_push(rep, s_peers_pv(n));
         pv_arr_push(rep, pv_int((int64_t)repo_edit_count(n->repo)));
+        pv_t *st = pv_map(), *notes = pv_arr();
+        size_t k = 0;
+        int64_t err = s_clock_error(n, &k);
+        s_clock_notes(n, notes);
+        pv_map_set(st, "edits", pv_int((int64_t)repo_edit_count(n->repo)));
+        pv_map_set(st, "held", pv_int((int64_t)repo_held_count(n->repo)));
+        if (repo_held_count(n->repo))
+            pv_map_set(st, "held_until_ms", pv_int((int64_t)hlc_ms(repo_held_max(n->repo))));
+        pv_map_set(st, "clock_error_ms", pv_int(err));
+        pv_map_set(st, "notes", notes);
+        pv_arr_push(rep, st);
         s_ctl_reply(n, r, rl, rep);
     } else if (strcmp(op, "sync") == 0) {
         uint64_t now = s_now();
@@ -1341,6 +1540,12 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         s_load_static(n);
     s_log(n, "node %s (%s) started: %zu edits, %s", repo_key(n->repo)->id, repo_name(n->repo),
           repo_edit_count(n->repo), n->in_mesh ? "in a mesh" : "no mesh yet (buurt mesh create/join)");
+    pv_t *notes = pv_arr();
+    s_clock_notes(n, notes);
+    for (size_t i = 0; i < notes->u.a.n; i++)
+        s_log(n, "warning: %s", notes->u.a.items[i]->u.s.p);
+    pv_free(&notes);
+    n->clock_state = repo_now_ms() < NODE_CLOCK_FLOOR_MS ? -1 : 0;
     *out = n;
     return 0;
 fail:
@@ -1385,6 +1590,8 @@ int node_run(node_t *n)
                 s_pump_wants(n, p, LINK_ANY);
             }
         }
+        s_release(n, now);
+        s_clock_log(n);
         if (n->beacon_fd >= 0 && now >= n->next_beacon) {
             s_beacon_send(n);
             n->next_beacon = now + (uint64_t)n->o.beacon_interval_ms;
@@ -1456,6 +1663,8 @@ int node_run(node_t *n)
         }
         if (n->members_dirty)
             s_reload_members(n);
+        if (n->voids_dirty)
+            s_apply_voids(n);
     }
     free(items);
     s_log(n, "stopping: %zu edits stored", repo_edit_count(n->repo));

@@ -55,6 +55,22 @@ typedef struct {
     bool readable;     /* sealed edits of it were opened with a known key */
 } slot_t;
 
+/* An edit stored but held aside: dated too far ahead of the wall clock
+ * (hlc_too_far), so it is not indexed, merged, offered or relayed until
+ * the wall clock catches up (repo_release_held). */
+typedef struct {
+    uint32_t idx;         /* store index */
+    uint64_t hlc;
+    uint8_t author[32];
+} held_t;
+
+/* An edit an admin declared void (mesh settings "void"): it counts as void
+ * only when dated more than the skew bound beyond the declaration. */
+typedef struct {
+    uint8_t id[32];
+    uint64_t hlc;         /* clock of the declaring edit */
+} void_t;
+
 #define REPO_TMP 8           /* repo_entity_peek: states merged, not cached */
 #define REPO_CACHE_MAX 24576 /* repo_trim: cached states kept at most */
 
@@ -87,6 +103,12 @@ struct repo_t {
     size_t ncached;      /* slots with a cached state */
     entity_t tmp[REPO_TMP]; /* repo_entity_peek's ring */
     unsigned tmppos;
+    held_t *held;        /* held edits, in store order */
+    size_t nheld, capheld;
+    void_t *voids;       /* edits declared void by admins, sorted by id */
+    size_t nvoids;
+    bool voids_ok;       /* voids reflects the mesh settings */
+    uint64_t now_ms;     /* wall time of the current index pass */
 };
 
 static int s_cmp_u32(const void *a, const void *b)
@@ -201,7 +223,12 @@ uint64_t repo_now_ms(void)
         return strtoull(fake, NULL, 10);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    /* tests: a node whose clock is wrong by this much */
+    const char *off = getenv("BUURT_CLOCK_OFFSET_MS");
+    if (off && *off)
+        ms += strtoll(off, NULL, 10);
+    return ms > 0 ? (uint64_t)ms : 0;
 }
 
 static uint64_t s_hash(const uint8_t id[32])
@@ -278,6 +305,8 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
     s_add_rec(s, (uint32_t)idx);
     s->kinds |= (uint16_t)(1u << h->kind);
     s_dirty(r, (size_t)at);
+    if (h->kind == REC_MESH || h->kind == REC_MEMBER)
+        r->voids_ok = false; /* a declaration, or who may declare, changed */
     if (h->kind == REC_MEMBER || h->kind == REC_KEYS) {
         /* every verdict, or what this node can read, may change */
         r->members_ok = r->members_ok && h->kind != REC_MEMBER;
@@ -288,11 +317,34 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         r->hlc = h->hlc;
 }
 
+static void s_hold(repo_t *r, size_t idx, const edit_head_t *h)
+{
+    if (r->nheld == r->capheld) {
+        r->capheld = r->capheld ? r->capheld * 2 : 16;
+        r->held = xrealloc(r->held, r->capheld * sizeof *r->held);
+    }
+    held_t *x = &r->held[r->nheld++];
+    x->idx = (uint32_t)idx;
+    x->hlc = h->hlc;
+    memcpy(x->author, h->author, 32);
+}
+
+/* Indexes a stored record, or holds it when it is dated too far ahead. */
+static bool s_index_or_hold(repo_t *r, size_t idx, const edit_head_t *h)
+{
+    if (hlc_too_far(h->hlc, r->now_ms)) {
+        s_hold(r, idx, h);
+        return false;
+    }
+    s_index(r, idx, h);
+    return true;
+}
+
 static int s_index_rec(void *ctx, size_t i, const uint8_t *rec, size_t len)
 {
     edit_head_t h;
     if (edit_peek(rec, len, &h) == 0) /* else not an edit we understand: kept, not indexed */
-        s_index(ctx, i, &h);
+        s_index_or_hold(ctx, i, &h);
     return 0;
 }
 
@@ -303,6 +355,10 @@ static void s_reindex(repo_t *r)
         s_slot_free(r, &r->ents[i]);
     r->nents = 0;
     r->norphans = 0;
+    r->nheld = 0;
+    r->hlc = 0;
+    r->voids_ok = false;
+    r->now_ms = repo_now_ms();
     if (r->tabsize)
         memset(r->tab, 0, r->tabsize * sizeof *r->tab);
     r->members_ok = false;
@@ -456,6 +512,8 @@ void repo_close(repo_t **self_p)
     for (size_t i = 0; i < REPO_TMP; i++)
         entity_clear(&r->tmp[i]);
     free(r->orphans);
+    free(r->held);
+    free(r->voids);
     members_clear(&r->members);
     if (r->keys)
         sodium_memzero(r->keys, r->nkeys * sizeof *r->keys);
@@ -1014,11 +1072,9 @@ static int s_store(repo_t *r, const uint8_t *wire, size_t len, char **cause)
     if (edit_peek(wire, len, &h) < 0)
         return bu_fail(cause, BU_EINVAL, "edit has an unexpected layout");
     int rc = store_put(r->store, wire, len, NULL, cause);
-    if (rc == 1) {
-        s_index(r, store_count(r->store) - 1, &h);
-        if (r->listener)
-            r->listener(r->listener_ctx, store_count(r->store) - 1, &h);
-    }
+    r->now_ms = repo_now_ms();
+    if (rc == 1 && s_index_or_hold(r, store_count(r->store) - 1, &h) && r->listener)
+        r->listener(r->listener_ctx, store_count(r->store) - 1, &h);
     return rc;
 }
 
@@ -1173,25 +1229,242 @@ long repo_find_record(const repo_t *self, const uint8_t id[32])
     return store_find(self->store, id);
 }
 
+static int s_cmp_void(const void *a, const void *b)
+{
+    const void_t *x = a, *y = b;
+    int c = memcmp(x->id, y->id, 32);
+    return c ? c : (x->hlc < y->hlc ? -1 : x->hlc > y->hlc);
+}
+
+/* Loads the void declarations: every applied mesh-settings edit's "void"
+ * list (not only the newest: like keys, each declaration stands). */
+static void s_voids(repo_t *r)
+{
+    if (r->voids_ok)
+        return;
+    r->voids_ok = true;
+    free(r->voids);
+    r->voids = NULL;
+    r->nvoids = 0;
+    if (!r->in_mesh)
+        return;
+    uint8_t id[32];
+    repo_mesh_settings_id(r->mesh, id);
+    edit_t **edits;
+    uint8_t *verdicts;
+    size_t n = repo_history_verdicts(r, id, &edits, &verdicts), cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pv_t *l = verdicts[i] == MERGE_APPLIED && edits[i]->kind == REC_MESH
+                            ? pv_map_get(edits[i]->fields, "void") : NULL;
+        for (size_t j = 0; l && l->type == PV_ARR && j < l->u.a.n; j++) {
+            const pv_t *x = l->u.a.items[j];
+            if (r->nvoids == cap) {
+                cap = cap ? cap * 2 : 64;
+                r->voids = xrealloc(r->voids, cap * sizeof *r->voids);
+            }
+            void_t *v = &r->voids[r->nvoids];
+            if (x->type == PV_STR && hex_decode(x->u.s.p, v->id, 32) == 0) {
+                v->hlc = edits[i]->hlc;
+                r->nvoids++;
+            }
+        }
+        edit_free(&edits[i]);
+    }
+    free(edits);
+    free(verdicts);
+    /* sorted by id, the earliest declaration first: that one decides */
+    qsort(r->voids, r->nvoids, sizeof *r->voids, s_cmp_void);
+}
+
+/* True when an edit (id, clock) is void: declared so by an admin and
+ * dated more than the skew bound beyond that declaration. */
+static bool s_is_void(const repo_t *r, const uint8_t id[32], uint64_t hlc)
+{
+    size_t lo = 0, hi = r->nvoids;
+    while (lo < hi) { /* first entry with this id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(r->voids[mid].id, id, 32) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nvoids && memcmp(r->voids[lo].id, id, 32) == 0 &&
+           hlc > r->voids[lo].hlc + ((uint64_t)HLC_MAX_SKEW_MS << 16);
+}
+
+int repo_apply_voids(repo_t *self, size_t *removed, char **cause)
+{
+    *removed = 0;
+    s_voids(self);
+    uint8_t (*ids)[32] = NULL;
+    size_t k = 0;
+    buf_t b = {0};
+    for (size_t i = 0; i < self->nvoids; i++) {
+        long idx = store_find(self->store, self->voids[i].id);
+        edit_head_t h;
+        b.len = 0;
+        if (idx < 0 || store_read(self->store, (size_t)idx, &b) < 0 ||
+            edit_peek(b.data, b.len, &h) < 0 || !s_is_void(self, self->voids[i].id, h.hlc))
+            continue;
+        if (k > 0 && memcmp(ids[k - 1], self->voids[i].id, 32) == 0)
+            continue; /* declared twice */
+        ids = xrealloc(ids, (k + 1) * 32);
+        memcpy(ids[k++], self->voids[i].id, 32);
+    }
+    buf_free(&b);
+    if (k == 0)
+        return 0;
+    int rc = store_purge(self->store, (const uint8_t(*)[32])ids, k, cause);
+    free(ids);
+    s_reindex(self);
+    self->epoch++;
+    if (rc == 0)
+        *removed = k;
+    return rc;
+}
+
+size_t repo_held_ids(const repo_t *self, uint64_t after, uint8_t (**out)[32])
+{
+    *out = xmalloc((self->nheld ? self->nheld : 1) * 32);
+    size_t k = 0;
+    for (size_t i = 0; i < self->nheld; i++)
+        if (self->held[i].hlc > after)
+            memcpy((*out)[k++], store_id(self->store, self->held[i].idx), 32);
+    return k;
+}
+
+/* Held edits of author, and in all. */
+static size_t s_held_by(const repo_t *r, const uint8_t author[32])
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->nheld; i++)
+        k += memcmp(r->held[i].author, author, 32) == 0;
+    return k;
+}
+
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
                      char **cause)
 {
-    int rc = store_put_many(self->store, recs, n, added, cause);
-    if (rc < 0)
-        return rc;
-    size_t base = store_count(self->store) - (size_t)rc, k = 0;
+    self->now_ms = repo_now_ms();
+    /* edits to be held count against the caps before anything is stored */
+    store_rec_t *take = xmalloc((n ? n : 1) * sizeof *take);
+    uint8_t *fate = xcalloc(n ? n : 1, 1);
+    size_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
+    size_t nt = 0, will_hold = 0;
+    s_voids(self);
     for (size_t i = 0; i < n; i++) {
-        if (!added[i])
-            continue;
         edit_head_t h;
-        if (edit_peek(recs[i].data, recs[i].len, &h) == 0) {
-            s_index(self, base + k, &h);
-            if (self->listener)
-                self->listener(self->listener_ctx, base + k, &h);
+        if (self->nvoids && edit_peek(recs[i].data, recs[i].len, &h) == 0) {
+            uint8_t id[32];
+            store_hash(recs[i].data, recs[i].len, id);
+            if (s_is_void(self, id, h.hlc)) {
+                fate[i] = REPO_VOID;
+                continue;
+            }
         }
-        k++;
+        if (edit_peek(recs[i].data, recs[i].len, &h) == 0 && hlc_too_far(h.hlc, self->now_ms)) {
+            size_t mine = s_held_by(self, h.author);
+            for (size_t j = 0; j < nt; j++) {
+                edit_head_t o;
+                if (fate[pos[j]] == REPO_HELD && edit_peek(take[j].data, take[j].len, &o) == 0 &&
+                    memcmp(o.author, h.author, 32) == 0)
+                    mine++;
+            }
+            if (self->nheld + will_hold >= REPO_HELD_MAX || mine >= REPO_HELD_PER_AUTHOR) {
+                fate[i] = REPO_REFUSED;
+                continue;
+            }
+            fate[i] = REPO_HELD;
+            will_hold++;
+        }
+        pos[nt] = i;
+        take[nt++] = recs[i];
     }
+    uint8_t *got = xcalloc(nt ? nt : 1, 1);
+    int rc = store_put_many(self->store, take, nt, got, cause);
+    if (rc >= 0) {
+        size_t base = store_count(self->store) - (size_t)rc, k = 0;
+        for (size_t j = 0; j < nt; j++) {
+            size_t i = pos[j];
+            if (!got[j]) {
+                fate[i] = REPO_KNOWN;
+                continue;
+            }
+            edit_head_t h;
+            if (edit_peek(take[j].data, take[j].len, &h) == 0) {
+                if (s_index_or_hold(self, base + k, &h)) {
+                    fate[i] = REPO_ADDED;
+                    if (self->listener)
+                        self->listener(self->listener_ctx, base + k, &h);
+                } else {
+                    fate[i] = REPO_HELD;
+                }
+            } else {
+                fate[i] = REPO_ADDED; /* stored, not an edit we index */
+            }
+            k++;
+        }
+    }
+    if (added)
+        memcpy(added, fate, n);
+    free(got);
+    free(pos);
+    free(fate);
+    free(take);
     return rc;
+}
+
+size_t repo_held_count(const repo_t *self)
+{
+    return self->nheld;
+}
+
+uint64_t repo_held_max(const repo_t *self)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < self->nheld; i++)
+        if (self->held[i].hlc > m)
+            m = self->held[i].hlc;
+    return m;
+}
+
+bool repo_is_held(const repo_t *self, size_t idx)
+{
+    size_t lo = 0, hi = self->nheld;
+    while (lo < hi) { /* held is in store order */
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->held[mid].idx == idx)
+            return true;
+        if (self->held[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+size_t repo_release_held(repo_t *self, uint64_t now_ms)
+{
+    self->now_ms = now_ms;
+    size_t k = 0, released = 0;
+    for (size_t i = 0; i < self->nheld; i++) {
+        held_t x = self->held[i];
+        if (hlc_too_far(x.hlc, now_ms)) {
+            self->held[k++] = x;
+            continue;
+        }
+        buf_t b = {0};
+        edit_head_t h;
+        if (store_read(self->store, x.idx, &b) == 0 && edit_peek(b.data, b.len, &h) == 0) {
+            s_index(self, x.idx, &h);
+            if (self->listener)
+                self->listener(self->listener_ctx, x.idx, &h);
+            released++;
+        }
+        buf_free(&b);
+    }
+    self->nheld = k;
+    return released;
 }
 
 /* ---------------------------------------------------------------- retention */

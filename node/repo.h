@@ -120,13 +120,52 @@ int repo_scan(const repo_t *self, store_scan_fn *fn, void *ctx, char **cause);
 const uint8_t *repo_record_id(const repo_t *self, size_t idx);
 long repo_find_record(const repo_t *self, const uint8_t id[32]);
 
+/* What became of each edit given to repo_ingest_many. */
+enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOID = 4 };
+#define REPO_HELD_MAX 1024        /* held edits a node keeps at most */
+#define REPO_HELD_PER_AUTHOR 256  /* ... of one author */
+
 /*
  * Stores many edits that the caller has already decoded, verified and
- * authorised, with one fsync (group commit). added (n entries) receives 1
- * for each new edit. Returns the number added or a negative code.
+ * authorised, with one fsync (group commit). added (n entries, may be
+ * NULL) receives per edit: REPO_ADDED (new, indexed, listener told),
+ * REPO_HELD (new, stored, but dated more than HLC_MAX_SKEW_MS ahead of the
+ * wall clock: held aside until repo_release_held), REPO_REFUSED (would be
+ * held, but the author or the node already holds the most it may: not
+ * stored), REPO_VOID (declared void by an admin, see repo_apply_voids:
+ * not stored) or REPO_KNOWN (already stored, or not stored because of an
+ * error). Returns the number stored or a negative code.
  */
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
                      char **cause);
+
+/*
+ * Held edits (see HLC_MAX_SKEW_MS in proto/edit.h): stored, so nothing
+ * honest is lost when this node's clock is the wrong one, but not indexed,
+ * merged, offered in reconciliation or relayed, and not counted for this
+ * node's own clock. repo_open holds every stored edit that is too far
+ * ahead at that moment; repo_release_held indexes those that now_ms has
+ * caught up with (telling the listener of each) and returns how many.
+ */
+size_t repo_held_count(const repo_t *self);
+/* The largest clock among held edits (0 when none). */
+uint64_t repo_held_max(const repo_t *self);
+bool repo_is_held(const repo_t *self, size_t idx);
+size_t repo_release_held(repo_t *self, uint64_t now_ms);
+/* Ids of held edits dated after clock `after` (*out allocated; free()). */
+size_t repo_held_ids(const repo_t *self, uint64_t after, uint8_t (**out)[32]);
+
+/*
+ * Void declarations (docs/protocol.md, "Clock bound"): an admin's mesh
+ * settings edit may list edit ids under "void". A listed edit dated more
+ * than HLC_MAX_SKEW_MS beyond the declaring edit's own clock is void: it
+ * is removed from the store for good (store_purge) and never stored again;
+ * a listed edit dated earlier is not affected, so a declaration cannot
+ * remove what was honest when it was made. repo_apply_voids removes the
+ * void edits held in the store now (*removed: how many; store indices
+ * change, repo_epoch tells) and repo_ingest_many refuses later arrivals.
+ */
+int repo_apply_voids(repo_t *self, size_t *removed, char **cause);
 
 /* ---- private coalitions (docs/trust.md) */
 

@@ -75,7 +75,29 @@ int edit_peek(const uint8_t *wire, size_t len, edit_head_t *out);
 /* Total order: hlc, then author bytes, then id bytes. <0, 0, >0. */
 int edit_cmp(const edit_t *a, const edit_t *b);
 
-/* The next clock value after last for wall time now_ms. Always > last. */
+/*
+ * Clock bound. A node never applies, relays or adopts an edit whose clock
+ * lies more than HLC_MAX_SKEW_MS ahead of its own wall clock: such an edit
+ * is held aside (kept, not counted) until the wall clock catches up. So a
+ * node's own clock, the largest clock among the edits it counts, stays
+ * within the skew of its wall clock, and the clock space (47 bits of
+ * milliseconds, until the year 6429) never runs out.
+ */
+#define HLC_MAX_SKEW_MS (10 * 60 * 1000)
+
+/* The largest clock a node with wall time now_ms counts. */
+static inline uint64_t hlc_ceiling(uint64_t now_ms)
+{
+    return ((now_ms + HLC_MAX_SKEW_MS) << 16) | 0xffff;
+}
+/* True when an edit at clock hlc is too far ahead of wall time now_ms. */
+static inline bool hlc_too_far(uint64_t hlc, uint64_t now_ms)
+{
+    return hlc > hlc_ceiling(now_ms);
+}
+
+/* The next clock value after last for wall time now_ms: the wall time, or
+ * last + 1 when that is not later. Always > last when last < INT64_MAX. */
 uint64_t hlc_next(uint64_t last, uint64_t now_ms);
 /* Milliseconds part of an hlc value. */
 static inline uint64_t hlc_ms(uint64_t hlc) { return hlc >> 16; }

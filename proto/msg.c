@@ -14,13 +14,15 @@ static void s_put(buf_t *out, pv_t *arr)
     pv_free(&arr);
 }
 
-void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name)
+void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms)
 {
-    pv_t *a = pv_arr();
+    pv_t *a = pv_arr(), *ext = pv_map();
     pv_arr_push(a, pv_int(MSG_HELLO));
     pv_arr_push(a, pv_int(PROTO_VERSION));
     pv_arr_push(a, pv_bin(mesh, 32));
     pv_arr_push(a, pv_str(name));
+    pv_map_set(ext, "time", pv_int((int64_t)now_ms));
+    pv_arr_push(a, ext);
     s_put(out, a);
 }
 
@@ -150,13 +152,20 @@ int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
     size_t n = v->u.a.n;
     m->type = (msg_type_t)it[0]->u.i;
     switch (it[0]->u.i) {
-    case MSG_HELLO:
-        if (n != 4 || it[1]->type != PV_INT || s_bin32(it[2], m->mesh) < 0 ||
-            it[3]->type != PV_STR || it[3]->u.s.n > 120)
+    case MSG_HELLO: {
+        if ((n != 4 && n != 5) || it[1]->type != PV_INT || s_bin32(it[2], m->mesh) < 0 ||
+            it[3]->type != PV_STR || it[3]->u.s.n > 120 || (n == 5 && it[4]->type != PV_MAP))
             goto done;
+        m->time_ms = -1;
+        const pv_t *t = n == 5 ? pv_map_get(it[4], "time") : NULL;
+        if (t && (t->type != PV_INT || t->u.i < 0))
+            goto done;
+        if (t)
+            m->time_ms = t->u.i;
         m->version = (int)it[1]->u.i;
         m->name = xstrdup(it[3]->u.s.p);
         break;
+    }
     case MSG_RECON: {
         if (n != 2 || it[1]->type != PV_ARR || it[1]->u.a.n > MSG_MAX_RANGES)
             goto done;

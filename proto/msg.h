@@ -3,7 +3,10 @@
  * version, PROTO_VERSION). Each message is one ZeroMQ frame holding one
  * canonical msgpack array whose first element is the message type:
  *
- *   HELLO  [1, version, mesh: bin(32), name: str]
+ *   HELLO  [1, version, mesh: bin(32), name: str, ext: map]
+ *                                ext (optional on receipt) carries
+ *                                extensions; unknown keys are ignored.
+ *                                "time": the sender's wall clock, ms
  *   RECON  [2, [range...]]       range = [hlc, prefix: bin(0..32), mode, payload]
  *                                  mode 0 SKIP  payload nil
  *                                  mode 1 FP    payload [fp: bin(16), count]
@@ -66,6 +69,7 @@ typedef struct {
     int version;
     uint8_t mesh[32];
     char *name;
+    int64_t time_ms;      /* sender's wall clock, or -1 when not sent */
     /* RECON */
     range_t *ranges;
     size_t nranges;
@@ -79,7 +83,8 @@ typedef struct {
 } msg_t;
 
 /* Encoders: append one message to out. */
-void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name);
+/* now_ms: this node's wall clock, sent as the "time" extension. */
+void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms);
 void msg_recon(buf_t *out, const range_t *ranges, size_t n);
 void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
 void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply);

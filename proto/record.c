@@ -106,6 +106,8 @@ static const field_spec_t s_member[] = {
 static const field_spec_t s_mesh[] = {
     {"retention_days", FT_INT, NULL, 1, 3650, false,
      "days a done, cancelled or expired need is kept before every node purges it"},
+    {"void", FT_IDS, NULL, 1, 200, false,
+     "ids of edits dated beyond the clock bound that every node removes"},
     END};
 
 static const field_spec_t s_sealed[] = {

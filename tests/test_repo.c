@@ -15,6 +15,7 @@
  * repo_edit; the file runs in about a second.
  */
 #include "node/match.h"
+#include "node/members.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"
@@ -23,6 +24,7 @@
 
 #include <criterion/criterion.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -852,4 +854,203 @@ Test(repo, facts_table_is_not_shared_by_repos_opened_in_turn)
     cr_assert_eq(fa[0].kind, REC_NEED, "facts of the first repo served for the second");
     repo_close(&r2);
     free(other);
+}
+
+/* ---- the clock bound (HLC_MAX_SKEW_MS) -------------------------------- */
+
+/* The id of the record stored last. */
+static const uint8_t *store_id_of_last(repo_t *r)
+{
+    return repo_record_id(r, repo_edit_count(r) - 1);
+}
+
+/* A home in F's mesh where this node (its own key) is an admin and M, N
+ * members; F is not this node, so F's edits arrive as from a peer. */
+static repo_t *s_admin_home(void)
+{
+    repo_t *r = s_mesh_home();
+    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("admin"));
+    return r;
+}
+
+/* Ingests one signed edit with repo_ingest_many; returns its fate. */
+static int s_ingest_fate(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
+                         uint64_t hlc, pv_t *fields)
+{
+    buf_t w = {0};
+    s_sign(kind, ent, k, hlc, fields, &w);
+    store_rec_t rec = {w.data, w.len};
+    uint8_t fate = 0xff;
+    char *cause = NULL;
+    int rc = repo_ingest_many(r, &rec, 1, &fate, &cause);
+    cr_assert_geq(rc, 0, "repo_ingest_many: %s", cause ? cause : "");
+    buf_free(&w);
+    return fate;
+}
+
+static uint64_t s_wall(void)
+{
+    return repo_now_ms();
+}
+
+/* The clock of the newest edit of an entity. */
+static uint64_t s_last_hlc(repo_t *r, const uint8_t id[32])
+{
+    edit_t **h = NULL;
+    size_t n = repo_history(r, id, &h);
+    cr_assert_gt(n, 0);
+    uint64_t hlc = h[n - 1]->hlc;
+    for (size_t i = 0; i < n; i++)
+        edit_free(&h[i]);
+    free(h);
+    return hlc;
+}
+
+/* The attack of the hardening issue: one validly signed edit at clock
+ * 2^63-2 used to become every node's clock, so the next local edit
+ * overflowed ("clock value out of range"), even the revocation of its
+ * author. It is held instead: not counted, and writing goes on. */
+Test(repo, a_far_future_edit_is_held_and_writing_and_revoking_go_on)
+{
+    repo_t *r = s_admin_home();
+    uint8_t p[32] = {0xaa};
+    int fate = s_ingest_fate(r, REC_PLACE, p, &M, (uint64_t)INT64_MAX - 1,
+                             s_place_of("Tomorrow forever", NULL));
+    cr_assert_eq(fate, REPO_HELD, "fate %d, want held", fate);
+    cr_assert_eq(repo_held_count(r), 1);
+    cr_assert_null(repo_entity(r, p), "a held edit must not be merged");
+    long idx = repo_find_record(r, store_id_of_last(r));
+    cr_assert(repo_is_held(r, (size_t)idx), "the record is stored and marked held");
+
+    uint8_t q[32];
+    s_edit(r, REC_PLACE, NULL, s_place_of("Buurthuis", NULL), q);
+    uint64_t hlc = s_last_hlc(r, q);
+    cr_assert_leq(hlc, hlc_ceiling(s_wall() + 1000), "own clock ran ahead: %" PRIu64, hlc);
+
+    s_edit(r, REC_MEMBER, M.pk, s_f("revoked", pv_bool(true), NULL), NULL);
+    const members_t *m = repo_members(r);
+    cr_assert_not(members_active(m, M.pk), "the admin revoked the attacker");
+
+    /* the same after reopening: held again, the clock sane */
+    repo_close(&s_repo);
+    s_repo = r = s_open();
+    cr_assert_eq(repo_held_count(r), 1);
+    cr_assert_null(repo_entity(r, p));
+    s_edit(r, REC_PLACE, q, s_f("status", pv_str("open"), NULL), NULL);
+    cr_assert_leq(s_last_hlc(r, q), hlc_ceiling(s_wall() + 1000));
+}
+
+static size_t s_told;
+static void s_count_new(void *ctx, size_t idx, const edit_head_t *h)
+{
+    (void)ctx;
+    (void)idx;
+    (void)h;
+    s_told++;
+}
+
+/* An edit dated an hour ahead (an honest node whose clock is fast, or
+ * this node's clock is slow) is not lost: it is held, stays held across a
+ * reopen, and counts once the wall clock reaches it. Within the bound an
+ * edit counts at once. */
+Test(repo, an_edit_an_hour_ahead_counts_once_the_clock_gets_there)
+{
+    repo_t *r = s_admin_home();
+    uint64_t now = s_wall();
+    uint8_t near[32] = {0x01}, far[32] = {0x02};
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, near, &M, (now + HLC_MAX_SKEW_MS / 2) << 16,
+                               s_place_of("Near", NULL)), REPO_ADDED);
+    cr_assert_not_null(repo_entity(r, near));
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, far, &M, (now + 3600000) << 16,
+                               s_place_of("Far", NULL)), REPO_HELD);
+    repo_close(&s_repo);
+    s_repo = r = s_open();
+    cr_assert_eq(repo_held_count(r), 1);
+    cr_assert_null(repo_entity(r, far));
+    repo_set_listener(r, s_count_new, NULL);
+    s_told = 0;
+    cr_assert_eq(repo_release_held(r, now + 1000), 0, "not due yet");
+    cr_assert_eq(repo_release_held(r, now + 3600000 - HLC_MAX_SKEW_MS + 1000), 1);
+    cr_assert_eq(s_told, 1, "the listener hears of the released edit");
+    cr_assert_eq(repo_held_count(r), 0);
+    const entity_t *e = repo_entity(r, far);
+    cr_assert_not_null(e);
+    cr_assert_str_eq(pv_get_str(e->fields, "name"), "Far");
+}
+
+/* One author cannot fill the node with held edits. */
+Test(repo, held_edits_are_capped_per_author)
+{
+    repo_t *r = s_admin_home();
+    uint64_t t = (s_wall() + 86400000) << 16;
+    size_t held = 0, refused = 0;
+    for (int i = 0; i < REPO_HELD_PER_AUTHOR + 10; i++) {
+        uint8_t e[32] = {0x30, (uint8_t)i, (uint8_t)(i >> 8)};
+        int fate = s_ingest_fate(r, REC_PLACE, e, &M, t + (uint64_t)i, s_place_of("x", NULL));
+        held += fate == REPO_HELD;
+        refused += fate == REPO_REFUSED;
+    }
+    cr_assert_eq(held, REPO_HELD_PER_AUTHOR);
+    cr_assert_eq(refused, 10);
+    /* another author still has room */
+    uint8_t e[32] = {0x31};
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, e, &N, t, s_place_of("y", NULL)), REPO_HELD);
+}
+
+/* An admin's void declaration removes a far-future edit everywhere it is
+ * applied and refuses it later, but cannot remove an edit that was not
+ * from the future when the declaration was made. */
+Test(repo, a_void_declaration_removes_future_edits_only)
+{
+    repo_t *r = s_admin_home();
+    uint8_t fut[32] = {0x41}, past[32] = {0x42};
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, fut, &M, (uint64_t)INT64_MAX - 1,
+                               s_place_of("Future", NULL)), REPO_HELD);
+    uint8_t fut_id[32], past_id[32];
+    memcpy(fut_id, store_id_of_last(r), 32);
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, past, &M, H(10), s_place_of("Past", NULL)), REPO_ADDED);
+    memcpy(past_id, store_id_of_last(r), 32);
+    size_t before = repo_edit_count(r);
+
+    uint8_t settings[32];
+    repo_mesh_settings_id(F.pk, settings);
+    pv_t *l = pv_arr();
+    pv_arr_push(l, s_hexid(fut_id));
+    pv_arr_push(l, s_hexid(past_id));
+    s_edit(r, REC_MESH, settings, s_f("void", l, NULL), NULL);
+    size_t removed = 99;
+    char *cause = NULL;
+    cr_assert_eq(repo_apply_voids(r, &removed, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(removed, 1, "removed %zu, want only the future edit", removed);
+    cr_assert_eq(repo_edit_count(r), before, "one removed, the declaration added");
+    cr_assert_lt(repo_find_record(r, fut_id), 0);
+    cr_assert_geq(repo_find_record(r, past_id), 0, "the honest edit stays");
+    cr_assert_not_null(repo_entity(r, past));
+    cr_assert_eq(repo_held_count(r), 0);
+    /* it never comes back */
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, fut, &M, (uint64_t)INT64_MAX - 1,
+                               s_place_of("Future", NULL)), REPO_VOID);
+    cr_assert_lt(repo_find_record(r, fut_id), 0);
+    repo_close(&s_repo);
+    s_repo = r = s_open();
+    cr_assert_lt(repo_find_record(r, fut_id), 0);
+}
+
+/* A void declaration by a plain member counts for nothing. */
+Test(repo, a_void_declaration_by_a_member_is_ignored)
+{
+    repo_t *r = s_admin_home();
+    uint8_t fut[32] = {0x51};
+    cr_assert_eq(s_ingest_fate(r, REC_PLACE, fut, &M, (uint64_t)INT64_MAX - 1,
+                               s_place_of("Future", NULL)), REPO_HELD);
+    uint8_t fut_id[32], settings[32];
+    memcpy(fut_id, store_id_of_last(r), 32);
+    repo_mesh_settings_id(F.pk, settings);
+    pv_t *l = pv_arr();
+    pv_arr_push(l, s_hexid(fut_id));
+    cr_assert_eq(s_ingest_fate(r, REC_MESH, settings, &N, H(20), s_f("void", l, NULL)), REPO_ADDED);
+    size_t removed = 99;
+    cr_assert_eq(repo_apply_voids(r, &removed, NULL), 0);
+    cr_assert_eq(removed, 0);
+    cr_assert_geq(repo_find_record(r, fut_id), 0);
 }

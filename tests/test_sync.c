@@ -880,15 +880,52 @@ Test(msg, hello_round_trips)
     for (int i = 0; i < 32; i++)
         mesh[i] = (uint8_t)(200 - i);
     buf_t f = {0};
-    msg_hello(&f, mesh, "de-wijk");
+    msg_hello(&f, mesh, "de-wijk", 1767225600123ULL);
     msg_t m;
     s_expect_ok(&f, &m);
     cr_assert_eq(m.type, MSG_HELLO);
     cr_assert_eq(m.version, PROTO_VERSION);
     cr_assert(memcmp(m.mesh, mesh, 32) == 0);
     cr_assert_str_eq(m.name, "de-wijk");
+    cr_assert_eq(m.time_ms, 1767225600123LL, "the sender's wall clock travels in HELLO");
     msg_clear(&m);
     cr_assert_null(m.name, "msg_clear resets the message");
+    buf_free(&f);
+}
+
+/* HELLO's fifth element is an extension map: a HELLO without it (four
+ * elements) is still valid, unknown keys are ignored, and a "time" that
+ * is not a non-negative integer is refused. */
+Test(msg, hello_extensions_are_optional_and_unknown_keys_ignored)
+{
+    uint8_t mesh[32] = {9};
+    pv_t *a = pv_arr();
+    pv_arr_push(a, pv_int(MSG_HELLO));
+    pv_arr_push(a, pv_int(PROTO_VERSION));
+    pv_arr_push(a, pv_bin(mesh, 32));
+    pv_arr_push(a, pv_str("oud"));
+    buf_t f = {0};
+    pv_encode(a, &f);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.time_ms, -1, "no time sent");
+    msg_clear(&m);
+
+    pv_t *ext = pv_map();
+    pv_map_set(ext, "future", pv_str("ignored"));
+    pv_map_set(ext, "time", pv_int(42));
+    pv_arr_push(a, ext);
+    f.len = 0;
+    pv_encode(a, &f);
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.time_ms, 42);
+    msg_clear(&m);
+
+    pv_map_set(ext, "time", pv_str("noon"));
+    f.len = 0;
+    pv_encode(a, &f);
+    cr_assert_lt(msg_decode(f.data, f.len, &m), 0, "a time that is not a number is refused");
+    pv_free(&a);
     buf_free(&f);
 }
 
@@ -1343,7 +1380,7 @@ Test(msg, random_and_mutated_frames_never_crash)
     uint8_t mesh[32] = {7};
     buf_t samples[5] = {{0}};
     s_sample_recon(&samples[0]);
-    msg_hello(&samples[1], mesh, "buurt");
+    msg_hello(&samples[1], mesh, "buurt", 1767225600123ULL);
     uint8_t ids[3][32] = {{1}, {2}, {3}};
     msg_want(&samples[2], (const uint8_t(*)[32])ids, 3);
     msg_blob_t blobs[2] = {{(const uint8_t *)"abc", 3}, {(const uint8_t *)"defgh", 5}};

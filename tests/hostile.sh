@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# tests/hostile.sh -- end-to-end tests of attacks by a member: real buurtd
+# daemons on loopback (127.0.0.1 only, no beacons, static peers) and a
+# hostile member client (tests/tools/hostile.c, built by `make tools`) that
+# speaks CURVE and the buurt protocol but misbehaves on purpose. Each test
+# asserts that the honest members are still served and that nothing
+# invalid counts.
+#
+#   1. a far-future edit (clock 2^63-2) sent to two nodes is held there:
+#      not counted, not relayed to a third node; writing and revoking the
+#      attacker go on everywhere; an admin's void declaration removes it
+#      from every node.
+#
+# Every test uses fresh node homes in one mktemp -d directory, removed on
+# exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
+# failed). Ports are free ports picked by binding port 0; every wait polls
+# a condition with a deadline; every daemon is stopped by its pid on exit.
+#
+# Env: BUURT, BUURTD, HOSTILE (default build/tools/hostile).
+# Run from the repository root: bash tests/hostile.sh
+# Prints ok/FAIL lines and ends with "N passed, M failed"; exits 1 on failure.
+# shellcheck disable=SC2015,SC2016,SC2034
+set -u
+
+# shellcheck source=lib/daemons.bash source-path=SCRIPTDIR
+. "$(dirname "$0")/lib/daemons.bash" || exit 1
+daemons_init
+
+HOSTILE=${HOSTILE:-build/tools/hostile}
+case $HOSTILE in /*) ;; *) HOSTILE=$PWD/$HOSTILE ;; esac
+if [ ! -x "$HOSTILE" ]; then
+    echo "$SELF: $HOSTILE is not an executable; run make tools first" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+T0=$(now_ms)
+
+# status NODE KEY: KEY of the node's own state in `peers --json` ("none"
+# when absent, "error" when the call fails).
+status() {
+    bu "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(json.dumps(d.get(sys.argv[1], "none")))' "$2" 2>/dev/null || echo error
+}
+
+# status_is NODE KEY VALUE: status NODE KEY prints VALUE.
+status_is() { [ "$(status "$1" "$2")" = "$3" ]; }
+
+# hostile NODE-HOME TARGET MODE [ARG]: runs the hostile client as NODE-HOME's
+# key against TARGET's daemon; prints what it prints.
+hostile() {
+    local home=$1 target=$2
+    shift 2
+    $TIMEOUT "$HOSTILE" "$T/$home" "tcp://127.0.0.1:${PORT[$target]}" "${NID[$target]}" "$@"
+}
+
+# ---------------------------------------------------------------- 1. far-future edit
+t1() {
+    local name="1. far-future edit"
+    mknode a1 "Buurthuis De Kroon" && mknode b1 Bibliotheek && mknode c1 Moskee &&
+        mknode m1 "Stolen laptop" && mkmesh a1 b1 c1 m1 || { fail "$name: setup"; return; }
+    start a1 && start b1 && start c1 || { fail "$name: start daemons"; return; }
+    link b1 a1 && link c1 b1 || { fail "$name: peer add"; return; }
+    wait_connected b1 a1 && wait_connected c1 b1 || { fail "$name: connect"; return; }
+    sync_wait c1 && sync_wait b1 || { fail "$name: first sync"; return; }
+    local c0
+    c0=$(status c1 edits)
+
+    # 2^63 - 2: the clock that used to freeze every node for good
+    local id_b id_a
+    id_b=$(hostile m1 b1 future 9223372036854775806) &&
+        id_a=$(hostile m1 a1 future 9223372036854775806) ||
+        { fail "$name: the hostile client ran"; return; }
+    WHY="b1 holds $(status b1 held) edits, want 1"
+    check "$name: B holds the edit aside" wait_until "$WAIT" status_is b1 held 1
+    WHY="a1 holds $(status a1 held) edits, want 1"
+    check "$name: A holds the edit aside" wait_until "$WAIT" status_is a1 held 1
+    WHY="B's log does not say it held edits from the future"
+    check "$name: B logs it once" grep -q 'dated more than 10 min ahead' "${LOG[b1]}"
+    local notes
+    notes=$(bu b1 peers 2>&1)
+    WHY="peers on B does not say edits are held: $notes"
+    check "$name: peers on B says so" grep -q 'edits are held' <<<"$notes"
+    WHY="the client sent two different edits ($id_a, $id_b)"
+    check "$name: A and B got the same edit" [ "$id_a" = "$id_b" ]
+
+    # everyone can still write, and the admin can revoke the attacker
+    local p
+    WHY="place add on B failed"
+    check "$name: B can still write" eval 'p=$(add_place b1 "Na de aanval")'
+    WHY="member revoke on A failed"
+    check "$name: A can revoke the attacker" eval 'bu a1 member revoke "${NID[m1]}" --reason "stolen" >/dev/null'
+    WHY="C lacks B's new place"
+    check "$name: B's new place reaches C" wait_until "$WAIT" has_record c1 "$p"
+    s_revoked() { bu c1 member list --json 2>/dev/null | grep -q '"revoked":true'; }
+    WHY="the revocation did not reach C"
+    check "$name: A's revocation reaches C" wait_until "$WAIT" s_revoked
+    WHY="C holds $(status c1 held) edits, want 0"
+    check "$name: B did not relay the held edit to C" status_is c1 held 0
+    local c1n
+    c1n=$(status c1 edits)
+    WHY="C has $c1n edits, want $c0 + 2 (B's place, A's revocation)"
+    check "$name: C got exactly the honest edits" [ "$c1n" = "$((c0 + 2))" ]
+
+    # the admin declares it void; every node that holds it removes it
+    local out=""
+    WHY="mesh void-future on A failed: $out"
+    check "$name: A declares held edits void" eval 'out=$(bu a1 mesh void-future 2>&1)'
+    WHY="A still holds $(status a1 held)"
+    check "$name: A removed it" status_is a1 held 0
+    WHY="B still holds $(status b1 held) after the declaration reached it"
+    check "$name: B removes it when the declaration arrives" wait_until "$WAIT" status_is b1 held 0
+    WHY="C is not in sync afterwards"
+    check "$name: sync still works" sync_wait c1
+}
+
+t1
+
+echo "(hostile tests took $(($(now_ms) - T0)) ms)"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,135 @@
+/*
+ * hostile.c -- test helper for tests/hostile.sh: a member node that speaks
+ * CURVE and the buurt protocol but misbehaves on purpose, one attack per
+ * mode. It is what a stolen laptop or a buggy fork could send.
+ *
+ * usage: hostile HOME ENDPOINT SERVER-NODE-ID MODE [ARG]
+ *
+ * HOME is a node home (its key must belong to a member of the server's
+ * mesh, so ZAP admits it; its config names the mesh). Modes:
+ *
+ *   future HLC   sends HELLO, then one EDITS with a new place signed by
+ *                HOME's key at clock HLC (decimal); prints the edit's id.
+ *                The same HOME and HLC always give the same edit.
+ *
+ * Exit 0 when the attack was sent, 1 on failure, 2 on a usage error.
+ */
+#include "node/config.h"
+#include "node/key.h"
+#include "proto/edit.h"
+#include "proto/msg.h"
+#include "proto/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+typedef struct {
+    nodekey_t key;
+    uint8_t mesh[32];
+    void *ctx, *d;
+} hostile_t;
+
+static uint64_t s_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int s_send(hostile_t *h, const buf_t *b)
+{
+    return zmq_send(h->d, b->data, b->len, 0) < 0 ? -1 : 0;
+}
+
+static void s_hello(hostile_t *h)
+{
+    buf_t b = {0};
+    msg_hello(&b, h->mesh, "hostile", s_wall());
+    s_send(h, &b);
+    buf_free(&b);
+}
+
+/* A new place signed at clock hlc, sent in one EDITS. */
+static int s_future(hostile_t *h, uint64_t hlc)
+{
+    edit_t e = {0};
+    e.kind = REC_PLACE;
+    /* the same clock gives the same edit (Ed25519 is deterministic), so
+     * sending it to two nodes sends one edit */
+    crypto_generichash(e.entity, 32, (const uint8_t *)&hlc, sizeof hlc, h->key.pk, 32);
+    memcpy(e.author, h->key.pk, 32);
+    e.hlc = hlc;
+    e.fields = pv_map();
+    pv_map_set(e.fields, "name", pv_str("From the future"));
+    pv_t *kinds = pv_arr();
+    pv_arr_push(kinds, pv_str("other"));
+    pv_map_set(e.fields, "kinds", kinds);
+    buf_t w = {0};
+    char *cause = NULL;
+    if (edit_sign(&e, h->key.sk, EDIT_CREATING, &w, &cause) < 0) {
+        fprintf(stderr, "hostile: cannot sign: %s\n", cause ? cause : "?");
+        pv_free(&e.fields);
+        return 1;
+    }
+    pv_free(&e.fields);
+    s_hello(h);
+    msg_blob_t blob = {w.data, w.len};
+    buf_t b = {0};
+    msg_edits(&b, &blob, 1, false);
+    int rc = s_send(h, &b);
+    char hex[65];
+    hex_encode(e.id, 32, hex);
+    printf("%s\n", hex);
+    buf_free(&b);
+    buf_free(&w);
+    return rc < 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf(stderr, "usage: hostile HOME ENDPOINT SERVER-NODE-ID MODE [ARG]\n");
+        return 2;
+    }
+    hostile_t h = {0};
+    uint8_t server_ed[32], server[32], pk[32], sk[32];
+    char *kp = xasprintf("%s/node.key", argv[1]);
+    char *mesh = config_get(argv[1], "mesh");
+    char *cause = NULL;
+    if (sodium_init() < 0 || key_load(kp, &h.key, &cause) < 0 || !mesh ||
+        hex_decode(mesh, h.mesh, 32) < 0 || hex_decode(argv[3], server_ed, 32) < 0 ||
+        key_curve_pk(server_ed, server) < 0 || key_curve(&h.key, pk, sk) < 0) {
+        fprintf(stderr, "hostile: bad home, mesh, key or server id: %s\n", cause ? cause : "");
+        return 1;
+    }
+    free(kp);
+    free(mesh);
+    h.ctx = zmq_ctx_new();
+    h.d = zmq_socket(h.ctx, ZMQ_DEALER);
+    int linger = 5000;
+    zmq_setsockopt(h.d, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(h.d, ZMQ_CURVE_SERVERKEY, server, 32);
+    zmq_setsockopt(h.d, ZMQ_CURVE_PUBLICKEY, pk, 32);
+    zmq_setsockopt(h.d, ZMQ_CURVE_SECRETKEY, sk, 32);
+    if (zmq_connect(h.d, argv[2]) != 0) {
+        fprintf(stderr, "hostile: cannot connect to %s: %s\n", argv[2], zmq_strerror(errno));
+        return 1;
+    }
+    int rc;
+    const char *mode = argv[4];
+    if (strcmp(mode, "future") == 0 && argc == 6) {
+        rc = s_future(&h, strtoull(argv[5], NULL, 10));
+    } else {
+        fprintf(stderr, "hostile: unknown mode or missing argument: %s\n", mode);
+        rc = 2;
+    }
+    zmq_close(h.d);
+    zmq_ctx_term(h.ctx); /* waits up to the linger time for delivery */
+    return rc;
+}
