@@ -1207,6 +1207,19 @@ static size_t s_clock_notes(node_t *n, pv_t *notes)
         pv_arr_push(notes, pv_str(buf));
         added++;
     }
+    for (size_t i = 0; err == 0 && i < n->npeers; i++) {
+        /* no majority to go by: name each peer whose clock disagrees */
+        peer_t *p = n->peers[i];
+        if (!p->clock_known || !s_connected(p, s_now()) ||
+            (p->clock_offset <= HLC_MAX_SKEW_MS && p->clock_offset >= -HLC_MAX_SKEW_MS))
+            continue;
+        s_fmt_span(p->clock_offset, span, sizeof span);
+        snprintf(buf, sizeof buf, "the clock of peer %.10s (%s) is %s %s this node's: one of the "
+                                  "two is wrong",
+                 p->hex, p->name, span, p->clock_offset > 0 ? "ahead of" : "behind");
+        pv_arr_push(notes, pv_str(buf));
+        added++;
+    }
     size_t held = repo_held_count(n->repo);
     if (held > 0) {
         int64_t ahead = (int64_t)hlc_ms(repo_held_max(n->repo)) - (int64_t)wall;

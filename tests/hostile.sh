@@ -10,6 +10,9 @@
 #      not counted, not relayed to a third node; writing and revoking the
 #      attacker go on everywhere; an admin's void declaration removes it
 #      from every node.
+#   2. a node whose clock is two days behind says so (peers, log), holds
+#      the others' new edits until its clock is set right (then counts
+#      them), and its own edits still sync.
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
@@ -116,7 +119,55 @@ t1() {
     check "$name: sync still works" sync_wait c1
 }
 
+# ---------------------------------------------------------------- 2. a clock two days behind
+t2() {
+    local name="2. a clock two days behind"
+    # the mesh was made ten days ago; since then C's clock has fallen two
+    # days behind (a laptop without network time)
+    mknode a2 Kroon && mknode b2 Bieb && mknode c2 "Laptop zonder tijd" &&
+        BUURT_NOW_MS=$(($(now_ms) - 864000000)) mkmesh a2 b2 c2 ||
+        { fail "$name: setup"; return; }
+    # an honest node whose clock is two days slow (no network time)
+    local pc
+    pc=$(BUURT_CLOCK_OFFSET_MS=-172800000 add_place c2 "Offline gemaakt") ||
+        { fail "$name: edit on C"; return; }
+    start a2 && start b2 && BUURT_CLOCK_OFFSET_MS=-172800000 start c2 ||
+        { fail "$name: start daemons"; return; }
+    link b2 a2 && wait_connected b2 a2 && sync_wait b2 || { fail "$name: B meets A"; return; }
+    link c2 a2 || { fail "$name: peer add"; return; }
+    wait_connected c2 a2 || { fail "$name: connect"; return; }
+    s_one() { bu c2 peers 2>/dev/null | grep -q "clock of peer .* is 2 days ahead of this node's: one of the two is wrong"; }
+    WHY="peers on C: $(bu c2 peers 2>&1 | tail -n 3)"
+    check "$name: with one peer, C says one of the two clocks is wrong" wait_until "$WAIT" s_one
+    link c2 b2 || { fail "$name: peer add"; return; }
+    wait_connected c2 b2 || { fail "$name: connect to B"; return; }
+    local pa
+    pa=$(add_place a2 "Vandaag gemaakt") || { fail "$name: edit on A"; return; }
+    s_behind() { bu c2 peers 2>/dev/null | grep -q "clock seems 2 days behind its 2 peers"; }
+    WHY="peers on C: $(bu c2 peers 2>&1 | tail -n 3)"
+    check "$name: C says its clock seems 2 days behind" wait_until "$WAIT" s_behind
+    WHY="C's log has no clock warning"
+    check "$name: C logs it" wait_until 5 grep -q 'warning: this node.s clock seems 2 days behind' "${LOG[c2]}"
+    WHY="C does not hold A's edit (held: $(status c2 held))"
+    check "$name: C holds A's new edit (2 days ahead of C's clock)" wait_until "$WAIT" status_is c2 held 1
+    WHY="C shows A's place before its clock gets there"
+    check "$name: it does not count on C yet" eval '! has_record c2 "$pa"'
+    WHY="A lacks C's place"
+    check "$name: C's own edits still sync" wait_until "$WAIT" has_record a2 "$pc"
+    WHY="B lacks C's place"
+    check "$name: ... to every node" wait_until "$WAIT" has_record b2 "$pc"
+    WHY="A warns about its own clock: $(bu a2 peers 2>&1 | grep note)"
+    check "$name: A does not think its own clock is wrong" eval '! bu a2 peers | grep -q "this node.s clock seems"'
+    # C's clock is set right: the held edit counts
+    stop c2 && start c2 || { fail "$name: restart C with a good clock"; return; }
+    WHY="C still lacks A's place after its clock was set right"
+    check "$name: with its clock set right, C counts A's edit" wait_until "$WAIT" has_record c2 "$pa"
+    WHY="C still holds $(status c2 held)"
+    check "$name: and holds nothing" status_is c2 held 0
+}
+
 t1
+t2
 
 echo "(hostile tests took $(($(now_ms) - T0)) ms)"
 echo "$PASS passed, $FAIL failed"
