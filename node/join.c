@@ -5,6 +5,7 @@
 #include "node/config.h"
 #include "node/key.h"
 #include "node/members.h"
+#include "proto/beacon.h"
 #include "proto/err.h"
 #include "proto/invite.h"
 #include "proto/msg.h"
@@ -55,17 +56,17 @@ static int s_find_beacon(const uint8_t prefix[8], int port, uint64_t deadline, c
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, (int)(deadline - now)) <= 0)
             continue;
-        uint8_t b[128];
+        uint8_t d[128];
         struct sockaddr_in from;
         socklen_t fl = sizeof from;
-        ssize_t r = recvfrom(fd, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
-        if (r != 73 || memcmp(b, "BUURT1", 6) != 0 || b[6] != PROTO_VERSION ||
-            memcmp(b + 7, prefix, 8) != 0)
+        ssize_t r = recvfrom(fd, d, sizeof d, 0, (struct sockaddr *)&from, &fl);
+        beacon_t b;
+        if (r < 0 || beacon_decode(d, (size_t)r, &b) < 0 || memcmp(b.mesh, prefix, 8) != 0)
             continue;
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
-        snprintf(addr, 200, "tcp://%s:%u", ip, (unsigned)(b[71] << 8 | b[72]));
-        memcpy(key, b + 39, 32);
+        snprintf(addr, 200, "tcp://%s:%u", ip, (unsigned)b.port);
+        memcpy(key, b.node, 32);
         rc = 0;
     }
     close(fd);
@@ -101,7 +102,7 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
     if (o->peer_addr) {
         snprintf(addr, sizeof addr, "%s", o->peer_addr);
         memcpy(key, o->peer_key, 32);
-    } else if ((rc = s_find_beacon(code.mesh_prefix, o->beacon_port ? o->beacon_port : 4836,
+    } else if ((rc = s_find_beacon(code.mesh_prefix, o->beacon_port ? o->beacon_port : BEACON_DEFAULT_PORT,
                                    deadline, addr, key, cause)) < 0) {
         return rc;
     }

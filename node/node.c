@@ -19,6 +19,8 @@
 #include "node/config.h"
 #include "node/members.h"
 #include "node/invites.h"
+#include "node/lan.h"
+#include "proto/beacon.h"
 #include "proto/invite.h"
 #include "node/repo.h"
 #include "node/sync.h"
@@ -56,8 +58,6 @@
 #define NODE_HWM 64
 #define NODE_REDIAL_MS 2000           /* first re-dial of a silent link */
 #define NODE_REDIAL_MAX_MS 30000      /* re-dial back-off ceiling */
-#define BEACON_MAGIC "BUURT1"
-#define BEACON_LEN (6 + 1 + 32 + 32 + 2)
 
 typedef struct {
     uint8_t key[32];       /* node id */
@@ -105,8 +105,7 @@ struct node {
     sync_set_t *set;
     void *ctx, *zap, *router, *control;
     uint8_t curve_pk[32], curve_sk[32];
-    int beacon_fd;
-    struct sockaddr_in bcast;
+    lan_t *lan;            /* beacon socket, NULL with --no-beacon */
     uint16_t listen_port;
     uint64_t next_beacon;
     peer_t **peers;
@@ -1031,88 +1030,34 @@ static bool s_dealer_in(node_t *n, peer_t *p)
 
 /* ---------------------------------------------------------------- beacon */
 
-static int s_beacon_open(node_t *n, char **cause)
+static void s_lan_log(void *ctx, const char *line)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return bu_fail(cause, BU_EIO, "beacon socket: %s", strerror(errno));
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)n->o.beacon_port),
-                            .sin_addr.s_addr = htonl(INADDR_ANY)};
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        int e = errno;
-        close(fd);
-        return bu_fail(cause, BU_EIO, "cannot listen for beacons on UDP port %d: %s",
-                       n->o.beacon_port, strerror(e));
-    }
-    n->bcast = (struct sockaddr_in){.sin_family = AF_INET,
-                                    .sin_port = htons((uint16_t)n->o.beacon_port),
-                                    .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
-    if (n->o.beacon_iface) {
-        struct ifaddrs *ifs = NULL, *i;
-        bool found = false;
-        if (getifaddrs(&ifs) == 0) {
-            for (i = ifs; i; i = i->ifa_next) {
-                if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-                    strcmp(i->ifa_name, n->o.beacon_iface) != 0)
-                    continue;
-                /* Without a configured broadcast address glibc reports the
-                 * interface's own address: derive it from the netmask. */
-                struct in_addr own = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-                struct in_addr bc = {0};
-                if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
-                    bc = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr;
-                if (bc.s_addr == 0 || bc.s_addr == own.s_addr) {
-                    uint32_t mask = i->ifa_netmask
-                                        ? ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr
-                                        : 0;
-                    bc.s_addr = mask ? (own.s_addr | ~mask) : htonl(INADDR_BROADCAST);
-                }
-                n->bcast.sin_addr = bc;
-                found = true;
-            }
-            freeifaddrs(ifs);
-        }
-        if (!found) {
-            close(fd);
-            return bu_fail(cause, BU_EINVAL, "no IPv4 interface named %s (see: ip addr)",
-                           n->o.beacon_iface);
-        }
-        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, n->o.beacon_iface,
-                   (socklen_t)strlen(n->o.beacon_iface));
-    }
-    n->beacon_fd = fd;
-    return 0;
+    s_log(ctx, "%s", line);
 }
 
 static void s_beacon_send(node_t *n)
 {
-    if (n->beacon_fd < 0 || !n->in_mesh || n->listen_port == 0)
+    if (!n->lan || !n->in_mesh || n->listen_port == 0)
         return;
-    uint8_t b[BEACON_LEN];
-    memcpy(b, BEACON_MAGIC, 6);
-    b[6] = PROTO_VERSION;
-    memcpy(b + 7, n->mesh, 32);
-    memcpy(b + 39, repo_key(n->repo)->pk, 32);
-    b[71] = (uint8_t)(n->listen_port >> 8);
-    b[72] = (uint8_t)(n->listen_port & 0xff);
-    sendto(n->beacon_fd, b, sizeof b, 0, (struct sockaddr *)&n->bcast, sizeof n->bcast);
+    beacon_t b;
+    memcpy(b.mesh, n->mesh, 32);
+    memcpy(b.node, repo_key(n->repo)->pk, 32);
+    b.port = n->listen_port;
+    uint8_t d[BEACON_LEN];
+    beacon_encode(&b, d);
+    lan_send(n->lan, d, sizeof d, s_lan_log, n);
 }
 
 static void s_beacon_in(node_t *n)
 {
-    uint8_t b[256];
+    uint8_t d[256];
     struct sockaddr_in from;
-    socklen_t fl = sizeof from;
     ssize_t r;
-    while ((r = recvfrom(n->beacon_fd, b, sizeof b, 0, (struct sockaddr *)&from, &fl)) >= 0) {
-        fl = sizeof from;
-        if (r != BEACON_LEN || memcmp(b, BEACON_MAGIC, 6) != 0 || b[6] != PROTO_VERSION ||
-            memcmp(b + 7, n->mesh, 32) != 0)
+    while ((r = lan_recv(n->lan, d, sizeof d, &from)) >= 0) {
+        beacon_t b;
+        if (beacon_decode(d, (size_t)r, &b) < 0 || memcmp(b.mesh, n->mesh, 32) != 0)
             continue;
-        const uint8_t *key = b + 39;
+        const uint8_t *key = b.node;
         if (memcmp(key, repo_key(n->repo)->pk, 32) == 0 || !members_active(&n->members, key))
             continue;
         /* one link per pair: the smaller key connects */
@@ -1123,7 +1068,7 @@ static void s_beacon_in(node_t *n)
             continue;
         char addr[64], ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
-        snprintf(addr, sizeof addr, "tcp://%s:%u", ip, (unsigned)(b[71] << 8 | b[72]));
+        snprintf(addr, sizeof addr, "tcp://%s:%u", ip, (unsigned)b.port);
         /* The address only says where to try: CURVE with the beaconed key
          * as server key means only that key's owner can answer. */
         if (strcmp(p->addr, addr) != 0 || !p->dealer)
@@ -1388,6 +1333,10 @@ static void s_control_in(node_t *n)
         size_t k = 0;
         int64_t err = s_clock_error(n, &k);
         s_clock_notes(n, notes);
+        if (n->lan) {
+            lan_notes(n->lan, notes);
+            pv_map_set(st, "beacons", lan_status(n->lan));
+        }
         pv_map_set(st, "edits", pv_int((int64_t)repo_edit_count(n->repo)));
         pv_map_set(st, "held", pv_int((int64_t)repo_held_count(n->repo)));
         if (repo_held_count(n->repo))
@@ -1483,9 +1432,8 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
     node_t *n = xcalloc(1, sizeof *n);
     int rc = 0;
     n->o = *opts;
-    n->beacon_fd = -1;
     if (n->o.beacon_port <= 0)
-        n->o.beacon_port = NODE_DEFAULT_PORT;
+        n->o.beacon_port = BEACON_DEFAULT_PORT;
     if (n->o.beacon_interval_ms <= 0)
         n->o.beacon_interval_ms = 2000;
     if (n->o.recon_interval_ms <= 0)
@@ -1540,7 +1488,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
     umask(old);
     if (!n->control)
         goto fail;
-    if (opts->beacon && (rc = s_beacon_open(n, cause)) < 0)
+    if (opts->beacon && (rc = lan_open(n->o.beacon_port, n->o.beacon_iface, &n->lan, cause)) < 0)
         goto fail;
     char *pidf = xasprintf("%s/buurtd.pid", n->home);
     FILE *f = fopen(pidf, "w");
@@ -1605,7 +1553,7 @@ int node_run(node_t *n)
         }
         s_release(n, now);
         s_clock_log(n);
-        if (n->beacon_fd >= 0 && now >= n->next_beacon) {
+        if (n->lan && now >= n->next_beacon) {
             s_beacon_send(n);
             n->next_beacon = now + (uint64_t)n->o.beacon_interval_ms;
         }
@@ -1626,8 +1574,8 @@ int node_run(node_t *n)
         items[k++] = (zmq_pollitem_t){n->control, 0, ZMQ_POLLIN, 0};
         if (n->router)
             items[k++] = (zmq_pollitem_t){n->router, 0, ZMQ_POLLIN, 0};
-        if (n->beacon_fd >= 0)
-            items[k++] = (zmq_pollitem_t){NULL, n->beacon_fd, ZMQ_POLLIN, 0};
+        if (n->lan)
+            items[k++] = (zmq_pollitem_t){NULL, lan_fd(n->lan), ZMQ_POLLIN, 0};
         size_t first_dealer = k;
         peer_t **order = xmalloc((n->npeers + 1) * sizeof *order);
         for (size_t i = 0; i < n->npeers; i++)
@@ -1652,7 +1600,7 @@ int node_run(node_t *n)
                     ;
             j++;
         }
-        if (n->beacon_fd >= 0) {
+        if (n->lan) {
             if (items[j].revents & ZMQ_POLLIN)
                 s_beacon_in(n);
             j++;
@@ -1706,8 +1654,7 @@ void node_destroy(node_t **self_p)
         zmq_close(n->zap);
     if (n->ctx)
         zmq_ctx_term(n->ctx);
-    if (n->beacon_fd >= 0)
-        close(n->beacon_fd);
+    lan_close(&n->lan);
     if (n->home && n->repo) {
         char *f = xasprintf("%s/buurtd.pid", n->home);
         unlink(f);

@@ -16,8 +16,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NODE_DEFAULT_PORT 4836
-
 typedef struct node node_t;
 
 /* Function the control socket uses to run a CLI command in-process: it
@@ -30,7 +28,7 @@ typedef struct {
     const char *listen;        /* tcp://host:port, or NULL for none */
     bool beacon;               /* send and listen for UDP beacons */
     const char *beacon_iface;  /* interface whose broadcast address to use */
-    int beacon_port;           /* UDP port, default NODE_DEFAULT_PORT */
+    int beacon_port;           /* UDP port, default BEACON_DEFAULT_PORT */
     int beacon_interval_ms;    /* default 2000 */
     int recon_interval_ms;     /* periodic reconciliation, default 30000 */
     node_exec_fn *exec;        /* runs CLI commands for the control socket */

@@ -2,19 +2,25 @@
 # tests/netns.sh -- multi-host test of buurtd in Linux network namespaces.
 #
 # Three nodes A, B and C, each in its own network namespace, joined by veth
-# pairs to a bridge in a fourth namespace. Addresses (10.231.7.0/24) exist
-# only inside these namespaces, so nothing is sent anywhere else. Each buurtd
-# listens on tcp://0.0.0.0:4836 and finds the others only by its UDP
-# broadcast beacon on veth0 (no static peers).
+# pairs to a bridge in a fifth namespace. Addresses (10.231.7.0/24 and, for
+# D, 10.231.8.0/24) exist only inside these namespaces, so nothing is sent
+# anywhere else. No namespace has a default route: this is a LAN whose
+# internet gateway is gone. Each buurtd runs with no discovery options
+# (listening on tcp://0.0.0.0:4836) and finds the others only by its UDP
+# broadcast beacons (no static peers).
 #
-#   1. LAN discovery: a place added on A shows up on C and B; every node
-#      connects to the other two (B and C learn each other's membership
-#      certificate from A).
+#   1. LAN discovery without a gateway: a place added on A shows up on C
+#      and B; every node connects to the other two (B and C learn each
+#      other's membership certificate from A).
 #   2. Link cut and restored: with C's link down, A's edit reaches B but not
 #      C, and C's edit does not reach A. The cut lasts until the heartbeats
 #      time out (15 s) and the nodes drop C, then A and C edit again; after
 #      the link is up A, B and C reconnect by beacon, hold every edit and
 #      list identical places.
+#   3. An interface that comes later: D starts with only a link to an empty
+#      LAN (as a laptop on the wrong Wi-Fi) and finds nobody; then it gets
+#      a second interface on the LAN of A, B and C (a cable plugged in),
+#      announces itself there without a restart and converges.
 #
 # Needs root and ip netns; otherwise prints a SKIPPED line and exits 0.
 # Run from the repository root: bash tests/netns.sh (KEEP=1 keeps the logs).
@@ -47,6 +53,7 @@ NS_BR=${TAG}br
 NS_A=${TAG}a
 NS_B=${TAG}b
 NS_C=${TAG}c
+NS_D=${TAG}d
 NETS=() # namespaces created, deleted on exit
 PIDS=() # buurtd pids started, killed on exit
 TMP=$(mktemp -d) || exit 1
@@ -124,7 +131,7 @@ wait_for() {
 }
 
 home() { echo "$TMP/$1"; }
-ns() { case $1 in a) echo "$NS_A" ;; b) echo "$NS_B" ;; c) echo "$NS_C" ;; esac; }
+ns() { case $1 in a) echo "$NS_A" ;; b) echo "$NS_B" ;; c) echo "$NS_C" ;; d) echo "$NS_D" ;; esac; }
 
 # cli X ARGS...: the buurt CLI of node X, run inside its namespace.
 cli() {
@@ -219,13 +226,15 @@ except OSError:
 
 net() {
     local x n=0
-    for x in a b c; do
+    for x in a b c d; do
         ip netns add "$(ns $x)" || return 1
         NETS+=("$(ns $x)")
     done
     ip -n "$NS_BR" link set lo up &&
         ip -n "$NS_BR" link add br0 type bridge &&
-        ip -n "$NS_BR" link set br0 up || return 1
+        ip -n "$NS_BR" link set br0 up &&
+        ip -n "$NS_BR" link add br1 type bridge &&
+        ip -n "$NS_BR" link set br1 up || return 1
     for x in a b c; do
         n=$((n + 1))
         ip -n "$NS_BR" link add "e$x" type veth peer name veth0 netns "$(ns $x)" &&
@@ -243,6 +252,13 @@ if wait_for 10 reach a 10.231.7.3 && wait_for 10 reach b 10.231.7.3 &&
 else
     die "namespaces A, B, C reach each other over the bridge" "$(ip -n "$NS_A" addr 2>&1)"
 fi
+no_default_route() {
+    local x
+    for x in a b c d; do
+        [ -z "$(ip -n "$(ns $x)" route show default 2>&1)" ] || return 1
+    done
+}
+check "no namespace has a default route (no gateway)" no_default_route
 
 # ---------------------------------------------------------------- mesh
 
@@ -261,8 +277,7 @@ MESH=$("$BUURT" --home "$(home a)" mesh create "Test" 2>"$TMP/.err") ||
 ok "mesh created: A admits B and C, B and C join"
 
 for x in a b c; do
-    ip netns exec "$(ns $x)" "$BUURTD" --home "$(home $x)" --listen tcp://0.0.0.0:4836 \
-        --beacon-interface veth0 --beacon-interval 500 --verbose \
+    ip netns exec "$(ns $x)" "$BUURTD" --home "$(home $x)" --beacon-interval 500 --verbose \
         >"$(home $x)/buurtd.out" 2>&1 &
     PIDS+=($!)
 done
@@ -364,6 +379,77 @@ if wait_for 5 same_places; then
     ok "A, B and C list identical places"
 else
     fail "A, B and C list identical places" "A: $(places a)" "B: $(places b)" "C: $(places c)"
+fi
+
+# ---------------------------------------------------------------- 3. a new interface
+
+# D: admitted, but its only link is to an empty LAN (br1)
+{
+    D_ID=$("$BUURT" --home "$(home d)" init --name D) &&
+        "$BUURT" --home "$(home a)" member add "$D_ID" --name D &&
+        "$BUURT" --home "$(home d)" mesh join "$MESH"
+} >"$TMP/.out" 2>&1 || die "D set up" "$(cat "$TMP/.out")"
+# A must know D's certificate before D knocks: it reaches B and C by push
+wait_for 10 cli b show "$P1" || true
+{
+    ip -n "$NS_BR" link add ed1 type veth peer name wifi0 netns "$NS_D" &&
+        ip -n "$NS_BR" link set ed1 master br1 &&
+        ip -n "$NS_BR" link set ed1 up &&
+        ip -n "$NS_D" link set lo up &&
+        ip -n "$NS_D" addr add 10.231.8.4/24 brd + dev wifi0 &&
+        ip -n "$NS_D" link set wifi0 up
+} >"$TMP/.net" 2>&1 || die "D's first interface" "$(cat "$TMP/.net")"
+ip netns exec "$NS_D" "$BUURTD" --home "$(home d)" --beacon-interval 500 --verbose \
+    >"$(home d)/buurtd.out" 2>&1 &
+PIDS+=($!)
+wait_for 10 cli d peers || die "buurtd d answers its CLI" "$(tail -n 5 "$(home d)/buurtd.out")"
+# beacons_on X IFACE: X's peers --json lists IFACE among its beacon interfaces
+beacons_on() {
+    cli "$1" --json peers 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(b["interface"] == sys.argv[1] and b["sent"] > 0 and not b["error"]
+                  for b in d.get("beacons", [])) else 1)
+' "$2"
+}
+check "D sends beacons on its only interface" wait_for 10 beacons_on d wifi0
+# beacons_sent X IFACE N: X has sent at least N beacons on IFACE
+beacons_sent() {
+    cli "$1" --json peers 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(b["interface"] == sys.argv[1] and b["sent"] >= int(sys.argv[2])
+                  for b in d.get("beacons", [])) else 1)
+' "$2" "$3"
+}
+# three beacons go out with nobody to answer
+wait_for 10 beacons_sent d wifi0 3
+if connected d "$A_ID" || connected d "$B_ID"; then
+    fail "D finds nobody on the empty LAN" "$(peers_of d)"
+else
+    ok "D finds nobody on the empty LAN"
+fi
+T0=$(now_ms)
+{
+    ip -n "$NS_BR" link add ed0 type veth peer name eth0 netns "$NS_D" &&
+        ip -n "$NS_BR" link set ed0 master br0 &&
+        ip -n "$NS_BR" link set ed0 up &&
+        ip -n "$NS_D" addr add 10.231.7.4/24 brd + dev eth0 &&
+        ip -n "$NS_D" link set eth0 up
+} >"$TMP/.net" 2>&1 || die "D's second interface" "$(cat "$TMP/.net")"
+check "D sends beacons on the new interface too, without a restart" wait_for 10 beacons_on d eth0
+check "D still sends on the first one" beacons_on d wifi0
+d_meets_all() { connected d "$A_ID" && connected d "$B_ID" && connected d "$C_ID"; }
+if wait_for 25 d_meets_all; then
+    ok "D connects to A, B and C over the new interface ($(($(now_ms) - T0)) ms)"
+else
+    fail "D connects to A, B and C over the new interface" "D: $(peers_of d)" \
+        "$(tail -n 10 "$(home d)/buurtd.out")"
+fi
+if wait_for 20 has d "${P2:-none}" && wait_for 10 has d "$P1"; then
+    ok "D receives the places of A and C"
+else
+    fail "D receives the places of A and C" "$(cli d list places 2>&1)"
 fi
 
 echo "$PASS passed, $FAIL failed"
