@@ -23,6 +23,8 @@ typedef struct {
     const char *cmd;   /* command path for messages, e.g. "place add" */
     bool borrowed;     /* repo belongs to buurtd: do not close it */
     bool in_daemon;    /* running inside buurtd for a forwarded command */
+    bool forward;      /* cli_repo found a buurtd that became ready: the
+                          command must be sent to it instead */
 } cli_t;
 
 /* Runs one command (argv[0] is its name); returns the exit code. */
@@ -102,7 +104,16 @@ int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **re
 /* As cli_daemon_call, calling tick(ctx) about every 500 ms while waiting. */
 int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
                        void (*tick)(void *ctx), void *ctx, pv_t **reply, char **cause);
-/* True when a buurtd runs for home (its pid file names a live process). */
+/* True when a buurtd is ready for home: its pid file names a live process
+ * and its control socket accepts connections. */
 bool cli_daemon_running(const char *home);
+/* Waits up to timeout_ms while the store of home is locked and no buurtd
+ * is ready yet (a buurtd starting, or another buurt command): true as soon
+ * as a buurtd is ready, false when none runs (the store is free) or the
+ * time is up. Says once on a terminal that it is waiting. */
+bool cli_daemon_wait(const char *home, int timeout_ms);
+/* How long a command waits for a store another process holds (buurtd
+ * starting, another command): $BUURT_WAIT_MS, default 30000. */
+int cli_wait_ms(void);
 
 #endif

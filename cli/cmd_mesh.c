@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "node/config.h"
 #include "node/members.h"
+#include "node/peers.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -634,30 +635,22 @@ int cmd_peer(cli_t *c, int argc, char **argv)
     if (!ok)
         return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
-    char *path = xasprintf("%s/peers", c->home);
-    FILE *f = fopen(path, "r");
-    buf_t keep = {0};
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f))
-            if (!strstr(line, argv[3]))
-                buf_append(&keep, line, strlen(line));
-        fclose(f);
+    char *cause = NULL;
+    int rc = peers_add(c->home, argv[2], key, &cause);
+    if (rc == BU_EINVAL) {
+        rc = cli_usage(c, "%s", cause);
+        free(cause);
+        return rc;
     }
-    buf_printf(&keep, "%s %s\n", argv[2], argv[3]);
-    char *tmp = xasprintf("%s.tmp", path);
-    f = fopen(tmp, "w");
-    int rc = EXIT_OK;
-    if (!f || fwrite(keep.data, 1, keep.len, f) != keep.len || fclose(f) != 0 || rename(tmp, path) != 0)
-        rc = cli_err(EXIT_FAIL, "cannot write %s", path);
-    else if (c->json)
-        printf("{\"address\":\"%s\",\"id\":\"%s\"}\n", argv[2], argv[3]);
+    if (rc < 0)
+        return cli_fail(rc, cause);
+    char hex[65];
+    hex_encode(key, 32, hex);
+    if (c->json)
+        printf("{\"address\":\"%s\",\"id\":\"%s\"}\n", argv[2], hex);
     else
-        printf("peer %.10s at %s added\n", argv[3], argv[2]);
-    free(tmp);
-    free(path);
-    buf_free(&keep);
-    return rc;
+        printf("peer %.10s at %s added\n", hex, argv[2]);
+    return EXIT_OK;
 }
 
 static void s_ago(int64_t ms, char *out, size_t n)

@@ -100,10 +100,15 @@ int main(int argc, char **argv)
         home = config_default_home();
     c.home = home;
     int rc;
-    if (!s_local_only(argv[i]) && cli_daemon_running(home))
+    if (!s_local_only(argv[i]) && cli_daemon_wait(home, cli_wait_ms())) {
         rc = s_forward(&c, argc - i, argv + i);
-    else
+    } else {
         rc = cli_dispatch(&c, argc - i, argv + i);
+        /* buurtd became ready while the command waited for the store:
+         * nothing was done locally, so it goes to buurtd */
+        if (c.forward)
+            rc = s_forward(&c, argc - i, argv + i);
+    }
     if (!c.borrowed)
         repo_close(&c.repo);
     free(home);

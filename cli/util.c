@@ -24,6 +24,23 @@ repo_t *cli_repo(cli_t *c)
     }
     char *cause = NULL;
     int rc = repo_open(c->home, &c->repo, &cause);
+    if (rc == BU_ELOCKED && !c->in_daemon) {
+        /* a buurtd starting (it takes the store before it answers), or
+         * another command: wait for either, never fail for a race */
+        free(cause);
+        cause = NULL;
+        if (cli_daemon_wait(c->home, cli_wait_ms())) {
+            c->forward = true;
+            return NULL;
+        }
+        rc = repo_open(c->home, &c->repo, &cause);
+        if (rc == BU_ELOCKED) {
+            free(cause);
+            cause = xasprintf("the store of %s is locked by another process (waited %d s); is a "
+                              "buurt command stuck?",
+                              c->home, cli_wait_ms() / 1000);
+        }
+    }
     if (rc < 0) {
         if (rc == BU_ELOCKED)
             fprintf(stderr, "buurt: %s\n", cause ? cause : "store is locked");

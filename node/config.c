@@ -2,6 +2,7 @@
  * config.c -- read and atomically rewrite `<home>/config` (see config.h).
  */
 #include "node/config.h"
+#include "node/file.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -47,7 +48,7 @@ int config_set(const char *home, const char *key, const char *value, char **caus
 {
     if (value && strchr(value, '\n'))
         return bu_fail(cause, BU_EINVAL, "setting %s must be on one line", key);
-    char *path = xasprintf("%s/config", home), *tmp = xasprintf("%s/config.tmp", home);
+    char *path = xasprintf("%s/config", home);
     buf_t b = {0};
     FILE *f = fopen(path, "r");
     size_t kl = strlen(key);
@@ -62,20 +63,8 @@ int config_set(const char *home, const char *key, const char *value, char **caus
     }
     if (value)
         buf_printf(&b, "%s=%s\n", key, value);
-    int rc = 0;
-    f = fopen(tmp, "w");
-    if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0) {
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        if (f)
-            fclose(f);
-    } else {
-        fclose(f);
-        if (rename(tmp, path) != 0)
-            rc = bu_fail(cause, BU_EIO, "cannot replace %s: %s", path, strerror(errno));
-    }
+    int rc = file_write_atomic(path, b.data, b.len, 0600, cause);
     buf_free(&b);
     free(path);
-    free(tmp);
     return rc;
 }

@@ -2,6 +2,7 @@
  * invites.c -- the invite file (see invites.h).
  */
 #include "node/invites.h"
+#include "node/file.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -48,33 +49,17 @@ static size_t s_load(const char *home, invite_t **out)
 static int s_save(const char *home, const invite_t *v, size_t n, char **cause)
 {
     char *path = xasprintf("%s/invites", home);
-    char *tmp = xasprintf("%s/invites.tmp", home);
-    int rc = 0;
-    mode_t old = umask(077);
-    FILE *f = fopen(tmp, "w");
-    umask(old);
-    if (!f) {
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
+    buf_t b = {0};
     for (size_t i = 0; i < n; i++) {
         char id[33], key[65];
         hex_encode(v[i].id, 16, id);
         hex_encode(v[i].key, 32, key);
-        fprintf(f, "%s %s %s %llu %d\n", id, key, v[i].role, (unsigned long long)v[i].expires,
-                v[i].used ? 1 : 0);
+        buf_printf(&b, "%s %s %s %llu %d\n", id, key, v[i].role, (unsigned long long)v[i].expires,
+                   v[i].used ? 1 : 0);
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        fclose(f);
-        goto done;
-    }
-    fclose(f);
-    if (rename(tmp, path) != 0)
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", path, strerror(errno));
-done:
+    int rc = file_write_atomic(path, b.data, b.len, 0600, cause);
+    buf_free(&b);
     free(path);
-    free(tmp);
     return rc;
 }
 

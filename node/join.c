@@ -5,6 +5,7 @@
 #include "node/config.h"
 #include "node/key.h"
 #include "node/members.h"
+#include "node/peers.h"
 #include "proto/beacon.h"
 #include "proto/err.h"
 #include "proto/invite.h"
@@ -197,14 +198,8 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
         goto done;
     repo_set_mesh(r, jd.mesh);
     /* the inviting node becomes a static peer */
-    char *pp = xasprintf("%s/peers", repo_home(r));
-    FILE *f = fopen(pp, "a");
-    free(pp);
-    hex_encode(key, 32, hex);
-    if (f) {
-        fprintf(f, "%s %s\n", addr, hex);
-        fclose(f);
-    }
+    if ((rc = peers_add(repo_home(r), addr, key, cause)) < 0)
+        goto done;
     memcpy(res->mesh, jd.mesh, 32);
     memcpy(res->inviter, key, 32);
     snprintf(res->inviter_addr, sizeof res->inviter_addr, "%s", addr);

@@ -20,6 +20,8 @@
 #include "node/members.h"
 #include "node/invites.h"
 #include "node/lan.h"
+#include "node/file.h"
+#include "node/peers.h"
 #include "proto/beacon.h"
 #include "proto/invite.h"
 #include "node/repo.h"
@@ -113,6 +115,7 @@ struct node {
     peer_t *source;        /* peer whose edits are being ingested */
     bool members_dirty;
     bool voids_dirty;      /* a mesh settings edit arrived */
+    bool pid_written;      /* buurtd.pid is ours: removed on exit */
     waiter_t *waiters;
     size_t nwaiters;
     uint64_t rejected_total;
@@ -129,6 +132,7 @@ struct node {
 #define NODE_PURGE_FIRST_MS 600000 /* the first one 10 minutes after start */
 
 #define NODE_BAD_IDS 1024
+#define NODE_LOCK_WAIT_MS 30000    /* start-up: wait this long for the store */
 
 /* ---------------------------------------------------------------- util */
 
@@ -505,29 +509,21 @@ static void s_redial(node_t *n, peer_t *p, uint64_t now)
     s_connect(n, p, addr);
 }
 
-/* Reads <home>/peers: lines "ADDRESS NODE-ID". Connects new ones. */
+/* Reads <home>/peers (node/peers.h) and connects new ones. */
 static void s_load_static(node_t *n)
 {
-    char *path = xasprintf("%s/peers", n->home);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        char addr[200], hex[100];
-        uint8_t key[32];
-        if (sscanf(line, "%199s %99s", addr, hex) != 2 || hex_decode(hex, key, 32) < 0)
+    peer_line_t *v = NULL;
+    size_t k = peers_load(n->home, &v);
+    for (size_t i = 0; i < k; i++) {
+        if (memcmp(v[i].key, repo_key(n->repo)->pk, 32) == 0)
             continue;
-        if (memcmp(key, repo_key(n->repo)->pk, 32) == 0)
-            continue;
-        peer_t *p = s_peer(n, key, true);
+        peer_t *p = s_peer(n, v[i].key, true);
         p->is_static = true;
         if (s_now() < p->banned_until)
             continue;
-        s_connect(n, p, addr);
+        s_connect(n, p, v[i].addr);
     }
-    fclose(f);
+    free(v);
 }
 
 static void s_ban(node_t *n, peer_t *p, const char *why)
@@ -683,6 +679,8 @@ static void s_apply_voids(node_t *n)
         s_rebuild_set(n);
 }
 
+static void s_repair(node_t *n);
+
 static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t len)
 {
     uint64_t now = s_now();
@@ -743,6 +741,8 @@ static void s_handle(node_t *n, peer_t *p, int link, const uint8_t *data, size_t
         if (o.in_sync) {
             p->round_open = false;
             p->last_in_sync = now;
+            if (p->wq_n == 0 && p->wants_inflight == 0)
+                s_repair(n);
         }
         s_pump_wants(n, p, link);
         sync_out_clear(&o);
@@ -1197,6 +1197,41 @@ static void s_clock_log(node_t *n)
     pv_free(&notes);
 }
 
+/* What store_open found damaged and skipped, until repaired. */
+static size_t s_store_notes(node_t *n, pv_t *notes)
+{
+    const store_report_t *rep = repo_report(n->repo);
+    if (rep->corrupt_regions == 0)
+        return 0;
+    char buf[300];
+    snprintf(buf, sizeof buf, "store: %zu damaged region%s of the log (%llu bytes from offset %llu) "
+                              "were skipped; the edits there are fetched again from peers, and the "
+                              "damage is removed once a peer is in sync with this node",
+             rep->corrupt_regions, rep->corrupt_regions == 1 ? "" : "s",
+             (unsigned long long)rep->corrupt_bytes, (unsigned long long)rep->first_corrupt_at);
+    pv_arr_push(notes, pv_str(buf));
+    return 1;
+}
+
+/* After a round with a peer completed (so this node holds every edit that
+ * peer has, including any that sat in a damaged region): the damage is
+ * cut from the log, so the next start is clean. */
+static void s_repair(node_t *n)
+{
+    const store_report_t *rep = repo_report(n->repo);
+    if (rep->corrupt_regions == 0)
+        return;
+    uint64_t bytes = rep->corrupt_bytes;
+    char *cause = NULL;
+    if (repo_compact(n->repo, &cause) < 0) {
+        s_log(n, "store: cannot remove the damaged regions: %s", cause ? cause : "?");
+        free(cause);
+        return;
+    }
+    s_log(n, "store: repaired: removed %llu damaged bytes from the log after syncing with a peer",
+          (unsigned long long)bytes);
+}
+
 /* Indexes held edits whose time has come (they are then pushed on). */
 static void s_release(node_t *n, uint64_t now)
 {
@@ -1333,6 +1368,7 @@ static void s_control_in(node_t *n)
         size_t k = 0;
         int64_t err = s_clock_error(n, &k);
         s_clock_notes(n, notes);
+        s_store_notes(n, notes);
         if (n->lan) {
             lan_notes(n->lan, notes);
             pv_map_set(st, "beacons", lan_status(n->lan));
@@ -1440,8 +1476,16 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         n->o.recon_interval_ms = 30000;
     char *abs = realpath(opts->home, NULL);
     n->home = abs ? abs : xstrdup(opts->home);
-    if ((rc = repo_open(n->home, &n->repo, cause)) < 0)
+    /* a CLI command may hold the store for a moment: wait for it */
+    if ((rc = repo_open_wait(n->home, NODE_LOCK_WAIT_MS, &n->repo, cause)) < 0) {
+        if (rc == BU_ELOCKED && cause) {
+            free(*cause);
+            *cause = xasprintf("the store of %s has been locked by another process for %d s: is "
+                               "another buurtd running for it, or a buurt command stuck?",
+                               n->home, NODE_LOCK_WAIT_MS / 1000);
+        }
         goto fail;
+    }
     key_curve(repo_key(n->repo), n->curve_pk, n->curve_sk);
     /* first purge a while after start: not in the way of start-up or of
      * catching up after a link comes back */
@@ -1471,13 +1515,12 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         zmq_getsockopt(n->router, ZMQ_LAST_ENDPOINT, ep, &el);
         const char *colon = strrchr(ep, ':');
         n->listen_port = colon ? (uint16_t)atoi(colon + 1) : 0;
-        char *epf = xasprintf("%s/buurtd.endpoint", n->home);
-        FILE *f = fopen(epf, "w");
-        if (f) {
-            fprintf(f, "%s\n", ep);
-            fclose(f);
-        }
+        char *epf = xasprintf("%s/buurtd.endpoint", n->home), line[300];
+        int len = snprintf(line, sizeof line, "%s\n", ep);
+        rc = file_write_atomic(epf, line, (size_t)len, 0600, cause);
         free(epf);
+        if (rc < 0)
+            goto fail;
         s_log(n, "listening on %s", ep);
     }
     mode_t old = umask(077);
@@ -1490,19 +1533,29 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         goto fail;
     if (opts->beacon && (rc = lan_open(n->o.beacon_port, n->o.beacon_iface, &n->lan, cause)) < 0)
         goto fail;
-    char *pidf = xasprintf("%s/buurtd.pid", n->home);
-    FILE *f = fopen(pidf, "w");
-    if (f) {
-        fprintf(f, "%ld\n", (long)getpid());
-        fclose(f);
-    }
+    /* written last: the CLI forwards to buurtd once this file exists and
+     * control.sock answers; a home that cannot be written stops us here */
+    char *pidf = xasprintf("%s/buurtd.pid", n->home), line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    rc = file_write_atomic(pidf, line, (size_t)len, 0600, cause);
     free(pidf);
+    if (rc < 0)
+        goto fail;
+    n->pid_written = true;
     if (n->in_mesh)
         s_load_static(n);
     s_log(n, "node %s (%s) started: %zu edits, %s", repo_key(n->repo)->id, repo_name(n->repo),
           repo_edit_count(n->repo), n->in_mesh ? "in a mesh" : "no mesh yet (buurt mesh create/join)");
+    const store_report_t *rep = repo_report(n->repo);
+    if (rep->tail_cut_bytes)
+        s_log(n, "store: cut %llu bytes of an unfinished write from the end of the log; every "
+                 "edit before them is kept", (unsigned long long)rep->tail_cut_bytes);
+    if (rep->leftover_bytes)
+        s_log(n, "store: removed edits.log.new (%llu bytes), left by an interrupted purge",
+              (unsigned long long)rep->leftover_bytes);
     pv_t *notes = pv_arr();
     s_clock_notes(n, notes);
+    s_store_notes(n, notes);
     for (size_t i = 0; i < notes->u.a.n; i++)
         s_log(n, "warning: %s", notes->u.a.items[i]->u.s.p);
     pv_free(&notes);
@@ -1648,6 +1701,7 @@ void node_destroy(node_t **self_p)
     free(n->peers);
     if (n->router)
         zmq_close(n->router);
+    bool had_control = n->control != NULL;
     if (n->control)
         zmq_close(n->control);
     if (n->zap)
@@ -1655,11 +1709,13 @@ void node_destroy(node_t **self_p)
     if (n->ctx)
         zmq_ctx_term(n->ctx);
     lan_close(&n->lan);
-    if (n->home && n->repo) {
+    if (n->pid_written) {
         char *f = xasprintf("%s/buurtd.pid", n->home);
         unlink(f);
         free(f);
-        f = xasprintf("%s/control.sock", n->home);
+    }
+    if (had_control) { /* bound only while holding the store: it is ours */
+        char *f = xasprintf("%s/control.sock", n->home);
         unlink(f);
         free(f);
     }

@@ -427,8 +427,6 @@ int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cau
     if (s_mkdirs(home) != 0)
         return bu_fail(cause, BU_EIO, "cannot create %s: %s", home, strerror(errno));
     char *kp = xasprintf("%s/node.key", home);
-    char *cp = xasprintf("%s/config", home);
-    char *tmp = xasprintf("%s/config.tmp", home);
     int rc = 0;
     if (access(kp, F_OK) == 0) {
         rc = bu_fail(cause, BU_EEXIST, "%s is already a buurt home (it has node.key)", home);
@@ -438,19 +436,8 @@ int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cau
         rc = bu_fail(cause, BU_EINVAL, "node name must be 1 to 120 characters on one line");
         goto done;
     }
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "name=%s\n", name) < 0 || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0) {
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        if (f)
-            fclose(f);
+    if ((rc = config_set(home, "name", name, cause)) < 0)
         goto done;
-    }
-    fclose(f);
-    if (rename(tmp, cp) != 0) {
-        rc = bu_fail(cause, BU_EIO, "cannot write %s: %s", cp, strerror(errno));
-        goto done;
-    }
     /* create the empty store now, so a fresh home is complete */
     char *sp = xasprintf("%s/store", home);
     store_t *st = NULL;
@@ -467,12 +454,15 @@ int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cau
     sodium_memzero(&k, sizeof k);
 done:
     free(kp);
-    free(cp);
-    free(tmp);
     return rc;
 }
 
 int repo_open(const char *home, repo_t **out, char **cause)
+{
+    return repo_open_wait(home, 0, out, cause);
+}
+
+int repo_open_wait(const char *home, int wait_ms, repo_t **out, char **cause)
 {
     static uint64_t serial;
     repo_t *r = xcalloc(1, sizeof *r);
@@ -488,7 +478,7 @@ int repo_open(const char *home, repo_t **out, char **cause)
     }
     if (rc < 0 || (rc = s_read_config(r, cause)) < 0)
         goto fail;
-    if ((rc = store_open(sp, &r->store, &r->report, cause)) < 0)
+    if ((rc = store_open_wait(sp, wait_ms, &r->store, &r->report, cause)) < 0)
         goto fail;
     s_reindex(r);
     free(kp);
@@ -532,6 +522,16 @@ const nodekey_t *repo_key(const repo_t *self) { return &self->key; }
 const char *repo_name(const repo_t *self) { return self->name; }
 const char *repo_home(const repo_t *self) { return self->home; }
 const store_report_t *repo_report(const repo_t *self) { return &self->report; }
+
+int repo_compact(repo_t *self, char **cause)
+{
+    int rc = store_compact(self->store, cause);
+    if (rc == 0) {
+        self->report.corrupt_regions = 0;
+        self->report.corrupt_bytes = 0;
+    }
+    return rc;
+}
 size_t repo_edit_count(const repo_t *self) { return store_count(self->store); }
 size_t repo_entity_count(const repo_t *self) { return self->nents; }
 

@@ -29,12 +29,17 @@ int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cau
 
 /* Opens an initialised home (BU_ENOENT with a hint to run `buurt init`). */
 int repo_open(const char *home, repo_t **out, char **cause);
+/* As repo_open, waiting up to wait_ms for the store lock (store_open_wait). */
+int repo_open_wait(const char *home, int wait_ms, repo_t **out, char **cause);
 void repo_close(repo_t **self_p);
 
 const nodekey_t *repo_key(const repo_t *self);
 const char *repo_name(const repo_t *self);
 const char *repo_home(const repo_t *self);
 const store_report_t *repo_report(const repo_t *self);
+/* Rewrites the store without the damaged regions repo_report found
+ * (store_compact); store indices do not change. */
+int repo_compact(repo_t *self, char **cause);
 
 /*
  * Makes, signs and durably stores a local edit of kind. entity NULL creates

@@ -83,6 +83,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_HEADER "BUURTLG1"
@@ -647,7 +648,32 @@ cleanup:
     return rc;
 }
 
+static uint64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool store_is_locked(const char *dir)
+{
+    char *path = xasprintf("%s/lock", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return false; /* no store yet: nobody holds it */
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases the probe's own lock */
+    return held;
+}
+
 int store_open(const char *dir, store_t **out, store_report_t *report, char **cause)
+{
+    return store_open_wait(dir, 0, out, report, cause);
+}
+
+int store_open_wait(const char *dir, int wait_ms, store_t **out, store_report_t *report,
+                    char **cause)
 {
     assert(dir != NULL);
     assert(out != NULL);
@@ -674,9 +700,15 @@ int store_open(const char *dir, store_t **out, store_report_t *report, char **ca
         rc = bu_fail(cause, s_errno_code(errno), "cannot open %s: %s", lock_path, strerror(errno));
         goto cleanup;
     }
+    uint64_t until = s_mono_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
     while (flock(self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR)
             continue;
+        if (errno == EWOULDBLOCK && s_mono_ms() < until) {
+            struct timespec pause = {0, 20 * 1000 * 1000}; /* held for a moment, often */
+            nanosleep(&pause, NULL);
+            continue;
+        }
         if (errno == EWOULDBLOCK)
             rc = bu_fail(cause, BU_ELOCKED,
                          "store %s is locked by another process (is buurtd running?)", dir);
@@ -684,6 +716,14 @@ int store_open(const char *dir, store_t **out, store_report_t *report, char **ca
             rc = bu_fail(cause, BU_EIO, "cannot lock %s: %s", lock_path, strerror(errno));
         goto cleanup;
     }
+
+    /* the copy an interrupted purge or compaction was writing: the old log
+     * is complete (a purge is finished from `purged`), so it goes */
+    char *leftover = xasprintf("%s/edits.log.new", dir);
+    struct stat lst;
+    if (stat(leftover, &lst) == 0 && unlink(leftover) == 0)
+        rep.leftover_bytes = (uint64_t)lst.st_size;
+    free(leftover);
 
     log_path = xasprintf("%s/edits.log", dir);
     self->log_fd = open(log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -978,6 +1018,8 @@ cleanup:
     return rc;
 }
 
+static int s_relog(store_t *self, char **cause);
+
 int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, char **cause)
 {
     assert(self != NULL);
@@ -989,8 +1031,6 @@ int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, cha
     /* 1. the tombstones, durably: from here on the purge completes even
      * if we crash, because store_open leaves purged records out */
     char *ppath = xasprintf("%s/purged", self->dir);
-    char *tmp = xasprintf("%s/edits.log.new", self->dir);
-    char *log = xasprintf("%s/edits.log", self->dir);
     int rc = 0, fd = -1;
     fd = open(ppath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, ids, n * STORE_ID_LEN) != (ssize_t)(n * STORE_ID_LEN) ||
@@ -1004,7 +1044,28 @@ int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, cha
     memcpy(self->purged + self->npurged, ids, n * STORE_ID_LEN);
     self->npurged += n;
     qsort(self->purged, self->npurged, STORE_ID_LEN, s_cmp_id);
+    rc = s_relog(self, cause);
+done:
+    if (fd >= 0)
+        close(fd);
+    free(ppath);
+    return rc;
+}
 
+int store_compact(store_t *self, char **cause)
+{
+    if (self->broken)
+        return bu_fail(cause, BU_EIO, "store %s could not undo a failed write; reopen it", self->dir);
+    return s_relog(self, cause);
+}
+
+/* Writes a new log of the records held and not purged, renames it over
+ * the old one and moves the index to it (store_purge's steps 2 and 3). */
+static int s_relog(store_t *self, char **cause)
+{
+    char *tmp = xasprintf("%s/edits.log.new", self->dir);
+    char *log = xasprintf("%s/edits.log", self->dir);
+    int rc = 0, fd = -1;
     /* 2. a new log without them, copied from the old one, renamed over it */
     uint64_t end = 0;
     rc = s_rewrite(self, tmp, log, &fd, &end, cause);
@@ -1035,7 +1096,6 @@ int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, cha
 done:
     if (fd >= 0)
         close(fd);
-    free(ppath);
     free(tmp);
     free(log);
     return rc;

@@ -48,6 +48,8 @@ typedef struct {
     uint64_t corrupt_bytes;    /* total bytes in those regions */
     uint64_t first_corrupt_at; /* file offset of the first such region */
     size_t duplicates;         /* frames whose record was already loaded */
+    uint64_t leftover_bytes;   /* edits.log.new of an interrupted purge or
+                                  compaction, removed at open */
 } store_report_t;
 
 /* One record to append (borrowed bytes). */
@@ -63,6 +65,16 @@ typedef struct {
  * BU_ code with *cause set (if cause is not NULL).
  */
 int store_open(const char *dir, store_t **out, store_report_t *report, char **cause);
+
+/* As store_open, but when another process holds the lock, tries again
+ * every 20 ms for up to wait_ms before failing with BU_ELOCKED (buurtd
+ * waits for a CLI command that holds the store for a moment). */
+int store_open_wait(const char *dir, int wait_ms, store_t **out, store_report_t *report,
+                    char **cause);
+
+/* True when some process holds the lock of the store in dir now (false
+ * when there is no store). A probe: takes and drops a shared lock. */
+bool store_is_locked(const char *dir);
 
 /* Closes the store, releasing the lock; accepts NULL and *self_p == NULL. */
 void store_close(store_t **self_p);
@@ -120,6 +132,14 @@ long store_find(const store_t *self, const uint8_t id[STORE_ID_LEN]);
  * so they never come back. Record indices change: callers re-index.
  */
 int store_purge(store_t *self, const uint8_t (*ids)[STORE_ID_LEN], size_t n, char **cause);
+
+/*
+ * Rewrites the log with exactly the records held (as store_purge does, with
+ * nothing purged): damaged regions that store_open skipped are gone from
+ * disk afterwards, so the next open is clean. Record indices and ids stay
+ * as they are. Crash-safe like store_purge (a copy renamed over the log).
+ */
+int store_compact(store_t *self, char **cause);
 
 /* True when a record with this id was purged from this store. */
 bool store_is_purged(const store_t *self, const uint8_t id[STORE_ID_LEN]);
