@@ -1,11 +1,17 @@
 # buurt -- plain Makefile. `make demo` and `make test` are the two entry points;
 # both install missing Debian packages first (see .ci/deps).
+#
+# CFLAGS and LDFLAGS are yours (`make CFLAGS=-O0`); the flags buurt needs
+# (standard, warnings, include path, libraries) are added separately and
+# survive them. B is the build directory: `make check-asan` builds
+# everything again in build-asan/ with AddressSanitizer and UBSan and runs
+# every suite against it.
 
 CC      ?= cc
 PKGS    := libzmq libsodium msgpack
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wno-missing-field-initializers -MMD -MP -I.
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+BU_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. $(PKG_CFLAGS) $(CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
@@ -16,16 +22,17 @@ PROTO_SRC := $(wildcard proto/*.c)
 NODE_SRC  := $(filter-out node/buurtd.c,$(wildcard node/*.c))
 CLI_SRC   := $(wildcard cli/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
+TOOL_SRC  := $(wildcard tests/tools/*.c)
 
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 NODE_OBJ  := $(NODE_SRC:%.c=$(B)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TOOL_BIN  := $(B)/tools/hostile
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
 LIB := $(B)/libbuurt.a
 
-.PHONY: all deps demo test unit e2e tools bench bench-quick clean
+.PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean
 DAEMON := $(if $(wildcard node/buurtd.c),$(B)/buurtd)
 
 all: $(B)/buurt $(DAEMON)
@@ -35,7 +42,7 @@ deps:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(BU_CFLAGS) -c $< -o $@
 
 $(LIB): $(PROTO_OBJ) $(NODE_OBJ)
 	@rm -f $@
@@ -51,26 +58,44 @@ $(B)/buurtd: $(B)/node/buurtd.o $(CLI_CMDS) $(LIB)
 
 $(B)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TEST_LIBS) $(LDFLAGS)
+	$(CC) $(BU_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TEST_LIBS) $(LDFLAGS)
 
 # Test tools: small clients the end-to-end scripts drive (tests/tools/).
 $(B)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(BU_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
 tools: $(TOOL_BIN)
 
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2; done
 
+# The scripts find the binaries of this build through the environment.
+E2E_ENV = BUURT=$(CURDIR)/$(B)/buurt BUURTD=$(CURDIR)/$(B)/buurtd TOOLS=$(CURDIR)/$(B)/tools
 e2e: all tools
-	@set -e; for t in tests/*.sh; do echo "== $$t"; bash $$t; done
+	@set -e; for t in tests/*.sh; do echo "== $$t"; $(E2E_ENV) bash $$t; done
 
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 	@echo "make test: all suites passed"
+
+# Everything again with AddressSanitizer and UndefinedBehaviorSanitizer:
+# every unit test and end-to-end script (not the benchmark smoke run, whose
+# timings mean nothing under ASan). Any report fails the run.
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SKIP_BENCH=1
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="$(ASAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" all tools $(TEST_SRC:tests/%.c=build-asan/tests/%)
+	@set -e; for t in $(TEST_SRC:tests/%.c=build-asan/tests/%); do echo "== $$t"; \
+	    $(ASAN_ENV) $$t --jobs 2; done
+	@set -e; for t in tests/*.sh; do echo "== $$t (asan)"; \
+	    $(ASAN_ENV) BUURT=$(CURDIR)/build-asan/buurt BUURTD=$(CURDIR)/build-asan/buurtd \
+	    TOOLS=$(CURDIR)/build-asan/tools bash $$t; done
+	@echo "make check-asan: all suites passed, no sanitizer reports"
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -86,6 +111,6 @@ bench-quick: all
 	@bash bench/run.sh --quick
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -555,7 +555,7 @@ static int s_member_list(cli_t *c)
         buf_printf(&b, ",\"role\":\"%s\",\"admitted_by\":\"%s\",\"admitted_ms\":%llu,\"revoked\":%s",
                    s_role_name(x->role), by, (unsigned long long)hlc_ms(x->admitted),
                    x->revoked ? "true" : "false");
-        char rv[200] = "";
+        char rv[260] = "";
         if (x->revoked) {
             char rby[65], rwhen[32];
             hex_encode(x->revoked_by, 32, rby);

@@ -1273,7 +1273,8 @@ static void s_voids(repo_t *r)
     free(edits);
     free(verdicts);
     /* sorted by id, the earliest declaration first: that one decides */
-    qsort(r->voids, r->nvoids, sizeof *r->voids, s_cmp_void);
+    if (r->nvoids > 1)
+        qsort(r->voids, r->nvoids, sizeof *r->voids, s_cmp_void);
 }
 
 /* True when an edit (id, clock) is void: declared so by an admin and

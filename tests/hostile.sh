@@ -19,7 +19,8 @@
 # failed). Ports are free ports picked by binding port 0; every wait polls
 # a condition with a deadline; every daemon is stopped by its pid on exit.
 #
-# Env: BUURT, BUURTD, HOSTILE (default build/tools/hostile).
+# Env: BUURT, BUURTD, TOOLS (default build/tools), HOSTILE (default
+# $TOOLS/hostile).
 # Run from the repository root: bash tests/hostile.sh
 # Prints ok/FAIL lines and ends with "N passed, M failed"; exits 1 on failure.
 # shellcheck disable=SC2015,SC2016,SC2034
@@ -29,8 +30,7 @@ set -u
 . "$(dirname "$0")/lib/daemons.bash" || exit 1
 daemons_init
 
-HOSTILE=${HOSTILE:-build/tools/hostile}
-case $HOSTILE in /*) ;; *) HOSTILE=$PWD/$HOSTILE ;; esac
+HOSTILE=${HOSTILE:-$TOOLS/hostile}
 if [ ! -x "$HOSTILE" ]; then
     echo "$SELF: $HOSTILE is not an executable; run make tools first" >&2
     echo "0 passed, 1 failed"
@@ -170,5 +170,6 @@ t1
 t2
 
 echo "(hostile tests took $(($(now_ms) - T0)) ms)"
+daemons_finish
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -452,5 +452,12 @@ else
     fail "D receives the places of A and C" "$(cli d list places 2>&1)"
 fi
 
+# make check-asan: the daemons' logs must hold no sanitizer report
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+for x in a b c d; do
+    if grep -qE 'Sanitizer|runtime error:' "$(home $x)/buurtd.out" 2>/dev/null; then
+        fail "no sanitizer report in buurtd $x's log" "$(grep -E -m 3 -A 8 'Sanitizer|runtime error:' "$(home $x)/buurtd.out")"
+    fi
+done
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

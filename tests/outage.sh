@@ -212,5 +212,6 @@ t3
 t4
 
 echo "(outage tests took $(($(now_ms) - T0)) ms)"
+daemons_finish
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

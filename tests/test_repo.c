@@ -800,7 +800,7 @@ Test(repo, a_change_two_lookups_away_re_merges_and_bumps_the_version)
 
     /* and a fresh open agrees */
     repo_close(&s_repo);
-    r = s_open();
+    r = s_repo = s_open();
     repo_set_mesh(r, F.pk);
     x = repo_entity(r, Xn);
     cr_assert_null(pv_get_str(x->fields, "status"));

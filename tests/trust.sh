@@ -580,5 +580,6 @@ t5
 t6
 
 echo "(trust tests took $(($(now_ms) - T0)) ms)"
+daemons_finish
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -23,7 +23,8 @@
 # 5 s), and T is removed unless KEEP=1 (or KEEP_ON_FAIL=1 and a check failed).
 #
 # Environment read: BUURT, BUURTD (default build/buurt, build/buurtd),
-# KEEP, KEEP_ON_FAIL.
+# TOOLS (default build/tools, the test tools of make tools), KEEP,
+# KEEP_ON_FAIL.
 # Variables the helpers use (set here or by daemons_init; scripts may read):
 #   SELF          the script's file name, for messages ("mesh.sh: ...")
 #   BUURT BUURTD  absolute paths of the CLI and the daemon
@@ -66,8 +67,10 @@ daemons_init() {
     local b
     BUURT=${BUURT:-build/buurt}
     BUURTD=${BUURTD:-build/buurtd}
+    TOOLS=${TOOLS:-build/tools}
     case $BUURT in /*) ;; *) BUURT=$PWD/$BUURT ;; esac
     case $BUURTD in /*) ;; *) BUURTD=$PWD/$BUURTD ;; esac
+    case $TOOLS in /*) ;; *) TOOLS=$PWD/$TOOLS ;; esac
     for b in "$BUURT" "$BUURTD"; do
         if [ ! -x "$b" ]; then
             echo "$SELF: $b is not an executable; run make all first" >&2
@@ -114,6 +117,21 @@ cleanup() {
 }
 
 now_ms() { date +%s%3N; }
+
+# daemons_finish: stops every daemon still running, then fails the script
+# if any daemon log holds a sanitizer report (make check-asan runs the
+# scripts against ASan/UBSan builds, whose daemons report leaks on exit).
+# Call it last, just before printing the summary.
+daemons_finish() {
+    local n f
+    for n in "${!PID[@]}"; do stop "$n" >/dev/null 2>&1; done
+    for f in "$T"/*.log.*; do
+        [ -f "$f" ] || continue
+        if grep -qE 'Sanitizer|runtime error:' "$f"; then
+            fail "no sanitizer report in $(basename "$f")" "$(grep -E -m 3 -A 8 'Sanitizer|runtime error:' "$f")"
+        fi
+    done
+}
 
 pass() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$1"; }
 fail() {
