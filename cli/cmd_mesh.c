@@ -83,7 +83,7 @@ static bool s_open_members(cli_t *c, uint8_t mesh[32], repo_t **r, members_t *m)
 {
     if (!s_mesh(c, mesh) || !(*r = cli_repo(c)))
         return false;
-    members_load(*r, mesh, m);
+    repo_members_for(*r, mesh, m);
     return true;
 }
 
@@ -172,7 +172,7 @@ static int s_mesh_show(cli_t *c)
     if (!r)
         return EXIT_FAIL;
     members_t m;
-    members_load(r, mesh, &m);
+    repo_members_for(r, mesh, &m);
     const member_t *me = members_find(&m, repo_key(r)->pk);
     char hex[65];
     hex_encode(mesh, 32, hex);
@@ -535,7 +535,7 @@ static int s_member_list(cli_t *c)
     if (!r)
         return EXIT_FAIL;
     members_t m;
-    members_load(r, mesh, &m);
+    repo_members_for(r, mesh, &m);
     buf_t b = {0};
     static const char *const hdr[] = {"ID", "NAME", "ROLE", "ADMITTED BY", "WHEN", "REVOKED"};
     table_t *t = table_new(6, hdr);

@@ -179,7 +179,7 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
         }
     }
     members_t mm;
-    members_load(r, jd.mesh, &mm);
+    repo_members_for(r, jd.mesh, &mm);
     const member_t *mine = members_find(&mm, me->pk);
     bool ok = mine && !mine->revoked;
     if (ok)

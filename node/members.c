@@ -117,27 +117,8 @@ static bool s_same(const members_t *a, const members_t *b)
     return true;
 }
 
-void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
+void members_build(edit_t **all, size_t n, const uint8_t founder[32], members_t *out)
 {
-    edit_t **all = NULL;
-    size_t n = 0, cap = 0;
-    size_t total = repo_entity_count(r);
-    for (size_t i = 0; i < total; i++) {
-        /* the index knows each entity's kind: no need to merge them all */
-        if (!(repo_entity_kinds(r, i) & (1u << REC_MEMBER)))
-            continue;
-        edit_t **h = NULL;
-        uint8_t id[32];
-        memcpy(id, repo_entity_id(r, i), 32);
-        size_t k = repo_history(r, id, &h);
-        if (n + k > cap) {
-            cap = (n + k) * 2;
-            all = xrealloc(all, cap * sizeof *all);
-        }
-        memcpy(all + n, h, k * sizeof *h);
-        n += k;
-        free(h);
-    }
     if (n)
         qsort(all, n, sizeof *all, s_cmp);
     /*
@@ -158,9 +139,6 @@ void members_load(repo_t *r, const uint8_t founder[32], members_t *out)
         if (same)
             break;
     }
-    for (size_t i = 0; i < n; i++)
-        edit_free(&all[i]);
-    free(all);
 }
 
 void members_clear(members_t *m)

@@ -1,6 +1,7 @@
 /*
  * members.h -- who belongs to the mesh, computed from membership
- * certificates (REC_MEMBER edits) in the store.
+ * certificates (REC_MEMBER edits). A pure function of the certificates:
+ * the repo collects them from its store (repo_members).
  *
  * The mesh id is the founder's node id; the founder is always an admin.
  * Certificate edits are applied in edit order (clock, author, id); an edit
@@ -17,7 +18,7 @@
 #ifndef BUURT_MEMBERS_H
 #define BUURT_MEMBERS_H
 
-#include "node/repo.h"
+#include "proto/edit.h"
 
 typedef enum { ROLE_MEMBER = 0, ROLE_COORDINATOR = 1, ROLE_ADMIN = 2 } role_t;
 
@@ -51,8 +52,10 @@ typedef struct members_t {
     char mesh_name[121];
 } members_t;
 
-/* Computes the members of the mesh founded by founder from r's store. */
-void members_load(repo_t *r, const uint8_t founder[32], members_t *out);
+/* Computes the members of the mesh founded by founder from n certificate
+ * edits (any order; edits of other kinds are ignored; the array is sorted
+ * in place). */
+void members_build(edit_t **certs, size_t n, const uint8_t founder[32], members_t *out);
 void members_clear(members_t *m);
 
 /* The member with this node id / CURVE key, or NULL (revoked ones too). */

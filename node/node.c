@@ -408,7 +408,7 @@ static void s_reload_members(node_t *n)
     if (!n->in_mesh)
         return;
     members_clear(&n->members);
-    members_load(n->repo, n->mesh, &n->members);
+    repo_members_for(n->repo, n->mesh, &n->members);
     for (size_t i = 0; i < n->npeers; i++) {
         peer_t *p = n->peers[i];
         const member_t *m = members_find(&n->members, p->key);
@@ -1496,7 +1496,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
     n->in_mesh = mesh && hex_decode(mesh, n->mesh, 32) == 0;
     free(mesh);
     if (n->in_mesh)
-        members_load(n->repo, n->mesh, &n->members);
+        repo_members_for(n->repo, n->mesh, &n->members);
 
     n->ctx = zmq_ctx_new();
     /* ZAP first: no CURVE connection can be accepted before it answers */

@@ -10,6 +10,7 @@
 #include "node/auth.h"
 #include "node/config.h"
 #include "node/members.h"
+#include "proto/seal.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -537,20 +538,6 @@ size_t repo_entity_count(const repo_t *self) { return self->nents; }
 
 /* ---------------------------------------------------------------- private coalitions */
 
-static void s_key_id(const uint8_t key[32], uint8_t id[8])
-{
-    crypto_generichash(id, 8, key, 32, (const uint8_t *)"buurt-ckey-v1", 13);
-}
-
-/* Associated data of a sealed edit: who wrote which entity when. */
-static void s_seal_ad(const edit_t *e, uint8_t ad[72])
-{
-    memcpy(ad, e->entity, 32);
-    memcpy(ad + 32, e->author, 32);
-    for (int i = 0; i < 8; i++)
-        ad[64 + i] = (uint8_t)(e->hlc >> (8 * i));
-}
-
 static size_t s_decode_slot(repo_t *r, const slot_t *s, edit_t ***out);
 static const entity_t *s_state(repo_t *r, slot_t *s);
 static const members_t *s_members(repo_t *r);
@@ -584,40 +571,28 @@ static void s_keys(repo_t *r)
         const pv_t *boxes = verdict[x] == MERGE_APPLIED && edits[x]->kind == REC_KEYS
                                 ? pv_map_get(edits[x]->fields, "boxes") : NULL;
         for (size_t b = 0; boxes && b < boxes->u.a.n; b++) {
-            const pv_t *box = boxes->u.a.items[b];
-            if (box->u.s.n <= crypto_box_SEALBYTES)
+            uint8_t coal[32], (*ks)[32] = NULL;
+            size_t nk = 0;
+            if (seal_keys_open(boxes->u.a.items[b], cpk, csk, coal, &ks, &nk) < 0)
                 continue;
-            size_t pl = box->u.s.n - crypto_box_SEALBYTES;
-            uint8_t *plain = xmalloc(pl);
-            pv_t *v = NULL;
-            if (crypto_box_seal_open(plain, (const uint8_t *)box->u.s.p, box->u.s.n, cpk, csk) == 0 &&
-                pv_decode(plain, pl, &v) == 0 && v->type == PV_ARR && v->u.a.n == 2 &&
-                v->u.a.items[0]->type == PV_BIN && v->u.a.items[0]->u.s.n == 32 &&
-                v->u.a.items[1]->type == PV_ARR) {
-                const pv_t *ks = v->u.a.items[1];
-                for (size_t j = 0; j < ks->u.a.n; j++) {
-                    const pv_t *k = ks->u.a.items[j];
-                    if (k->type != PV_BIN || k->u.s.n != 32)
-                        continue;
-                    uint8_t kid[8];
-                    s_key_id((const uint8_t *)k->u.s.p, kid);
-                    bool have = false;
-                    for (size_t q = 0; q < r->nkeys && !have; q++)
-                        have = memcmp(r->keys[q].id, kid, 8) == 0;
-                    if (have)
-                        continue;
-                    r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof *r->keys);
-                    ckey_t *c = &r->keys[r->nkeys++];
-                    memcpy(c->key, k->u.s.p, 32);
-                    memcpy(c->id, kid, 8);
-                    memcpy(c->coalition, v->u.a.items[0]->u.s.p, 32);
-                    memcpy(c->record, s->id, 32);
-                    c->epoch = (uint32_t)j;
-                }
+            for (size_t j = 0; j < nk; j++) {
+                uint8_t kid[SEAL_KEY_ID_LEN];
+                seal_key_id(ks[j], kid);
+                bool have = false;
+                for (size_t q = 0; q < r->nkeys && !have; q++)
+                    have = memcmp(r->keys[q].id, kid, 8) == 0;
+                if (have)
+                    continue;
+                r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof *r->keys);
+                ckey_t *c = &r->keys[r->nkeys++];
+                memcpy(c->key, ks[j], 32);
+                memcpy(c->id, kid, 8);
+                memcpy(c->coalition, coal, 32);
+                memcpy(c->record, s->id, 32);
+                c->epoch = (uint32_t)j;
             }
-            pv_free(&v);
-            sodium_memzero(plain, pl);
-            free(plain);
+            sodium_memzero(ks, nk * 32);
+            free(ks);
         }
         }
         free(verdict);
@@ -654,40 +629,19 @@ static const ckey_t *s_key_latest(repo_t *r, const uint8_t coalition[32])
  * node has the key; otherwise leaves it sealed. */
 static void s_unseal(repo_t *r, slot_t *s, edit_t *e)
 {
-    const pv_t *kid = pv_map_get(e->fields, "key"), *box = pv_map_get(e->fields, "box");
-    if (!kid || !box || kid->type != PV_BIN || kid->u.s.n != 8 || box->type != PV_BIN ||
-        box->u.s.n < 24 + crypto_aead_xchacha20poly1305_ietf_ABYTES + 1)
+    const uint8_t *kid = seal_key_of(e->fields);
+    const ckey_t *k = kid ? s_key_by_id(r, kid) : NULL;
+    rec_kind_t kind;
+    pv_t *fields = NULL;
+    if (k == NULL || seal_open(k->key, e->fields, e->entity, e->author, e->hlc, &kind, &fields) < 0)
         return;
-    const ckey_t *k = s_key_by_id(r, (const uint8_t *)kid->u.s.p);
-    if (k == NULL)
-        return;
-    const uint8_t *nonce = (const uint8_t *)box->u.s.p;
-    size_t cl = box->u.s.n - 24;
-    uint8_t *plain = xmalloc(cl);
-    unsigned long long pl = 0;
-    uint8_t ad[72];
-    s_seal_ad(e, ad);
-    pv_t *v = NULL;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &pl, NULL, nonce + 24, cl, ad, 72, nonce,
-                                                   k->key) == 0 &&
-        pv_decode(plain, (size_t)pl, &v) == 0 && v->type == PV_ARR && v->u.a.n == 2 &&
-        v->u.a.items[0]->type == PV_STR && v->u.a.items[1]->type == PV_MAP) {
-        int kind = rec_kind_parse(v->u.a.items[0]->u.s.p);
-        if ((kind == REC_COALITION || kind == REC_NEED || kind == REC_OFFER ||
-             kind == REC_BULLETIN || kind == REC_PLACE) &&
-            rec_validate((rec_kind_t)kind, v->u.a.items[1], 0, NULL) == 0) {
-            pv_free(&e->fields);
-            e->fields = v->u.a.items[1];
-            v->u.a.items[1] = pv_nil();
-            e->kind = (rec_kind_t)kind;
-            s->readable = true;
-            if (!s->coalition)
-                s->coalition = xmalloc(32);
-            memcpy(s->coalition, k->coalition, 32);
-        }
-    }
-    pv_free(&v);
-    free(plain);
+    pv_free(&e->fields);
+    e->fields = fields;
+    e->kind = kind;
+    s->readable = true;
+    if (!s->coalition)
+        s->coalition = xmalloc(32);
+    memcpy(s->coalition, k->coalition, 32);
 }
 
 /* Seals e (kind and fields) with the coalition's newest key, in place. */
@@ -696,27 +650,8 @@ static int s_seal(repo_t *r, edit_t *e, const uint8_t coalition[32], char **caus
     const ckey_t *k = s_key_latest(r, coalition);
     if (k == NULL)
         return bu_fail(cause, BU_EPERM, "this node holds no key of that private coalition");
-    pv_t *inner = pv_arr();
-    pv_arr_push(inner, pv_str(rec_kind_name(e->kind)));
-    pv_arr_push(inner, pv_dup(e->fields));
-    buf_t plain = {0};
-    pv_encode(inner, &plain);
-    pv_free(&inner);
-    size_t bl = 24 + plain.len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-    uint8_t *box = xmalloc(bl);
-    randombytes_buf(box, 24);
-    uint8_t ad[72];
-    s_seal_ad(e, ad);
-    unsigned long long cl = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(box + 24, &cl, plain.data, plain.len, ad, 72, NULL,
-                                               box, k->key);
-    buf_free(&plain);
-    pv_t *f = pv_map();
-    pv_map_set(f, "key", pv_bin(k->id, 8));
-    pv_map_set(f, "box", pv_bin(box, 24 + (size_t)cl));
-    free(box);
-    e->kind = REC_SEALED;
-    e->fields = f; /* caller frees */
+    e->fields = seal_fields(k->key, e->kind, e->fields, e->entity, e->author, e->hlc);
+    e->kind = REC_SEALED; /* caller frees the fields */
     return 0;
 }
 
@@ -755,32 +690,16 @@ int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (
     }
     if (nk == 0 || rotate)
         randombytes_buf(keys[nk++], 32);
-    pv_t *inner = pv_arr(), *kl = pv_arr();
-    pv_arr_push(inner, pv_bin(coalition, 32));
-    for (size_t i = 0; i < nk; i++)
-        pv_arr_push(kl, pv_bin(keys[i], 32));
-    pv_arr_push(inner, kl);
-    buf_t plain = {0};
-    pv_encode(inner, &plain);
-    pv_free(&inner);
-    size_t plen = plain.len;
     pv_t *boxes = pv_arr();
     for (size_t i = 0; i < n; i++) {
         uint8_t cpk[32];
-        if (key_curve_pk(readers[i], cpk) < 0)
-            continue;
-        size_t bl = plain.len + crypto_box_SEALBYTES;
-        uint8_t *box = xmalloc(bl);
-        crypto_box_seal(box, plain.data, plain.len, cpk);
-        pv_arr_push(boxes, pv_bin(box, bl));
-        free(box);
+        if (key_curve_pk(readers[i], cpk) == 0)
+            pv_arr_push(boxes, seal_keys_box(cpk, coalition, (const uint8_t(*)[32])keys, nk));
     }
-    sodium_memzero(plain.data, plain.len);
-    buf_free(&plain);
-    sodium_memzero(keys, nk * 32);
+    sodium_memzero(keys, (nk ? nk : 1) * 32);
     free(keys);
     int rc;
-    if (boxes->u.a.n == 0 || boxes->u.a.n > 64 || plen > 400) {
+    if (boxes->u.a.n == 0 || boxes->u.a.n > 64 || nk > SEAL_MAX_KEYS) {
         rc = bu_fail(cause, BU_EINVAL, "a private coalition has 1 to 64 readers and at most 10 key changes");
         pv_free(&boxes);
         return rc;
@@ -826,10 +745,40 @@ static const members_t *s_members(repo_t *r)
         return NULL;
     if (!r->members_ok) {
         members_clear(&r->members);
-        members_load(r, r->mesh, &r->members);
+        repo_members_for(r, r->mesh, &r->members);
         r->members_ok = true;
     }
     return &r->members;
+}
+
+void repo_members_for(repo_t *self, const uint8_t founder[32], members_t *out)
+{
+    edit_t **all = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < self->nents; i++) {
+        /* the index knows each entity's kinds: only certificates are read */
+        slot_t *s = &self->ents[i];
+        if (!(s->kinds & (1u << REC_MEMBER)))
+            continue;
+        edit_t **h = NULL;
+        size_t k = s_decode_slot(self, s, &h);
+        if (n + k > cap) {
+            cap = (n + k) * 2;
+            all = xrealloc(all, cap * sizeof *all);
+        }
+        memcpy(all + n, h, k * sizeof *h);
+        n += k;
+        free(h);
+    }
+    members_build(all, n, founder, out);
+    for (size_t i = 0; i < n; i++)
+        edit_free(&all[i]);
+    free(all);
+}
+
+const uint8_t *repo_mesh(const repo_t *self)
+{
+    return self->in_mesh ? self->mesh : NULL;
 }
 
 typedef struct {

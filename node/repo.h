@@ -106,6 +106,11 @@ struct members_t;
 /* The membership timeline of the mesh this home is in, or NULL when it is
  * in none (then every edit counts). Borrowed; valid until the next edit. */
 const struct members_t *repo_members(repo_t *self);
+/* The membership of the mesh founded by founder, from this store's
+ * certificates, into *out (members_clear it): for a mesh not joined yet. */
+void repo_members_for(repo_t *self, const uint8_t founder[32], struct members_t *out);
+/* The mesh this home is in, or NULL. Borrowed. */
+const uint8_t *repo_mesh(const repo_t *self);
 /* Tells the repo which mesh it is in now (NULL: none), after mesh create
  * or join wrote the config. */
 void repo_set_mesh(repo_t *self, const uint8_t mesh[32]);
