@@ -9,6 +9,7 @@
  * edit is signed.
  */
 #include "cli/cli.h"
+#include "node/home.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -545,7 +546,7 @@ int cmd_init(cli_t *c, int argc, char **argv)
         goto done;
     nodekey_t k;
     char *cause = NULL;
-    int e = repo_init(c->home, pv_get_str(p.fields, "name"), &k, &cause);
+    int e = home_init(c->home, pv_get_str(p.fields, "name"), &k, &cause);
     if (e < 0) {
         rc = cli_fail(e, cause);
         goto done;
@@ -583,7 +584,7 @@ int cmd_id(cli_t *c, int argc, char **argv)
         goto done;
     }
     nodekey_t k;
-    char *kp = xasprintf("%s/node.key", c->home), *cause = NULL;
+    char *kp = home_path(c->home, HOME_KEY), *cause = NULL;
     int e = key_load(kp, &k, &cause);
     free(kp);
     if (e == BU_ENOENT) {

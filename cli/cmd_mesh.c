@@ -7,7 +7,9 @@
  * kind "member" and sync like all others.
  */
 #include "cli/cli.h"
+#include "node/retention.h"
 #include "node/config.h"
+#include "node/home.h"
 #include "node/members.h"
 #include "node/peers.h"
 
@@ -59,11 +61,6 @@ static int s_group(cli_t *c, int argc, char **argv, const char *name, const char
     }
     (void)c;
     return -1;
-}
-
-static const char *s_role_name(role_t r)
-{
-    return r == ROLE_ADMIN ? "admin" : r == ROLE_COORDINATOR ? "coordinator" : "member";
 }
 
 /* Loads the mesh id; prints an error (returning false) when not in one. */
@@ -143,10 +140,7 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
     free(cur);
     char hex[65];
     hex_encode(mesh, 32, hex);
-    char *kp = xasprintf("%s/node.key", c->home);
-    int ok = access(kp, F_OK) == 0;
-    free(kp);
-    if (!ok)
+    if (!home_exists(c->home))
         return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
     int rc = config_set(c->home, "mesh", hex, &cause);
@@ -186,16 +180,16 @@ static int s_mesh_show(cli_t *c)
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", hex);
         json_str(&b, nm, strlen(nm));
         buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu}", active,
-                   me ? (me->revoked ? "revoked" : s_role_name(me->role)) : "none",
-                   (unsigned long long)(repo_retention_ms(r) / 86400000u));
+                   me ? (me->revoked ? "revoked" : members_role_name(me->role)) : "none",
+                   (unsigned long long)(retention_ms(r) / 86400000u));
         cli_print_json(&b);
         buf_free(&b);
     } else {
         printf("mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n",
                hex, nm, active,
-               me ? (me->revoked ? "revoked" : s_role_name(me->role))
+               me ? (me->revoked ? "revoked" : members_role_name(me->role))
                   : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)",
-               (unsigned long long)(repo_retention_ms(r) / 86400000u));
+               (unsigned long long)(retention_ms(r) / 86400000u));
     }
     free(name);
     members_clear(&m);
@@ -231,7 +225,7 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
-    repo_mesh_settings_id(mesh, id);
+    rec_mesh_settings_id(mesh, id);
     pv_t *f = pv_map();
     pv_map_set(f, "retention_days", pv_int(days));
     char *cause = NULL;
@@ -288,7 +282,7 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
     int rc = 0;
     char *cause = NULL;
     uint8_t settings[32];
-    repo_mesh_settings_id(mesh, settings);
+    rec_mesh_settings_id(mesh, settings);
     /* one settings edit per 200 ids (the field's limit) */
     for (size_t i = 0; !dry && i < n && rc == 0; i += 200) {
         pv_t *f = pv_map(), *l = pv_arr();
@@ -553,7 +547,7 @@ static int s_member_list(cli_t *c)
         buf_printf(&b, "{\"id\":\"%s\",\"name\":", id);
         json_str(&b, x->name, strlen(x->name));
         buf_printf(&b, ",\"role\":\"%s\",\"admitted_by\":\"%s\",\"admitted_ms\":%llu,\"revoked\":%s",
-                   s_role_name(x->role), by, (unsigned long long)hlc_ms(x->admitted),
+                   members_role_name(x->role), by, (unsigned long long)hlc_ms(x->admitted),
                    x->revoked ? "true" : "false");
         char rv[260] = "";
         if (x->revoked) {
@@ -570,7 +564,7 @@ static int s_member_list(cli_t *c)
         id[10] = by[10] = '\0';
         if (x->admitted == 0)
             snprintf(by, sizeof by, "(founder)");
-        const char *row[] = {id, x->name, s_role_name(x->role), by, when, rv};
+        const char *row[] = {id, x->name, members_role_name(x->role), by, when, rv};
         table_row(t, row);
     }
     buf_append(&b, "]}", 2);
@@ -629,10 +623,7 @@ int cmd_peer(cli_t *c, int argc, char **argv)
     if (hex_decode(argv[3], key, 32) < 0)
         return cli_usage(c, "'%s' is not a node id (64 hex digits, from `buurt id` on that node)",
                          argv[3]);
-    char *kp = xasprintf("%s/node.key", c->home);
-    int ok = access(kp, F_OK) == 0;
-    free(kp);
-    if (!ok)
+    if (!home_exists(c->home))
         return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
     char *cause = NULL;

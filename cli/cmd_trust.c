@@ -7,6 +7,7 @@
  * reconciliation has little to say about them afterwards.
  */
 #include "cli/cli.h"
+#include "node/retention.h"
 #include "node/config.h"
 #include "node/invites.h"
 #include "node/join.h"
@@ -43,7 +44,7 @@ int cmd_purge(cli_t *c, int argc, char **argv)
                    "changes it with `buurt mesh set --retention DAYS`). Purged edits are never\n"
                    "fetched from peers again. buurtd purges by itself 10 minutes after start and hourly.\n"
                    "  --dry-run   list what would be removed now, remove nothing\n",
-                   REPO_RETENTION_DAYS);
+                   RETENTION_DEFAULT_DAYS);
             return EXIT_OK;
         } else
             return cli_usage(c, "unknown option: %s", argv[optind - 1]);
@@ -55,8 +56,8 @@ int cmd_purge(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     size_t *ents = NULL;
     uint64_t now = repo_now_ms();
-    size_t n = repo_purgeable(r, now, &ents);
-    uint64_t days = repo_retention_ms(r) / 86400000u;
+    size_t n = retention_purgeable(r, now, &ents);
+    uint64_t days = retention_ms(r) / 86400000u;
     buf_t b = {0};
     buf_printf(&b, "{\"dry_run\":%s,\"retention_days\":%llu,\"needs\":[", dry ? "true" : "false",
                (unsigned long long)days);

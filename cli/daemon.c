@@ -15,6 +15,7 @@
  * process is still alive, so a daemon that dies is noticed at once.
  */
 #include "cli/cli.h"
+#include "node/home.h"
 #include "node/store.h"
 #include "proto/value.h"
 
@@ -35,7 +36,7 @@
 /* The pid in buurtd.pid when that process is alive, else 0. */
 static long s_pid(const char *home)
 {
-    char *path = xasprintf("%s/buurtd.pid", home);
+    char *path = home_path(home, HOME_PID);
     FILE *f = fopen(path, "r");
     free(path);
     if (!f)
@@ -49,7 +50,7 @@ static long s_pid(const char *home)
 /* True when something accepts connections on home's control socket. */
 static bool s_socket_answers(const char *home)
 {
-    char *path = xasprintf("%s/control.sock", home);
+    char *path = home_path(home, HOME_CONTROL);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     bool ok = false;
     if (strlen(path) < sizeof a.sun_path) {
@@ -94,7 +95,7 @@ int cli_wait_ms(void)
 
 bool cli_daemon_wait(const char *home, int timeout_ms)
 {
-    char *store = xasprintf("%s/store", home);
+    char *store = home_path(home, HOME_STORE);
     uint64_t start = s_mono(), until = start + (uint64_t)timeout_ms;
     bool ready = false, told = false;
     for (;;) {

@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 #include "node/config.h"
+#include "node/home.h"
 #include "proto/value.h"
 
 #include <stdio.h>
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (home == NULL)
-        home = config_default_home();
+        home = home_default();
     c.home = home;
     int rc;
     if (!s_local_only(argv[i]) && cli_daemon_wait(home, cli_wait_ms())) {

@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 #include "node/config.h"
+#include "node/home.h"
 #include "node/node.h"
 #include "proto/err.h"
 
@@ -94,12 +95,12 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!home)
-        home = config_default_home();
+        home = home_default();
     o.home = home;
     o.listen = listen;
     signal(SIGPIPE, SIG_IGN);
     if (daemonize) {
-        char *log = xasprintf("%s/buurtd.log", home);
+        char *log = home_path(home, HOME_LOG);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         free(log);
         if (fd < 0 || daemon(1, 1) != 0) {

@@ -3,6 +3,7 @@
  */
 #include "node/config.h"
 #include "node/file.h"
+#include "node/home.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -12,21 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-char *config_default_home(void)
-{
-    const char *h = getenv("BUURT_HOME");
-    if (h && *h)
-        return xstrdup(h);
-    h = getenv("XDG_DATA_HOME");
-    if (h && *h)
-        return xasprintf("%s/buurt", h);
-    h = getenv("HOME");
-    return xasprintf("%s/.local/share/buurt", h && *h ? h : ".");
-}
-
 char *config_get(const char *home, const char *key)
 {
-    char *path = xasprintf("%s/config", home);
+    char *path = home_path(home, HOME_CONFIG);
     FILE *f = fopen(path, "r");
     free(path);
     if (f == NULL)
@@ -48,7 +37,7 @@ int config_set(const char *home, const char *key, const char *value, char **caus
 {
     if (value && strchr(value, '\n'))
         return bu_fail(cause, BU_EINVAL, "setting %s must be on one line", key);
-    char *path = xasprintf("%s/config", home);
+    char *path = home_path(home, HOME_CONFIG);
     buf_t b = {0};
     FILE *f = fopen(path, "r");
     size_t kl = strlen(key);

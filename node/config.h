@@ -7,10 +7,6 @@
 #ifndef BUURT_CONFIG_H
 #define BUURT_CONFIG_H
 
-/* The default home: $BUURT_HOME, else $XDG_DATA_HOME/buurt, else
- * ~/.local/share/buurt. Allocated. */
-char *config_default_home(void);
-
 /* Allocated value of key, or NULL when unset or the file is missing. */
 char *config_get(const char *home, const char *key);
 

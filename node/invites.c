@@ -3,6 +3,7 @@
  */
 #include "node/invites.h"
 #include "node/file.h"
+#include "node/home.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -16,7 +17,7 @@
 /* Reads every invite; returns the count, *out allocated. */
 static size_t s_load(const char *home, invite_t **out)
 {
-    char *path = xasprintf("%s/invites", home);
+    char *path = home_path(home, HOME_INVITES);
     FILE *f = fopen(path, "r");
     free(path);
     *out = NULL;
@@ -48,7 +49,7 @@ static size_t s_load(const char *home, invite_t **out)
 
 static int s_save(const char *home, const invite_t *v, size_t n, char **cause)
 {
-    char *path = xasprintf("%s/invites", home);
+    char *path = home_path(home, HOME_INVITES);
     buf_t b = {0};
     for (size_t i = 0; i < n; i++) {
         char id[33], key[65];

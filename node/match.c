@@ -41,13 +41,8 @@ static const struct {
 
 const char *need_status_now(const entity_t *need, uint64_t now_ms)
 {
-    const char *st = pv_get_str(need->fields, "status");
-    if (st == NULL)
-        st = "open";
-    int64_t exp = pv_get_int(need->fields, "expires", 0);
-    if (exp > 0 && (uint64_t)exp < now_ms && (!strcmp(st, "open") || !strcmp(st, "claimed")))
-        return "expired";
-    return st;
+    return rec_need_status_at(pv_get_str(need->fields, "status"),
+                              pv_get_int(need->fields, "expires", 0), now_ms);
 }
 
 static bool s_has(const pv_t *list, const char *s)
@@ -129,11 +124,8 @@ const char *match_fact_status(const match_fact_t *f, uint64_t now_ms)
     if (f->status == -2)
         return NULL;
     if (f->kind == REC_NEED) {
-        const char *st = f->status < 0 ? "open" : REC_NEED_STATUS[f->status];
-        if (f->expires > 0 && (uint64_t)f->expires < now_ms &&
-            (!strcmp(st, "open") || !strcmp(st, "claimed")))
-            return "expired";
-        return st;
+        return rec_need_status_at(f->status < 0 ? NULL : REC_NEED_STATUS[f->status], f->expires,
+                                  now_ms);
     }
     if (f->kind == REC_PLACE)
         return f->status < 0 ? "" : REC_PLACE_STATUS[f->status];

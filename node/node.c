@@ -15,12 +15,14 @@
  * most NODE_WANTS_INFLIGHT requests outstanding; each WANT gets exactly one
  * EDITS reply.
  */
+#include "node/retention.h"
 #include "node/node.h"
 #include "node/config.h"
 #include "node/members.h"
 #include "node/invites.h"
 #include "node/lan.h"
 #include "node/file.h"
+#include "node/home.h"
 #include "node/peers.h"
 #include "proto/beacon.h"
 #include "proto/invite.h"
@@ -386,7 +388,7 @@ static void s_rebuild_set(node_t *n)
 static void s_purge(node_t *n)
 {
     size_t *ents = NULL, removed = 0;
-    size_t k = repo_purgeable(n->repo, repo_now_ms(), &ents);
+    size_t k = retention_purgeable(n->repo, repo_now_ms(), &ents);
     if (k > 0) {
         char *cause = NULL;
         if (repo_purge(n->repo, ents, k, &removed, &cause) < 0) {
@@ -1515,7 +1517,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         zmq_getsockopt(n->router, ZMQ_LAST_ENDPOINT, ep, &el);
         const char *colon = strrchr(ep, ':');
         n->listen_port = colon ? (uint16_t)atoi(colon + 1) : 0;
-        char *epf = xasprintf("%s/buurtd.endpoint", n->home), line[300];
+        char *epf = home_path(n->home, HOME_ENDPOINT), line[300];
         int len = snprintf(line, sizeof line, "%s\n", ep);
         rc = file_write_atomic(epf, line, (size_t)len, 0600, cause);
         free(epf);
@@ -1535,7 +1537,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         goto fail;
     /* written last: the CLI forwards to buurtd once this file exists and
      * control.sock answers; a home that cannot be written stops us here */
-    char *pidf = xasprintf("%s/buurtd.pid", n->home), line[32];
+    char *pidf = home_path(n->home, HOME_PID), line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
     rc = file_write_atomic(pidf, line, (size_t)len, 0600, cause);
     free(pidf);
@@ -1710,12 +1712,12 @@ void node_destroy(node_t **self_p)
         zmq_ctx_term(n->ctx);
     lan_close(&n->lan);
     if (n->pid_written) {
-        char *f = xasprintf("%s/buurtd.pid", n->home);
+        char *f = home_path(n->home, HOME_PID);
         unlink(f);
         free(f);
     }
     if (had_control) { /* bound only while holding the store: it is ours */
-        char *f = xasprintf("%s/control.sock", n->home);
+        char *f = home_path(n->home, HOME_CONTROL);
         unlink(f);
         free(f);
     }

@@ -3,6 +3,7 @@
  */
 #include "node/peers.h"
 #include "node/file.h"
+#include "node/home.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -22,7 +23,7 @@ static bool s_addr_ok(const char *a)
 size_t peers_load(const char *home, peer_line_t **out)
 {
     *out = NULL;
-    char *path = xasprintf("%s/peers", home), *text = NULL;
+    char *path = home_path(home, HOME_PEERS), *text = NULL;
     int rc = file_read(path, PEERS_FILE_MAX, &text, NULL, NULL);
     free(path);
     if (rc < 0)
@@ -59,7 +60,7 @@ int peers_add(const char *home, const char *addr, const uint8_t key[32], char **
     }
     hex_encode(key, 32, hex);
     buf_printf(&b, "%s %s\n", addr, hex);
-    char *path = xasprintf("%s/peers", home);
+    char *path = home_path(home, HOME_PEERS);
     int rc = file_write_atomic(path, b.data, b.len, 0600, cause);
     free(path);
     buf_free(&b);

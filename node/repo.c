@@ -9,6 +9,7 @@
 #include "node/repo.h"
 #include "node/auth.h"
 #include "node/config.h"
+#include "node/home.h"
 #include "node/members.h"
 #include "proto/seal.h"
 #include "proto/err.h"
@@ -390,7 +391,7 @@ static void s_reindex(repo_t *r)
 
 static int s_read_config(repo_t *r, char **cause)
 {
-    char *path = xasprintf("%s/config", r->home);
+    char *path = home_path(r->home, HOME_CONFIG);
     int ok = access(path, R_OK) == 0;
     free(path);
     if (!ok)
@@ -404,60 +405,6 @@ static int s_read_config(repo_t *r, char **cause)
     return 0;
 }
 
-/* mkdir -p: creates missing parents (0700), tolerates existing ones. */
-static int s_mkdirs(const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
-
-int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cause)
-{
-    if (s_mkdirs(home) != 0)
-        return bu_fail(cause, BU_EIO, "cannot create %s: %s", home, strerror(errno));
-    char *kp = xasprintf("%s/node.key", home);
-    int rc = 0;
-    if (access(kp, F_OK) == 0) {
-        rc = bu_fail(cause, BU_EEXIST, "%s is already a buurt home (it has node.key)", home);
-        goto done;
-    }
-    if (strchr(name, '\n') != NULL || strlen(name) == 0 || strlen(name) > 120) {
-        rc = bu_fail(cause, BU_EINVAL, "node name must be 1 to 120 characters on one line");
-        goto done;
-    }
-    if ((rc = config_set(home, "name", name, cause)) < 0)
-        goto done;
-    /* create the empty store now, so a fresh home is complete */
-    char *sp = xasprintf("%s/store", home);
-    store_t *st = NULL;
-    rc = store_open(sp, &st, NULL, cause);
-    free(sp);
-    store_close(&st);
-    if (rc < 0)
-        goto done;
-    nodekey_t k;
-    if ((rc = key_create(kp, &k, cause)) < 0)
-        goto done;
-    if (key_out)
-        *key_out = k;
-    sodium_memzero(&k, sizeof k);
-done:
-    free(kp);
-    return rc;
-}
-
 int repo_open(const char *home, repo_t **out, char **cause)
 {
     return repo_open_wait(home, 0, out, cause);
@@ -469,8 +416,8 @@ int repo_open_wait(const char *home, int wait_ms, repo_t **out, char **cause)
     repo_t *r = xcalloc(1, sizeof *r);
     r->serial = ++serial;
     r->home = xstrdup(home);
-    char *kp = xasprintf("%s/node.key", home);
-    char *sp = xasprintf("%s/store", home);
+    char *kp = home_path(home, HOME_KEY);
+    char *sp = home_path(home, HOME_STORE);
     int rc = key_load(kp, &r->key, cause);
     if (rc == BU_ENOENT) {
         rc = bu_fail(cause, BU_ENOENT, "%s is not a buurt home; run: buurt --home %s init --name NAME",
@@ -1198,7 +1145,7 @@ static void s_voids(repo_t *r)
     if (!r->in_mesh)
         return;
     uint8_t id[32];
-    repo_mesh_settings_id(r->mesh, id);
+    rec_mesh_settings_id(r->mesh, id);
     edit_t **edits;
     uint8_t *verdicts;
     size_t n = repo_history_verdicts(r, id, &edits, &verdicts), cap = 0;
@@ -1418,64 +1365,6 @@ size_t repo_release_held(repo_t *self, uint64_t now_ms)
 }
 
 /* ---------------------------------------------------------------- retention */
-
-void repo_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32])
-{
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    crypto_generichash_update(&st, (const uint8_t *)"buurt-mesh-settings-v1", 22);
-    crypto_generichash_update(&st, mesh, 32);
-    crypto_generichash_final(&st, out, 32);
-}
-
-uint64_t repo_retention_ms(repo_t *self)
-{
-    int64_t days = REPO_RETENTION_DAYS;
-    if (self->in_mesh) {
-        uint8_t id[32];
-        repo_mesh_settings_id(self->mesh, id);
-        const entity_t *e = repo_entity(self, id);
-        if (e && e->kind == REC_MESH && e->edits > 0)
-            days = pv_get_int(e->fields, "retention_days", days);
-    }
-    return (uint64_t)days * 86400000u;
-}
-
-/* When the need's retention clock started, or 0 when it has not. */
-static uint64_t s_retired_at(const entity_t *e)
-{
-    const char *st = pv_get_str(e->fields, "status");
-    if (pv_get_bool(e->fields, "deleted", false) ||
-        (st && (strcmp(st, "done") == 0 || strcmp(st, "cancelled") == 0)))
-        return hlc_ms(e->updated);
-    int64_t exp = pv_get_int(e->fields, "expires", 0);
-    return exp > 0 ? (uint64_t)exp : 0;
-}
-
-size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out)
-{
-    /* whole UTC days, so nodes with slightly different clocks agree */
-    uint64_t today = now_ms - now_ms % 86400000u;
-    uint64_t keep = repo_retention_ms(self);
-    size_t n = 0, cap = 0;
-    *out = NULL;
-    for (size_t i = 0; i < self->nents; i++) {
-        slot_t *s = &self->ents[i];
-        if (!(s->kinds & (1u << REC_NEED)))
-            continue;
-        /* merge without caching: a purge scan must not grow the daemon */
-        const entity_t *e = repo_entity_peek(self, i);
-        uint64_t at = e->kind == REC_NEED && e->edits > 0 ? s_retired_at(e) : 0;
-        if (at == 0 || at + keep > today)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = xrealloc(*out, cap * sizeof **out);
-        }
-        (*out)[n++] = i;
-    }
-    return n;
-}
 
 int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, char **cause)
 {

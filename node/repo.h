@@ -23,10 +23,6 @@
 
 typedef struct repo_t repo_t;
 
-/* Creates a home: directory (0700), node key, config with the node name.
- * BU_EEXIST when the home already holds a key. */
-int repo_init(const char *home, const char *name, nodekey_t *key_out, char **cause);
-
 /* Opens an initialised home (BU_ENOENT with a hint to run `buurt init`). */
 int repo_open(const char *home, repo_t **out, char **cause);
 /* As repo_open, waiting up to wait_ms for the store lock (store_open_wait). */
@@ -198,21 +194,8 @@ bool repo_private_of(repo_t *self, const uint8_t id[32], uint8_t coalition[32]);
 int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (*readers)[32],
                       size_t n, bool rotate, char **cause);
 
-/* ---- retention (docs/trust.md) */
+/* ---- purging (retention, node/retention.h) */
 
-#define REPO_RETENTION_DAYS 30 /* default when the mesh sets none */
-
-/* Entity id of the mesh-wide settings record (kind mesh). */
-void repo_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32]);
-/* The mesh's retention period in ms. */
-uint64_t repo_retention_ms(repo_t *self);
-/*
- * Needs that retention removes at now_ms: done, cancelled or deleted ones
- * whose last change, and others whose expiry, lies a retention period
- * before the start of the current UTC day. *out receives entity positions
- * (free() it); returns the count.
- */
-size_t repo_purgeable(repo_t *self, uint64_t now_ms, size_t **out);
 /* Purges those entities' edits for good (store_purge) and re-indexes;
  * *edits_out receives the number of edits removed. Entity positions and
  * store indices change: repo_epoch() tells holders of either. */

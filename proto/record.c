@@ -3,6 +3,8 @@
  * the personal-data scan for need text. Pure functions over constant tables.
  */
 #include "proto/record.h"
+
+#include <sodium.h>
 #include "proto/err.h"
 
 #include <ctype.h>
@@ -124,6 +126,24 @@ static const char *const s_names[REC__COUNT] = {"place", "coalition", "need", "o
 static const field_spec_t *const s_specs[REC__COUNT] = {s_place, s_coalition, s_need,
                                                         s_offer, s_bulletin, s_member, s_mesh,
                                                         s_sealed, s_keys};
+
+void rec_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)"buurt-mesh-settings-v1", 22);
+    crypto_generichash_update(&st, mesh, 32);
+    crypto_generichash_final(&st, out, 32);
+}
+
+const char *rec_need_status_at(const char *status, int64_t expires_ms, uint64_t now_ms)
+{
+    const char *st = status ? status : "open";
+    if (expires_ms > 0 && (uint64_t)expires_ms < now_ms &&
+        (strcmp(st, "open") == 0 || strcmp(st, "claimed") == 0))
+        return "expired";
+    return st;
+}
 
 const char *rec_kind_name(rec_kind_t kind)
 {

@@ -77,6 +77,15 @@ const field_spec_t *rec_field(rec_kind_t kind, const char *name);
 /* 1 if code is an ISO 639-1 language code (two lowercase letters), else 0. */
 int rec_lang_ok(const char *code);
 
+/* Entity id of a mesh's settings record (kind mesh): BLAKE2b-256 of
+ * "buurt-mesh-settings-v1" || mesh id. */
+void rec_mesh_settings_id(const uint8_t mesh[32], uint8_t out[32]);
+
+/* The "expired" rule, the one place it is written: a need whose status
+ * is open or claimed (NULL counts as open) and whose expiry (ms, 0 = none)
+ * lies before now_ms is expired. Returns the status to show. */
+const char *rec_need_status_at(const char *status, int64_t expires_ms, uint64_t now_ms);
+
 /* 1 if tok is in the NULL-terminated list, else 0. */
 int rec_token_ok(const char *const *tokens, const char *tok);
 

@@ -13,6 +13,7 @@
  */
 #include "node/auth.h"
 #include "node/members.h"
+#include "node/home.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"
@@ -94,8 +95,8 @@ static repo_t *s_home(const char *name, const uint8_t founder[32])
 {
     char *home = xasprintf("%s/%s", s_root, name);
     char *cause = NULL;
-    int rc = repo_init(home, name, NULL, &cause);
-    cr_assert_eq(rc, 0, "repo_init: %s", cause ? cause : "");
+    int rc = home_init(home, name, NULL, &cause);
+    cr_assert_eq(rc, 0, "home_init: %s", cause ? cause : "");
     repo_t *r = NULL;
     rc = repo_open(home, &r, &cause);
     cr_assert_eq(rc, 0, "repo_open: %s", cause ? cause : "");

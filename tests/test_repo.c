@@ -16,6 +16,7 @@
  */
 #include "node/match.h"
 #include "node/members.h"
+#include "node/home.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"
@@ -101,8 +102,8 @@ static repo_t *s_open(void)
 static repo_t *s_home(void)
 {
     char *cause = NULL;
-    int rc = repo_init(s_path, "test", NULL, &cause);
-    cr_assert_eq(rc, 0, "repo_init: %s", cause ? cause : "");
+    int rc = home_init(s_path, "test", NULL, &cause);
+    cr_assert_eq(rc, 0, "home_init: %s", cause ? cause : "");
     s_repo = s_open();
     return s_repo;
 }
@@ -844,7 +845,7 @@ Test(repo, facts_table_is_not_shared_by_repos_opened_in_turn)
     /* a second home with a need as its first entity */
     char *other = xasprintf("%s/other", s_root);
     char *cause = NULL;
-    cr_assert_eq(repo_init(other, "other", NULL, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(home_init(other, "other", NULL, &cause), 0, "%s", cause ? cause : "");
     repo_t *r2 = NULL;
     cr_assert_eq(repo_open(other, &r2, &cause), 0, "%s", cause ? cause : "");
     pv_t *f = s_f("category", pv_str("food"), "summary", pv_str("bread"), NULL);
@@ -1013,7 +1014,7 @@ Test(repo, a_void_declaration_removes_future_edits_only)
     size_t before = repo_edit_count(r);
 
     uint8_t settings[32];
-    repo_mesh_settings_id(F.pk, settings);
+    rec_mesh_settings_id(F.pk, settings);
     pv_t *l = pv_arr();
     pv_arr_push(l, s_hexid(fut_id));
     pv_arr_push(l, s_hexid(past_id));
@@ -1045,7 +1046,7 @@ Test(repo, a_void_declaration_by_a_member_is_ignored)
                                s_place_of("Future", NULL)), REPO_HELD);
     uint8_t fut_id[32], settings[32];
     memcpy(fut_id, store_id_of_last(r), 32);
-    repo_mesh_settings_id(F.pk, settings);
+    rec_mesh_settings_id(F.pk, settings);
     pv_t *l = pv_arr();
     pv_arr_push(l, s_hexid(fut_id));
     cr_assert_eq(s_ingest_fate(r, REC_MESH, settings, &N, H(20), s_f("void", l, NULL)), REPO_ADDED);
