@@ -19,8 +19,8 @@ TEST_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 B := build
 
 PROTO_SRC := $(wildcard proto/*.c)
-NODE_SRC  := $(filter-out node/buurtd.c,$(wildcard node/*.c))
-CLI_SRC   := $(wildcard cli/*.c)
+NODE_SRC  := $(wildcard node/*.c)
+CLI_SRC   := $(filter-out cli/buurt.c cli/buurtd.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/test_*.c)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 
@@ -33,9 +33,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 LIB := $(B)/libbuurt.a
 
 .PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean
-DAEMON := $(if $(wildcard node/buurtd.c),$(B)/buurtd)
-
-all: $(B)/buurt $(DAEMON)
+all: $(B)/buurt $(B)/buurtd
 
 deps:
 	@bash .ci/deps
@@ -48,13 +46,13 @@ $(LIB): $(PROTO_OBJ) $(NODE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/buurt: $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+# Both programs' mains are in cli/, the top layer: buurtd runs the CLI's
+# commands for it, so it links the command code too.
+$(B)/buurt: $(B)/cli/buurt.o $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
-# buurtd runs forwarded CLI commands in-process, so it links the command code.
-CLI_CMDS := $(filter-out $(B)/cli/main.o,$(CLI_OBJ))
-$(B)/buurtd: $(B)/node/buurtd.o $(CLI_CMDS) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $< $(CLI_CMDS) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+$(B)/buurtd: $(B)/cli/buurtd.o $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
 $(B)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

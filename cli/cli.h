@@ -8,6 +8,7 @@
 #define BUURT_CLI_H
 
 #include "node/repo.h"
+#include "proto/control.h"
 #include "proto/err.h"
 #include "proto/util.h"
 
@@ -18,6 +19,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 typedef struct {
     const char *home;  /* resolved home directory */
+    FILE *out, *err;   /* where the command prints (stdout and stderr of
+                          the buurt process, or buurtd's capture) */
+    uint64_t now_ms;   /* the command's time (BUURT_NOW_MS), 0 = the clock */
+    int width;         /* columns of the user's terminal, 0 = no terminal */
     bool json;         /* --json: one JSON document on stdout */
     repo_t *repo;      /* opened on demand by cli_repo() */
     const char *cmd;   /* command path for messages, e.g. "place add" */
@@ -27,23 +32,40 @@ typedef struct {
                           command must be sent to it instead */
 } cli_t;
 
+/* Where a command runs when a buurtd holds the store (commands.c). */
+typedef enum {
+    CMD_LOCAL,  /* always in the CLI (init, id, help, join) */
+    CMD_DAEMON, /* in the CLI, asking buurtd itself (peers, sync) */
+    CMD_READ,   /* sent to buurtd, run in a child process there */
+    CMD_WRITE,  /* sent to buurtd, run in its loop */
+} cmd_where_t;
+cmd_where_t cli_command_where(const char *name);
+
 /* Runs one command (argv[0] is its name); returns the exit code. */
 int cli_dispatch(cli_t *c, int argc, char **argv);
-/* For buurtd: runs a forwarded command against its open repo. argv may
- * start with "--json". */
-int cli_exec(void *repo, int argc, char **argv);
+/* For buurtd: runs a command the CLI sent (an EXEC) against its open
+ * repo, printing to out and err; returns the exit code. */
+int cli_run(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err);
+/* True when buurtd runs that command in a child process (a read). */
+bool cli_runs_in_child(const ctl_msg_t *exec);
+/* Called by buurtd before it forks a child for a read. */
+void cli_prepare_child(repo_t *repo);
 /* Prints the top-level help. */
 void cli_help(FILE *f);
 
 /* Opens the home's repo (once); prints the error and returns NULL on failure. */
 repo_t *cli_repo(cli_t *c);
 
-/* Prints "buurt: <msg>" to stderr and returns code. */
-int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "buurt: <msg>" to c->err and returns code. */
+int cli_err(cli_t *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prints a usage error naming the command and a --help hint; returns 2. */
 int cli_usage(cli_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports a BU_ error with its cause (freeing it); returns 1. */
-int cli_fail(int rc, char *cause);
+int cli_fail(cli_t *c, int rc, char *cause);
+/* The command's time in ms since 1970: c->now_ms, else the wall clock. */
+uint64_t cli_now(const cli_t *c);
+/* Columns of the terminal on fd, 0 when fd is not a terminal. */
+int cli_terminal_width(int fd);
 
 /* Parses "a,b,c" into a PV_ARR of trimmed strings (empty items dropped). */
 pv_t *cli_list(const char *csv);
@@ -56,10 +78,10 @@ int cli_int(cli_t *c, const char *opt, const char *s, int64_t min, int64_t max, 
  * "YYYY-MM-DD[THH:MM]" (UTC). Returns ms since 1970, or -1. */
 int64_t cli_time(const char *s, uint64_t now_ms);
 
-/* Prints one JSON document (the buffer) with a newline. */
-void cli_print_json(buf_t *b);
-/* Appends an entity as JSON. */
-void cli_entity_json(const entity_t *e, buf_t *out);
+/* Prints one JSON document (the buffer) with a newline to c->out. */
+void cli_print_json(cli_t *c, buf_t *b);
+/* Appends an entity as JSON (now_ms decides whether a need is expired). */
+void cli_entity_json(const entity_t *e, uint64_t now_ms, buf_t *out);
 /* Formats ms since 1970 as "YYYY-MM-DD HH:MM" UTC into out (>= 20 bytes). */
 void cli_fmt_time(uint64_t ms, char *out, size_t n);
 /* Short display id: first 10 hex digits. out >= 11 bytes. */
@@ -73,7 +95,8 @@ void cli_join(const pv_t *list, char *out, size_t n);
 typedef struct table table_t;
 table_t *table_new(int ncols, const char *const *headers);
 void table_row(table_t *t, const char *const *cells);
-void table_print(table_t *t);
+/* Prints to c->out, fitting c->width when it is set. */
+void table_print(cli_t *c, table_t *t);
 void table_free(table_t **t);
 
 int cmd_init(cli_t *c, int argc, char **argv);
@@ -97,13 +120,17 @@ int cmd_purge(cli_t *c, int argc, char **argv);
 int cmd_invite(cli_t *c, int argc, char **argv);
 int cmd_join(cli_t *c, int argc, char **argv);
 
-/* Sends one request to the running buurtd of home and waits up to
- * timeout_ms for the reply. Returns 0 and *reply, BU_ENOENT when no daemon
- * runs, or BU_EIO when it does not answer (with *cause). */
-int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **reply, char **cause);
-/* As cli_daemon_call, calling tick(ctx) about every 500 ms while waiting. */
-int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
-                       void (*tick)(void *ctx), void *ctx, pv_t **reply, char **cause);
+/* The control protocol's client side (proto/control.h). Each waits for a
+ * buurtd that is starting, and reports one that dies at once. */
+#define CLI_EXEC_TIMEOUT_MS 60000 /* between two replies of a command */
+/* Runs argv in buurtd, printing its output to c->out and c->err as it
+ * comes: the command's exit code, or a negative BU_ code with *cause. */
+int cli_daemon_exec(cli_t *c, int argc, char **argv, char **cause);
+/* PEERS: 0 and *reply (ctl_clear it), BU_ENOENT when no daemon runs. */
+int cli_daemon_peers(const char *home, int timeout_ms, ctl_msg_t *reply, char **cause);
+/* SYNC; tick(ctx) is called about every 500 ms while waiting. */
+int cli_daemon_sync(const char *home, bool wait, int timeout_ms, void (*tick)(void *ctx), void *ctx,
+                    ctl_msg_t *reply, char **cause);
 /* True when a buurtd is ready for home: its pid file names a live process
  * and its control socket accepts connections. */
 bool cli_daemon_running(const char *home);

@@ -129,18 +129,18 @@ static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *e
 {
     bool add = strstr(usage, " add") != NULL || strncmp(usage, "init", 4) == 0 ||
                strstr(usage, "claim") != NULL;
-    printf("usage: buurt %s\n", usage);
+    fprintf(c->out, "usage: buurt %s\n", usage);
     if (extra)
-        printf("\n%s\n", extra);
+        fprintf(c->out, "\n%s\n", extra);
     if (opts && opts->opt) {
-        printf("\noptions:\n");
+        fprintf(c->out, "\noptions:\n");
         for (const opt_t *o = opts; o->opt; o++) {
             char left[64];
             snprintf(left, sizeof left, "--%s%s%s", o->opt, o->arg ? " " : "", o->arg ? o->arg : "");
-            printf("  %-26s %s%s\n", left, o->help, o->required && add ? " (required)" : "");
+            fprintf(c->out, "  %-26s %s%s\n", left, o->help, o->required && add ? " (required)" : "");
         }
     }
-    printf("  %-26s %s\n  %-26s %s\n", "--json", "print the result as JSON", "--help", "this help");
+    fprintf(c->out, "  %-26s %s\n  %-26s %s\n", "--json", "print the result as JSON", "--help", "this help");
     (void)c;
 }
 
@@ -240,7 +240,7 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
         return 0;
     }
     case O_TIME: {
-        int64_t t = cli_time(arg, repo_now_ms());
+        int64_t t = cli_time(arg, cli_now(c));
         if (t < 0)
             return cli_usage(c, "%s: '%s' is not a duration (14d, 48h, 90m) or date (2026-12-01)",
                              name, arg);
@@ -255,7 +255,7 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
         char *cause = NULL;
         int rc = repo_resolve(r, arg, -1, id, &cause);
         if (rc < 0)
-            return cli_fail(rc, cause);
+            return cli_fail(c, rc, cause);
         const entity_t *e = repo_entity(r, id);
         if (!(o->min & KB(e->kind)))
             return cli_usage(c, "%s: %s is a %s, which does not fit here", name, arg,
@@ -408,20 +408,20 @@ static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t
         }
     }
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     char hex[65];
     hex_encode(id, 32, hex);
     if (c->json) {
         buf_t b = {0};
-        cli_entity_json(repo_entity(r, id), &b);
-        cli_print_json(&b);
+        cli_entity_json(repo_entity(r, id), cli_now(c), &b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else if (entity == NULL) {
-        printf("%s\n", hex);
+        fprintf(c->out, "%s\n", hex);
     } else {
         const entity_t *e = repo_entity(r, id);
         const char *st = pv_get_str(e->fields, "status");
-        printf("%s %.10s %s%s%s\n", rec_kind_name(kind), hex, cli_label(e), st ? ": " : "",
+        fprintf(c->out, "%s %.10s %s%s%s\n", rec_kind_name(kind), hex, cli_label(e), st ? ": " : "",
                st ? st : "");
     }
     return EXIT_OK;
@@ -435,7 +435,7 @@ static int s_resolve(cli_t *c, const char *arg, int kind, uint8_t id[32])
         return EXIT_FAIL;
     char *cause = NULL;
     int rc = repo_resolve(r, arg, kind, id, &cause);
-    return rc < 0 ? cli_fail(rc, cause) : 0;
+    return rc < 0 ? cli_fail(c, rc, cause) : 0;
 }
 
 /* Privacy check of need text unless allowed. */
@@ -448,7 +448,7 @@ static int s_privacy(cli_t *c, const pv_t *fields, bool allow)
         const char *s = pv_get_str(fields, texts[i]);
         char *cause = NULL;
         if (s && rec_privacy_scan(s, &cause) < 0) {
-            fprintf(stderr,
+            fprintf(c->err,
                     "buurt %s: --%s %s; the shared directory holds no resident-identifying data "
                     "(use --allow-contact-details if this is an organisation's public contact)\n",
                     c->cmd, texts[i], cause);
@@ -491,14 +491,14 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
             goto done;
         if (add) {
             if (!pv_map_get(p.fields, "expires"))
-                pv_map_set(p.fields, "expires", pv_int((int64_t)repo_now_ms() + 14LL * 86400000));
+                pv_map_set(p.fields, "expires", pv_int((int64_t)cli_now(c) + 14LL * 86400000));
             if (!pv_map_get(p.fields, "urgency"))
                 pv_map_set(p.fields, "urgency", pv_str("normal"));
             pv_map_set(p.fields, "status", pv_str("open"));
         }
     }
     if (kind == REC_PLACE && pv_map_get(p.fields, "status"))
-        pv_map_set(p.fields, "status_at", pv_int((int64_t)repo_now_ms()));
+        pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_now(c)));
     if (kind == REC_COALITION && add) {
         repo_t *r = cli_repo(c);
         if (!r) {
@@ -548,7 +548,7 @@ int cmd_init(cli_t *c, int argc, char **argv)
     char *cause = NULL;
     int e = home_init(c->home, pv_get_str(p.fields, "name"), &k, &cause);
     if (e < 0) {
-        rc = cli_fail(e, cause);
+        rc = cli_fail(c, e, cause);
         goto done;
     }
     if (c->json) {
@@ -559,10 +559,10 @@ int cmd_init(cli_t *c, int argc, char **argv)
         const char *nm = pv_get_str(p.fields, "name");
         json_str(&b, nm, strlen(nm));
         buf_putc(&b, '}');
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        printf("%s\n", k.id);
+        fprintf(c->out, "%s\n", k.id);
     }
 done:
     s_parsed_free(&p);
@@ -589,18 +589,18 @@ int cmd_id(cli_t *c, int argc, char **argv)
     free(kp);
     if (e == BU_ENOENT) {
         free(cause);
-        rc = cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        rc = cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                      c->home, c->home);
         goto done;
     }
     if (e < 0) {
-        rc = cli_fail(e, cause);
+        rc = cli_fail(c, e, cause);
         goto done;
     }
     if (c->json)
-        printf("{\"id\":\"%s\"}\n", k.id);
+        fprintf(c->out, "{\"id\":\"%s\"}\n", k.id);
     else
-        printf("%s\n", k.id);
+        fprintf(c->out, "%s\n", k.id);
 done:
     s_parsed_free(&p);
     return rc;
@@ -637,7 +637,7 @@ static int s_place_status(cli_t *c, int argc, char **argv)
     pv_map_set(p.fields, "status", pv_str(p.pos[1]));
     if (!pv_map_get(p.fields, "status_note"))
         pv_map_set(p.fields, "status_note", pv_nil());
-    pv_map_set(p.fields, "status_at", pv_int((int64_t)repo_now_ms()));
+    pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_now(c)));
     if ((rc = s_resolve(c, p.pos[0], REC_PLACE, id)))
         goto done;
     rc = s_commit(c, REC_PLACE, id, p.fields);
@@ -646,16 +646,16 @@ done:
     return rc;
 }
 
-static void s_group_help(const char *group, const char *const *lines, bool missing)
+static void s_group_help(cli_t *c, const char *group, const char *const *lines, bool missing)
 {
     if (missing) {
-        fprintf(stderr, "buurt %s: give a subcommand; see buurt %s --help\n", group, group);
+        fprintf(c->err, "buurt %s: give a subcommand; see buurt %s --help\n", group, group);
         return;
     }
-    printf("usage: buurt %s SUBCOMMAND ...\n\nsubcommands:\n", group);
+    fprintf(c->out, "usage: buurt %s SUBCOMMAND ...\n\nsubcommands:\n", group);
     for (; *lines; lines++)
-        printf("  %s\n", *lines);
-    printf("\n`buurt %s SUBCOMMAND --help` shows the options of one.\n", group);
+        fprintf(c->out, "  %s\n", *lines);
+    fprintf(c->out, "\n`buurt %s SUBCOMMAND --help` shows the options of one.\n", group);
 }
 
 static int s_is_help(const char *a)
@@ -670,7 +670,7 @@ int cmd_place(cli_t *c, int argc, char **argv)
         "status ID STATUS [--note TEXT]      set open/limited/alternative/closed/overloaded",
         "edit ID [--area A ...]              change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("place", lines, argc < 2);
+        s_group_help(c, "place", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "add") == 0) {
@@ -729,7 +729,7 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
                                       : strcmp(sub, "cancel") == 0 ? "cancelled"
                                                                    : "open";
     if (claim && st && strcmp(st, "open") != 0 && strcmp(st, "claimed") != 0) {
-        rc = cli_err(EXIT_FAIL, "need %s is %s; reopen it first (buurt need reopen %s)",
+        rc = cli_err(c, EXIT_FAIL, "need %s is %s; reopen it first (buurt need reopen %s)",
                      p.pos[0], st, p.pos[0]);
         goto done;
     }
@@ -752,7 +752,7 @@ int cmd_need(cli_t *c, int argc, char **argv)
         "reopen ID                                open it again",
         "edit ID [--urgency U ...]                change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("need", lines, argc < 2);
+        s_group_help(c, "need", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *sub = argv[1];
@@ -785,7 +785,7 @@ static int s_simple_group(cli_t *c, rec_kind_t kind, const opt_t *opts, int argc
     snprintf(l2, sizeof l2, "edit ID ... change any field");
     const char *const lines[] = {l1, l2, NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help(g, lines, argc < 2);
+        s_group_help(c, g, lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     char cmdname[40], usage[80];
@@ -901,7 +901,7 @@ int cmd_coalition(cli_t *c, int argc, char **argv)
         "member CID PLACE-ID --remove               remove a member",
         "edit ID [...]                              change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
-        s_group_help("coalition", lines, argc < 2);
+        s_group_help(c, "coalition", lines, argc < 2);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     int rc;

@@ -47,16 +47,16 @@ static int s_strip_json(cli_t *c, int argc, char **argv)
     return k;
 }
 
-/* Handles a command group called with no subcommand (one line on stderr,
+/* Handles a command group called with no subcommand (one line on c->err,
  * exit 2) or with --help (help on stdout, exit 0). Returns -1 otherwise. */
 static int s_group(cli_t *c, int argc, char **argv, const char *name, const char *help)
 {
     if (argc < 2) {
-        fprintf(stderr, "buurt %s: give a subcommand; see buurt %s --help\n", name, name);
+        fprintf(c->err, "buurt %s: give a subcommand; see buurt %s --help\n", name, name);
         return EXIT_USAGE;
     }
     if (s_help_arg(argc, argv) || !strcmp(argv[1], "help")) {
-        fputs(help, stdout);
+        fputs(help, c->out);
         return EXIT_OK;
     }
     (void)c;
@@ -70,7 +70,7 @@ static bool s_mesh(cli_t *c, uint8_t mesh[32])
     bool ok = m && hex_decode(m, mesh, 32) == 0;
     free(m);
     if (!ok)
-        cli_err(EXIT_FAIL, "this node is in no mesh yet; run: buurt mesh create NAME, or buurt mesh join MESH-ID");
+        cli_err(c, EXIT_FAIL, "this node is in no mesh yet; run: buurt mesh create NAME, or buurt mesh join MESH-ID");
     return ok;
 }
 
@@ -93,7 +93,7 @@ static int s_mesh_create(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     char *cur = config_get(c->home, "mesh");
     if (cur) {
-        cli_err(EXIT_FAIL, "this node is already in mesh %s", cur);
+        cli_err(c, EXIT_FAIL, "this node is already in mesh %s", cur);
         free(cur);
         return EXIT_FAIL;
     }
@@ -105,22 +105,22 @@ static int s_mesh_create(cli_t *c, int argc, char **argv)
     int rc = repo_edit(r, REC_MEMBER, repo_key(r)->pk, f, NULL, &cause);
     pv_free(&f);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     if ((rc = config_set(c->home, "mesh", repo_key(r)->id, &cause)) < 0 ||
         (rc = config_set(c->home, "mesh_name", argv[1], &cause)) < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     repo_set_mesh(r, repo_key(r)->pk);
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", repo_key(r)->id);
         json_str(&b, argv[1], strlen(argv[1]));
         buf_putc(&b, '}');
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        printf("%s\n", repo_key(r)->id);
+        fprintf(c->out, "%s\n", repo_key(r)->id);
     }
-    fprintf(stderr, "buurt: note: this mesh has one admin (this node). Admit a second admin soon "
+    fprintf(c->err, "buurt: note: this mesh has one admin (this node). Admit a second admin soon "
                     "(buurt member add NODE-ID --name NAME --role admin) so a lost laptop cannot "
                     "lock everyone out.\n");
     return EXIT_OK;
@@ -133,7 +133,7 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
         return cli_usage(c, "give the 64-hex-digit mesh id that `buurt mesh create` printed");
     char *cur = config_get(c->home, "mesh"), *cause = NULL;
     if (cur && strcmp(cur, argv[1]) != 0) {
-        cli_err(EXIT_FAIL, "this node is already in mesh %s", cur);
+        cli_err(c, EXIT_FAIL, "this node is already in mesh %s", cur);
         free(cur);
         return EXIT_FAIL;
     }
@@ -141,17 +141,17 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
     char hex[65];
     hex_encode(mesh, 32, hex);
     if (!home_exists(c->home))
-        return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        return cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
     int rc = config_set(c->home, "mesh", hex, &cause);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     if (c->repo)
         repo_set_mesh(c->repo, mesh);
     if (c->json)
-        printf("{\"mesh\":\"%s\"}\n", hex);
+        fprintf(c->out, "{\"mesh\":\"%s\"}\n", hex);
     else
-        printf("joined mesh %.10s; ask one of its admins to run: buurt member add <this node's id> "
+        fprintf(c->out, "joined mesh %.10s; ask one of its admins to run: buurt member add <this node's id> "
                "--name NAME\n",
                hex);
     return EXIT_OK;
@@ -182,10 +182,10 @@ static int s_mesh_show(cli_t *c)
         buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu}", active,
                    me ? (me->revoked ? "revoked" : members_role_name(me->role)) : "none",
                    (unsigned long long)(retention_ms(r) / 86400000u));
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        printf("mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n",
+        fprintf(c->out, "mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n",
                hex, nm, active,
                me ? (me->revoked ? "revoked" : members_role_name(me->role))
                   : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)",
@@ -232,11 +232,11 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
     int rc = repo_edit(r, REC_MESH, id, f, NULL, &cause);
     pv_free(&f);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     if (c->json)
-        printf("{\"retention_days\":%lld}\n", (long long)days);
+        fprintf(c->out, "{\"retention_days\":%lld}\n", (long long)days);
     else
-        printf("retention is now %lld days for the whole mesh\n", (long long)days);
+        fprintf(c->out, "retention is now %lld days for the whole mesh\n", (long long)days);
     return EXIT_OK;
 }
 
@@ -261,7 +261,7 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage(c, "unexpected argument '%s'", argv[optind]);
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     int64_t cut = (int64_t)now + HLC_MAX_SKEW_MS;
     if (after && (cut = cli_time(after, now)) < (int64_t)now + HLC_MAX_SKEW_MS)
         return cli_usage(c, "--after must be a time at least %d minutes from now (a duration like 2d "
@@ -275,7 +275,7 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
     bool admin = s_admin(r, &m);
     members_clear(&m);
     if (!admin && !dry)
-        return cli_err(EXIT_FAIL, "only an admin of the mesh can declare edits void; this node is not one");
+        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can declare edits void; this node is not one");
     uint8_t (*ids)[32] = NULL;
     size_t n = repo_held_ids(r, (uint64_t)cut << 16 | 0xffff, &ids);
     size_t done = 0;
@@ -300,7 +300,7 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
         rc = repo_apply_voids(r, &removed, &cause);
     if (rc < 0) {
         free(ids);
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     }
     done = dry ? n : removed;
     if (c->json) {
@@ -312,19 +312,19 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
             buf_printf(&b, "%s\"%s\"", i ? "," : "", hex);
         }
         buf_printf(&b, "],\"removed\":%zu}", dry ? (size_t)0 : removed);
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else if (n == 0) {
-        printf("no held edits are dated after that; nothing to void\n");
+        fprintf(c->out, "no held edits are dated after that; nothing to void\n");
     } else if (dry) {
-        printf("%zu held edits would be declared void:\n", n);
+        fprintf(c->out, "%zu held edits would be declared void:\n", n);
         for (size_t i = 0; i < n; i++) {
             char hex[65];
             hex_encode(ids[i], 32, hex);
-            printf("  %s\n", hex);
+            fprintf(c->out, "  %s\n", hex);
         }
     } else {
-        printf("declared %zu edits void for the whole mesh and removed %zu here; every node "
+        fprintf(c->out, "declared %zu edits void for the whole mesh and removed %zu here; every node "
                "removes them as the declaration reaches it\n", n, done);
     }
     free(ids);
@@ -402,7 +402,7 @@ static int s_member_add(cli_t *c, int argc, char **argv)
     bool admin = s_admin(r, &m);
     members_clear(&m);
     if (!admin)
-        return cli_err(EXIT_FAIL, "only an admin of the mesh can admit members; this node is not one");
+        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can admit members; this node is not one");
     pv_t *f = pv_map();
     pv_map_set(f, "name", pv_str(name));
     pv_map_set(f, "role", pv_str(role));
@@ -411,11 +411,11 @@ static int s_member_add(cli_t *c, int argc, char **argv)
     int rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
     pv_free(&f);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     if (c->json)
-        printf("{\"id\":\"%s\",\"role\":\"%s\"}\n", argv[optind], role);
+        fprintf(c->out, "{\"id\":\"%s\",\"role\":\"%s\"}\n", argv[optind], role);
     else
-        printf("admitted %.10s (%s) as %s\n", argv[optind], name, role);
+        fprintf(c->out, "admitted %.10s (%s) as %s\n", argv[optind], name, role);
     return EXIT_OK;
 }
 
@@ -434,9 +434,9 @@ static int s_member_resolve(cli_t *c, const members_t *m, const char *arg, uint8
         }
     }
     if (hits == 0)
-        return cli_err(EXIT_FAIL, "no member with id %s; see buurt member list", arg);
+        return cli_err(c, EXIT_FAIL, "no member with id %s; see buurt member list", arg);
     if (hits > 1)
-        return cli_err(EXIT_FAIL, "id %s matches %zu members; give more digits", arg, hits);
+        return cli_err(c, EXIT_FAIL, "id %s matches %zu members; give more digits", arg, hits);
     return 0;
 }
 
@@ -456,7 +456,7 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
         else if (ch == 's')
             since = optarg;
         else if (ch == 'h') {
-            printf("usage: buurt member revoke NODE-ID [--reason TEXT] [--since WHEN]\n\n"
+            fprintf(c->out, "usage: buurt member revoke NODE-ID [--reason TEXT] [--since WHEN]\n\n"
                    "Shuts a member out (admins only): every node refuses its connections and\n"
                    "ignores edits it signs from then on; what it wrote before stays valid.\n"
                    "  --reason TEXT   why, e.g. \"laptop stolen\" (shown in member list)\n"
@@ -471,7 +471,7 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
         return cli_usage(c, "--reason must be 1 to 200 characters");
     int64_t at = -1;
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     if (since) {
         at = cli_time(since, now);
         if (at > (int64_t)now) /* a duration means that long ago */
@@ -493,13 +493,13 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (!admin)
-        return cli_err(EXIT_FAIL, "only an admin of the mesh can revoke members; this node is not one");
+        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can revoke members; this node is not one");
     if (memcmp(key, mesh, 32) == 0)
-        return cli_err(EXIT_FAIL, "the founder cannot be revoked; see docs/trust.md (lost keys)");
+        return cli_err(c, EXIT_FAIL, "the founder cannot be revoked; see docs/trust.md (lost keys)");
     if (memcmp(key, repo_key(r)->pk, 32) == 0)
-        return cli_err(EXIT_FAIL, "a node cannot revoke itself; ask another admin");
+        return cli_err(c, EXIT_FAIL, "a node cannot revoke itself; ask another admin");
     if (already)
-        return cli_err(EXIT_FAIL, "%s is already revoked", argv[optind]);
+        return cli_err(c, EXIT_FAIL, "%s is already revoked", argv[optind]);
     pv_t *f = pv_map();
     pv_map_set(f, "revoked", pv_bool(true));
     if (reason)
@@ -510,13 +510,13 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
     pv_free(&f);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     char hex[65];
     hex_encode(key, 32, hex);
     if (c->json)
-        printf("{\"id\":\"%s\",\"revoked\":true}\n", hex);
+        fprintf(c->out, "{\"id\":\"%s\",\"revoked\":true}\n", hex);
     else
-        printf("revoked %.10s; the revocation reaches other nodes as they sync\n", hex);
+        fprintf(c->out, "revoked %.10s; the revocation reaches other nodes as they sync\n", hex);
     return EXIT_OK;
 }
 
@@ -533,7 +533,7 @@ static int s_member_list(cli_t *c)
     buf_t b = {0};
     static const char *const hdr[] = {"ID", "NAME", "ROLE", "ADMITTED BY", "WHEN", "REVOKED"};
     table_t *t = table_new(6, hdr);
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     buf_append(&b, "{\"members\":[", 12);
     for (size_t i = 0; i < m.n; i++) {
         const member_t *x = &m.v[i];
@@ -569,9 +569,9 @@ static int s_member_list(cli_t *c)
     }
     buf_append(&b, "]}", 2);
     if (c->json)
-        cli_print_json(&b);
+        cli_print_json(c, &b);
     else
-        table_print(t);
+        table_print(c, t);
     table_free(&t);
     buf_free(&b);
     members_clear(&m);
@@ -624,7 +624,7 @@ int cmd_peer(cli_t *c, int argc, char **argv)
         return cli_usage(c, "'%s' is not a node id (64 hex digits, from `buurt id` on that node)",
                          argv[3]);
     if (!home_exists(c->home))
-        return cli_err(EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        return cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
     char *cause = NULL;
     int rc = peers_add(c->home, argv[2], key, &cause);
@@ -634,13 +634,13 @@ int cmd_peer(cli_t *c, int argc, char **argv)
         return rc;
     }
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     char hex[65];
     hex_encode(key, 32, hex);
     if (c->json)
-        printf("{\"address\":\"%s\",\"id\":\"%s\"}\n", argv[2], hex);
+        fprintf(c->out, "{\"address\":\"%s\",\"id\":\"%s\"}\n", argv[2], hex);
     else
-        printf("peer %.10s at %s added\n", hex, argv[2]);
+        fprintf(c->out, "peer %.10s at %s added\n", hex, argv[2]);
     return EXIT_OK;
 }
 
@@ -660,28 +660,22 @@ int cmd_peers(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
     if (s_help_arg(argc, argv)) {
-        printf("usage: buurt peers [--json]\n\n"
+        fprintf(c->out, "usage: buurt peers [--json]\n\n"
                "Each peer of the running buurtd: id, name, address, connected or last seen,\n"
                "edits sent/received/rejected, and lag (time since it last reconciled).\n");
         return EXIT_OK;
     }
     if (argc > 1)
         return cli_usage(c, "unexpected argument '%s'", argv[1]);
-    pv_t *req = pv_arr(), *rep = NULL;
-    pv_arr_push(req, pv_str("peers"));
+    ctl_msg_t rep;
     char *cause = NULL;
-    int rc = cli_daemon_call(c->home, req, 10000, &rep, &cause);
-    pv_free(&req);
+    int rc = cli_daemon_peers(c->home, 10000, &rep, &cause);
     if (rc < 0)
-        return cli_fail(rc, cause);
-    const pv_t *list = rep->type == PV_ARR && rep->u.a.n >= 2 ? rep->u.a.items[1] : NULL;
-    if (!list || list->type != PV_ARR) {
-        pv_free(&rep);
-        return cli_err(EXIT_FAIL, "unexpected reply from buurtd");
-    }
-    /* the node's own state (held edits, clock notes), when buurtd sends it */
-    const pv_t *st = rep->u.a.n >= 4 && rep->u.a.items[3]->type == PV_MAP ? rep->u.a.items[3] : NULL;
-    const pv_t *notes = st ? pv_map_get(st, "notes") : NULL;
+        return cli_fail(c, rc, cause);
+    const pv_t *list = rep.peers;
+    /* the node's own state (held edits, clock, beacons, store notes) */
+    const pv_t *st = rep.node;
+    const pv_t *notes = pv_map_get(st, "notes");
     if (c->json) {
         buf_t b = {0};
         buf_append(&b, "{\"peers\":", 9);
@@ -691,10 +685,10 @@ int cmd_peers(cli_t *c, int argc, char **argv)
             pv_to_json(st->u.m.vals[i], &b);
         }
         buf_putc(&b, '}');
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else if (list->u.a.n == 0) {
-        printf("no peers yet (beacons find LAN peers; add others with buurt peer add)\n");
+        fprintf(c->out, "no peers yet (beacons find LAN peers; add others with buurt peer add)\n");
     } else {
         static const char *const hdr[] = {"ID", "NAME", "ADDRESS", "STATE", "SENT", "RECEIVED", "REJECTED", "LAG"};
         table_t *t = table_new(8, hdr);
@@ -718,13 +712,13 @@ int cmd_peers(cli_t *c, int argc, char **argv)
                                  sent, recv, rej, lag};
             table_row(t, row);
         }
-        table_print(t);
+        table_print(c, t);
         table_free(&t);
     }
     for (size_t i = 0; !c->json && notes && notes->type == PV_ARR && i < notes->u.a.n; i++)
         if (notes->u.a.items[i]->type == PV_STR)
-            printf("note: %s\n", notes->u.a.items[i]->u.s.p);
-    pv_free(&rep);
+            fprintf(c->out, "note: %s\n", notes->u.a.items[i]->u.s.p);
+    ctl_clear(&rep);
     return EXIT_OK;
 }
 
@@ -732,16 +726,11 @@ int cmd_peers(cli_t *c, int argc, char **argv)
  * and shows how many are in sync and how many edits are still queued. */
 static void s_sync_tick(void *ctx)
 {
-    const char *home = ctx;
-    pv_t *req = pv_arr(), *rep = NULL;
-    pv_arr_push(req, pv_str("peers"));
-    int rc = cli_daemon_call(home, req, 2000, &rep, NULL);
-    pv_free(&req);
-    if (rc < 0 || rep->type != PV_ARR || rep->u.a.n < 3 || rep->u.a.items[1]->type != PV_ARR) {
-        pv_free(&rep);
+    cli_t *c = ctx;
+    ctl_msg_t rep;
+    if (cli_daemon_peers(c->home, 2000, &rep, NULL) < 0)
         return;
-    }
-    const pv_t *l = rep->u.a.items[1];
+    const pv_t *l = rep.peers;
     int64_t up = 0, fresh = 0, queued = 0, received = 0;
     for (size_t i = 0; i < l->u.a.n; i++) {
         const pv_t *p = l->u.a.items[i];
@@ -754,10 +743,10 @@ static void s_sync_tick(void *ctx)
         queued += q;
         received += pv_get_int(p, "received", 0);
     }
-    fprintf(stderr, "\rsyncing: %lld/%lld peers reconciled, %lld edits queued, %lld received, %lld stored   ",
+    fprintf(c->err, "\rsyncing: %lld/%lld peers reconciled, %lld edits queued, %lld received, %lld stored   ",
             (long long)fresh, (long long)up, (long long)queued, (long long)received,
-            (long long)(rep->u.a.items[2]->type == PV_INT ? rep->u.a.items[2]->u.i : 0));
-    pv_free(&rep);
+            (long long)pv_get_int(rep.node, "edits", 0));
+    ctl_clear(&rep);
 }
 
 int cmd_sync(cli_t *c, int argc, char **argv)
@@ -779,7 +768,7 @@ int cmd_sync(cli_t *c, int argc, char **argv)
             if (cli_int(c, "--timeout", optarg, 1, 86400, &timeout))
                 return EXIT_USAGE;
         } else if (ch == 'h') {
-            printf("usage: buurt sync [--wait] [--timeout SECONDS]\n\n"
+            fprintf(c->out, "usage: buurt sync [--wait] [--timeout SECONDS]\n\n"
                    "Starts a reconciliation with every connected peer now. With --wait,\n"
                    "returns when this node has reconciled with every reachable peer and\n"
                    "fetched what it lacked (default timeout 120 s; exit 1 on timeout).\n");
@@ -789,33 +778,27 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage(c, "unexpected argument '%s'", argv[optind]);
-    pv_t *req = pv_arr(), *rep = NULL;
-    pv_arr_push(req, pv_str("sync"));
-    pv_arr_push(req, pv_bool(wait));
-    pv_arr_push(req, pv_int(timeout * 1000));
-    bool tty = isatty(2) && !c->json;
+    bool tty = c->width > 0 && !c->json;
     if (tty && wait)
-        fprintf(stderr, "syncing with reachable peers…");
+        fprintf(c->err, "syncing with reachable peers…");
     char *cause = NULL;
-    int rc = cli_daemon_call_ex(c->home, req, (int)(timeout * 1000 + 5000),
-                                tty && wait ? s_sync_tick : NULL, (void *)c->home, &rep, &cause);
-    pv_free(&req);
+    ctl_msg_t rep;
+    int rc = cli_daemon_sync(c->home, wait, (int)(timeout * 1000), tty && wait ? s_sync_tick : NULL,
+                             c, &rep, &cause);
     if (tty && wait)
-        fputc('\n', stderr);
+        fputc('\n', c->err);
     if (rc < 0)
-        return cli_fail(rc, cause);
-    int64_t peers = rep->type == PV_ARR && rep->u.a.n >= 2 && rep->u.a.items[1]->type == PV_INT
-                        ? rep->u.a.items[1]->u.i
-                        : 0;
-    bool ok = rep->u.a.n >= 3 && rep->u.a.items[2]->type == PV_BOOL && rep->u.a.items[2]->u.b;
+        return cli_fail(c, rc, cause);
+    int64_t peers = rep.npeers;
+    bool ok = rep.synced;
     if (c->json)
-        printf("{\"peers\":%lld,\"synced\":%s}\n", (long long)peers, ok ? "true" : "false");
+        fprintf(c->out, "{\"peers\":%lld,\"synced\":%s}\n", (long long)peers, ok ? "true" : "false");
     else if (ok)
-        printf("%s %lld peer%s\n", wait ? "in sync with" : "sync started with", (long long)peers,
+        fprintf(c->out, "%s %lld peer%s\n", wait ? "in sync with" : "sync started with", (long long)peers,
                peers == 1 ? "" : "s");
     else
-        fprintf(stderr, "buurt: not every peer finished within %lld s; see buurt peers\n",
+        fprintf(c->err, "buurt: not every peer finished within %lld s; see buurt peers\n",
                 (long long)timeout);
-    pv_free(&rep);
+    ctl_clear(&rep);
     return ok ? EXIT_OK : EXIT_FAIL;
 }

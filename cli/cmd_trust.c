@@ -38,7 +38,7 @@ int cmd_purge(cli_t *c, int argc, char **argv)
         else if (ch == 'j')
             c->json = true;
         else if (ch == 'h') {
-            printf("usage: buurt purge [--dry-run] [--json]\n\n"
+            fprintf(c->out, "usage: buurt purge [--dry-run] [--json]\n\n"
                    "Removes needs that are done, cancelled, deleted or expired from this node's\n"
                    "store once the mesh's retention period has passed (default %d days; an admin\n"
                    "changes it with `buurt mesh set --retention DAYS`). Purged edits are never\n"
@@ -55,7 +55,7 @@ int cmd_purge(cli_t *c, int argc, char **argv)
     if (!r)
         return EXIT_FAIL;
     size_t *ents = NULL;
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     size_t n = retention_purgeable(r, now, &ents);
     uint64_t days = retention_ms(r) / 86400000u;
     buf_t b = {0};
@@ -88,16 +88,16 @@ int cmd_purge(cli_t *c, int argc, char **argv)
         char *cause = NULL;
         int e = repo_purge(r, ents, n, &removed, &cause);
         if (e < 0)
-            rc = cli_fail(e, cause);
+            rc = cli_fail(c, e, cause);
     }
     buf_printf(&b, "],\"edits\":%zu}", dry ? edits : removed);
     if (rc == EXIT_OK) {
         if (c->json) {
-            cli_print_json(&b);
+            cli_print_json(c, &b);
         } else {
             if (n > 0)
-                table_print(t);
-            printf("%s %zu need%s (%zu edit%s); retention %llu days\n",
+                table_print(c, t);
+            fprintf(c->out, "%s %zu need%s (%zu edit%s); retention %llu days\n",
                    dry ? "would purge" : "purged", n, n == 1 ? "" : "s", dry ? edits : removed,
                    (dry ? edits : removed) == 1 ? "" : "s", (unsigned long long)days);
         }
@@ -129,7 +129,7 @@ int cmd_invite(cli_t *c, int argc, char **argv)
         else if (ch == 'j')
             c->json = true;
         else if (ch == 'h') {
-            printf("usage: buurt invite [--role member|coordinator|admin] [--expires 24h]\n\n"
+            fprintf(c->out, "usage: buurt invite [--role member|coordinator|admin] [--expires 24h]\n\n"
                    "Prints a one-time invite code (admins only). On the new node run\n"
                    "  buurt init --name NAME && buurt join CODE\n"
                    "while this node's buurtd runs: it admits the new node's key with a signed\n"
@@ -143,7 +143,7 @@ int cmd_invite(cli_t *c, int argc, char **argv)
         return cli_usage(c, "unexpected argument '%s'", argv[optind]);
     if (members_role_parse(role) < 0)
         return cli_usage(c, "unknown role '%s' (one of: admin, coordinator, member)", role);
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     int64_t until = cli_time(exp, now);
     if (until <= (int64_t)now)
         return cli_usage(c, "--expires: '%s' is not a duration (90m, 24h, 7d) or a future date", exp);
@@ -152,9 +152,9 @@ int cmd_invite(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     const members_t *m = repo_members(r);
     if (m == NULL)
-        return cli_err(EXIT_FAIL, "this node is in no mesh; run: buurt mesh create NAME");
+        return cli_err(c, EXIT_FAIL, "this node is in no mesh; run: buurt mesh create NAME");
     if (members_role_at(m, repo_key(r)->pk, (now + 1) << 16) != ROLE_ADMIN)
-        return cli_err(EXIT_FAIL, "only an admin of the mesh can invite; this node is not one");
+        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can invite; this node is not one");
     invite_code_t code;
     memcpy(code.mesh_prefix, m->founder, INVITE_PREFIX_LEN);
     randombytes_buf(code.secret, sizeof code.secret);
@@ -164,17 +164,17 @@ int cmd_invite(cli_t *c, int argc, char **argv)
     inv.expires = (uint64_t)until;
     char *cause = NULL;
     if (invites_add(repo_home(r), &inv, &cause) < 0)
-        return cli_fail(BU_EIO, cause);
+        return cli_fail(c, BU_EIO, cause);
     char text[INVITE_CODE_LEN], when[32];
     invite_code_format(&code, text);
     sodium_memzero(&code, sizeof code);
     cli_fmt_time((uint64_t)until, when, sizeof when);
     if (c->json) {
-        printf("{\"code\":\"%s\",\"role\":\"%s\",\"expires_ms\":%lld,\"node\":\"%s\"}\n", text,
+        fprintf(c->out, "{\"code\":\"%s\",\"role\":\"%s\",\"expires_ms\":%lld,\"node\":\"%s\"}\n", text,
                role, (long long)until, repo_key(r)->id);
     } else {
-        printf("%s\n", text);
-        fprintf(stderr,
+        fprintf(c->out, "%s\n", text);
+        fprintf(c->err,
                 "buurt: one-time code for a new %s, valid until %s UTC. On the new node:\n"
                 "  buurt init --name NAME && buurt join %s\n"
                 "(add --peer tcp://THIS-HOST:PORT %s when it is not on this LAN;\n"
@@ -214,7 +214,7 @@ int cmd_join(cli_t *c, int argc, char **argv)
         } else if (ch == 'j') {
             c->json = true;
         } else if (ch == 'h') {
-            printf("usage: buurt join CODE [--peer tcp://HOST:PORT NODE-ID] [--timeout 30]\n\n"
+            fprintf(c->out, "usage: buurt join CODE [--peer tcp://HOST:PORT NODE-ID] [--timeout 30]\n\n"
                    "Joins the mesh of an invite code made with `buurt invite`. Finds the\n"
                    "inviting node by its beacon on this network (or at --peer), proves the\n"
                    "code, and receives this node's membership certificate. Run it after\n"
@@ -234,10 +234,10 @@ int cmd_join(cli_t *c, int argc, char **argv)
     if (peer && (hex_decode(peer_id, pk, 32) < 0 || strncmp(peer, "tcp://", 6) != 0))
         return cli_usage(c, "--peer needs tcp://HOST:PORT and the 64-hex-digit node id of the inviting node");
     if (cli_daemon_running(c->home))
-        return cli_err(EXIT_FAIL, "buurtd is running on %s; stop it, join, then start it again", c->home);
+        return cli_err(c, EXIT_FAIL, "buurtd is running on %s; stop it, join, then start it again", c->home);
     char *cur = config_get(c->home, "mesh");
     if (cur) {
-        cli_err(EXIT_FAIL, "this node is already in mesh %.10s", cur);
+        cli_err(c, EXIT_FAIL, "this node is already in mesh %.10s", cur);
         free(cur);
         return EXIT_FAIL;
     }
@@ -248,10 +248,10 @@ int cmd_join(cli_t *c, int argc, char **argv)
     join_result_t res;
     char *cause = NULL;
     if (isatty(2) && !c->json)
-        fprintf(stderr, "buurt: looking for the inviting node%s...\n", peer ? "" : " on this network");
+        fprintf(c->err, "buurt: looking for the inviting node%s...\n", peer ? "" : " on this network");
     int rc = join_run(r, &o, &res, &cause);
     if (rc < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     char mesh[65], inv[65];
     hex_encode(res.mesh, 32, mesh);
     hex_encode(res.inviter, 32, inv);
@@ -262,10 +262,10 @@ int cmd_join(cli_t *c, int argc, char **argv)
         buf_printf(&b, ",\"role\":\"%s\",\"peer\":\"%s\",\"address\":", res.role, inv);
         json_str(&b, res.inviter_addr, strlen(res.inviter_addr));
         buf_putc(&b, '}');
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        printf("joined mesh %s (%.10s) as %s; start buurtd to sync with %.10s at %s\n",
+        fprintf(c->out, "joined mesh %s (%.10s) as %s; start buurtd to sync with %.10s at %s\n",
                res.mesh_name, mesh, res.role, inv, res.inviter_addr);
     }
     return EXIT_OK;

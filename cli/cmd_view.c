@@ -284,7 +284,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (o.help) {
-        printf("usage: buurt list places|needs|offers|coalitions|bulletins [options]\n\n"
+        fprintf(c->out, "usage: buurt list places|needs|offers|coalitions|bulletins [options]\n\n"
                "options:\n"
                "  --area AREA       only records in this area\n"
                "  --category CAT    needs of this category, offers covering it, places of this kind\n"
@@ -314,7 +314,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     size_t total = repo_entity_count(r), n = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
     /* The facts rule most entities out without touching their fields;
@@ -341,20 +341,20 @@ int cmd_list(cli_t *c, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 buf_putc(&b, ',');
-            cli_entity_json(v[i].e, &b);
+            cli_entity_json(v[i].e, now, &b);
         }
         buf_append(&b, "]}", 2);
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else if (n == 0) {
-        printf("no %ss%s\n", rec_kind_name(kind), (o.area || o.category || o.status) ? " match" : " yet");
+        fprintf(c->out, "no %ss%s\n", rec_kind_name(kind), (o.area || o.category || o.status) ? " match" : " yet");
     } else {
         size_t nrep = 0;
         const char **rep = kind == REC_BULLETIN ? s_replaced(r, &nrep) : NULL;
         table_t *t = s_table_for(kind);
         for (size_t i = 0; i < n; i++)
             s_table_row(t, r, v[i].e, now, rep, nrep);
-        table_print(t);
+        table_print(c, t);
         table_free(&t);
         free(rep);
     }
@@ -363,18 +363,18 @@ int cmd_list(cli_t *c, int argc, char **argv)
 }
 
 /* Prints one value for `show`. */
-static void s_show_value(const pv_t *v)
+static void s_show_value(cli_t *c, const pv_t *v)
 {
     buf_t b = {0};
     if (v->type == PV_STR) {
-        fputs(v->u.s.p, stdout);
+        fputs(v->u.s.p, c->out);
     } else if (v->type == PV_ARR) {
         char s[512];
         cli_join(v, s, sizeof s);
-        fputs(s, stdout);
+        fputs(s, c->out);
     } else {
         pv_to_json(v, &b);
-        fwrite(b.data, 1, b.len, stdout);
+        fwrite(b.data, 1, b.len, c->out);
     }
     buf_free(&b);
 }
@@ -386,7 +386,7 @@ int cmd_show(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (o.help) {
-        printf("usage: buurt show ID [--history] [--json]\n\n"
+        fprintf(c->out, "usage: buurt show ID [--history] [--json]\n\n"
                "Shows one record's current state. --history also lists every edit in\n"
                "merge order (clock, author): concurrent edits of a field are all shown,\n"
                "and values later overwritten are marked (superseded).\n");
@@ -400,15 +400,15 @@ int cmd_show(cli_t *c, int argc, char **argv)
     uint8_t id[32];
     char *cause = NULL;
     if ((rc = repo_resolve(r, o.pos[0], -1, id, &cause)) < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     const entity_t *e = repo_entity(r, id);
     edit_t **h = NULL;
     uint8_t *verdict = NULL;
     size_t nh = o.history ? repo_history_verdicts(r, id, &h, &verdict) : 0;
-    uint64_t now = repo_now_ms();
+    uint64_t now = cli_now(c);
     if (c->json) {
         buf_t b = {0};
-        cli_entity_json(e, &b);
+        cli_entity_json(e, cli_now(c), &b);
         if (o.history) {
             b.len--; /* reopen the object */
             buf_append(&b, ",\"history\":[", 12);
@@ -429,58 +429,58 @@ int cmd_show(cli_t *c, int argc, char **argv)
             }
             buf_append(&b, "]}", 2);
         }
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
         char hex[65], t[32];
         hex_encode(e->entity, 32, hex);
-        printf("%-12s %s\n%-12s %s%s\n", "id", hex, "kind", rec_kind_name(e->kind),
+        fprintf(c->out, "%-12s %s\n%-12s %s%s\n", "id", hex, "kind", rec_kind_name(e->kind),
                entity_deleted(e) ? " (deleted)" : "");
         if (e->kind == REC_NEED && strcmp(need_status_now(e, now), pv_get_str(e->fields, "status")
                                                                        ? pv_get_str(e->fields, "status")
                                                                        : "open") != 0)
-            printf("%-12s %s (past its expiry)\n", "status now", need_status_now(e, now));
+            fprintf(c->out, "%-12s %s (past its expiry)\n", "status now", need_status_now(e, now));
         const pv_t *f = e->fields;
         for (size_t i = 0; i < f->u.m.n; i++) {
             const char *k = f->u.m.keys[i];
             if (strncmp(k, "member:", 7) == 0) {
-                printf("%-12s %s (%s) role %s", "member", s_ref_name(r, k + 7), k + 7,
+                fprintf(c->out, "%-12s %s (%s) role %s", "member", s_ref_name(r, k + 7), k + 7,
                        pv_get_str(f->u.m.vals[i], "role"));
                 const pv_t *reach = pv_map_get(f->u.m.vals[i], "reaches");
                 if (reach) {
-                    printf(", reaches ");
-                    s_show_value(reach);
+                    fprintf(c->out, ", reaches ");
+                    s_show_value(c, reach);
                 }
                 putchar('\n');
                 continue;
             }
-            printf("%-12s ", k);
+            fprintf(c->out, "%-12s ", k);
             const field_spec_t *fs = rec_field(e->kind, k);
             if (fs && fs->type == FT_INT && fs->max > 1000000000LL) {
                 cli_fmt_time((uint64_t)f->u.m.vals[i]->u.i, t, sizeof t);
-                printf("%s UTC", t);
+                fprintf(c->out, "%s UTC", t);
             } else if (fs && fs->type == FT_ID && strcmp(k, "coalition") && strcmp(k, "replaces") &&
                        strcmp(k, "provider") && strcmp(k, "claimed_by")) {
-                s_show_value(f->u.m.vals[i]);
+                s_show_value(c, f->u.m.vals[i]);
             } else if (fs && fs->type == FT_ID) {
-                printf("%s (%.10s)", s_ref_name(r, f->u.m.vals[i]->u.s.p), f->u.m.vals[i]->u.s.p);
+                fprintf(c->out, "%s (%.10s)", s_ref_name(r, f->u.m.vals[i]->u.s.p), f->u.m.vals[i]->u.s.p);
             } else {
-                s_show_value(f->u.m.vals[i]);
+                s_show_value(c, f->u.m.vals[i]);
             }
             putchar('\n');
         }
         cli_fmt_time(hlc_ms(e->created), t, sizeof t);
         hex_encode(e->creator, 32, hex);
-        printf("%-12s %s UTC by %.10s\n", "created", t, hex);
+        fprintf(c->out, "%-12s %s UTC by %.10s\n", "created", t, hex);
         cli_fmt_time(hlc_ms(e->updated), t, sizeof t);
-        printf("%-12s %s UTC (%zu edit%s)\n", "updated", t, e->edits, e->edits == 1 ? "" : "s");
+        fprintf(c->out, "%-12s %s UTC (%zu edit%s)\n", "updated", t, e->edits, e->edits == 1 ? "" : "s");
         if (o.history) {
-            printf("\nhistory (merge order; later wins per field):\n");
+            fprintf(c->out, "\nhistory (merge order; later wins per field):\n");
             for (size_t i = 0; i < nh; i++) {
                 char ah[65];
                 hex_encode(h[i]->author, 32, ah);
                 cli_fmt_time(hlc_ms(h[i]->hlc), t, sizeof t);
-                printf("  %s  by %.10s  edit %.10s%s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex),
+                fprintf(c->out, "  %s  by %.10s  edit %.10s%s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex),
                        verdict[i] == MERGE_DENIED       ? "  DENIED: its author was not allowed to make it"
                        : verdict[i] == MERGE_WRONG_KIND ? "  IGNORED: another kind"
                                                         : "");
@@ -490,12 +490,12 @@ int cmd_show(cli_t *c, int argc, char **argv)
                     for (size_t j = i + 1; j < nh && !later; j++)
                         later = verdict[j] == MERGE_APPLIED &&
                                 pv_map_get(h[j]->fields, hf->u.m.keys[k]) != NULL;
-                    printf("      %s = ", hf->u.m.keys[k]);
+                    fprintf(c->out, "      %s = ", hf->u.m.keys[k]);
                     buf_t b = {0};
                     pv_to_json(hf->u.m.vals[k], &b);
-                    fwrite(b.data, 1, b.len, stdout);
+                    fwrite(b.data, 1, b.len, c->out);
                     buf_free(&b);
-                    printf("%s\n", later ? "  (superseded)" : "");
+                    fprintf(c->out, "%s\n", later ? "  (superseded)" : "");
                 }
             }
         }
@@ -535,7 +535,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (o.help) {
-        printf("usage: buurt search TEXT [--all] [--json]\n\n"
+        fprintf(c->out, "usage: buurt search TEXT [--all] [--json]\n\n"
                "Finds records with TEXT (case-insensitive) in any text field.\n"
                "--json prints {\"query\", \"count\", \"items\": [record with \"matched\"...]}.\n");
         return EXIT_OK;
@@ -561,7 +561,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
             continue;
         if (n++)
             buf_putc(&b, ',');
-        cli_entity_json(e, &b);
+        cli_entity_json(e, cli_now(c), &b);
         b.len--;
         buf_append(&b, ",\"matched\":", 11);
         json_str(&b, field, strlen(field));
@@ -575,11 +575,11 @@ int cmd_search(cli_t *c, int argc, char **argv)
     }
     buf_printf(&b, "],\"count\":%zu}", n);
     if (c->json)
-        cli_print_json(&b);
+        cli_print_json(c, &b);
     else if (n == 0)
-        printf("nothing matches '%s'\n", o.pos[0]);
+        fprintf(c->out, "nothing matches '%s'\n", o.pos[0]);
     else
-        table_print(t);
+        table_print(c, t);
     buf_free(&b);
     table_free(&t);
     return EXIT_OK;
@@ -601,7 +601,7 @@ int cmd_who(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (o.help) {
-        printf("usage: buurt who-can-help NEED-ID [--limit N | --all] [--json]\n\n"
+        fprintf(c->out, "usage: buurt who-can-help NEED-ID [--limit N | --all] [--json]\n\n"
                "Ranks offers and places that fit a need by category, area, languages,\n"
                "the groups they reach, capacity now and their place's status. Closed or\n"
                "overloaded providers, offers with no capacity or past their date come\n"
@@ -625,10 +625,10 @@ int cmd_who(cli_t *c, int argc, char **argv)
     bool full = hex_decode(o.pos[0], id, 32) == 0 && (at = repo_entity_index(r, id)) >= 0 &&
                 repo_entity_kind(r, (size_t)at) == REC_NEED;
     if (!full && (rc = repo_resolve(r, o.pos[0], REC_NEED, id, &cause)) < 0)
-        return cli_fail(rc, cause);
+        return cli_fail(c, rc, cause);
     const entity_t *need = repo_entity(r, id);
     match_t *m = NULL;
-    size_t total = match_need(r, need, repo_now_ms(), &m);
+    size_t total = match_need(r, need, cli_now(c), &m);
     size_t n = o.all ? total : (size_t)(o.limit ? o.limit : WHO_LIMIT);
     if (n > total)
         n = total;
@@ -667,13 +667,13 @@ int cmd_who(cli_t *c, int argc, char **argv)
             buf_append(&b, "]}", 2);
         }
         buf_append(&b, "]}", 2);
-        cli_print_json(&b);
+        cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        printf("need %.10s: %s (%s, %s)\n", o.pos[0], pv_get_str(need->fields, "summary"),
-               pv_get_str(need->fields, "category"), need_status_now(need, repo_now_ms()));
+        fprintf(c->out, "need %.10s: %s (%s, %s)\n", o.pos[0], pv_get_str(need->fields, "summary"),
+               pv_get_str(need->fields, "category"), need_status_now(need, cli_now(c)));
         if (n == 0) {
-            printf("no offers or places fit this need yet\n");
+            fprintf(c->out, "no offers or places fit this need yet\n");
         } else {
             static const char *const hdr[] = {"#", "ID", "KIND", "WHO", "SCORE", "WHY"};
             table_t *t = table_new(6, hdr);
@@ -688,10 +688,10 @@ int cmd_who(cli_t *c, int argc, char **argv)
                 const char *row[] = {rank, id10, rec_kind_name(m[i].who->kind), name, score, m[i].why};
                 table_row(t, row);
             }
-            table_print(t);
+            table_print(c, t);
             table_free(&t);
             if (n < total)
-                printf("... and %zu more (--limit N or --all shows them)\n", total - n);
+                fprintf(c->out, "... and %zu more (--limit N or --all shows them)\n", total - n);
         }
     }
     free(m);

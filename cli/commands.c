@@ -1,10 +1,17 @@
 /*
  * commands.c -- the command table of `buurt` and its dispatcher. The same
- * dispatcher runs in the CLI process (no daemon) and inside buurtd when the
- * CLI forwards a command over the control socket (cli_exec), which is what
- * makes commands behave identically with or without a running daemon.
+ * dispatcher runs in the CLI process and inside buurtd, which runs the
+ * commands the CLI sends it (cli_run, called by cli/buurtd.c), so a
+ * command behaves the same with or without a daemon.
+ *
+ * `where` says where a command runs when a buurtd holds the store:
+ * CMD_LOCAL and CMD_DAEMON always run in the CLI (CMD_DAEMON ones ask
+ * buurtd themselves); CMD_READ and CMD_WRITE are sent to buurtd, which
+ * runs a read in a child process (so a long listing never holds up its
+ * peers) and a write in its loop (it must be the one writer).
  */
 #include "cli/cli.h"
+#include "node/match.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,31 +20,32 @@
 typedef struct {
     const char *name;
     int (*fn)(cli_t *, int, char **);
+    cmd_where_t where;
     const char *summary;
 } command_t;
 
 static const command_t s_commands[] = {
-    {"init", cmd_init, "create this node's key and store"},
-    {"id", cmd_id, "print this node's id"},
-    {"place", cmd_place, "add a place, set its status, edit it"},
-    {"need", cmd_need, "add a need, claim it, mark it done or cancelled"},
-    {"offer", cmd_offer, "add an offer of help"},
-    {"coalition", cmd_coalition, "add a coalition, add or remove members"},
-    {"bulletin", cmd_bulletin, "add a short verified message"},
-    {"delete", cmd_delete, "delete any record by id"},
-    {"list", cmd_list, "list places, needs, offers, coalitions or bulletins"},
-    {"show", cmd_show, "show one record, optionally with its edit history"},
-    {"search", cmd_search, "find records whose text contains a word"},
-    {"who-can-help", cmd_who, "rank offers and places that fit a need"},
-    {"mesh", cmd_mesh, "create or join a mesh, show it"},
-    {"member", cmd_member, "admit a node to the mesh, list members"},
-    {"peer", cmd_peer, "add a static peer beyond the LAN"},
-    {"peers", cmd_peers, "list peers: connected, last seen, edits sent/received"},
-    {"sync", cmd_sync, "reconcile with every reachable peer now (--wait)"},
-    {"invite", cmd_invite, "make a one-time code that lets a new node join (admins)"},
-    {"join", cmd_join, "join a mesh with an invite code"},
-    {"purge", cmd_purge, "remove needs past the retention period (--dry-run)"},
-    {NULL, NULL, NULL},
+    {"init", cmd_init, CMD_LOCAL, "create this node's key and store"},
+    {"id", cmd_id, CMD_LOCAL, "print this node's id"},
+    {"place", cmd_place, CMD_WRITE, "add a place, set its status, edit it"},
+    {"need", cmd_need, CMD_WRITE, "add a need, claim it, mark it done or cancelled"},
+    {"offer", cmd_offer, CMD_WRITE, "add an offer of help"},
+    {"coalition", cmd_coalition, CMD_WRITE, "add a coalition, add or remove members"},
+    {"bulletin", cmd_bulletin, CMD_WRITE, "add a short verified message"},
+    {"delete", cmd_delete, CMD_WRITE, "delete any record by id"},
+    {"list", cmd_list, CMD_READ, "list places, needs, offers, coalitions or bulletins"},
+    {"show", cmd_show, CMD_READ, "show one record, optionally with its edit history"},
+    {"search", cmd_search, CMD_READ, "find records whose text contains a word"},
+    {"who-can-help", cmd_who, CMD_READ, "rank offers and places that fit a need"},
+    {"mesh", cmd_mesh, CMD_WRITE, "create or join a mesh, show it"},
+    {"member", cmd_member, CMD_WRITE, "admit a node to the mesh, list members"},
+    {"peer", cmd_peer, CMD_WRITE, "add a static peer beyond the LAN"},
+    {"peers", cmd_peers, CMD_DAEMON, "list peers: connected, last seen, edits sent/received"},
+    {"sync", cmd_sync, CMD_DAEMON, "reconcile with every reachable peer now (--wait)"},
+    {"invite", cmd_invite, CMD_WRITE, "make a one-time code that lets a new node join (admins)"},
+    {"join", cmd_join, CMD_LOCAL, "join a mesh with an invite code"},
+    {"purge", cmd_purge, CMD_WRITE, "remove needs past the retention period (--dry-run)"},
+    {NULL, NULL, CMD_LOCAL, NULL},
 };
 
 void cli_help(FILE *f)
@@ -59,31 +67,60 @@ void cli_help(FILE *f)
           f);
 }
 
+static const command_t *s_find(const char *name)
+{
+    for (const command_t *k = s_commands; k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+cmd_where_t cli_command_where(const char *name)
+{
+    const command_t *k = s_find(name);
+    return k ? k->where : CMD_LOCAL; /* help, and unknown ones: say so here */
+}
+
 int cli_dispatch(cli_t *c, int argc, char **argv)
 {
     if (strcmp(argv[0], "help") == 0) {
-        cli_help(stdout);
+        cli_help(c->out);
         return EXIT_OK;
     }
-    for (const command_t *k = s_commands; k->name; k++)
-        if (strcmp(k->name, argv[0]) == 0) {
-            c->cmd = k->name;
-            return k->fn(c, argc, argv);
-        }
-    fprintf(stderr, "buurt: unknown command '%s'; see buurt --help\n", argv[0]);
-    return EXIT_USAGE;
+    const command_t *k = s_find(argv[0]);
+    if (!k) {
+        fprintf(c->err, "buurt: unknown command '%s'; see buurt --help\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    c->cmd = k->name;
+    return k->fn(c, argc, argv);
 }
 
-int cli_exec(void *repo, int argc, char **argv)
+int cli_run(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err)
 {
-    cli_t c = {.repo = repo, .borrowed = true, .in_daemon = true};
+    cli_t c = {.repo = repo, .borrowed = true, .in_daemon = true, .out = out, .err = err,
+               .json = exec->json, .width = exec->width,
+               .now_ms = exec->now_ms > 0 ? (uint64_t)exec->now_ms : 0};
     c.home = repo_home(repo);
-    int i = 0;
-    if (i < argc && strcmp(argv[i], "--json") == 0) {
-        c.json = true;
-        i++;
-    }
-    if (i >= argc)
+    if (exec->argc < 1)
         return EXIT_USAGE;
-    return cli_dispatch(&c, argc - i, argv + i);
+    /* the command's time dates its edits; the daemon's own work uses the wall clock */
+    repo_set_clock(repo, c.now_ms);
+    int code = cli_dispatch(&c, exec->argc, exec->argv);
+    repo_set_clock(repo, 0);
+    fflush(out);
+    fflush(err);
+    return code;
+}
+
+bool cli_runs_in_child(const ctl_msg_t *exec)
+{
+    return exec->argc >= 1 && cli_command_where(exec->argv[0]) == CMD_READ;
+}
+
+void cli_prepare_child(repo_t *repo)
+{
+    /* the facts table queries read: brought up to date here, so each
+     * child inherits it instead of building it again */
+    (void)match_facts(repo, (1u << REC__COUNT) - 1);
 }

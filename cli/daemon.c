@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "node/home.h"
 #include "node/store.h"
+#include "proto/control.h"
 #include "proto/value.h"
 
 #include <errno.h>
@@ -30,7 +31,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define DAEMON_MAX_REPLY ((size_t)256 << 20) /* bytes: a reply from buurtd */
 #define DAEMON_STEP_MS 200                    /* liveness checks while waiting */
 
 /* The pid in buurtd.pid when that process is alive, else 0. */
@@ -117,15 +117,16 @@ bool cli_daemon_wait(const char *home, int timeout_ms)
     return ready;
 }
 
-int cli_daemon_call(const char *home, const pv_t *req, int timeout_ms, pv_t **reply, char **cause)
-{
-    return cli_daemon_call_ex(home, req, timeout_ms, NULL, NULL, reply, cause);
-}
+/*
+ * One request, then replies until one that ends it (done() true). tick is
+ * called about every 500 ms while waiting. The daemon's pid is checked
+ * every DAEMON_STEP_MS: a daemon that dies is reported at once.
+ */
+typedef bool s_on_reply_fn(void *ctx, const ctl_msg_t *m);
 
-int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
-                       void (*tick)(void *ctx), void *ctx_tick, pv_t **reply, char **cause)
+static int s_call(const char *home, const buf_t *req, int timeout_ms, void (*tick)(void *),
+                  void *tick_ctx, s_on_reply_fn *on_reply, void *ctx, char **cause)
 {
-    *reply = NULL;
     /* a buurtd that is starting is waited for */
     if (!cli_daemon_running(home))
         cli_daemon_wait(home, timeout_ms < cli_wait_ms() ? timeout_ms : cli_wait_ms());
@@ -136,29 +137,47 @@ int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
     char *abs = realpath(home, NULL);
     char *ep = xasprintf("ipc://%s/control.sock", abs ? abs : home);
     free(abs);
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    void *zctx = zmq_ctx_new();
+    void *s = zmq_socket(zctx, ZMQ_DEALER);
     int linger = 0, rc = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    buf_t b = {0};
-    pv_encode(req, &b);
-    if (zmq_connect(s, ep) != 0 || zmq_send(s, b.data, b.len, 0) < 0) {
+    if (zmq_connect(s, ep) != 0 || zmq_send(s, req->data, req->len, 0) < 0) {
         rc = bu_fail(cause, BU_EIO, "cannot reach buurtd at %s: %s", ep, zmq_strerror(errno));
         goto done;
     }
     zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
     uint64_t start = s_mono(), next_tick = start + 500;
-    int r = 0;
     for (;;) {
         uint64_t now = s_mono();
-        if (now - start >= (uint64_t)timeout_ms)
-            break;
+        if (now - start >= (uint64_t)timeout_ms) {
+            rc = bu_fail(cause, BU_EIO, "buurtd did not answer within %d s on %s; is it stuck?",
+                         timeout_ms / 1000, ep);
+            goto done;
+        }
         uint64_t left = (uint64_t)timeout_ms - (now - start);
-        r = zmq_poll(&it, 1, (long)(left < DAEMON_STEP_MS ? left : DAEMON_STEP_MS));
-        if (r > 0)
-            break;
-        if (r < 0 && errno != EINTR)
-            break;
+        int r = zmq_poll(&it, 1, (long)(left < DAEMON_STEP_MS ? left : DAEMON_STEP_MS));
+        if (r < 0 && errno != EINTR) {
+            rc = bu_fail(cause, BU_EIO, "cannot wait for buurtd: %s", zmq_strerror(errno));
+            goto done;
+        }
+        if (r > 0) {
+            zmq_msg_t msg;
+            zmq_msg_init(&msg);
+            ctl_msg_t m;
+            if (zmq_msg_recv(&msg, s, 0) < 0 ||
+                ctl_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &m) < 0) {
+                zmq_msg_close(&msg);
+                rc = bu_fail(cause, BU_EIO, "bad reply from buurtd on %s; is it the same version?", ep);
+                goto done;
+            }
+            zmq_msg_close(&msg);
+            bool end = on_reply(ctx, &m);
+            ctl_clear(&m);
+            if (end)
+                goto done;
+            start = s_mono(); /* the daemon is working: the timeout is between replies */
+            continue;
+        }
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
             rc = bu_fail(cause, BU_EIO,
                          "buurtd (pid %ld) stopped before it answered; the command may or may not "
@@ -167,29 +186,89 @@ int cli_daemon_call_ex(const char *home, const pv_t *req, int timeout_ms,
             goto done;
         }
         if (tick && s_mono() >= next_tick) {
-            tick(ctx_tick);
+            tick(tick_ctx);
             next_tick = s_mono() + 500;
         }
     }
-    if (r <= 0) {
-        rc = bu_fail(cause, BU_EIO, "buurtd did not answer within %d s on %s; is it stuck?",
-                     timeout_ms / 1000, ep);
-        goto done;
-    }
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    /* the reply carries the command's whole output (a full listing can be
-     * tens of megabytes); the socket is local, owner-only */
-    if (zmq_msg_recv(&m, s, 0) < 0 ||
-        pv_decode_max(zmq_msg_data(&m), zmq_msg_size(&m), DAEMON_MAX_REPLY, reply) < 0) {
-        rc = bu_fail(cause, BU_EIO, "bad reply from buurtd on %s", ep);
-        *reply = NULL;
-    }
-    zmq_msg_close(&m);
 done:
-    buf_free(&b);
     free(ep);
     zmq_close(s);
-    zmq_ctx_term(ctx);
+    zmq_ctx_term(zctx);
+    return rc;
+}
+
+typedef struct {
+    cli_t *c;
+    int code;
+    bool got;
+} s_exec_t;
+
+static bool s_on_exec(void *ctx, const ctl_msg_t *m)
+{
+    s_exec_t *x = ctx;
+    if (m->type == CTL_OUT) {
+        fwrite(m->data, 1, m->len, m->stream == 1 ? x->c->out : x->c->err);
+        return false;
+    }
+    if (m->type == CTL_RESULT) {
+        x->code = m->code;
+        x->got = true;
+    }
+    return true;
+}
+
+int cli_daemon_exec(cli_t *c, int argc, char **argv, char **cause)
+{
+    buf_t req = {0};
+    ctl_exec(&req, argc, argv, c->json, c->now_ms ? (int64_t)c->now_ms : -1, c->width);
+    s_exec_t x = {c, EXIT_FAIL, false};
+    int rc = s_call(c->home, &req, CLI_EXEC_TIMEOUT_MS, NULL, NULL, s_on_exec, &x, cause);
+    buf_free(&req);
+    if (rc < 0)
+        return rc;
+    if (!x.got)
+        return bu_fail(cause, BU_EIO, "buurtd sent an unexpected reply; is it the same version?");
+    return x.code;
+}
+
+typedef struct {
+    ctl_msg_t *out;
+    ctl_type_t want;
+} s_one_t;
+
+static bool s_on_one(void *ctx, const ctl_msg_t *m)
+{
+    s_one_t *o = ctx;
+    if (m->type == o->want) {
+        *o->out = *m;
+        memset((ctl_msg_t *)m, 0, sizeof *m); /* moved: ctl_clear frees nothing */
+    }
+    return true;
+}
+
+int cli_daemon_peers(const char *home, int timeout_ms, ctl_msg_t *reply, char **cause)
+{
+    memset(reply, 0, sizeof *reply);
+    buf_t req = {0};
+    ctl_peers(&req);
+    s_one_t o = {reply, CTL_PEERS_REPLY};
+    int rc = s_call(home, &req, timeout_ms, NULL, NULL, s_on_one, &o, cause);
+    buf_free(&req);
+    if (rc == 0 && reply->type != CTL_PEERS_REPLY)
+        rc = bu_fail(cause, BU_EIO, "buurtd sent an unexpected reply; is it the same version?");
+    return rc;
+}
+
+int cli_daemon_sync(const char *home, bool wait, int timeout_ms, void (*tick)(void *ctx), void *ctx,
+                    ctl_msg_t *reply, char **cause)
+{
+    memset(reply, 0, sizeof *reply);
+    buf_t req = {0};
+    ctl_sync(&req, wait, timeout_ms);
+    s_one_t o = {reply, CTL_SYNCED};
+    int rc = s_call(home, &req, timeout_ms + 5000, tick, ctx, s_on_one, &o, cause);
+    buf_free(&req);
+    if (rc == 0 && reply->type != CTL_SYNCED)
+        rc = bu_fail(cause, BU_EIO, "buurtd sent an unexpected reply; is it the same version?");
     return rc;
 }

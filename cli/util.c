@@ -19,7 +19,7 @@ repo_t *cli_repo(cli_t *c)
     if (c->repo)
         return c->repo;
     if (!c->in_daemon && cli_daemon_running(c->home)) {
-        fprintf(stderr, "buurt: buurtd is running for %s; it holds the store\n", c->home);
+        fprintf(c->err, "buurt: buurtd is running for %s; it holds the store\n", c->home);
         return NULL;
     }
     char *cause = NULL;
@@ -43,32 +43,33 @@ repo_t *cli_repo(cli_t *c)
     }
     if (rc < 0) {
         if (rc == BU_ELOCKED)
-            fprintf(stderr, "buurt: %s\n", cause ? cause : "store is locked");
+            fprintf(c->err, "buurt: %s\n", cause ? cause : "store is locked");
         else
-            fprintf(stderr, "buurt: %s\n", cause ? cause : bu_strerror(rc));
+            fprintf(c->err, "buurt: %s\n", cause ? cause : bu_strerror(rc));
         free(cause);
         return NULL;
     }
+    repo_set_clock(c->repo, c->now_ms); /* BUURT_NOW_MS dates this command's edits */
     const store_report_t *rep = repo_report(c->repo);
     if (rep->corrupt_regions > 0)
-        fprintf(stderr,
+        fprintf(c->err,
                 "buurt: warning: store has %zu damaged region(s) (%llu bytes, first at offset "
                 "%llu); those edits were skipped and will be fetched again from peers\n",
                 rep->corrupt_regions, (unsigned long long)rep->corrupt_bytes,
                 (unsigned long long)rep->first_corrupt_at);
     if (rep->tail_cut_bytes > 0)
-        fprintf(stderr, "buurt: note: cut %llu bytes of an unfinished write from the store's end\n",
+        fprintf(c->err, "buurt: note: cut %llu bytes of an unfinished write from the store's end\n",
                 (unsigned long long)rep->tail_cut_bytes);
     return c->repo;
 }
 
-int cli_err(int code, const char *fmt, ...)
+int cli_err(cli_t *c, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("buurt: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fputs("buurt: ", c->err);
+    vfprintf(c->err, fmt, ap);
+    fputc('\n', c->err);
     va_end(ap);
     return code;
 }
@@ -77,16 +78,16 @@ int cli_usage(cli_t *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "buurt %s: ", c->cmd ? c->cmd : "");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "; see buurt %s --help\n", c->cmd ? c->cmd : "");
+    fprintf(c->err, "buurt %s: ", c->cmd ? c->cmd : "");
+    vfprintf(c->err, fmt, ap);
+    fprintf(c->err, "; see buurt %s --help\n", c->cmd ? c->cmd : "");
     va_end(ap);
     return EXIT_USAGE;
 }
 
-int cli_fail(int rc, char *cause)
+int cli_fail(cli_t *c, int rc, char *cause)
 {
-    fprintf(stderr, "buurt: %s\n", cause ? cause : bu_strerror(rc));
+    fprintf(c->err, "buurt: %s\n", cause ? cause : bu_strerror(rc));
     free(cause);
     return EXIT_FAIL;
 }
@@ -182,13 +183,13 @@ int64_t cli_time(const char *s, uint64_t now_ms)
     return t < 0 ? -1 : (int64_t)t * 1000;
 }
 
-void cli_print_json(buf_t *b)
+void cli_print_json(cli_t *c, buf_t *b)
 {
-    fwrite(b->data, 1, b->len, stdout);
-    fputc('\n', stdout);
+    fwrite(b->data, 1, b->len, c->out);
+    fputc('\n', c->out);
 }
 
-void cli_entity_json(const entity_t *e, buf_t *out)
+void cli_entity_json(const entity_t *e, uint64_t now_ms, buf_t *out)
 {
     char hex[65];
     hex_encode(e->entity, 32, hex);
@@ -200,7 +201,7 @@ void cli_entity_json(const entity_t *e, buf_t *out)
                hex, (unsigned long long)hlc_ms(e->created), (unsigned long long)hlc_ms(e->updated),
                e->edits);
     if (e->kind == REC_NEED)
-        buf_printf(out, "\"status_now\":\"%s\",", need_status_now(e, repo_now_ms()));
+        buf_printf(out, "\"status_now\":\"%s\",", need_status_now(e, now_ms));
     buf_printf(out, "\"deleted\":%s,", entity_deleted(e) ? "true" : "false");
     buf_append(out, "\"fields\":", 9);
     pv_to_json(e->fields, out);
@@ -278,7 +279,7 @@ static size_t s_width(const char *s)
     return w;
 }
 
-void table_print(table_t *t)
+void table_print(cli_t *c, table_t *t)
 {
     size_t *w = xcalloc((size_t)t->ncols, sizeof *w);
     for (size_t r = 0; r < t->rows; r++)
@@ -290,13 +291,12 @@ void table_print(table_t *t)
                 w[i] = cw;
         }
     /* On a terminal, narrow the widest columns until the table fits. */
-    struct winsize ws;
-    size_t last_max = (size_t)-1;
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
+    size_t last_max = (size_t)-1, cols = c->width >= 40 ? (size_t)c->width : 0;
+    if (cols) {
         size_t total = 0;
         for (int i = 0; i < t->ncols - 1; i++)
             total += w[i] + 2;
-        while (total + 12 > ws.ws_col) {
+        while (total + 12 > cols) {
             int widest = -1;
             for (int i = 0; i < t->ncols - 1; i++)
                 if (w[i] > 8 && (widest < 0 || w[i] > w[widest]))
@@ -306,7 +306,7 @@ void table_print(table_t *t)
             w[widest]--;
             total--;
         }
-        last_max = total < ws.ws_col ? ws.ws_col - total : 12;
+        last_max = total < cols ? cols - total : 12;
     }
     for (size_t r = 0; r < t->rows; r++) {
         for (int i = 0; i < t->ncols; i++) {
@@ -319,7 +319,7 @@ void table_print(table_t *t)
                         keep++;
                     cps++;
                 }
-                fwrite(s, 1, keep, stdout);
+                fwrite(s, 1, keep, c->out);
                 break;
             }
             size_t cw = s_width(s);
@@ -332,16 +332,16 @@ void table_print(table_t *t)
                         keep++;
                     cps++;
                 }
-                fwrite(s, 1, keep, stdout);
-                fputs("…", stdout);
+                fwrite(s, 1, keep, c->out);
+                fputs("…", c->out);
                 cw = w[i];
             } else {
-                fputs(s, stdout);
+                fputs(s, c->out);
             }
             for (size_t k = cw; k < w[i] + 2; k++)
-                fputc(' ', stdout);
+                fputc(' ', c->out);
         }
-        fputc('\n', stdout);
+        fputc('\n', c->out);
     }
     free(w);
 }
@@ -356,4 +356,15 @@ void table_free(table_t **tp)
     free(t->cells);
     free(t);
     *tp = NULL;
+}
+
+uint64_t cli_now(const cli_t *c)
+{
+    return c->now_ms ? c->now_ms : repo_wall_ms();
+}
+
+int cli_terminal_width(int fd)
+{
+    struct winsize ws;
+    return isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
 }

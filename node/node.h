@@ -1,37 +1,48 @@
 /*
  * node.h -- the running mesh node inside buurtd: one poll loop over the
  * CURVE ROUTER (inbound peers), one DEALER per outbound peer, the ZAP
- * handler, the UDP beacon and the local control socket.
+ * handler (node/zap.c), the UDP beacon (node/lan.c) and the local control
+ * socket (node/control.c). Each peer's protocol is a socket-free session
+ * (node/session.c); this module owns the sockets, links and timers and
+ * the path of a received edit into the store.
  *
- * Everything here runs on one thread. Messages and timer ticks come in,
- * messages and store writes go out; reconciliation itself is the pure
- * function in sync.c. The ZAP handler is bound before the ROUTER binds, so
- * no connection is ever accepted without it, and it admits only CURVE keys
- * of current members of this node's mesh (fail closed: anything else, or
- * any malformed request, is refused).
+ * Everything here runs on one thread. The ZAP handler is bound before the
+ * ROUTER binds, so no connection is ever accepted without it, and it
+ * admits only CURVE keys of current members of this node's mesh (fail
+ * closed: anything else, or any malformed request, is refused).
  */
 #ifndef BUURT_NODE_H
 #define BUURT_NODE_H
 
+#include "node/repo.h"
+#include "proto/control.h"
+
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct node node_t;
 
-/* Function the control socket uses to run a CLI command in-process: it
- * gets the open repo and argv and returns the exit code, printing to
- * stdout/stderr (which the node captures). */
-typedef int node_exec_fn(void *repo, int argc, char **argv);
+/* How buurtd runs the CLI's commands (cli/buurtd.c supplies the CLI's
+ * command table): node/ knows nothing of cli/. */
+typedef struct {
+    /* runs one EXEC against the repo, printing to out and err; the exit code */
+    int (*run)(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err);
+    /* true when the command only reads: it runs in a child process */
+    bool (*in_child)(const ctl_msg_t *exec);
+    /* called before a child is forked (e.g. to refresh shared caches) */
+    void (*prepare_child)(repo_t *repo);
+} node_exec_t;
 
 typedef struct {
     const char *home;
     const char *listen;        /* tcp://host:port, or NULL for none */
     bool beacon;               /* send and listen for UDP beacons */
-    const char *beacon_iface;  /* interface whose broadcast address to use */
+    const char *beacon_iface;  /* only this interface */
     int beacon_port;           /* UDP port, default BEACON_DEFAULT_PORT */
     int beacon_interval_ms;    /* default 2000 */
     int recon_interval_ms;     /* periodic reconciliation, default 30000 */
-    node_exec_fn *exec;        /* runs CLI commands for the control socket */
+    node_exec_t exec;          /* runs CLI commands for the control socket */
     bool verbose;
 } node_opts_t;
 

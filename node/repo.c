@@ -111,6 +111,7 @@ struct repo_t {
     size_t nvoids;
     bool voids_ok;       /* voids reflects the mesh settings */
     uint64_t now_ms;     /* wall time of the current index pass */
+    uint64_t clock_ms;   /* repo_set_clock: the time to use, 0 = the wall clock */
 };
 
 static int s_cmp_u32(const void *a, const void *b)
@@ -218,11 +219,8 @@ static void s_dirty(struct repo_t *r, size_t i)
     free(todo);
 }
 
-uint64_t repo_now_ms(void)
+uint64_t repo_wall_ms(void)
 {
-    const char *fake = getenv("BUURT_NOW_MS");
-    if (fake && *fake)
-        return strtoull(fake, NULL, 10);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -360,7 +358,7 @@ static void s_reindex(repo_t *r)
     r->nheld = 0;
     r->hlc = 0;
     r->voids_ok = false;
-    r->now_ms = repo_now_ms();
+    r->now_ms = repo_now(r);
     if (r->tabsize)
         memset(r->tab, 0, r->tabsize * sizeof *r->tab);
     r->members_ok = false;
@@ -467,6 +465,13 @@ void repo_close(repo_t **self_p)
 }
 
 const nodekey_t *repo_key(const repo_t *self) { return &self->key; }
+
+void repo_set_clock(repo_t *self, uint64_t now_ms) { self->clock_ms = now_ms; }
+
+uint64_t repo_now(const repo_t *self)
+{
+    return self->clock_ms ? self->clock_ms : repo_wall_ms();
+}
 const char *repo_name(const repo_t *self) { return self->name; }
 const char *repo_home(const repo_t *self) { return self->home; }
 const store_report_t *repo_report(const repo_t *self) { return &self->report; }
@@ -968,7 +973,7 @@ static int s_store(repo_t *r, const uint8_t *wire, size_t len, char **cause)
     if (edit_peek(wire, len, &h) < 0)
         return bu_fail(cause, BU_EINVAL, "edit has an unexpected layout");
     int rc = store_put(r->store, wire, len, NULL, cause);
-    r->now_ms = repo_now_ms();
+    r->now_ms = repo_now(r);
     if (rc == 1 && s_index_or_hold(r, store_count(r->store) - 1, &h) && r->listener)
         r->listener(r->listener_ctx, store_count(r->store) - 1, &h);
     return rc;
@@ -1042,7 +1047,7 @@ static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const ui
         memcpy(e.entity, entity, 32);
     }
     memcpy(e.author, self->key.pk, 32);
-    e.hlc = hlc_next(self->hlc, repo_now_ms());
+    e.hlc = hlc_next(self->hlc, repo_now(self));
     e.fields = (pv_t *)fields;
     if ((rc = s_authorise_local(self, &e, cause)) < 0)
         return rc;
@@ -1242,31 +1247,51 @@ static size_t s_held_by(const repo_t *r, const uint8_t author[32])
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
                      char **cause)
 {
-    self->now_ms = repo_now_ms();
+    repo_in_t *in = xcalloc(n ? n : 1, sizeof *in);
+    size_t k = 0;
+    uint8_t *sub = xcalloc(n ? n : 1, 1);
+    size_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
+    for (size_t i = 0; i < n; i++) {
+        if (edit_peek(recs[i].data, recs[i].len, &in[k].head) < 0)
+            continue; /* not an edit this node understands: not stored */
+        in[k].data = recs[i].data;
+        in[k].len = recs[i].len;
+        store_hash(recs[i].data, recs[i].len, in[k].id);
+        pos[k++] = i;
+    }
+    int rc = repo_ingest_checked(self, in, k, sub, cause);
+    if (added) {
+        memset(added, REPO_KNOWN, n);
+        for (size_t j = 0; j < k; j++)
+            added[pos[j]] = sub[j];
+    }
+    free(pos);
+    free(sub);
+    free(in);
+    return rc;
+}
+
+int repo_ingest_checked(repo_t *self, const repo_in_t *in, size_t n, uint8_t *added, char **cause)
+{
+    self->now_ms = repo_now(self);
     /* edits to be held count against the caps before anything is stored */
     store_rec_t *take = xmalloc((n ? n : 1) * sizeof *take);
+    uint8_t (*ids)[32] = xmalloc((n ? n : 1) * 32);
     uint8_t *fate = xcalloc(n ? n : 1, 1);
     size_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
     size_t nt = 0, will_hold = 0;
     s_voids(self);
     for (size_t i = 0; i < n; i++) {
-        edit_head_t h;
-        if (self->nvoids && edit_peek(recs[i].data, recs[i].len, &h) == 0) {
-            uint8_t id[32];
-            store_hash(recs[i].data, recs[i].len, id);
-            if (s_is_void(self, id, h.hlc)) {
-                fate[i] = REPO_VOID;
-                continue;
-            }
+        const edit_head_t *h = &in[i].head;
+        if (self->nvoids && s_is_void(self, in[i].id, h->hlc)) {
+            fate[i] = REPO_VOID;
+            continue;
         }
-        if (edit_peek(recs[i].data, recs[i].len, &h) == 0 && hlc_too_far(h.hlc, self->now_ms)) {
-            size_t mine = s_held_by(self, h.author);
-            for (size_t j = 0; j < nt; j++) {
-                edit_head_t o;
-                if (fate[pos[j]] == REPO_HELD && edit_peek(take[j].data, take[j].len, &o) == 0 &&
-                    memcmp(o.author, h.author, 32) == 0)
-                    mine++;
-            }
+        if (hlc_too_far(h->hlc, self->now_ms)) {
+            size_t mine = s_held_by(self, h->author);
+            for (size_t j = 0; j < nt; j++)
+                mine += fate[pos[j]] == REPO_HELD &&
+                        memcmp(in[pos[j]].head.author, h->author, 32) == 0;
             if (self->nheld + will_hold >= REPO_HELD_MAX || mine >= REPO_HELD_PER_AUTHOR) {
                 fate[i] = REPO_REFUSED;
                 continue;
@@ -1275,10 +1300,11 @@ int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *a
             will_hold++;
         }
         pos[nt] = i;
-        take[nt++] = recs[i];
+        take[nt] = (store_rec_t){in[i].data, in[i].len};
+        memcpy(ids[nt++], in[i].id, 32);
     }
     uint8_t *got = xcalloc(nt ? nt : 1, 1);
-    int rc = store_put_many(self->store, take, nt, got, cause);
+    int rc = store_put_many_ids(self->store, take, (const uint8_t(*)[32])ids, nt, got, cause);
     if (rc >= 0) {
         size_t base = store_count(self->store) - (size_t)rc, k = 0;
         for (size_t j = 0; j < nt; j++) {
@@ -1287,17 +1313,12 @@ int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *a
                 fate[i] = REPO_KNOWN;
                 continue;
             }
-            edit_head_t h;
-            if (edit_peek(take[j].data, take[j].len, &h) == 0) {
-                if (s_index_or_hold(self, base + k, &h)) {
-                    fate[i] = REPO_ADDED;
-                    if (self->listener)
-                        self->listener(self->listener_ctx, base + k, &h);
-                } else {
-                    fate[i] = REPO_HELD;
-                }
+            if (s_index_or_hold(self, base + k, &in[i].head)) {
+                fate[i] = REPO_ADDED;
+                if (self->listener)
+                    self->listener(self->listener_ctx, base + k, &in[i].head);
             } else {
-                fate[i] = REPO_ADDED; /* stored, not an edit we index */
+                fate[i] = REPO_HELD;
             }
             k++;
         }
@@ -1307,6 +1328,7 @@ int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *a
     free(got);
     free(pos);
     free(fate);
+    free(ids);
     free(take);
     return rc;
 }

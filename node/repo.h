@@ -145,6 +145,17 @@ enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOI
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,
                      char **cause);
 
+/* One received edit the caller has decoded and verified: its bytes, id and
+ * envelope, so nothing is hashed or parsed again. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    uint8_t id[32];
+    edit_head_t head;
+} repo_in_t;
+/* As repo_ingest_many for edits already decoded (buurtd's ingest path). */
+int repo_ingest_checked(repo_t *self, const repo_in_t *in, size_t n, uint8_t *added, char **cause);
+
 /*
  * Held edits (see HLC_MAX_SKEW_MS in proto/edit.h): stored, so nothing
  * honest is lost when this node's clock is the wrong one, but not indexed,
@@ -214,7 +225,13 @@ void repo_stats(const repo_t *self, repo_stats_t *out);
 /* True when the edit with this id was purged here (never fetch it again). */
 bool repo_is_purged(const repo_t *self, const uint8_t id[32]);
 
-/* Current wall clock in ms (overridable with BUURT_NOW_MS for tests). */
-uint64_t repo_now_ms(void);
+/* This machine's wall clock in ms since 1970 (for tests, shifted by
+ * $BUURT_CLOCK_OFFSET_MS: a node whose clock is wrong). */
+uint64_t repo_wall_ms(void);
+/* The time the repo works at: a fixed time for the current command (a
+ * command's BUURT_NOW_MS, passed by the CLI), or 0 for the wall clock. It
+ * dates new edits and decides which edits are held. */
+void repo_set_clock(repo_t *self, uint64_t now_ms);
+uint64_t repo_now(const repo_t *self);
 
 #endif

@@ -765,9 +765,10 @@ void store_close(store_t **self_p)
     *self_p = NULL;
 }
 
-/* store_put_many with the ids written to ids (n * STORE_ID_LEN bytes). */
+/* store_put_many with the ids in ids (n * STORE_ID_LEN bytes): computed
+ * here unless known is set, when the caller already hashed every record. */
 static int s_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t *added_out,
-                      uint8_t *ids, char **cause)
+                      uint8_t *ids, bool known, char **cause)
 {
     buf_t frames = {0};
     size_t old_nrecs = self->nrecs;
@@ -790,7 +791,8 @@ static int s_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t 
     for (size_t i = 0; i < n; i++) {
         uint8_t *id = ids + i * STORE_ID_LEN;
         uint32_t len = (uint32_t)recs[i].len;
-        store_hash(recs[i].data, len, id);
+        if (!known)
+            store_hash(recs[i].data, len, id);
         int is_new = s_index_find(self, id) < 0 && !store_is_purged(self, id);
         if (added_out != NULL)
             added_out[i] = (uint8_t)is_new;
@@ -835,10 +837,20 @@ int store_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t *ad
     assert(recs != NULL || n == 0);
     if (n > INT32_MAX)
         return bu_fail(cause, BU_ETOOBIG, "batch of %zu records is too large", n);
-    uint8_t *ids = xmalloc(n * STORE_ID_LEN);
-    int rc = s_put_many(self, recs, n, added_out, ids, cause);
+    uint8_t *ids = xmalloc((n ? n : 1) * STORE_ID_LEN);
+    int rc = s_put_many(self, recs, n, added_out, ids, false, cause);
     free(ids);
     return rc;
+}
+
+int store_put_many_ids(store_t *self, const store_rec_t *recs, const uint8_t (*ids)[STORE_ID_LEN],
+                       size_t n, uint8_t *added_out, char **cause)
+{
+    assert(self != NULL);
+    assert(recs != NULL || n == 0);
+    if (n > INT32_MAX)
+        return bu_fail(cause, BU_ETOOBIG, "batch of %zu records is too large", n);
+    return s_put_many(self, recs, n, added_out, (uint8_t *)ids, true, cause);
 }
 
 int store_put(store_t *self, const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN],
@@ -847,7 +859,7 @@ int store_put(store_t *self, const uint8_t *data, size_t len, uint8_t id_out[STO
     assert(self != NULL);
     store_rec_t rec = {data, len};
     uint8_t id[STORE_ID_LEN];
-    int rc = s_put_many(self, &rec, 1, NULL, id, cause);
+    int rc = s_put_many(self, &rec, 1, NULL, id, false, cause);
     if (rc >= 0 && id_out != NULL)
         memcpy(id_out, id, STORE_ID_LEN);
     return rc;

@@ -99,6 +99,12 @@ int store_put(store_t *self, const uint8_t *data, size_t len, uint8_t id_out[STO
 int store_put_many(store_t *self, const store_rec_t *recs, size_t n, uint8_t *added_out,
                    char **cause);
 
+/* As store_put_many when the caller has already computed each record's
+ * id (store_hash); ids[i] must be the id of recs[i]: nothing is hashed
+ * again. */
+int store_put_many_ids(store_t *self, const store_rec_t *recs, const uint8_t (*ids)[STORE_ID_LEN],
+                       size_t n, uint8_t *added_out, char **cause);
+
 /* Number of records held. */
 size_t store_count(const store_t *self);
 

@@ -81,6 +81,12 @@ static int s_bin(const pv_t *v, size_t n, uint8_t *out)
 
 int edit_decode(const uint8_t *wire, size_t len, unsigned flags, edit_t **out, char **cause)
 {
+    return edit_decode_id(wire, len, flags, NULL, out, cause);
+}
+
+int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_t id[32],
+                   edit_t **out, char **cause)
+{
     int rc;
     pv_t *outer = NULL, *body = NULL;
     edit_t *e = NULL;
@@ -141,7 +147,10 @@ int edit_decode(const uint8_t *wire, size_t len, unsigned flags, edit_t **out, c
             goto fail;
         }
     }
-    crypto_generichash(e->id, 32, wire, len, NULL, 0);
+    if (id)
+        memcpy(e->id, id, 32);
+    else
+        crypto_generichash(e->id, 32, wire, len, NULL, 0);
     pv_free(&outer);
     pv_free(&body);
     *out = e;

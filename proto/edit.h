@@ -53,6 +53,11 @@ int edit_sign(edit_t *e, const uint8_t sk[64], unsigned flags, buf_t *wire, char
  */
 int edit_decode(const uint8_t *wire, size_t len, unsigned flags, edit_t **out, char **cause);
 
+/* As edit_decode, when the caller already has the edit's id (BLAKE2b-256
+ * of wire): it is taken as given, not computed again. */
+int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_t id[32],
+                   edit_t **out, char **cause);
+
 void edit_free(edit_t **self_p);
 
 /* The envelope of an edit without decoding its fields. */

@@ -676,8 +676,8 @@ static int s_local(repo_t *r, const uint8_t *ent, pv_t *fields, uint8_t *out, ch
 
 Test(auth, local_edit_that_would_be_denied_is_refused_with_eperm)
 {
-    setenv("BUURT_NOW_MS", "1700000000100", 1); /* local clocks from H(100) */
     repo_t *r = s_mesh_home();
+    repo_set_clock(r, 1700000000100); /* local clocks from H(100) */
     const nodekey_t *me = repo_key(r);
     s_put(r, REC_MEMBER, me->pk, &F, H(6), s_role_f("member"));
     s_put(r, REC_PLACE, ID(0), &M, H(10), s_place("M's place", NULL));

@@ -891,7 +891,7 @@ static int s_ingest_fate(repo_t *r, rec_kind_t kind, const uint8_t ent[32], cons
 
 static uint64_t s_wall(void)
 {
-    return repo_now_ms();
+    return repo_wall_ms();
 }
 
 /* The clock of the newest edit of an entity. */

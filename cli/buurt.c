@@ -1,64 +1,36 @@
 /*
- * main.c -- `buurt`, the command-line client: global options, then either
+ * buurt.c -- `buurt`, the command-line client: global options, then either
  * runs the command itself (opening the store) or, when a buurtd runs for
- * this home, forwards it over the control socket so the daemon, which holds
- * the store, runs the same code and pushes the change to its peers.
+ * this home, sends it over the control socket so the daemon, which holds
+ * the store, runs the same code and pushes the change to its peers. Which
+ * commands go where is a field of the command table (commands.c).
  *
  * Home directory: --home DIR, else $BUURT_HOME, else $XDG_DATA_HOME/buurt,
- * else ~/.local/share/buurt.
+ * else ~/.local/share/buurt. BUURT_NOW_MS (tests) fixes the command's time.
  */
 #include "cli/cli.h"
-#include "node/config.h"
 #include "node/home.h"
-#include "proto/value.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define BUURT_VERSION "0.2.0"
-
-/* Commands that never go through the daemon. */
-static bool s_local_only(const char *cmd)
-{
-    return !strcmp(cmd, "init") || !strcmp(cmd, "id") || !strcmp(cmd, "help") ||
-           !strcmp(cmd, "peers") || !strcmp(cmd, "sync") || !strcmp(cmd, "join");
-}
+#define BUURT_VERSION "0.3.0"
 
 static int s_forward(cli_t *c, int argc, char **argv)
 {
-    pv_t *req = pv_arr(), *args = pv_arr(), *env = pv_map(), *rep = NULL;
-    pv_arr_push(req, pv_str("exec"));
-    if (c->json)
-        pv_arr_push(args, pv_str("--json"));
-    for (int i = 0; i < argc; i++)
-        pv_arr_push(args, pv_str(argv[i]));
-    pv_arr_push(req, args);
-    const char *now = getenv("BUURT_NOW_MS");
-    if (now && *now)
-        pv_map_set(env, "BUURT_NOW_MS", pv_str(now));
-    pv_arr_push(req, env);
     char *cause = NULL;
-    int rc = cli_daemon_call(c->home, req, 60000, &rep, &cause);
-    pv_free(&req);
-    if (rc < 0)
-        return cli_fail(rc, cause);
-    int code = EXIT_FAIL;
-    if (rep->type == PV_ARR && rep->u.a.n == 4 && rep->u.a.items[1]->type == PV_INT &&
-        rep->u.a.items[2]->type == PV_BIN && rep->u.a.items[3]->type == PV_BIN) {
-        code = (int)rep->u.a.items[1]->u.i;
-        fwrite(rep->u.a.items[2]->u.s.p, 1, rep->u.a.items[2]->u.s.n, stdout);
-        fwrite(rep->u.a.items[3]->u.s.p, 1, rep->u.a.items[3]->u.s.n, stderr);
-    } else {
-        fputs("buurt: buurtd sent an unexpected reply; is it the same version?\n", stderr);
-    }
-    pv_free(&rep);
-    return code;
+    int rc = cli_daemon_exec(c, argc, argv, &cause);
+    return rc < 0 ? cli_fail(c, rc, cause) : rc;
 }
 
 int main(int argc, char **argv)
 {
-    cli_t c = {0};
+    cli_t c = {.out = stdout, .err = stderr, .width = cli_terminal_width(STDOUT_FILENO)};
+    const char *now = getenv("BUURT_NOW_MS");
+    if (now && *now)
+        c.now_ms = strtoull(now, NULL, 10);
     char *home = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -101,12 +73,13 @@ int main(int argc, char **argv)
         home = home_default();
     c.home = home;
     int rc;
-    if (!s_local_only(argv[i]) && cli_daemon_wait(home, cli_wait_ms())) {
+    cmd_where_t where = cli_command_where(argv[i]);
+    if ((where == CMD_READ || where == CMD_WRITE) && cli_daemon_wait(home, cli_wait_ms())) {
         rc = s_forward(&c, argc - i, argv + i);
     } else {
         rc = cli_dispatch(&c, argc - i, argv + i);
         /* buurtd became ready while the command waited for the store:
-         * nothing was done locally, so it goes to buurtd */
+         * nothing was done here, so it goes to buurtd */
         if (c.forward)
             rc = s_forward(&c, argc - i, argv + i);
     }

@@ -1,15 +1,15 @@
 /*
- * buurtd.c -- the buurt daemon: parses options, starts the node (node.c),
- * runs its loop until SIGINT/SIGTERM, then closes everything cleanly. Every
- * acknowledged edit is already on disk (store.c fsyncs before it answers),
- * so stopping loses nothing.
+ * buurtd.c -- the buurt daemon's main: parses options, starts the node
+ * (node/node.c), runs its loop until SIGINT/SIGTERM, then closes
+ * everything cleanly. Every acknowledged edit is already on disk
+ * (store.c fsyncs before it answers), so stopping loses nothing.
  *
- * The daemon also serves the `buurt` CLI over <home>/control.sock by
- * running the very same command code in-process (cli_exec), so commands
- * behave the same with or without a daemon.
+ * It lives in cli/, at the top of the layering, because the daemon serves
+ * the `buurt` CLI over <home>/control.sock by running the very same
+ * command code (cli_run, from commands.c), so commands behave the same
+ * with or without a daemon; node/ itself never includes cli/.
  */
 #include "cli/cli.h"
-#include "node/config.h"
 #include "node/home.h"
 #include "node/node.h"
 #include "proto/err.h"
@@ -64,7 +64,8 @@ int main(int argc, char **argv)
         {"sync-interval", required_argument, NULL, 's'}, {"daemon", no_argument, NULL, 'd'},
         {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    node_opts_t o = {.beacon = true, .exec = cli_exec};
+    node_opts_t o = {.beacon = true,
+                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child}};
     char *home = NULL;
     const char *listen = "tcp://0.0.0.0:4836";
     bool daemonize = false;

@@ -1,0 +1,600 @@
+/*
+ * session.c -- one peer's protocol state machine (see session.h).
+ *
+ * Queues. `give` holds store indices to send, each at most once (a bit per
+ * store index in `queued` says whether it is in the queue); `want` holds
+ * ids to ask for, at most SESSION_WANT_MAX. Both are plain arrays with a
+ * head; their memory is given back when they drain.
+ */
+#include "node/session.h"
+#include "proto/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION_WANT_MAX 65536  /* ids waiting to be asked for; a round finds the rest */
+#define SESSION_KEEP_CAP 1024   /* queue entries kept allocated when a queue drains */
+
+struct session {
+    const session_env_t *env;
+    uint8_t key[32];        /* the peer's node id */
+    char hex[65];
+    char name[121];         /* from HELLO or membership */
+    /* links */
+    bool dealer;            /* the node has a dealer link to the peer */
+    bool dealer_waiting;    /* HELLO sent on it, the answer not seen yet */
+    bool dealer_ok;         /* the peer answered HELLO on it */
+    uint8_t rid[256];       /* its current router connection */
+    size_t rid_len;         /* 0 = none */
+    bool router_ok;         /* the peer said HELLO on that connection */
+    uint64_t nudged;        /* ms: last HELLO sent to a connection that skipped it */
+    /* time */
+    uint64_t last_heard, last_sent, last_in_sync, next_round, banned_until;
+    bool round_open;        /* a round we started is not complete */
+    /* counters */
+    uint64_t sent, received, rejected, held;
+    int64_t clock_offset;
+    bool clock_known;
+    /* give queue: store indices */
+    uint32_t *give;
+    size_t gq_head, gq_n, gq_cap;
+    uint8_t *queued;        /* bit i: store index i is in give */
+    size_t queued_bytes;
+    /* want queue: ids */
+    uint8_t (*want)[32];
+    size_t wq_head, wq_n, wq_cap;
+    int wants_inflight;
+    uint64_t want_sent;     /* ms: last WANT */
+    link_t want_link;       /* where WANTs go: the link the last RECON came on */
+};
+
+static void s_log(session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_log(session_t *s, const char *fmt, ...)
+{
+    if (!s->env->log)
+        return;
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->env->log(s->env->ctx, line);
+}
+
+session_t *session_new(const session_env_t *env, const uint8_t key[32])
+{
+    session_t *s = xcalloc(1, sizeof *s);
+    s->env = env;
+    memcpy(s->key, key, 32);
+    hex_encode(key, 32, s->hex);
+    s->want_link = LINK_ANY;
+    return s;
+}
+
+void session_free(session_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    session_t *s = *self_p;
+    free(s->give);
+    free(s->queued);
+    free(s->want);
+    free(s);
+    *self_p = NULL;
+}
+
+const uint8_t *session_key(const session_t *self) { return self->key; }
+const char *session_hex(const session_t *self) { return self->hex; }
+const char *session_name(const session_t *self) { return self->name; }
+
+void session_set_name(session_t *self, const char *name)
+{
+    snprintf(self->name, sizeof self->name, "%s", name ? name : "");
+}
+
+bool session_connected(const session_t *s, uint64_t now)
+{
+    return s->last_heard && now - s->last_heard < SESSION_ALIVE_MS && now >= s->banned_until &&
+           (s->dealer_ok || s->router_ok);
+}
+
+uint64_t session_banned_until(const session_t *self) { return self->banned_until; }
+
+const uint8_t *session_rid(const session_t *self, size_t *len)
+{
+    *len = self->rid_len;
+    return self->rid;
+}
+
+bool session_backlog(const session_t *self) { return self->gq_n > 0; }
+
+bool session_clock_offset(const session_t *self, int64_t *offset_ms)
+{
+    if (self->clock_known)
+        *offset_ms = self->clock_offset;
+    return self->clock_known;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* The link that carries our own initiatives: the dealer when its
+ * handshake is done, else the router connection. */
+static link_t s_preferred(const session_t *s)
+{
+    if (s->dealer && s->dealer_ok)
+        return LINK_DEALER;
+    if (s->rid_len && s->router_ok)
+        return LINK_ROUTER;
+    return LINK_ANY;
+}
+
+static int s_send(session_t *s, link_t link, const buf_t *b, uint64_t now)
+{
+    if (link == LINK_ANY)
+        link = s_preferred(s);
+    if (link == LINK_ANY || (link == LINK_DEALER && !s->dealer) ||
+        (link == LINK_ROUTER && !s->rid_len)) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    int rc = s->env->send(s->env->ctx, s, link, b);
+    if (rc == 0)
+        s->last_sent = now;
+    return rc;
+}
+
+static void s_hello(session_t *s, link_t link, uint64_t now)
+{
+    buf_t b = {0};
+    msg_hello(&b, s->env->mesh, s->env->name, s->env->wall_ms);
+    if (s_send(s, link, &b, now) == 0 && link == LINK_DEALER)
+        s->dealer_waiting = true;
+    buf_free(&b);
+}
+
+void session_start_round(session_t *s, uint64_t now)
+{
+    buf_t b = {0};
+    sync_start(s->env->set, &b);
+    if (s_send(s, LINK_ANY, &b, now) == 0) {
+        s->round_open = true;
+        if (s->env->verbose)
+            s_log(s, "round with %.10s started (%zu bytes)", s->hex, b.len);
+    }
+    s->next_round = now + (uint64_t)s->env->recon_interval_ms;
+    buf_free(&b);
+}
+
+/* ---------------------------------------------------------------- queues */
+
+static bool s_is_queued(const session_t *s, size_t idx)
+{
+    return idx / 8 < s->queued_bytes && (s->queued[idx / 8] >> (idx % 8) & 1);
+}
+
+static void s_mark_queued(session_t *s, size_t idx, bool on)
+{
+    if (idx / 8 >= s->queued_bytes) {
+        if (!on)
+            return;
+        size_t nb = (idx / 8 + 1) * 2;
+        s->queued = xrealloc(s->queued, nb);
+        memset(s->queued + s->queued_bytes, 0, nb - s->queued_bytes);
+        s->queued_bytes = nb;
+    }
+    if (on)
+        s->queued[idx / 8] |= (uint8_t)(1u << (idx % 8));
+    else
+        s->queued[idx / 8] &= (uint8_t) ~(1u << (idx % 8));
+}
+
+static void s_give(session_t *s, size_t idx)
+{
+    if (s_is_queued(s, idx))
+        return; /* each edit once: a peer cannot make the queue grow past the store */
+    if (s->gq_head + s->gq_n == s->gq_cap) {
+        if (s->gq_head > 0) {
+            memmove(s->give, s->give + s->gq_head, s->gq_n * sizeof *s->give);
+            s->gq_head = 0;
+        }
+        if (s->gq_n == s->gq_cap) {
+            s->gq_cap = s->gq_cap ? s->gq_cap * 2 : 256;
+            s->give = xrealloc(s->give, s->gq_cap * sizeof *s->give);
+        }
+    }
+    s->give[s->gq_head + s->gq_n++] = (uint32_t)idx;
+    s_mark_queued(s, idx, true);
+}
+
+static void s_want(session_t *s, const uint8_t id[32])
+{
+    if (s->wq_n >= SESSION_WANT_MAX)
+        return; /* the next round finds it again */
+    if (s->wq_head + s->wq_n == s->wq_cap) {
+        if (s->wq_head > 0) {
+            memmove(s->want, s->want + s->wq_head, s->wq_n * 32);
+            s->wq_head = 0;
+        }
+        if (s->wq_n == s->wq_cap) {
+            s->wq_cap = s->wq_cap ? s->wq_cap * 2 : 256;
+            s->want = xrealloc(s->want, s->wq_cap * 32);
+        }
+    }
+    memcpy(s->want[s->wq_head + s->wq_n++], id, 32);
+}
+
+/* Gives memory back once a queue has drained. */
+static void s_shrink(session_t *s)
+{
+    if (s->gq_n == 0) {
+        s->gq_head = 0;
+        if (s->gq_cap > SESSION_KEEP_CAP) {
+            free(s->give);
+            s->give = NULL;
+            s->gq_cap = 0;
+            free(s->queued);
+            s->queued = NULL;
+            s->queued_bytes = 0;
+        }
+    }
+    if (s->wq_n == 0) {
+        s->wq_head = 0;
+        if (s->wq_cap > SESSION_KEEP_CAP) {
+            free(s->want);
+            s->want = NULL;
+            s->wq_cap = 0;
+        }
+    }
+}
+
+static void s_drop_queues(session_t *s)
+{
+    while (s->gq_n > 0) {
+        s_mark_queued(s, s->give[s->gq_head++], false);
+        s->gq_n--;
+    }
+    s->wq_n = 0;
+    s->wants_inflight = 0;
+    s->round_open = false;
+    s_shrink(s);
+}
+
+void session_push(session_t *s, size_t idx)
+{
+    s_give(s, idx);
+}
+
+void session_reset_queues(session_t *s, uint64_t now)
+{
+    /* store indices changed: forget the queued ones without reading them */
+    free(s->queued);
+    s->queued = NULL;
+    s->queued_bytes = 0;
+    s->gq_n = s->gq_head = 0;
+    s_shrink(s);
+    if (session_connected(s, now))
+        s->next_round = now; /* the round finds what is still missing */
+}
+
+/* Sends queued edits while the link takes them. */
+static void s_drain(session_t *s, uint64_t now)
+{
+    buf_t raw = {0};
+    repo_t *r = s->env->repo;
+    while (s->gq_n > 0) {
+        msg_blob_t blobs[SESSION_BATCH_EDITS];
+        size_t offs[SESSION_BATCH_EDITS];
+        size_t k = 0, taken = 0;
+        raw.len = 0;
+        /* records are read from the log, not held in memory */
+        while (taken < s->gq_n && k < SESSION_BATCH_EDITS && raw.len < SESSION_BATCH_BYTES) {
+            size_t at = raw.len, idx = s->give[s->gq_head + taken++];
+            if (repo_is_held(r, idx) || repo_read(r, idx, &raw) < 0) {
+                raw.len = at; /* held, or unreadable: the next round retries */
+                continue;
+            }
+            offs[k] = at;
+            blobs[k].len = raw.len - at;
+            k++;
+        }
+        for (size_t j = 0; j < k; j++)
+            blobs[j].data = raw.data + offs[j];
+        if (k > 0) {
+            buf_t b = {0};
+            msg_edits(&b, blobs, k, false);
+            int rc = s_send(s, LINK_ANY, &b, now);
+            buf_free(&b);
+            if (rc < 0 && errno == EAGAIN)
+                break; /* the link is full: the rest waits */
+            if (rc < 0) {
+                s_drop_queues(s); /* link gone: the next round finds the difference */
+                break;
+            }
+            s->sent += k;
+        }
+        for (size_t j = 0; j < taken; j++)
+            s_mark_queued(s, s->give[s->gq_head + j], false);
+        s->gq_head += taken;
+        s->gq_n -= taken;
+    }
+    buf_free(&raw);
+    s_shrink(s);
+}
+
+/* Asks for wanted edits, keeping SESSION_WANTS_INFLIGHT requests out. */
+static void s_pump_wants(session_t *s, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    while (s->wq_n > 0 && s->wants_inflight < SESSION_WANTS_INFLIGHT) {
+        uint8_t (*ids)[32] = xmalloc(SESSION_WANT_CHUNK * 32);
+        size_t k = 0;
+        while (s->wq_n > 0 && k < SESSION_WANT_CHUNK) {
+            const uint8_t *id = s->want[s->wq_head];
+            if (repo_find_record(r, id) < 0 && !repo_is_purged(r, id))
+                memcpy(ids[k++], id, 32);
+            s->wq_head++;
+            s->wq_n--;
+        }
+        if (k > 0) {
+            buf_t b = {0};
+            msg_want(&b, (const uint8_t(*)[32])ids, k);
+            if (s_send(s, s->want_link, &b, now) == 0) {
+                s->wants_inflight++;
+                s->want_sent = now;
+            }
+            buf_free(&b);
+        }
+        free(ids);
+    }
+    s_shrink(s);
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+void session_ban(session_t *s, const char *why, uint64_t now)
+{
+    s_log(s, "peer %.10s misbehaved (%s): disconnected for %d s", s->hex, why,
+          SESSION_BAN_MS / 1000);
+    s->banned_until = now + SESSION_BAN_MS;
+    s->rejected++;
+    s->dealer = s->dealer_ok = s->dealer_waiting = false;
+    s->rid_len = 0;
+    s->router_ok = false;
+    s->last_heard = 0;
+    s_drop_queues(s);
+}
+
+void session_dialled(session_t *s, uint64_t now)
+{
+    s->dealer = true;
+    s->dealer_ok = false;
+    s_hello(s, LINK_DEALER, now);
+}
+
+void session_link_down(session_t *s, link_t link)
+{
+    if (link == LINK_DEALER)
+        s->dealer = s->dealer_ok = s->dealer_waiting = false;
+    else if (link == LINK_ROUTER) {
+        s->rid_len = 0;
+        s->router_ok = false;
+    }
+}
+
+static void s_on_recon(session_t *s, link_t link, const msg_t *m, uint64_t now)
+{
+    sync_out_t o;
+    repo_t *r = s->env->repo;
+    sync_reply(s->env->set, m, &o);
+    for (size_t i = 0; i < o.ngive; i++) {
+        long idx = repo_find_record(r, o.give[i]);
+        if (idx >= 0)
+            s_give(s, (size_t)idx);
+    }
+    for (size_t i = 0; i < o.nneed; i++)
+        s_want(s, o.need[i]);
+    if (o.reply.len)
+        s_send(s, link, &o.reply, now);
+    if (o.in_sync) {
+        s->round_open = false;
+        s->last_in_sync = now;
+    }
+    s->want_link = link;
+    s_pump_wants(s, now);
+    sync_out_clear(&o);
+}
+
+static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    msg_blob_t *blobs = xcalloc(m->nids ? m->nids : 1, sizeof *blobs);
+    size_t *offs = xcalloc(m->nids ? m->nids : 1, sizeof *offs);
+    size_t k = 0;
+    buf_t raw = {0};
+    for (size_t i = 0; i < m->nids && raw.len < SESSION_WANT_REPLY_MAX; i++) {
+        long idx = repo_find_record(r, m->ids[i]);
+        size_t at = raw.len;
+        /* held edits are not passed on before their time */
+        if (idx < 0 || repo_is_held(r, (size_t)idx) || repo_read(r, (size_t)idx, &raw) < 0) {
+            raw.len = at;
+            continue;
+        }
+        offs[k] = at;
+        blobs[k].len = raw.len - at;
+        k++;
+    }
+    for (size_t j = 0; j < k; j++)
+        blobs[j].data = raw.data + offs[j];
+    buf_t b = {0};
+    msg_edits(&b, blobs, k, true);
+    buf_free(&raw);
+    free(offs);
+    /* if the link is full the answer is lost; the asker times out and asks
+     * again (SESSION_WANT_TIMEOUT_MS) */
+    if (s_send(s, link, &b, now) == 0)
+        s->sent += k;
+    buf_free(&b);
+    free(blobs);
+}
+
+static void s_on_edits(session_t *s, const msg_t *m, uint64_t now)
+{
+    session_ingest_t got = s->env->ingest(s->env->ctx, s, m);
+    s->received += got.stored;
+    s->held += got.held;
+    s->rejected += got.rejected;
+    if (m->reply && s->wants_inflight > 0)
+        s->wants_inflight--;
+    s_pump_wants(s, now);
+}
+
+/* A valid HELLO from the peer on link. */
+static void s_on_hello(session_t *s, link_t link, const msg_t *m, uint64_t now)
+{
+    if (m->name[0] && !s->name[0])
+        session_set_name(s, m->name);
+    if (m->time_ms >= 0) {
+        s->clock_offset = m->time_ms - (int64_t)s->env->wall_ms;
+        s->clock_known = true;
+    }
+    if (link == LINK_ROUTER) {
+        bool first = !s->router_ok;
+        s->router_ok = true;
+        s_hello(s, LINK_ROUTER, now); /* every HELLO on the router is answered */
+        if (first)
+            s_log(s, "peer %.10s (%s) connected", s->hex, s->name);
+        return;
+    }
+    if (!s->dealer_waiting) {
+        /* not an answer: the peer lost our HELLO (it restarted, or the
+         * link reconnected under us) and asks for it */
+        s_hello(s, LINK_DEALER, now);
+        return;
+    }
+    s->dealer_waiting = false;
+    bool first = !s->dealer_ok;
+    s->dealer_ok = true;
+    if (first)
+        s_log(s, "peer %.10s (%s) connected", s->hex, s->name);
+    /* the side that dialled starts the round; both would send every
+     * difference twice */
+    session_start_round(s, now);
+}
+
+session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, size_t rid_len,
+                               const uint8_t *frame, size_t len, uint64_t now)
+{
+    if (now < s->banned_until)
+        return SESSION_IGNORED;
+    if (link == LINK_ROUTER) {
+        if (rid_len == 0 || rid_len > sizeof s->rid)
+            return SESSION_IGNORED;
+        if (rid_len != s->rid_len || memcmp(rid, s->rid, rid_len) != 0) {
+            /* a new connection: it says HELLO before anything is served */
+            memcpy(s->rid, rid, rid_len);
+            s->rid_len = rid_len;
+            s->router_ok = false;
+        }
+    } else if (!s->dealer) {
+        return SESSION_IGNORED;
+    }
+    msg_t m;
+    if (msg_decode(frame, len, &m) < 0) {
+        session_ban(s, "malformed message", now);
+        return SESSION_BANNED;
+    }
+    session_result_t res = SESSION_OK;
+    bool was = session_connected(s, now);
+    if (m.type == MSG_HELLO) {
+        if (memcmp(m.mesh, s->env->mesh, 32) != 0 || m.version != PROTO_VERSION) {
+            session_ban(s, "another mesh or protocol version", now);
+            res = SESSION_BANNED;
+            goto done;
+        }
+        s->last_heard = now;
+        s_on_hello(s, link, &m, now);
+        goto done;
+    }
+    bool ok = link == LINK_ROUTER ? s->router_ok : s->dealer_ok;
+    if (!ok) {
+        /* nothing is served before HELLO; a router connection that
+         * skipped it is asked for it, at most once a second */
+        if (link == LINK_ROUTER && now - s->nudged >= 1000) {
+            s->nudged = now;
+            s_hello(s, LINK_ROUTER, now);
+        }
+        res = SESSION_IGNORED;
+        goto done;
+    }
+    s->last_heard = now;
+    /* a link that comes back (heartbeats had timed out) starts a round */
+    if (!was) {
+        s_log(s, "peer %.10s (%s) connected again", s->hex, s->name);
+        session_start_round(s, now);
+    }
+    switch (m.type) {
+    case MSG_RECON: s_on_recon(s, link, &m, now); break;
+    case MSG_WANT: s_on_want(s, link, &m, now); break;
+    case MSG_EDITS: s_on_edits(s, &m, now); break;
+    default: break; /* PING */
+    }
+done:
+    msg_clear(&m);
+    return res;
+}
+
+void session_tick(session_t *s, uint64_t now)
+{
+    if (now < s->banned_until)
+        return;
+    if (s->gq_n)
+        s_drain(s, now);
+    if ((s->dealer || s->rid_len) && now - s->last_sent >= SESSION_PING_MS) {
+        buf_t b = {0};
+        msg_ping(&b);
+        s_send(s, LINK_ANY, &b, now);
+        buf_free(&b);
+    }
+    if (session_connected(s, now) && s->next_round && now >= s->next_round)
+        session_start_round(s, now);
+    /* a WANT whose reply was lost (queue full, link dropped) must not
+     * stall fetching: give up on it after SESSION_WANT_TIMEOUT_MS */
+    if (s->wants_inflight && now - s->want_sent > SESSION_WANT_TIMEOUT_MS) {
+        s->wants_inflight = 0;
+        s_pump_wants(s, now);
+    }
+}
+
+bool session_settled(const session_t *s, uint64_t since, uint64_t now)
+{
+    return session_connected(s, now) && s->last_in_sync >= since && !s->round_open &&
+           s->gq_n == 0 && s->wq_n == 0 && s->wants_inflight == 0;
+}
+
+void session_counts(const session_t *s, uint64_t *received, uint64_t *rejected, uint64_t *held)
+{
+    *received = s->received;
+    *rejected = s->rejected;
+    *held = s->held;
+}
+
+pv_t *session_status(const session_t *s, uint64_t now)
+{
+    pv_t *m = pv_map();
+    pv_map_set(m, "id", pv_str(s->hex));
+    pv_map_set(m, "name", pv_str(s->name));
+    pv_map_set(m, "connected", pv_bool(session_connected(s, now)));
+    pv_map_set(m, "last_seen_ms_ago", pv_int(s->last_heard ? (int64_t)(now - s->last_heard) : -1));
+    pv_map_set(m, "synced_ms_ago", pv_int(s->last_in_sync ? (int64_t)(now - s->last_in_sync) : -1));
+    pv_map_set(m, "sent", pv_int((int64_t)s->sent));
+    pv_map_set(m, "received", pv_int((int64_t)s->received));
+    pv_map_set(m, "rejected", pv_int((int64_t)s->rejected));
+    pv_map_set(m, "held", pv_int((int64_t)s->held));
+    pv_map_set(m, "queued", pv_int((int64_t)(s->gq_n + s->wq_n)));
+    if (s->clock_known)
+        pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
+    return m;
+}

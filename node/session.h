@@ -1,0 +1,159 @@
+/*
+ * session.h -- one peer's side of the buurt protocol (docs/protocol.md
+ * §10 to §12), as a state machine without sockets or clocks.
+ *
+ * The node feeds a session every frame that arrives from its peer
+ * (session_input, with the link it came on), the passing of time
+ * (session_tick, with the current time) and the edits it stored
+ * (session_push); frames leave through env->send and received edits go to
+ * env->ingest, which verifies and stores them. The session reads the
+ * node's reconciliation set and repo (what is stored, record bytes) but
+ * never writes them, and it never touches a socket or a clock: the same
+ * code runs against sockets in node/node.c and against scripted queues in
+ * tests/test_session.c.
+ *
+ * A peer may be reached on two links: LINK_DEALER (this node dialled it)
+ * and LINK_ROUTER (it dialled this node; the node passes the connection's
+ * routing id). Rules the session enforces:
+ *
+ *  - Handshake. Nothing but HELLO is served on a connection before the
+ *    peer's valid HELLO on it. A message before HELLO on a router
+ *    connection is dropped and answered with this node's HELLO (at most
+ *    once a second), which tells a peer that reconnected to say HELLO
+ *    again; a HELLO this node did not wait for on its dealer link is
+ *    answered with HELLO. A HELLO of another mesh or protocol version
+ *    bans the peer.
+ *  - Rounds. The side that dialled starts a round when HELLO comes back;
+ *    either side starts one every recon interval and when a link comes
+ *    back. A RECON is answered on the link it came on (§11.4).
+ *  - Giving. Ids the peer lacks are queued as store indices (each at most
+ *    once) and sent in EDITS batches of SESSION_BATCH_EDITS edits or
+ *    SESSION_BATCH_BYTES bytes while the link takes them (env->send says
+ *    EAGAIN when it does not): the queue holds indices, never bytes.
+ *  - Fetching. Ids this node lacks are asked for with WANT, at most
+ *    SESSION_WANT_CHUNK per WANT and SESSION_WANTS_INFLIGHT outstanding;
+ *    each WANT is answered by exactly one EDITS (reply = true); an
+ *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
+ *  - Misbehaviour. A frame that is not a message bans the peer for
+ *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
+ *
+ * Workload: one session per peer; a catch-up of 100,000 edits holds no
+ * more than a few batches in memory.
+ */
+#ifndef BUURT_SESSION_H
+#define BUURT_SESSION_H
+
+#include "node/repo.h"
+#include "node/sync.h"
+#include "proto/msg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SESSION_BATCH_EDITS 256          /* edits per EDITS message */
+#define SESSION_BATCH_BYTES (512 * 1024) /* bytes per EDITS message */
+#define SESSION_WANT_CHUNK 512           /* ids per WANT */
+#define SESSION_WANTS_INFLIGHT 2
+#define SESSION_WANT_TIMEOUT_MS 10000
+#define SESSION_PING_MS 5000             /* quiet this long: PING */
+#define SESSION_ALIVE_MS 15000           /* heard within: connected */
+#define SESSION_BAN_MS 60000             /* a misbehaving peer is ignored for */
+#define SESSION_WANT_REPLY_MAX (MSG_MAX_BYTES / 2) /* bytes of one WANT answer */
+
+typedef enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 } link_t;
+
+typedef struct session session_t;
+
+/* What the node did with the edits of one EDITS message. */
+typedef struct {
+    uint64_t stored;     /* new, counted */
+    uint64_t held;       /* new, dated too far ahead: held (repo.h) */
+    uint64_t rejected;   /* failed verification, authorisation, caps */
+} session_ingest_t;
+
+typedef struct {
+    sync_set_t *set;             /* the node's reconciliation set (read) */
+    repo_t *repo;                /* read: what is stored, record bytes */
+    uint8_t mesh[32];            /* the node's mesh id */
+    const char *name;            /* the node's name, for HELLO */
+    int recon_interval_ms;       /* periodic rounds */
+    uint64_t wall_ms;            /* the node's wall clock now, for HELLO */
+    /*
+     * Sends one frame on a link: 0, or -1 with errno EAGAIN (the link is
+     * full: try later) or anything else (the link is gone).
+     */
+    int (*send)(void *ctx, session_t *s, link_t link, const buf_t *frame);
+    /* Verifies and stores the edits of an EDITS message from s's peer. */
+    session_ingest_t (*ingest)(void *ctx, session_t *s, const msg_t *m);
+    /* One line for the log (NULL: none). */
+    void (*log)(void *ctx, const char *line);
+    bool verbose;                /* log every round */
+    void *ctx;
+} session_env_t;
+
+/* A session with the peer of node id key. env is borrowed for its life. */
+session_t *session_new(const session_env_t *env, const uint8_t key[32]);
+void session_free(session_t **self_p);
+
+const uint8_t *session_key(const session_t *self);
+const char *session_hex(const session_t *self);
+const char *session_name(const session_t *self);
+void session_set_name(session_t *self, const char *name);
+
+/* What happened to an input. */
+typedef enum {
+    SESSION_OK = 0,
+    SESSION_IGNORED,  /* banned, or not served before HELLO */
+    SESSION_BANNED,   /* this input got the peer banned: close its links */
+} session_result_t;
+
+/*
+ * One frame from the peer on link (rid and rid_len: the router
+ * connection's routing id; ignored for LINK_DEALER), at monotonic time
+ * now (ms).
+ */
+session_result_t session_input(session_t *self, link_t link, const uint8_t *rid, size_t rid_len,
+                               const uint8_t *frame, size_t len, uint64_t now);
+
+/* The node dialled the peer (a new dealer link): sends HELLO on it. */
+void session_dialled(session_t *self, uint64_t now);
+/* A link is gone (closed by the node, or the peer left the router). */
+void session_link_down(session_t *self, link_t link);
+
+/* Time passes: PING a quiet link, a periodic round, a WANT that timed out,
+ * and the give queue drained while the link takes it. */
+void session_tick(session_t *self, uint64_t now);
+
+/* A new edit was stored (store index idx): queue it for the peer. */
+void session_push(session_t *self, size_t idx);
+/* The store was renumbered (a purge): drop queued indices and start a
+ * round now, which finds what is still missing. */
+void session_reset_queues(session_t *self, uint64_t now);
+/* Starts a round now on the preferred link (sync --wait). */
+void session_start_round(session_t *self, uint64_t now);
+
+/* Heard from within SESSION_ALIVE_MS, handshake done, not banned. */
+bool session_connected(const session_t *self, uint64_t now);
+/* Connected and finished a round since `since`, nothing queued either
+ * way: in sync as far as this node can tell. */
+bool session_settled(const session_t *self, uint64_t since, uint64_t now);
+/* Banned until then (0: not banned). */
+uint64_t session_banned_until(const session_t *self);
+/* Bans the peer (e.g. it was revoked, or the node saw it misbehave). */
+void session_ban(session_t *self, const char *why, uint64_t now);
+/* The routing id of its router connection (len 0: none). */
+const uint8_t *session_rid(const session_t *self, size_t *len);
+/* Gives items remaining to send: the give queue drains while this is
+ * true and the link takes frames (session_tick drains). */
+bool session_backlog(const session_t *self);
+/* Its wall clock minus ours, from its HELLO; false when unknown. */
+bool session_clock_offset(const session_t *self, int64_t *offset_ms);
+
+/* Counters and state for `buurt peers`: a map (pv) with id, name,
+ * connected, last_seen_ms_ago, synced_ms_ago, sent, received, rejected,
+ * held, queued and clock_offset_ms. */
+pv_t *session_status(const session_t *self, uint64_t now);
+/* Edits received and stored, rejected, held, since the session began. */
+void session_counts(const session_t *self, uint64_t *received, uint64_t *rejected, uint64_t *held);
+
+#endif
