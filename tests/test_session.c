@@ -1,0 +1,485 @@
+/*
+ * test_session.c -- behaviour tests for node/session.c: two sessions
+ * driven against each other with no socket and no clock.
+ *
+ * Each test node has a real repo in a temporary home (outside any mesh, so
+ * every edit counts), the reconciliation set of its store, and one session
+ * for the other node. A's session reaches B on LINK_DEALER (A dialled); B's
+ * reaches A on LINK_ROUTER with a routing id. Frames a session sends go
+ * into its node's outbox; the test delivers them to the other session in
+ * order, or loses, repeats or reorders them as a script says, and moves a
+ * virtual clock so timers fire. "Converged" means both stores hold the
+ * same set of edit ids.
+ */
+#include "node/home.h"
+#include "node/repo.h"
+#include "node/session.h"
+#include "node/sync.h"
+#include "proto/edit.h"
+#include "proto/err.h"
+#include "proto/msg.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    link_t link;
+    buf_t frame;
+} t_frame_t;
+
+typedef struct t_node {
+    repo_t *repo;
+    sync_set_t *set;
+    session_env_t env;
+    session_t *s;          /* the session with the other node */
+    struct t_node *other;
+    t_frame_t *out;        /* frames sent, not delivered yet */
+    size_t nout, capout;
+    link_t link_in;        /* the link frames from the other arrive on */
+    bool silent;           /* sends nothing (a peer that stopped answering) */
+    bool ingesting;        /* storing the other's edits: not pushed back (as node.c) */
+    size_t edits_sent;     /* edits in EDITS frames it sent */
+} t_node_t;
+
+static char s_root[64];
+static t_node_t A, B;
+static uint64_t s_clock;
+static const uint8_t s_rid[] = {0, 'A', 'B', 'C', 'D'}; /* A's connection as B's router sees it */
+static uint8_t s_rid_now[5];
+
+static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
+{
+    (void)s;
+    t_node_t *n = ctx;
+    if (n->silent)
+        return 0;
+    if (n->nout == n->capout) {
+        n->capout = n->capout ? n->capout * 2 : 64;
+        n->out = xrealloc(n->out, n->capout * sizeof *n->out);
+    }
+    t_frame_t *f = &n->out[n->nout++];
+    f->link = link;
+    memset(&f->frame, 0, sizeof f->frame);
+    buf_append(&f->frame, frame->data, frame->len);
+    msg_t m;
+    if (msg_decode(frame->data, frame->len, &m) == 0) {
+        if (m.type == MSG_EDITS)
+            n->edits_sent += m.nedits;
+        msg_clear(&m);
+    }
+    return 0;
+}
+
+static session_ingest_t t_ingest(void *ctx, session_t *s, const msg_t *m)
+{
+    (void)s;
+    t_node_t *n = ctx;
+    session_ingest_t res = {0};
+    repo_in_t *in = xcalloc(m->nedits ? m->nedits : 1, sizeof *in);
+    uint8_t *fate = xcalloc(m->nedits ? m->nedits : 1, 1);
+    size_t k = 0;
+    for (size_t i = 0; i < m->nedits; i++) {
+        edit_t *e = NULL;
+        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, NULL) < 0) {
+            res.rejected++;
+            continue;
+        }
+        in[k].data = m->edits[i].data;
+        in[k].len = m->edits[i].len;
+        memcpy(in[k].id, e->id, 32);
+        in[k].head = (edit_head_t){.kind = e->kind, .hlc = e->hlc};
+        memcpy(in[k].head.entity, e->entity, 32);
+        memcpy(in[k].head.author, e->author, 32);
+        k++;
+        edit_free(&e);
+    }
+    n->ingesting = true;
+    int rc = repo_ingest_checked(n->repo, in, k, fate, NULL);
+    n->ingesting = false;
+    cr_assert_geq(rc, 0);
+    for (size_t i = 0; i < k; i++)
+        res.stored += fate[i] == REPO_ADDED;
+    free(fate);
+    free(in);
+    return res;
+}
+
+/* The repo's listener: into the set; pushed to the other session. */
+static void t_on_new(void *ctx, size_t idx, const edit_head_t *h)
+{
+    t_node_t *n = ctx;
+    sync_set_add(n->set, h->hlc, repo_record_id(n->repo, idx));
+    if (!n->ingesting)
+        session_push(n->s, idx);
+}
+
+static int t_set_add(void *ctx, size_t i, const uint8_t *rec, size_t len)
+{
+    t_node_t *n = ctx;
+    edit_head_t h;
+    if (edit_peek(rec, len, &h) == 0)
+        sync_set_add(n->set, h.hlc, repo_record_id(n->repo, i));
+    return 0;
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static void t_node_init(t_node_t *n, const char *name, t_node_t *other, link_t in)
+{
+    char *home = xasprintf("%s/%s", s_root, name);
+    char *cause = NULL;
+    nodekey_t k;
+    cr_assert_eq(home_init(home, name, &k, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(repo_open(home, &n->repo, &cause), 0, "%s", cause ? cause : "");
+    free(home);
+    n->set = sync_set_new();
+    n->other = other;
+    n->link_in = in;
+    n->env = (session_env_t){.set = n->set, .repo = n->repo, .name = name,
+                             .recon_interval_ms = 30000, .wall_ms = 1767225600000ULL,
+                             .send = t_send, .ingest = t_ingest, .ctx = n};
+}
+
+static void s_setup(void)
+{
+    cr_assert_geq(sodium_init(), 0);
+    strcpy(s_root, "/tmp/buurt-test-session-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_root));
+    memset(&A, 0, sizeof A);
+    memset(&B, 0, sizeof B);
+    t_node_init(&A, "a", &B, LINK_DEALER);
+    t_node_init(&B, "b", &A, LINK_ROUTER);
+    A.s = session_new(&A.env, repo_key(B.repo)->pk);
+    B.s = session_new(&B.env, repo_key(A.repo)->pk);
+    repo_set_listener(A.repo, t_on_new, &A);
+    repo_set_listener(B.repo, t_on_new, &B);
+    s_clock = 1000000;
+    memcpy(s_rid_now, s_rid, sizeof s_rid);
+}
+
+static void t_node_free(t_node_t *n)
+{
+    session_free(&n->s);
+    sync_set_free(&n->set);
+    repo_close(&n->repo);
+    for (size_t i = 0; i < n->nout; i++)
+        buf_free(&n->out[i].frame);
+    free(n->out);
+}
+
+static void s_teardown(void)
+{
+    t_node_free(&A);
+    t_node_free(&B);
+    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(session, .init = s_setup, .fini = s_teardown);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* n new places on node x. */
+static void t_places(t_node_t *x, int n, const char *tag)
+{
+    for (int i = 0; i < n; i++) {
+        pv_t *f = pv_map(), *kinds = pv_arr();
+        char name[64];
+        snprintf(name, sizeof name, "%s %d", tag, i);
+        pv_map_set(f, "name", pv_str(name));
+        pv_arr_push(kinds, pv_str("other"));
+        pv_map_set(f, "kinds", kinds);
+        char *cause = NULL;
+        cr_assert_eq(repo_edit(x->repo, REC_PLACE, NULL, f, NULL, &cause), 0, "%s", cause ? cause : "");
+        pv_free(&f);
+    }
+}
+
+/* Builds each node's set from its store (edits made before the sessions). */
+static void t_sets(void)
+{
+    cr_assert_eq(repo_scan(A.repo, t_set_add, &A, NULL), 0);
+    cr_assert_eq(repo_scan(B.repo, t_set_add, &B, NULL), 0);
+}
+
+/* Delivers one frame from x to the other node's session. */
+static session_result_t t_deliver(t_node_t *x, const t_frame_t *f)
+{
+    t_node_t *to = x->other;
+    const uint8_t *rid = to->link_in == LINK_ROUTER ? s_rid_now : NULL;
+    return session_input(to->s, to->link_in, rid, rid ? sizeof s_rid_now : 0, f->frame.data,
+                         f->frame.len, s_clock);
+}
+
+/* Script for one pass: what happens to frame number i of all frames. */
+typedef enum { T_DELIVER, T_LOSE, T_TWICE } t_fate_t;
+typedef t_fate_t t_script_fn(size_t i);
+
+static size_t s_frames_seen;
+
+/* Moves every frame x has queued through the script; when swap, delivers
+ * neighbours in reverse order. */
+static void t_flush(t_node_t *x, t_script_fn *script, bool swap)
+{
+    size_t n = x->nout;
+    t_frame_t *v = x->out;
+    x->out = NULL;
+    x->nout = x->capout = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = swap && i + 1 < n && i % 2 == 0 ? i + 1 : swap && i % 2 == 1 ? i - 1 : i;
+        t_fate_t f = script ? script(s_frames_seen++) : T_DELIVER;
+        if (f != T_LOSE)
+            t_deliver(x, &v[j]);
+        if (f == T_TWICE)
+            t_deliver(x, &v[j]);
+    }
+    for (size_t i = 0; i < n; i++)
+        buf_free(&v[i].frame);
+    free(v);
+}
+
+/* Runs the two nodes: deliver, tick, advance the clock by step ms, until
+ * nothing moves or rounds run out. */
+static void t_run(int rounds, uint64_t step, t_script_fn *script, bool swap)
+{
+    for (int r = 0; r < rounds; r++) {
+        session_tick(A.s, s_clock);
+        session_tick(B.s, s_clock);
+        if (A.nout == 0 && B.nout == 0) {
+            s_clock += step;
+            continue;
+        }
+        t_flush(&A, script, swap);
+        t_flush(&B, script, swap);
+        s_clock += 10;
+    }
+}
+
+static int s_id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/* The sorted ids of a store. */
+static uint8_t (*t_ids(repo_t *r, size_t *n))[32]
+{
+    *n = repo_edit_count(r);
+    uint8_t (*v)[32] = xmalloc((*n ? *n : 1) * 32);
+    for (size_t i = 0; i < *n; i++)
+        memcpy(v[i], repo_record_id(r, i), 32);
+    qsort(v, *n, 32, s_id_cmp);
+    return v;
+}
+
+static void t_expect_converged(const char *why)
+{
+    size_t na, nb;
+    uint8_t (*a)[32] = t_ids(A.repo, &na), (*b)[32] = t_ids(B.repo, &nb);
+    cr_assert_eq(na, nb, "%s: A holds %zu edits, B %zu", why, na, nb);
+    cr_assert(memcmp(a, b, na * 32) == 0, "%s: A and B hold different edits", why);
+    free(a);
+    free(b);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+Test(session, two_sessions_converge_both_ways)
+{
+    t_places(&A, 300, "a");
+    t_places(&B, 200, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(200, 1000, NULL, false);
+    t_expect_converged("clean link");
+    cr_assert(session_connected(A.s, s_clock) && session_connected(B.s, s_clock));
+    cr_assert_eq(repo_edit_count(A.repo), 500);
+    /* a new edit on one side is pushed at once, without a round */
+    size_t before = B.edits_sent + A.edits_sent;
+    t_places(&B, 1, "late");
+    t_run(5, 10, NULL, false);
+    t_expect_converged("after a push");
+    cr_assert_eq(B.edits_sent + A.edits_sent, before + 1, "the push sent it %zu times",
+                 B.edits_sent + A.edits_sent - before);
+}
+
+/* A fixed pseudo-random sequence (xorshift), the same on every run. */
+static uint32_t s_rand(size_t i)
+{
+    uint32_t x = (uint32_t)i * 2654435761u + 12345u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+static t_fate_t s_lose_a_third(size_t i)
+{
+    return s_rand(i) % 3 == 0 ? T_LOSE : T_DELIVER;
+}
+
+/* Lost frames (a lost HELLO, RECON, WANT or EDITS) are made good by the
+ * WANT timeout and the periodic rounds. */
+Test(session, lost_frames_are_made_good_by_timeouts_and_rounds)
+{
+    t_places(&A, 120, "a");
+    t_places(&B, 80, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(3000, 1000, s_lose_a_third, false);
+    /* a lost answer to HELLO leaves A waiting; it dials again (node.c
+     * redials a silent link), which says HELLO again */
+    if (!session_connected(A.s, s_clock)) {
+        session_link_down(A.s, LINK_DEALER);
+        session_dialled(A.s, s_clock);
+    }
+    t_run(3000, 1000, s_lose_a_third, false);
+    t_expect_converged("a third of the frames lost");
+}
+
+static t_fate_t s_twice(size_t i)
+{
+    return s_rand(i) % 4 == 0 ? T_TWICE : T_DELIVER;
+}
+
+/* A quarter of the frames arrive twice, and neighbours swap places:
+ * nothing is stored twice and both ends still agree. */
+Test(session, repeated_and_reordered_frames_change_nothing)
+{
+    t_places(&A, 90, "a");
+    t_places(&B, 60, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(400, 1000, s_twice, true);
+    t_expect_converged("frames twice and reordered");
+    cr_assert_eq(repo_edit_count(A.repo), 150);
+    cr_assert_eq(repo_edit_count(B.repo), 150);
+}
+
+/* A peer that skips HELLO gets nothing but a HELLO: its WANT and RECON
+ * are not answered, and none of this node's edits go to it. */
+Test(session, a_peer_that_skips_hello_is_not_served)
+{
+    t_places(&B, 20, "b");
+    t_sets();
+    /* A, without HELLO, asks B for an edit B holds and starts a round */
+    uint8_t id[32];
+    memcpy(id, repo_record_id(B.repo, 0), 32);
+    buf_t want = {0}, recon = {0};
+    msg_want(&want, (const uint8_t(*)[32])id, 1);
+    sync_start(A.set, &recon);
+    t_frame_t f1 = {LINK_DEALER, want}, f2 = {LINK_DEALER, recon};
+    cr_assert_eq(t_deliver(&A, &f1), SESSION_IGNORED);
+    cr_assert_eq(t_deliver(&A, &f2), SESSION_IGNORED);
+    session_tick(B.s, s_clock);
+    cr_assert_eq(B.edits_sent, 0, "B served a peer that skipped HELLO");
+    cr_assert_eq(B.nout, 1, "B answers only with its HELLO (%zu frames)", B.nout);
+    msg_t m;
+    cr_assert_eq(msg_decode(B.out[0].frame.data, B.out[0].frame.len, &m), 0);
+    cr_assert_eq(m.type, MSG_HELLO);
+    msg_clear(&m);
+    cr_assert_not(session_connected(B.s, s_clock));
+    buf_free(&want);
+    buf_free(&recon);
+    /* with a HELLO first, the same WANT is answered */
+    A.silent = false;
+    for (size_t i = 0; i < B.nout; i++)
+        buf_free(&B.out[i].frame);
+    B.nout = 0;
+    session_dialled(A.s, s_clock);
+    t_run(50, 1000, NULL, false);
+    t_expect_converged("after HELLO");
+}
+
+/* A peer that stops answering: an unanswered WANT is given up after the
+ * timeout (so fetching is not stalled for ever) and the peer no longer
+ * counts as connected once it has been silent too long. */
+Test(session, a_peer_that_stops_answering_times_out)
+{
+    t_places(&B, 30, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    /* deliver the handshake and B's answer to the first RECON, then B
+     * falls silent: A's WANT is never answered */
+    t_run(2, 10, NULL, false);
+    B.silent = true;
+    t_run(3, 10, NULL, false);
+    cr_assert(session_connected(A.s, s_clock));
+    cr_assert_lt(repo_edit_count(A.repo), 30, "A got everything before B fell silent");
+    s_clock += SESSION_ALIVE_MS + 1;
+    session_tick(A.s, s_clock);
+    cr_assert_not(session_connected(A.s, s_clock), "a silent peer still counts as connected");
+    /* B speaks again: the timed-out WANT does not block fetching */
+    B.silent = false;
+    for (int i = 0; i < 3; i++) {
+        s_clock += SESSION_WANT_TIMEOUT_MS + 1;
+        t_run(200, 1000, NULL, false);
+    }
+    t_expect_converged("after the peer came back");
+}
+
+/* A peer whose connection is new (it reconnected; the router gives it a
+ * new routing id) must say HELLO again: it is asked for it, says it, and
+ * sync goes on. */
+Test(session, a_reconnected_peer_is_asked_for_hello_and_sync_goes_on)
+{
+    t_places(&A, 10, "a");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(50, 1000, NULL, false);
+    t_expect_converged("before the reconnection");
+    s_rid_now[4] = 'E'; /* the same peer, a new connection */
+    t_places(&A, 5, "after");
+    t_run(200, 1000, NULL, false);
+    t_expect_converged("after the reconnection");
+    cr_assert(session_connected(B.s, s_clock));
+}
+
+/* A frame that is not a message bans the peer: its input is ignored until
+ * the ban ends. */
+Test(session, a_malformed_frame_bans_the_peer_for_a_while)
+{
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(5, 10, NULL, false);
+    buf_t junk = {0};
+    buf_append(&junk, "\xc1 not msgpack", 13);
+    t_frame_t f = {LINK_DEALER, junk};
+    cr_assert_eq(t_deliver(&A, &f), SESSION_BANNED);
+    cr_assert_gt(session_banned_until(B.s), s_clock);
+    buf_t ping = {0};
+    msg_ping(&ping);
+    t_frame_t p = {LINK_DEALER, ping};
+    cr_assert_eq(t_deliver(&A, &p), SESSION_IGNORED, "input of a banned peer is read");
+    s_clock += SESSION_BAN_MS + 1;
+    cr_assert_neq(t_deliver(&A, &p), SESSION_BANNED);
+    buf_free(&junk);
+    buf_free(&ping);
+}
+
+/* An edit queued twice for a peer is sent once. */
+Test(session, an_edit_queued_twice_is_sent_once)
+{
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(20, 1000, NULL, false);
+    t_places(&A, 1, "once"); /* pushed by the listener */
+    session_push(A.s, repo_edit_count(A.repo) - 1);
+    session_push(A.s, repo_edit_count(A.repo) - 1);
+    size_t before = A.edits_sent;
+    t_run(5, 10, NULL, false);
+    cr_assert_eq(A.edits_sent, before + 1, "sent %zu times", A.edits_sent - before);
+    t_expect_converged("after the push");
+}
