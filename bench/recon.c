@@ -5,7 +5,8 @@
  * at random positions. Runs the exchange as tests/test_sync.c's
  * run_exchange does (sync_start on A, then sync_reply alternating B, A, ...
  * with every frame decoded by msg_decode) and checks that exactly the D
- * differing ids were reported.
+ * differing ids were reported. "work" is the sum of sync_out_t.work over
+ * the replies (item visits, see node/sync.h), "max_work" the largest.
  * Usage: recon N D [SEED]. Prints one JSON object.
  */
 #include "node/sync.h"
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     buf_t cur = {0};
     t0 = now_s();
     sync_start(a, &cur);
-    size_t msgs = 1, bytes = cur.len, reported = 0, max_msg = cur.len;
+    size_t msgs = 1, bytes = cur.len, reported = 0, max_msg = cur.len, work = 0, max_work = 0;
     int turn = 1, ok = 1;
     for (int round = 0;; round++) {
         if (round > 200) {
@@ -95,6 +96,9 @@ int main(int argc, char **argv)
         msg_clear(&m);
         buf_free(&cur);
         reported += out.ngive + out.nneed;
+        work += out.work;
+        if (out.work > max_work)
+            max_work = out.work;
         if (out.reply.len == 0) {
             ok = ok && out.in_sync;
             sync_out_clear(&out);
@@ -113,9 +117,9 @@ int main(int argc, char **argv)
     /* each differing id must be reported exactly once (see tests/test_sync.c) */
     printf("{\"n\":%zu,\"d\":%zu,\"seed\":%llu,\"messages\":%zu,\"round_trips\":%zu,"
            "\"bytes\":%zu,\"max_message_bytes\":%zu,\"reported\":%zu,\"ok\":%s,"
-           "\"build_s\":%.3f,\"exchange_s\":%.4f}\n",
+           "\"work\":%zu,\"max_work\":%zu,\"build_s\":%.3f,\"exchange_s\":%.4f}\n",
            n, d, (unsigned long long)seed, msgs, (msgs + 1) / 2, bytes, max_msg, reported,
-           ok && reported == d ? "true" : "false", t_build, t_x);
+           ok && reported == d ? "true" : "false", work, max_work, t_build, t_x);
     sync_set_free(&a);
     sync_set_free(&b);
     free(isdiff);
