@@ -9,6 +9,8 @@
  * edit is signed.
  */
 #include "cli/cli.h"
+#include "node/private.h"
+#include "node/query.h"
 #include "node/home.h"
 
 #include <getopt.h>
@@ -344,37 +346,6 @@ static int s_required(cli_t *c, const opt_t *opts, const pv_t *fields)
 }
 
 /* Signs and stores; prints the result. entity NULL = create. */
-/* Readers of a private coalition: its creator, coordinators and nodes. */
-static size_t s_readers(const entity_t *e, uint8_t (*out)[32], size_t max)
-{
-    size_t n = 0;
-    memcpy(out[n++], e->creator, 32);
-    static const char *const lists[] = {"coordinators", "nodes"};
-    for (int l = 0; l < 2; l++) {
-        const pv_t *v = pv_map_get(e->fields, lists[l]);
-        for (size_t i = 0; v && v->type == PV_ARR && i < v->u.a.n && n < max; i++) {
-            uint8_t k[32];
-            if (hex_decode(v->u.a.items[i]->u.s.p, k, 32) < 0)
-                continue;
-            bool dup = false;
-            for (size_t j = 0; j < n; j++)
-                dup = dup || memcmp(out[j], k, 32) == 0;
-            if (!dup)
-                memcpy(out[n++], k, 32);
-        }
-    }
-    return n;
-}
-
-/* Private coalitions: which coalition (if any) a new record is sealed for. */
-static bool s_private_target(repo_t *r, rec_kind_t kind, const pv_t *fields, uint8_t coal[32])
-{
-    const char *ref = kind == REC_NEED ? pv_get_str(fields, "coalition")
-                      : kind == REC_OFFER ? pv_get_str(fields, "provider") : NULL;
-    uint8_t id[32];
-    return ref && hex_decode(ref, id, 32) == 0 && repo_private_of(r, id, coal);
-}
-
 static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t *fields)
 {
     repo_t *r = cli_repo(c);
@@ -384,28 +355,13 @@ static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t
     char *cause = NULL;
     int rc;
     if (entity == NULL && kind == REC_COALITION && pv_get_bool(fields, "private", false)) {
-        /* a new private coalition: its keys first, sealed to its readers */
-        randombytes_buf(id, 32);
-        uint8_t readers[97][32];
-        memcpy(readers[0], repo_key(r)->pk, 32);
-        entity_t tmp = {.fields = (pv_t *)fields};
-        memcpy(tmp.creator, repo_key(r)->pk, 32);
-        size_t n = s_readers(&tmp, readers, 97);
-        rc = repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, false, &cause);
-        if (rc == 0)
-            rc = repo_edit_private(r, kind, id, id, fields, id, &cause);
-    } else if (entity == NULL && s_private_target(r, kind, fields, coal)) {
+        rc = private_create(r, fields, id, &cause);
+    } else if (entity == NULL && private_target(r, kind, fields, coal)) {
         rc = repo_edit_private(r, kind, NULL, coal, fields, id, &cause);
     } else {
         rc = repo_edit(r, kind, entity, fields, id, &cause);
-        if (rc == 0 && kind == REC_COALITION && entity &&
-            (pv_map_get(fields, "nodes") || pv_map_get(fields, "coordinators")) &&
-            repo_private_of(r, id, coal)) {
-            /* readers changed: a new key, so removed ones read nothing new */
-            uint8_t readers[97][32];
-            size_t n = s_readers(repo_entity(r, id), readers, 97);
-            rc = repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, true, &cause);
-        }
+        if (rc == 0 && kind == REC_COALITION && entity)
+            rc = private_after_edit(r, id, fields, &cause);
     }
     if (rc < 0)
         return cli_fail(c, rc, cause);
@@ -421,7 +377,7 @@ static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t
     } else {
         const entity_t *e = repo_entity(r, id);
         const char *st = pv_get_str(e->fields, "status");
-        fprintf(c->out, "%s %.10s %s%s%s\n", rec_kind_name(kind), hex, cli_label(e), st ? ": " : "",
+        fprintf(c->out, "%s %.10s %s%s%s\n", rec_kind_name(kind), hex, query_label(e), st ? ": " : "",
                st ? st : "");
     }
     return EXIT_OK;

@@ -7,10 +7,12 @@
  * kind "member" and sync like all others.
  */
 #include "cli/cli.h"
+#include "node/query.h"
 #include "node/retention.h"
 #include "node/config.h"
 #include "node/home.h"
 #include "node/members.h"
+#include "node/mesh.h"
 #include "node/peers.h"
 
 #include <getopt.h>
@@ -18,13 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* This node is an admin of the mesh m describes, not revoked. */
-static bool s_admin(repo_t *r, const members_t *m)
-{
-    const member_t *me = members_find(m, repo_key(r)->pk);
-    return me && !me->revoked && me->role == ROLE_ADMIN;
-}
 
 static bool s_help_arg(int argc, char **argv)
 {
@@ -91,25 +86,10 @@ static int s_mesh_create(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
-    char *cur = config_get(c->home, "mesh");
-    if (cur) {
-        cli_err(c, EXIT_FAIL, "this node is already in mesh %s", cur);
-        free(cur);
-        return EXIT_FAIL;
-    }
-    pv_t *f = pv_map();
-    pv_map_set(f, "name", pv_str(repo_name(r)[0] ? repo_name(r) : "founder"));
-    pv_map_set(f, "role", pv_str("admin"));
-    pv_map_set(f, "mesh_name", pv_str(argv[1]));
     char *cause = NULL;
-    int rc = repo_edit(r, REC_MEMBER, repo_key(r)->pk, f, NULL, &cause);
-    pv_free(&f);
+    int rc = mesh_create(r, argv[1], &cause);
     if (rc < 0)
         return cli_fail(c, rc, cause);
-    if ((rc = config_set(c->home, "mesh", repo_key(r)->id, &cause)) < 0 ||
-        (rc = config_set(c->home, "mesh_name", argv[1], &cause)) < 0)
-        return cli_fail(c, rc, cause);
-    repo_set_mesh(r, repo_key(r)->pk);
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", repo_key(r)->id);
@@ -131,23 +111,17 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
     uint8_t mesh[32];
     if (argc != 2 || hex_decode(argv[1], mesh, 32) < 0)
         return cli_usage(c, "give the 64-hex-digit mesh id that `buurt mesh create` printed");
-    char *cur = config_get(c->home, "mesh"), *cause = NULL;
-    if (cur && strcmp(cur, argv[1]) != 0) {
-        cli_err(c, EXIT_FAIL, "this node is already in mesh %s", cur);
-        free(cur);
-        return EXIT_FAIL;
-    }
-    free(cur);
-    char hex[65];
+    char hex[65], *cause = NULL;
     hex_encode(mesh, 32, hex);
     if (!home_exists(c->home))
         return cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
                        c->home, c->home);
-    int rc = config_set(c->home, "mesh", hex, &cause);
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    int rc = mesh_join(r, mesh, NULL, &cause);
     if (rc < 0)
         return cli_fail(c, rc, cause);
-    if (c->repo)
-        repo_set_mesh(c->repo, mesh);
     if (c->json)
         fprintf(c->out, "{\"mesh\":\"%s\"}\n", hex);
     else
@@ -272,15 +246,14 @@ static int s_mesh_void(cli_t *c, int argc, char **argv)
     members_t m;
     if (!s_open_members(c, mesh, &r, &m))
         return EXIT_FAIL;
-    bool admin = s_admin(r, &m);
     members_clear(&m);
-    if (!admin && !dry)
-        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can declare edits void; this node is not one");
+    char *cause = NULL;
+    int rc = dry ? 0 : mesh_require_admin(r, "declare edits void", &cause);
+    if (rc < 0)
+        return cli_fail(c, rc, cause);
     uint8_t (*ids)[32] = NULL;
     size_t n = repo_held_ids(r, (uint64_t)cut << 16 | 0xffff, &ids);
     size_t done = 0;
-    int rc = 0;
-    char *cause = NULL;
     uint8_t settings[32];
     rec_mesh_settings_id(mesh, settings);
     /* one settings edit per 200 ids (the field's limit) */
@@ -399,16 +372,17 @@ static int s_member_add(cli_t *c, int argc, char **argv)
     members_t m;
     if (!s_open_members(c, mesh, &r, &m))
         return EXIT_FAIL;
-    bool admin = s_admin(r, &m);
     members_clear(&m);
-    if (!admin)
-        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can admit members; this node is not one");
+    char *cause = NULL;
+    int rc = mesh_require_admin(r, "admit members", &cause);
+    if (rc < 0)
+        return cli_fail(c, rc, cause);
     pv_t *f = pv_map();
     pv_map_set(f, "name", pv_str(name));
     pv_map_set(f, "role", pv_str(role));
     pv_map_set(f, "revoked", pv_bool(false));
-    char *cause = NULL;
-    int rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
+
+    rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
     pv_free(&f);
     if (rc < 0)
         return cli_fail(c, rc, cause);
@@ -487,13 +461,13 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     uint8_t key[32];
     int rc = s_member_resolve(c, &m, argv[optind], key);
     const member_t *x = rc == 0 ? members_find(&m, key) : NULL;
-    bool admin = s_admin(r, &m);
     bool already = x && x->revoked;
     members_clear(&m);
     if (rc)
         return rc;
-    if (!admin)
-        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can revoke members; this node is not one");
+    char *why = NULL;
+    if ((rc = mesh_require_admin(r, "revoke members", &why)) < 0)
+        return cli_fail(c, rc, why);
     if (memcmp(key, mesh, 32) == 0)
         return cli_err(c, EXIT_FAIL, "the founder cannot be revoked; see docs/trust.md (lost keys)");
     if (memcmp(key, repo_key(r)->pk, 32) == 0)

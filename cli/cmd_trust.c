@@ -7,6 +7,8 @@
  * reconciliation has little to say about them afterwards.
  */
 #include "cli/cli.h"
+#include "node/mesh.h"
+#include "node/query.h"
 #include "node/retention.h"
 #include "node/config.h"
 #include "node/invites.h"
@@ -153,8 +155,10 @@ int cmd_invite(cli_t *c, int argc, char **argv)
     const members_t *m = repo_members(r);
     if (m == NULL)
         return cli_err(c, EXIT_FAIL, "this node is in no mesh; run: buurt mesh create NAME");
-    if (members_role_at(m, repo_key(r)->pk, (now + 1) << 16) != ROLE_ADMIN)
-        return cli_err(c, EXIT_FAIL, "only an admin of the mesh can invite; this node is not one");
+    char *why = NULL;
+    int arc = mesh_require_admin(r, "invite", &why);
+    if (arc < 0)
+        return cli_fail(c, arc, why);
     invite_code_t code;
     memcpy(code.mesh_prefix, m->founder, INVITE_PREFIX_LEN);
     randombytes_buf(code.secret, sizeof code.secret);

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "node/match.h"
+#include "node/query.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -70,91 +71,7 @@ static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_
 
 static const char *s_status(const entity_t *e, uint64_t now)
 {
-    if (e->kind == REC_NEED)
-        return need_status_now(e, now);
-    const char *s = pv_get_str(e->fields, "status");
-    return s ? s : "";
-}
-
-/* Rank of a place status for sorting: open first, closed last. */
-static int s_status_rank(const char *s)
-{
-    static const char *const order[] = {"open", "limited", "alternative", "overloaded", "closed"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, order[i]) == 0)
-            return i;
-    return 5;
-}
-
-static int s_urgency_rank(const char *s)
-{
-    static const char *const order[] = {"critical", "high", "normal", "low"};
-    for (int i = 0; s && i < 4; i++)
-        if (strcmp(s, order[i]) == 0)
-            return i;
-    return 2;
-}
-
-/* A listed entity with its sort key, read from the entity once instead of
- * at every comparison (each read is a map look-up, a cache miss or more at
- * 100,000 entities). */
-typedef struct {
-    const entity_t *e;
-    int rank;          /* places: status; needs: open first, then urgency */
-    uint64_t created;  /* bulletins: newest first */
-    const char *label; /* cli_label */
-} s_row_t;
-
-static int s_sort(const void *a, const void *b)
-{
-    const s_row_t *x = a, *y = b;
-    int d = x->rank - y->rank;
-    if (!d)
-        d = x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
-    if (!d)
-        d = strcasecmp(x->label, y->label);
-    if (!d)
-        d = memcmp(x->e->entity, y->e->entity, 32);
-    return d;
-}
-
-static s_row_t s_row(const entity_t *e, uint64_t now)
-{
-    s_row_t r = {.e = e, .label = cli_label(e)};
-    if (e->kind == REC_PLACE) {
-        r.rank = s_status_rank(s_status(e, now));
-    } else if (e->kind == REC_NEED) {
-        r.rank = s_status_rank(strcmp(s_status(e, now), "open") == 0 ? "open" : "closed") * 4 +
-                 s_urgency_rank(pv_get_str(e->fields, "urgency"));
-    } else if (e->kind == REC_BULLETIN) {
-        r.created = e->created;
-    }
-    return r;
-}
-
-/* Tests the most selective and cheapest conditions first: most entities
- * fail the area test, and then their other fields are never looked up. */
-static bool s_filter(const entity_t *e, const vopts_t *o, uint64_t now)
-{
-    if (o->area) {
-        const char *a = pv_get_str(e->fields, "area");
-        if (!a || strcasecmp(a, o->area) != 0)
-            return false;
-    }
-    if (o->category) {
-        const char *c = pv_get_str(e->fields, "category");
-        const pv_t *cs = pv_map_get(e->fields, e->kind == REC_PLACE ? "kinds" : "categories");
-        bool hit = c && strcmp(c, o->category) == 0;
-        for (size_t i = 0; !hit && cs && cs->type == PV_ARR && i < cs->u.a.n; i++)
-            hit = strcmp(cs->u.a.items[i]->u.s.p, o->category) == 0;
-        if (!hit)
-            return false;
-    }
-    if (o->status && strcmp(s_status(e, now), o->status) != 0)
-        return false;
-    if (!o->all && entity_deleted(e))
-        return false;
-    return true;
+    return query_status(e, now);
 }
 
 /* Name of the entity an id field points to, for tables. */
@@ -164,7 +81,7 @@ static const char *s_ref_name(repo_t *r, const char *hex)
     if (!hex || hex_decode(hex, id, 32) < 0)
         return "";
     const entity_t *e = repo_entity(r, id);
-    return e ? cli_label(e) : "(unknown)";
+    return e ? query_label(e) : "(unknown)";
 }
 
 static int s_strcmp_p(const void *a, const void *b)
@@ -208,7 +125,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         if (cap && cap->type == PV_INT)
             snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
         const char *note = pv_get_str(f, "status_note");
-        const char *row[] = {id, cli_label(e), s_status(e, now), pv_get_str(f, "area"), a, b, num,
+        const char *row[] = {id, query_label(e), s_status(e, now), pv_get_str(f, "area"), a, b, num,
                              note ? note : ""};
         table_row(t, row);
         break;
@@ -239,7 +156,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         for (size_t i = 0; i < f->u.m.n; i++)
             members += strncmp(f->u.m.keys[i], "member:", 7) == 0;
         snprintf(num, sizeof num, "%zu", members);
-        const char *row[] = {id, cli_label(e), pv_get_str(f, "area"), num, pv_get_str(f, "purpose")};
+        const char *row[] = {id, query_label(e), pv_get_str(f, "area"), num, pv_get_str(f, "purpose")};
         table_row(t, row);
         break;
     }
@@ -252,7 +169,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         hex_encode(e->entity, 32, hex);
         bool replaced = bsearch(&key, replaced_ids, nrep, sizeof *replaced_ids, s_strcmp_p) != NULL;
         char title[200];
-        snprintf(title, sizeof title, "%s%s", replaced ? "(replaced) " : "", cli_label(e));
+        snprintf(title, sizeof title, "%s%s", replaced ? "(replaced) " : "", query_label(e));
         const char *row[] = {id, a, title, b, pv_get_str(f, "source")};
         table_row(t, row);
         break;
@@ -315,33 +232,16 @@ int cmd_list(cli_t *c, int argc, char **argv)
     if (!r)
         return EXIT_FAIL;
     uint64_t now = cli_now(c);
-    size_t total = repo_entity_count(r), n = 0;
-    s_row_t *v = xmalloc((total + 1) * sizeof *v);
-    /* The facts rule most entities out without touching their fields;
-     * s_filter then decides on the fields of the rest. */
-    const match_fact_t *fa = match_facts(r, 1u << kind);
-    uint32_t area = match_hash(o.area);
-    uint32_t cat = kind == REC_NEED || kind == REC_OFFER ? match_cat_bit(o.category) : 0;
-    for (size_t i = 0; i < total; i++) {
-        const match_fact_t *f = &fa[i];
-        if (f->kind != kind || (f->deleted && !o.all) || (area && f->area != area) ||
-            (cat && !(f->cats & cat)))
-            continue;
-        const char *st = o.status ? match_fact_status(f, now) : NULL;
-        if (st && strcmp(st, o.status) != 0)
-            continue;
-        const entity_t *e = repo_entity_at(r, i);
-        if (s_filter(e, &o, now))
-            v[n++] = s_row(e, now);
-    }
-    qsort(v, n, sizeof *v, s_sort);
+    query_t q = {(rec_kind_t)kind, o.area, o.category, o.status, o.all, now};
+    const entity_t **v = NULL;
+    size_t n = query_list(r, &q, &v);
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
         for (size_t i = 0; i < n; i++) {
             if (i)
                 buf_putc(&b, ',');
-            cli_entity_json(v[i].e, now, &b);
+            cli_entity_json(v[i], now, &b);
         }
         buf_append(&b, "]}", 2);
         cli_print_json(c, &b);
@@ -353,7 +253,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
         const char **rep = kind == REC_BULLETIN ? s_replaced(r, &nrep) : NULL;
         table_t *t = s_table_for(kind);
         for (size_t i = 0; i < n; i++)
-            s_table_row(t, r, v[i].e, now, rep, nrep);
+            s_table_row(t, r, v[i], now, rep, nrep);
         table_print(c, t);
         table_free(&t);
         free(rep);
@@ -569,7 +469,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
         char id[11];
         cli_short_id(e->entity, id);
         const char *label = e->kind == REC_OFFER ? s_ref_name(r, pv_get_str(e->fields, "provider"))
-                                                 : cli_label(e);
+                                                 : query_label(e);
         const char *row[] = {id, rec_kind_name(e->kind), label, field};
         table_row(t, row);
     }
@@ -589,7 +489,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
  * its name already (cli_label prefers "name"). */
 static const char *s_match_name(const match_t *m)
 {
-    return m->name ? m->name : cli_label(m->place ? m->place : m->who);
+    return m->name ? m->name : query_label(m->place ? m->place : m->who);
 }
 
 #define WHO_LIMIT 20 /* matches shown unless --limit or --all */

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "node/match.h"
+#include "node/query.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -219,16 +220,6 @@ void cli_fmt_time(uint64_t ms, char *out, size_t n)
 void cli_short_id(const uint8_t id[32], char *out)
 {
     hex_encode(id, 5, out);
-}
-
-const char *cli_label(const entity_t *e)
-{
-    const char *s = pv_get_str(e->fields, "name");
-    if (!s)
-        s = pv_get_str(e->fields, "title");
-    if (!s)
-        s = pv_get_str(e->fields, "summary");
-    return s ? s : "(unnamed)";
 }
 
 void cli_join(const pv_t *list, char *out, size_t n)

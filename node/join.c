@@ -5,6 +5,7 @@
 #include "node/config.h"
 #include "node/key.h"
 #include "node/members.h"
+#include "node/mesh.h"
 #include "node/peers.h"
 #include "proto/beacon.h"
 #include "proto/err.h"
@@ -191,12 +192,8 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
         rc = bu_fail(cause, BU_EPERM, "the inviting node did not send a valid certificate for this node");
         goto done;
     }
-    char hex[65];
-    hex_encode(jd.mesh, 32, hex);
-    if ((rc = config_set(repo_home(r), "mesh", hex, cause)) < 0 ||
-        (res->mesh_name[0] && (rc = config_set(repo_home(r), "mesh_name", res->mesh_name, cause)) < 0))
+    if ((rc = mesh_join(r, jd.mesh, res->mesh_name, cause)) < 0)
         goto done;
-    repo_set_mesh(r, jd.mesh);
     /* the inviting node becomes a static peer */
     if ((rc = peers_add(repo_home(r), addr, key, cause)) < 0)
         goto done;

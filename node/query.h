@@ -1,0 +1,44 @@
+/*
+ * query.h -- listing records: the filters and the order of `buurt list`,
+ * as a function of the repo (the CLI only parses and prints).
+ *
+ * A query names a kind and optional filters: area (case-insensitive),
+ * category (a need's category, an offer's categories, a place's kinds),
+ * status (a place's status, or a need's status as of now, "expired"
+ * included) and whether deleted records are included. The rows come
+ * sorted: places by status (open, limited, alternative, overloaded,
+ * closed), needs open first then by urgency (critical, high, normal, low),
+ * bulletins newest first; then by label (case-insensitive), then by id.
+ *
+ * Workload: a listing of 100,000 records; the facts table of match.h rules
+ * most entities out without reading their fields.
+ */
+#ifndef BUURT_QUERY_H
+#define BUURT_QUERY_H
+
+#include "node/repo.h"
+
+typedef struct {
+    rec_kind_t kind;
+    const char *area;      /* NULL: any */
+    const char *category;  /* NULL: any */
+    const char *status;    /* NULL: any; a token of the kind's statuses */
+    bool all;              /* include deleted records */
+    uint64_t now_ms;       /* decides which needs are expired */
+} query_t;
+
+/* The status to show: a need's status as of now_ms (expired or not), a
+ * place's status, else "". */
+const char *query_status(const entity_t *e, uint64_t now_ms);
+
+/* A record's label: name, title or summary, or "(unnamed)". */
+const char *query_label(const entity_t *e);
+
+/*
+ * Runs a list query: *out receives the matching entities in the order
+ * above (an allocated array of borrowed states, valid until the repo's
+ * next write or repo_trim; free() the array). Returns the count.
+ */
+size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
+
+#endif

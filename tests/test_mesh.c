@@ -1,0 +1,93 @@
+/*
+ * test_mesh.c -- behaviour tests for node/mesh.c: founding and joining a
+ * mesh (config and repo agree afterwards, a second mesh is refused) and
+ * the admin check every admin-only command uses.
+ */
+#include "node/config.h"
+#include "node/home.h"
+#include "node/mesh.h"
+#include "proto/err.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char s_root[64];
+static repo_t *s_a, *s_b;
+
+static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static repo_t *s_home(const char *name)
+{
+    char *home = xasprintf("%s/%s", s_root, name), *cause = NULL;
+    cr_assert_eq(home_init(home, name, NULL, &cause), 0, "%s", cause ? cause : "");
+    repo_t *r = NULL;
+    cr_assert_eq(repo_open(home, &r, &cause), 0, "%s", cause ? cause : "");
+    free(home);
+    return r;
+}
+
+static void s_setup(void)
+{
+    cr_assert_geq(sodium_init(), 0);
+    strcpy(s_root, "/tmp/buurt-test-mesh-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_root));
+    s_a = s_home("a");
+    s_b = s_home("b");
+}
+
+static void s_teardown(void)
+{
+    repo_close(&s_a);
+    repo_close(&s_b);
+    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(mesh, .init = s_setup, .fini = s_teardown);
+
+Test(mesh, create_makes_this_node_the_founding_admin_in_config_and_repo)
+{
+    char *cause = NULL;
+    cr_assert_lt(mesh_require_admin(s_a, "invite", &cause), 0, "no mesh: not an admin");
+    cr_assert(strstr(cause, "only an admin of the mesh can invite"), "%s", cause);
+    free(cause);
+    cause = NULL;
+    cr_assert_eq(mesh_create(s_a, "Rotterdam-Zuid", &cause), 0, "%s", cause ? cause : "");
+    cr_assert_not_null(repo_mesh(s_a));
+    cr_assert(memcmp(repo_mesh(s_a), repo_key(s_a)->pk, 32) == 0, "the mesh id is the founder's id");
+    char *m = config_get(repo_home(s_a), "mesh"), *mn = config_get(repo_home(s_a), "mesh_name");
+    cr_assert_str_eq(m, repo_key(s_a)->id);
+    cr_assert_str_eq(mn, "Rotterdam-Zuid");
+    free(m);
+    free(mn);
+    cr_assert_eq(mesh_my_role(s_a), ROLE_ADMIN);
+    cr_assert_eq(mesh_require_admin(s_a, "invite", NULL), 0);
+    cr_assert_eq(mesh_create(s_a, "Another", &cause), BU_EEXIST);
+    cr_assert(strstr(cause, "already in mesh"), "%s", cause);
+    free(cause);
+}
+
+Test(mesh, join_records_the_mesh_and_refuses_a_second_one)
+{
+    char *cause = NULL;
+    cr_assert_eq(mesh_create(s_a, "Zuid", NULL), 0);
+    cr_assert_eq(mesh_join(s_b, repo_key(s_a)->pk, NULL, &cause), 0, "%s", cause ? cause : "");
+    cr_assert(memcmp(repo_mesh(s_b), repo_key(s_a)->pk, 32) == 0);
+    char *m = config_get(repo_home(s_b), "mesh");
+    cr_assert_str_eq(m, repo_key(s_a)->id);
+    free(m);
+    cr_assert_eq(mesh_join(s_b, repo_key(s_a)->pk, NULL, NULL), 0, "joining the same mesh again is fine");
+    cr_assert_eq(mesh_join(s_b, repo_key(s_b)->pk, NULL, &cause), BU_EEXIST);
+    free(cause);
+    /* joined but not admitted: no role, not an admin */
+    cr_assert_eq(mesh_my_role(s_b), -1);
+    cr_assert_eq(mesh_require_admin(s_b, "admit members", NULL), BU_EPERM);
+}

@@ -1,0 +1,139 @@
+/*
+ * test_query.c -- behaviour tests for node/query.c: the filters and the
+ * order of listings.
+ */
+#include "node/home.h"
+#include "node/query.h"
+#include "proto/err.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char s_root[64];
+static repo_t *s_r;
+
+static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_setup(void)
+{
+    cr_assert_geq(sodium_init(), 0);
+    strcpy(s_root, "/tmp/buurt-test-query-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_root));
+    char *home = xasprintf("%s/h", s_root), *cause = NULL;
+    cr_assert_eq(home_init(home, "h", NULL, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(repo_open(home, &s_r, &cause), 0, "%s", cause ? cause : "");
+    free(home);
+}
+
+static void s_teardown(void)
+{
+    repo_close(&s_r);
+    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(query, .init = s_setup, .fini = s_teardown);
+
+static pv_t *s_list1(const char *s)
+{
+    pv_t *l = pv_arr();
+    pv_arr_push(l, pv_str(s));
+    return l;
+}
+
+static void s_place(const char *name, const char *area, const char *status, bool deleted)
+{
+    pv_t *f = pv_map();
+    pv_map_set(f, "name", pv_str(name));
+    pv_map_set(f, "kinds", s_list1("library"));
+    pv_map_set(f, "area", pv_str(area));
+    if (status)
+        pv_map_set(f, "status", pv_str(status));
+    uint8_t id[32];
+    cr_assert_eq(repo_edit(s_r, REC_PLACE, NULL, f, id, NULL), 0);
+    pv_free(&f);
+    if (deleted) {
+        f = pv_map();
+        pv_map_set(f, "deleted", pv_bool(true));
+        cr_assert_eq(repo_edit(s_r, REC_PLACE, id, f, NULL, NULL), 0);
+        pv_free(&f);
+    }
+}
+
+static void s_need(const char *summary, const char *urgency, int64_t expires)
+{
+    pv_t *f = pv_map();
+    pv_map_set(f, "category", pv_str("food"));
+    pv_map_set(f, "summary", pv_str(summary));
+    pv_map_set(f, "urgency", pv_str(urgency));
+    pv_map_set(f, "status", pv_str("open"));
+    pv_map_set(f, "expires", pv_int(expires));
+    cr_assert_eq(repo_edit(s_r, REC_NEED, NULL, f, NULL, NULL), 0);
+    pv_free(&f);
+}
+
+static const char *s_names(const entity_t **v, size_t n)
+{
+    static char out[512];
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        strcat(out, i ? "," : "");
+        strcat(out, query_label(v[i]));
+    }
+    return out;
+}
+
+Test(query, places_sort_by_status_then_name_and_filter_case_insensitively)
+{
+    s_place("Bieb", "Zuid", "closed", false);
+    s_place("Anker", "zuid", "open", false);
+    s_place("Centrum", "Noord", "open", false);
+    s_place("Dok", "Zuid", "limited", false);
+    s_place("Weg", "Zuid", "open", true);
+    const entity_t **v;
+    query_t q = {.kind = REC_PLACE, .now_ms = repo_wall_ms()};
+    size_t n = query_list(s_r, &q, &v);
+    cr_assert_str_eq(s_names(v, n), "Anker,Centrum,Dok,Bieb", "deleted ones are left out");
+    free(v);
+    q.area = "ZUID";
+    n = query_list(s_r, &q, &v);
+    cr_assert_str_eq(s_names(v, n), "Anker,Dok,Bieb");
+    free(v);
+    q.status = "open";
+    q.all = true;
+    n = query_list(s_r, &q, &v);
+    cr_assert_str_eq(s_names(v, n), "Anker,Weg", "--all includes deleted ones");
+    free(v);
+}
+
+Test(query, needs_open_first_by_urgency_and_expired_ones_by_status)
+{
+    uint64_t now = repo_wall_ms();
+    s_need("bread", "low", (int64_t)now + 86400000);
+    s_need("soup", "critical", (int64_t)now + 86400000);
+    s_need("old", "critical", (int64_t)now - 1000);
+    s_need("tea", "normal", (int64_t)now + 86400000);
+    const entity_t **v;
+    query_t q = {.kind = REC_NEED, .now_ms = now};
+    size_t n = query_list(s_r, &q, &v);
+    cr_assert_str_eq(s_names(v, n), "soup,tea,bread,old", "open by urgency, the expired one last");
+    free(v);
+    q.status = "expired";
+    n = query_list(s_r, &q, &v);
+    cr_assert_str_eq(s_names(v, n), "old");
+    free(v);
+    q.status = "open";
+    q.now_ms = now + 2 * 86400000ULL; /* two days later all have expired */
+    n = query_list(s_r, &q, &v);
+    cr_assert_eq(n, 0);
+    free(v);
+}
