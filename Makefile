@@ -77,6 +77,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make test: all suites passed"
 
 # Everything again with AddressSanitizer and UndefinedBehaviorSanitizer:
@@ -110,5 +111,8 @@ bench-quick: all
 
 clean:
 	rm -rf $(B) build-asan
+
+# libFuzzer harnesses of every decoder: make fuzz, fuzz-smoke (tests/fuzz/).
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

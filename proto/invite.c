@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 static const char s_alpha[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -165,7 +166,8 @@ int invite_joined_decode(const uint8_t *data, size_t len, joined_msg_t *out)
     int rc = BU_EINVAL;
     pv_t **it = a->type == PV_ARR ? a->u.a.items : NULL;
     if (it && a->u.a.n == 6 && it[0]->type == PV_INT && it[0]->u.i == MSG_JOINED &&
-        it[1]->type == PV_INT && s_bin(it[2], 32) && it[3]->type == PV_STR &&
+        it[1]->type == PV_INT && it[1]->u.i >= INT_MIN && it[1]->u.i <= INT_MAX &&
+        s_bin(it[2], 32) && it[3]->type == PV_STR &&
         it[3]->u.s.n <= 120 && it[4]->type == PV_ARR && it[4]->u.a.n <= MSG_MAX_EDITS &&
         it[5]->type == PV_STR && it[5]->u.s.n <= 200) {
         out->status = (int)it[1]->u.i;

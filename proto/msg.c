@@ -5,6 +5,7 @@
 #include "proto/err.h"
 #include "proto/value.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +154,8 @@ int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
     m->type = (msg_type_t)it[0]->u.i;
     switch (it[0]->u.i) {
     case MSG_HELLO: {
-        if ((n != 4 && n != 5) || it[1]->type != PV_INT || s_bin32(it[2], m->mesh) < 0 ||
+        if ((n != 4 && n != 5) || it[1]->type != PV_INT || it[1]->u.i < INT_MIN ||
+            it[1]->u.i > INT_MAX || s_bin32(it[2], m->mesh) < 0 ||
             it[3]->type != PV_STR || it[3]->u.s.n > 120 || (n == 5 && it[4]->type != PV_MAP))
             goto done;
         m->time_ms = -1;

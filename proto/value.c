@@ -5,8 +5,17 @@
  * that every length and element count fits in what remains of the input and
  * that nesting stays under PV_MAX_DEPTH; only then does msgpack-c unpack it,
  * so a 5-byte header claiming four billion elements can never make msgpack-c
- * allocate memory for them. The tree is then rebuilt as pv_t, re-encoded and
- * compared with the input: anything not byte-identical is BU_ECANON.
+ * allocate memory for them. The tree is then rebuilt as pv_t, checking map
+ * key order as it goes: keys must strictly increase (by bytes), each entry is
+ * appended, and at the first key that does not increase building stops (the
+ * rest of the input is only checked for validity, allocating nothing, so
+ * that malformed input is still BU_EINVAL) and the result is BU_ECANON.
+ * Finally the tree is re-encoded and compared with the input: anything not
+ * byte-identical is BU_ECANON. Every step is linear in the input size.
+ *
+ * Invariant of ordinary (not packed) trees: an array or map of n items has
+ * room for at least s_room(n) items (the next power of two), so appending
+ * reallocates only when n reaches a power of two and n appends cost O(n).
  */
 #include "proto/value.h"
 #include "proto/err.h"
@@ -64,10 +73,38 @@ pv_t *pv_bin(const void *p, size_t n)
 pv_t *pv_arr(void) { return s_new(PV_ARR); }
 pv_t *pv_map(void) { return s_new(PV_MAP); }
 
+/* Items an array or map of n items has room for: 0, or the smallest power
+ * of two >= n. */
+static size_t s_room(size_t n)
+{
+    size_t r = n ? 1 : 0;
+    while (r < n)
+        r *= 2;
+    return r;
+}
+
+/* items (n in use, each sz bytes) with room for one more: reallocated,
+ * doubling, only when the n in use fill the room, so n appends cost O(n). */
+static void *s_grow(void *items, size_t n, size_t sz)
+{
+    return n == s_room(n) ? xrealloc(items, s_room(n + 1) * sz) : items;
+}
+
 void pv_arr_push(pv_t *arr, pv_t *item)
 {
-    arr->u.a.items = xrealloc(arr->u.a.items, (arr->u.a.n + 1) * sizeof(pv_t *));
+    arr->u.a.items = s_grow(arr->u.a.items, arr->u.a.n, sizeof(pv_t *));
     arr->u.a.items[arr->u.a.n++] = item;
+}
+
+/* Appends key (taken over) and val to map; the caller keeps keys sorted. */
+static void s_map_append(pv_t *map, char *key, pv_t *val)
+{
+    size_t n = map->u.m.n;
+    map->u.m.keys = s_grow(map->u.m.keys, n, sizeof(char *));
+    map->u.m.vals = s_grow(map->u.m.vals, n, sizeof(pv_t *));
+    map->u.m.keys[n] = key;
+    map->u.m.vals[n] = val;
+    map->u.m.n = n + 1;
 }
 
 /* Index of key in map, or -(insertion point) - 1. Keys compare as bytes. */
@@ -96,8 +133,8 @@ void pv_map_set(pv_t *map, const char *key, pv_t *val)
         return;
     }
     size_t pos = (size_t)(-at - 1), n = map->u.m.n;
-    map->u.m.keys = xrealloc(map->u.m.keys, (n + 1) * sizeof(char *));
-    map->u.m.vals = xrealloc(map->u.m.vals, (n + 1) * sizeof(pv_t *));
+    map->u.m.keys = s_grow(map->u.m.keys, n, sizeof(char *));
+    map->u.m.vals = s_grow(map->u.m.vals, n, sizeof(pv_t *));
     memmove(map->u.m.keys + pos + 1, map->u.m.keys + pos, (n - pos) * sizeof(char *));
     memmove(map->u.m.vals + pos + 1, map->u.m.vals + pos, (n - pos) * sizeof(pv_t *));
     map->u.m.keys[pos] = xstrdup(key);
@@ -160,13 +197,8 @@ pv_t *pv_dup(const pv_t *v)
     }
     case PV_MAP: {
         pv_t *m = pv_map();
-        m->u.m.keys = xmalloc(v->u.m.n * sizeof(char *));
-        m->u.m.vals = xmalloc(v->u.m.n * sizeof(pv_t *));
-        for (size_t i = 0; i < v->u.m.n; i++) {
-            m->u.m.keys[i] = xstrdup(v->u.m.keys[i]);
-            m->u.m.vals[i] = pv_dup(v->u.m.vals[i]);
-        }
-        m->u.m.n = v->u.m.n;
+        for (size_t i = 0; i < v->u.m.n; i++)
+            s_map_append(m, xstrdup(v->u.m.keys[i]), pv_dup(v->u.m.vals[i]));
         return m;
     }
     }
@@ -469,60 +501,116 @@ static const char *s_ptr(const char *p, uint32_t n)
     return n ? p : "";
 }
 
-static int s_from_obj(const msgpack_object *o, pv_t **out)
+/* Text buurt accepts in a str: valid UTF-8 without NUL. */
+static bool s_text_ok(const char *p, size_t n)
+{
+    return s_utf8_ok((const uint8_t *)p, n) && memchr(p, '\0', n) == NULL;
+}
+
+/* Map key order: bytes, a prefix before its extensions. <0, 0, >0. */
+static int s_key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* One decode in progress. */
+typedef struct {
+    pv_work_t work;   /* what was done so far */
+    bool unordered;   /* a map key did not increase: build no more */
+} s_dec_t;
+
+/*
+ * Converts o into a new tree in *out or, when out is NULL, only checks it
+ * (allocating nothing). Returns 0 or BU_EINVAL; on failure *out is left
+ * alone and nothing is leaked. Map keys are compared with their predecessor
+ * as they are read; at the first that does not increase, dec->unordered is
+ * set and from then on every value is only checked: *out may then hold a
+ * partial tree, which the caller frees.
+ */
+static int s_from_obj(s_dec_t *dec, const msgpack_object *o, pv_t **out)
 {
     int rc = 0;
     pv_t *v = NULL;
     switch (o->type) {
-    case MSGPACK_OBJECT_NIL: v = pv_nil(); break;
-    case MSGPACK_OBJECT_BOOLEAN: v = pv_bool(o->via.boolean); break;
+    case MSGPACK_OBJECT_NIL:
+        if (out)
+            v = pv_nil();
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        if (out)
+            v = pv_bool(o->via.boolean);
+        break;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         if (o->via.u64 > INT64_MAX)
             return BU_EINVAL;
-        v = pv_int((int64_t)o->via.u64);
+        if (out)
+            v = pv_int((int64_t)o->via.u64);
         break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: v = pv_int(o->via.i64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        if (out)
+            v = pv_int(o->via.i64);
+        break;
     case MSGPACK_OBJECT_STR: {
         const char *p = s_ptr(o->via.str.ptr, o->via.str.size);
-        if (!s_utf8_ok((const uint8_t *)p, o->via.str.size) ||
-            memchr(p, '\0', o->via.str.size) != NULL)
+        if (!s_text_ok(p, o->via.str.size))
             return BU_EINVAL;
-        v = pv_strn(p, o->via.str.size);
+        if (out)
+            v = pv_strn(p, o->via.str.size);
         break;
     }
-    case MSGPACK_OBJECT_BIN: v = pv_bin(o->via.bin.ptr, o->via.bin.size); break;
+    case MSGPACK_OBJECT_BIN:
+        if (out)
+            v = pv_bin(o->via.bin.ptr, o->via.bin.size);
+        break;
     case MSGPACK_OBJECT_ARRAY:
-        v = pv_arr();
+        if (out)
+            v = pv_arr();
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             pv_t *item = NULL;
-            if ((rc = s_from_obj(&o->via.array.ptr[i], &item)) < 0)
+            bool build = v && !dec->unordered;
+            if ((rc = s_from_obj(dec, &o->via.array.ptr[i], build ? &item : NULL)) < 0)
                 goto fail;
-            pv_arr_push(v, item);
+            if (item)
+                pv_arr_push(v, item);
         }
         break;
     case MSGPACK_OBJECT_MAP:
-        v = pv_map();
+        if (out)
+            v = pv_map();
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object_kv *kv = &o->via.map.ptr[i];
-            const char *kp = kv->key.type == MSGPACK_OBJECT_STR
-                                 ? s_ptr(kv->key.via.str.ptr, kv->key.via.str.size)
-                                 : NULL;
-            if (kp == NULL || !s_utf8_ok((const uint8_t *)kp, kv->key.via.str.size) ||
-                memchr(kp, '\0', kv->key.via.str.size) != NULL) {
+            if (kv->key.type != MSGPACK_OBJECT_STR) {
                 rc = BU_EINVAL;
                 goto fail;
             }
-            pv_t *val = NULL;
-            if ((rc = s_from_obj(&kv->val, &val)) < 0)
+            const char *kp = s_ptr(kv->key.via.str.ptr, kv->key.via.str.size);
+            size_t kn = kv->key.via.str.size;
+            if (!s_text_ok(kp, kn)) {
+                rc = BU_EINVAL;
                 goto fail;
-            char *key = xstrndup(kp, kv->key.via.str.size);
-            pv_map_set(v, key, val); /* a duplicate key shrinks the map: ECANON later */
-            free(key);
+            }
+            if (i > 0 && !dec->unordered) {
+                const msgpack_object *prev = &o->via.map.ptr[i - 1].key;
+                dec->work.compared++;
+                if (s_key_cmp(s_ptr(prev->via.str.ptr, prev->via.str.size),
+                              prev->via.str.size, kp, kn) >= 0)
+                    dec->unordered = true; /* out of order or a duplicate */
+            }
+            pv_t *val = NULL;
+            bool build = v && !dec->unordered;
+            if ((rc = s_from_obj(dec, &kv->val, build ? &val : NULL)) < 0)
+                goto fail;
+            if (val)
+                s_map_append(v, xstrndup(kp, kn), val); /* keys increase: append */
         }
         break;
     default: return BU_EINVAL;
     }
-    *out = v;
+    if (v) {
+        dec->work.built++;
+        *out = v;
+    }
     return 0;
 fail:
     pv_free(&v);
@@ -531,46 +619,57 @@ fail:
 
 int pv_decode(const uint8_t *data, size_t len, pv_t **out)
 {
-    return pv_decode_max(data, len, PV_MAX_INPUT, out);
+    return pv_decode_work(data, len, PV_MAX_INPUT, out, NULL);
 }
 
 int pv_decode_max(const uint8_t *data, size_t len, size_t max, pv_t **out)
 {
-    *out = NULL;
-    if (len > max)
-        return BU_ETOOBIG;
-    if (len == 0)
-        return BU_ETRUNC;
-    size_t off = 0;
-    int rc = s_scan(data, len, &off, 0);
-    if (rc < 0)
-        return rc;
-    if (off != len)
-        return BU_EINVAL; /* trailing bytes */
+    return pv_decode_work(data, len, max, out, NULL);
+}
 
-    msgpack_unpacked res;
-    msgpack_unpacked_init(&res);
-    size_t uoff = 0;
+int pv_decode_work(const uint8_t *data, size_t len, size_t max, pv_t **out, pv_work_t *work)
+{
+    s_dec_t dec = {{0}, false};
     pv_t *v = NULL;
     buf_t again = {0};
+    msgpack_unpacked res;
+    msgpack_unpacked_init(&res);
+    size_t off = 0, uoff = 0;
+    int rc = 0;
+    *out = NULL;
+    if (len > max)
+        rc = BU_ETOOBIG;
+    else if (len == 0)
+        rc = BU_ETRUNC;
+    else if ((rc = s_scan(data, len, &off, 0)) == 0 && off != len)
+        rc = BU_EINVAL; /* trailing bytes */
+    if (rc < 0)
+        goto done;
+
     msgpack_unpack_return ur = msgpack_unpack_next(&res, (const char *)data, len, &uoff);
     if (ur != MSGPACK_UNPACK_SUCCESS || uoff != len) {
         rc = ur == MSGPACK_UNPACK_CONTINUE ? BU_ETRUNC : BU_EINVAL;
         goto done;
     }
-    if ((rc = s_from_obj(&res.data, &v)) < 0)
+    if ((rc = s_from_obj(&dec, &res.data, &v)) < 0)
         goto done;
+    if (dec.unordered) {
+        rc = BU_ECANON; /* built only up to the first bad key */
+        goto done;
+    }
     pv_encode(v, &again);
     if (again.len != len || memcmp(again.data, data, len) != 0) {
         rc = BU_ECANON;
-        pv_free(&v);
         goto done;
     }
     *out = v;
-    rc = 0;
+    v = NULL;
 done:
+    pv_free(&v);
     buf_free(&again);
     msgpack_unpacked_destroy(&res);
+    if (work)
+        *work = dec.work;
     return rc;
 }
 

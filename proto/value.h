@@ -9,7 +9,9 @@
  *
  * Decoding is bounds-checked: malformed, truncated, non-canonical, too deep
  * or oversized input returns a negative BU_ code, never crashes or asserts.
- * No I/O, no globals.
+ * Its work is linear in the input: lengths, counts and depth are checked
+ * before anything is allocated, and map key order while the tree is built,
+ * which stops at the first key out of order. No I/O, no globals.
  */
 #ifndef BUURT_VALUE_H
 #define BUURT_VALUE_H
@@ -54,7 +56,8 @@ pv_t *pv_map(void);
  */
 pv_t *pv_pack(const pv_t *v);
 
-/* Appends item to arr, taking ownership of item. */
+/* Appends item to arr, taking ownership of item. Arrays and maps grow by
+ * doubling, so n appends cost O(n). */
 void pv_arr_push(pv_t *arr, pv_t *item);
 /* Sets key in map, taking ownership of val; replaces (and frees) an old value. */
 void pv_map_set(pv_t *map, const char *key, pv_t *val);
@@ -80,12 +83,28 @@ void pv_encode(const pv_t *v, buf_t *out);
  * Decodes exactly one canonical value filling data[0..len). Returns 0 and
  * sets *out, or BU_ETRUNC (input ends early), BU_EINVAL (bad msgpack,
  * unsupported type, bad UTF-8, trailing bytes, depth), BU_ETOOBIG (len over
- * PV_MAX_INPUT), BU_ECANON (valid but not canonical).
+ * PV_MAX_INPUT), BU_ECANON (valid but not canonical: among others, map keys
+ * not strictly increasing by their bytes). *out is NULL on failure. Input
+ * that is both malformed and not canonical is BU_EINVAL.
  */
 int pv_decode(const uint8_t *data, size_t len, pv_t **out);
 /* As pv_decode with another size limit, for trusted local input (buurtd's
  * replies to the CLI, which carry a command's whole output). */
 int pv_decode_max(const uint8_t *data, size_t len, size_t max, pv_t **out);
+
+/* What one decode did: counts that tests and benchmarks compare with the
+ * input size instead of timing it. */
+typedef struct {
+    size_t built;    /* pv_t values allocated (freed again on failure) */
+    size_t compared; /* map keys compared with the key before them */
+} pv_work_t;
+
+/* As pv_decode_max; when work is not NULL it is filled in, on failure too.
+ * Each map key is compared once, with the key before it, as it is read;
+ * at the first key that is not greater, building and comparing stop (the
+ * rest is only checked for BU_EINVAL), so on such input both counts depend
+ * on where that key lies, not on how much input follows it. */
+int pv_decode_work(const uint8_t *data, size_t len, size_t max, pv_t **out, pv_work_t *work);
 
 /* Appends v as JSON (BIN as lowercase hex string) to out. */
 void pv_to_json(const pv_t *v, buf_t *out);

@@ -1631,3 +1631,292 @@ Test(value, decode_max_accepts_large_local_input_that_decode_refuses)
     pv_free(&m);
     free(big);
 }
+
+/* ---- suite value: decoding work --------------------------------------- */
+
+/* pv_decode_work counts what a decode did (values built, map keys
+ * compared), so these tests check that the work follows the input and stops
+ * at the first bad key without timing anything. */
+
+/* Appends one msgpack str (fixstr/str8, as the encoder writes them). */
+static void s_put_str(buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    cr_assert_lt(n, 256);
+    if (n < 32) {
+        buf_putc(b, (uint8_t)(0xa0 | n));
+    } else {
+        buf_putc(b, 0xd9);
+        buf_putc(b, (uint8_t)n);
+    }
+    buf_append(b, s, n);
+}
+
+/* Appends a map header for n entries, in its shortest form. */
+static void s_put_map(buf_t *b, size_t n)
+{
+    if (n < 16) {
+        buf_putc(b, (uint8_t)(0x80 | n));
+    } else if (n < 65536) {
+        uint8_t h[3] = {0xde, (uint8_t)(n >> 8), (uint8_t)n};
+        buf_append(b, h, 3);
+    } else {
+        uint8_t h[5] = {0xdf, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                        (uint8_t)n};
+        buf_append(b, h, 5);
+    }
+}
+
+/* The raw bytes of a map whose entries are keys[i] -> i, in the order given
+ * (which need not be sorted: this is how a hostile sender writes a map). */
+static void s_raw_map(buf_t *b, const char *const *keys, size_t n)
+{
+    s_put_map(b, n);
+    for (size_t i = 0; i < n; i++) {
+        s_put_str(b, keys[i]);
+        cr_assert_lt(i, 128);
+        buf_putc(b, (uint8_t)i); /* positive fixint */
+    }
+}
+
+/* A 4 MiB-class frame: a map of n six-digit keys to nil, in increasing key
+ * order or reversed. 8 bytes an entry: 500,000 keys take 4,000,005 bytes. */
+static void s_key_frame(buf_t *b, size_t n, bool reversed)
+{
+    s_put_map(b, n);
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "%06zu", reversed ? n - 1 - i : i);
+        s_put_str(b, key);
+        buf_putc(b, 0xc0);
+    }
+}
+
+Test(value, a_map_with_keys_out_of_order_is_refused_at_the_first_bad_key)
+{
+    enum { N = 100 };
+    char names[N][24];
+    const char *keys[N];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "k%03zu", i);
+        keys[i] = names[i];
+    }
+    pv_work_t w;
+    pv_t *v = NULL;
+    buf_t b = {0};
+    s_raw_map(&b, keys, N);
+    cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), 0);
+    cr_assert_eq(w.compared, N - 1, "each key is compared once, with the one before");
+    cr_assert_eq(w.built, N + 1, "one value per entry and the map");
+    pv_free(&v);
+    for (size_t j = 1; j < N; j++) {
+        for (int dup = 0; dup < 2; dup++) {
+            /* swap keys j-1 and j, or repeat key j-1 at j: j is the first bad key */
+            const char *bad[N];
+            memcpy(bad, keys, sizeof bad);
+            bad[j] = keys[j - 1];
+            if (!dup)
+                bad[j - 1] = keys[j];
+            buf_reset(&b);
+            s_raw_map(&b, bad, N);
+            v = (pv_t *)1;
+            cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), BU_ECANON,
+                         "bad key at %zu (%s)", j, dup ? "duplicate" : "swapped");
+            cr_assert_null(v);
+            cr_assert_eq(w.compared, j, "bad key at %zu: compared %zu keys", j, w.compared);
+            cr_assert_eq(w.built, j + 1, "bad key at %zu: built %zu values", j, w.built);
+        }
+    }
+    /* a bad key in a nested map ends the building of everything around it */
+    buf_reset(&b);
+    buf_append(&b, "\xdc\x03\xe8", 3); /* array16 of 1000 */
+    buf_append(&b, "\x82\xa1\x62\x01\xa1\x61\x02", 7); /* {b:1, a:2} */
+    for (int i = 1; i < 1000; i++)
+        buf_putc(&b, 0x91), buf_putc(&b, 0x01); /* [1] */
+    cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), BU_ECANON);
+    cr_assert_eq(w.compared, 1);
+    cr_assert_eq(w.built, 3, "the array, the inner map and its first value");
+    buf_free(&b);
+}
+
+Test(value, a_4_mib_frame_of_reverse_sorted_keys_is_refused_after_one_comparison)
+{
+    size_t n = 500000;
+    buf_t b = {0};
+    s_key_frame(&b, n, true);
+    cr_assert_leq(b.len, PV_MAX_INPUT);
+    cr_assert_gt(b.len, PV_MAX_INPUT - (PV_MAX_INPUT >> 3), "a frame close to the limit");
+    pv_work_t w;
+    pv_t *v = NULL;
+    cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), BU_ECANON);
+    cr_assert_null(v);
+    cr_assert_eq(w.compared, 1, "the second key is already out of order");
+    cr_assert_eq(w.built, 2, "the map and the first value, nothing more");
+    /* the same keys in order: each compared once, one value each */
+    buf_reset(&b);
+    s_key_frame(&b, n, false);
+    cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), 0);
+    cr_assert_eq(w.compared, n - 1);
+    cr_assert_eq(w.built, n + 1);
+    cr_assert_eq(v->u.m.n, n);
+    cr_assert_str_eq(v->u.m.keys[0], "000000");
+    cr_assert_str_eq(v->u.m.keys[n - 1], "499999");
+    cr_assert_not_null(pv_map_get(v, "250000"));
+    cr_assert_null(pv_map_get(v, "500000"));
+    pv_free(&v);
+    buf_free(&b);
+}
+
+/* A map of three random keys over a small alphabet (prefixes, equal keys,
+ * high bytes): the model, a map built with pv_map_set, says what must come
+ * out: the same map when the keys strictly increase, else BU_ECANON with
+ * the comparisons stopping at the first key not above its predecessor. */
+Test(value, random_maps_decode_as_a_sorted_model_says)
+{
+    static const char *const words[] = {"", "a", "ab", "abc", "b", "B", "\xc3\xa9",
+                                        "\xc3\xa9t", "a\x7f", "z"};
+    uint64_t r = 99;
+    for (int round = 0; round < 5000; round++) {
+        size_t n = s_rand(&r) % 6;
+        const char *keys[6];
+        for (size_t i = 0; i < n; i++)
+            keys[i] = words[s_rand(&r) % (sizeof words / sizeof *words)];
+        size_t bad = 0; /* index of the first key not above its predecessor */
+        for (size_t i = 1; i < n && !bad; i++)
+            if (strcmp(keys[i - 1], keys[i]) >= 0)
+                bad = i;
+        pv_t *model = pv_map();
+        for (size_t i = 0; i < n; i++)
+            pv_map_set(model, keys[i], pv_int((int64_t)i));
+        buf_t b = {0};
+        s_raw_map(&b, keys, n);
+        pv_work_t w;
+        pv_t *v = NULL;
+        int rc = pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w);
+        if (bad) {
+            cr_assert_eq(rc, BU_ECANON, "round %d", round);
+            cr_assert_eq(w.compared, bad, "round %d", round);
+            cr_assert_eq(w.built, bad + 1, "round %d", round);
+        } else {
+            cr_assert_eq(rc, 0, "round %d: %s", round, bu_strerror(rc));
+            cr_assert(pv_equal(v, model), "round %d", round);
+            cr_assert_eq(w.compared, n ? n - 1 : 0);
+            buf_t again = {0};
+            pv_encode(model, &again);
+            cr_assert(again.len == b.len && memcmp(again.data, b.data, b.len) == 0,
+                      "round %d: the model encodes to the same bytes", round);
+            buf_free(&again);
+        }
+        pv_free(&v);
+        pv_free(&model);
+        buf_free(&b);
+    }
+}
+
+/* Building stops at a bad key, but what follows is still checked: input
+ * that is malformed is BU_EINVAL as it always was, whatever the key order. */
+Test(value, malformed_input_after_a_key_out_of_order_is_still_invalid)
+{
+    cr_assert_eq(s_decode_hex("82a16201a161a1ff"), BU_EINVAL);        /* {b:1, a:"\xff"} */
+    cr_assert_eq(s_decode_hex("82a16201a161cf8000000000000000"), BU_EINVAL); /* > INT64_MAX */
+    cr_assert_eq(s_decode_hex("83a16201a16102""0101"), BU_EINVAL);    /* then an int key */
+    cr_assert_eq(s_decode_hex("83a16201a16102""a2610001"), BU_EINVAL); /* then NUL in a key */
+    cr_assert_eq(s_decode_hex("82a16201a16191a3610062"), BU_EINVAL); /* NUL in text, nested */
+    cr_assert_eq(s_decode_hex("9282a16201a1610181a1ff01"), BU_EINVAL); /* next item's bad key */
+    cr_assert_eq(s_decode_hex("82a16201a16191a3616263"), BU_ECANON); /* all valid: ECANON */
+    cr_assert_eq(s_decode_hex("82a16201a161cc05"), BU_ECANON);         /* and non-shortest */
+}
+
+/* Lengths, counts, depth and trailing bytes are checked on the raw bytes
+ * before anything is built, wherever the fault lies in the input. */
+Test(value, bad_lengths_depth_and_trailing_bytes_are_refused_before_anything_is_built)
+{
+    enum { N = 100000 };
+    buf_t b = {0};
+    buf_append(&b, "\xdd\x00\x01\x86\xa1", 5); /* array32 of 100001 */
+    for (int i = 0; i < N; i++)
+        buf_putc(&b, 0xc0);
+    size_t prefix = b.len;
+    static const struct { const char *tail; size_t n; int rc; } last[] = {
+        {"\x91\x91\x91\x91\x91\x91\x91\x91\x01", 9, BU_EINVAL}, /* 9 levels deep */
+        {"\xdb\x00\x01\x00\x00", 5, BU_ETRUNC},                  /* str32 past the end */
+        {"\xca\x00\x00\x00\x00", 5, BU_EINVAL},                  /* float */
+        {"\xc0\xc0", 2, BU_EINVAL},                              /* trailing byte */
+    };
+    for (size_t k = 0; k < sizeof last / sizeof *last; k++) {
+        b.len = prefix;
+        buf_append(&b, last[k].tail, last[k].n);
+        pv_work_t w = {1, 1};
+        pv_t *v = NULL;
+        cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), last[k].rc, "%zu", k);
+        cr_assert_null(v);
+        cr_assert_eq(w.built, 0, "case %zu: %zu values built", k, w.built);
+        cr_assert_eq(w.compared, 0);
+    }
+    b.len = prefix;
+    buf_putc(&b, 0xc0);
+    pv_work_t w;
+    pv_t *v = NULL;
+    cr_assert_eq(pv_decode_work(b.data, b.len, PV_MAX_INPUT, &v, &w), 0);
+    cr_assert_eq(w.built, N + 2);
+    cr_assert_eq(v->u.a.n, N + 1);
+    pv_free(&v);
+    pv_work_t big = {1, 1};
+    cr_assert_eq(pv_decode_work(b.data, b.len, b.len - 1, &v, &big), BU_ETOOBIG);
+    cr_assert_eq(big.built, 0);
+    buf_free(&b);
+}
+
+/* Arrays and maps grow by doubling; a decoded, copied or shrunk tree must
+ * keep growing correctly (ASan and valgrind see any write past the room). */
+Test(value, decoded_copied_and_shrunk_trees_grow_and_keep_every_item)
+{
+    for (size_t n = 0; n < 70; n++) {
+        pv_t *a = pv_arr(), *m = pv_map();
+        for (size_t i = 0; i < n; i++) {
+            char key[24];
+            snprintf(key, sizeof key, "k%03zu", n - i); /* inserted at the front */
+            pv_arr_push(a, pv_int((int64_t)i));
+            pv_map_set(m, key, pv_int((int64_t)i));
+        }
+        buf_t ea = {0}, em = {0};
+        pv_encode(a, &ea);
+        pv_encode(m, &em);
+        pv_t *da = NULL, *dm = NULL;
+        cr_assert_eq(pv_decode(ea.data, ea.len, &da), 0);
+        cr_assert_eq(pv_decode(em.data, em.len, &dm), 0);
+        pv_t *ca = pv_dup(da), *cm = pv_dup(dm);
+        pv_t *trees[][2] = {{a, m}, {da, dm}, {ca, cm}};
+        for (size_t t = 0; t < 3; t++) {
+            pv_t *ta = trees[t][0], *tm = trees[t][1];
+            /* shrink the map by half, then grow both by 40 */
+            for (size_t i = 1; i <= n; i += 2) {
+                char key[24];
+                snprintf(key, sizeof key, "k%03zu", i);
+                pv_map_del(tm, key);
+            }
+            for (size_t i = 0; i < 40; i++) {
+                char key[24];
+                snprintf(key, sizeof key, "x%03zu", 40 - i);
+                pv_arr_push(ta, pv_int(-(int64_t)i));
+                pv_map_set(tm, key, pv_int(-(int64_t)i));
+            }
+            cr_assert_eq(ta->u.a.n, n + 40);
+            cr_assert_eq(tm->u.m.n, n / 2 + 40);
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(ta->u.a.items[i]->u.i, (int64_t)i);
+            for (size_t i = 1; i < tm->u.m.n; i++)
+                cr_assert_lt(strcmp(tm->u.m.keys[i - 1], tm->u.m.keys[i]), 0);
+            s_round_trip(ta, NULL);
+            s_round_trip(tm, NULL);
+        }
+        cr_assert(pv_equal(a, da) && pv_equal(da, ca));
+        cr_assert(pv_equal(m, dm) && pv_equal(dm, cm));
+        for (size_t t = 0; t < 3; t++) {
+            pv_free(&trees[t][0]);
+            pv_free(&trees[t][1]);
+        }
+        buf_free(&ea);
+        buf_free(&em);
+    }
+}
