@@ -32,7 +32,7 @@ FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer $(FUZZ
                 $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null)
 
-FUZZ_LIB_SRC := $(wildcard proto/*.c) $(filter-out node/buurtd.c,$(wildcard node/*.c))
+FUZZ_LIB_SRC := $(wildcard proto/*.c) $(wildcard node/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB     := $(FUZZ_DIR)/libbuurt-fuzz.a
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -12,6 +12,7 @@
  */
 #include "node/store.h"
 #include "proto/beacon.h"
+#include "proto/control.h"
 #include "proto/edit.h"
 #include "proto/invite.h"
 #include "proto/msg.h"
@@ -318,6 +319,29 @@ int main(int argc, char **argv)
     uint8_t raw[BEACON_LEN];
     beacon_encode(&bc, raw);
     s_write("beacon", "beacon", raw, sizeof raw);
+
+    /* the control protocol: a request and replies of each kind */
+    buf_t c = {0};
+    char *args[] = {"list", "needs", "--area", "Feijenoord"};
+    ctl_exec(&c, 4, args, true, 1767225600000LL, 100);
+    s_write("control", "exec", c.data, c.len);
+    buf_reset(&c);
+    ctl_sync(&c, true, 60000);
+    s_write("control", "sync", c.data, c.len);
+    buf_reset(&c);
+    ctl_out(&c, 1, "ID  NAME\n", 9);
+    s_write("control", "out", c.data, c.len);
+    buf_reset(&c);
+    pv_t *peers = pv_arr(), *node = pv_map(), *p = pv_map();
+    pv_map_set(p, "id", pv_str("ab"));
+    pv_map_set(p, "connected", pv_bool(true));
+    pv_arr_push(peers, p);
+    pv_map_set(node, "held", pv_int(0));
+    ctl_peers_reply(&c, peers, node);
+    s_write("control", "peers-reply", c.data, c.len);
+    pv_free(&peers);
+    pv_free(&node);
+    buf_free(&c);
 
     s_store_seeds(edits);
     for (int i = 0; i < 4; i++)
