@@ -3,10 +3,11 @@
  * coalition, bulletin, delete.
  *
  * Add and edit commands are driven by option tables (opt_t): each option
- * names the record field it sets and how its argument is parsed, so
- * parsing, validation and --help text come from one place. Every value is
- * checked here for a readable message, and again by rec_validate when the
- * edit is signed.
+ * names the record field it sets; the field's type, choices, limits,
+ * whether creating needs it and its help come from the schema
+ * (proto/record.c), so the two cannot drift apart. Every value is checked
+ * here for a readable message, and again by rec_validate when the edit is
+ * signed.
  */
 #include "cli/cli.h"
 #include "node/private.h"
@@ -20,6 +21,7 @@
 #include <string.h>
 
 typedef enum {
+    O_AUTO,   /* as the field's schema type says (proto/record.c) */
     O_TEXT,   /* free text */
     O_ENUM,   /* one token of tokens */
     O_ENUMS,  /* comma list of tokens */
@@ -34,82 +36,134 @@ typedef enum {
     O_LOCAL,  /* not a field: handled by the command */
 } opt_kind_t;
 
+/*
+ * One option of a command that writes a record. What a field holds (its
+ * type, tokens, limits, whether creating needs it, its help) is the
+ * schema's (proto/record.c, rec_field): an option only names the field, how
+ * the CLI reads it when that is not plain (degrees, a time, an id prefix),
+ * and its argument's name. s_opt_resolve fills in the rest.
+ */
 typedef struct {
     const char *opt;     /* long option name */
     const char *field;   /* record field it sets, or NULL for O_LOCAL */
+    opt_kind_t kind;     /* O_AUTO, or how the CLI reads the value */
+    int64_t refkinds;    /* O_REF: bit set of kinds it may name */
+    const char *arg;     /* argument name for help, NULL for flags */
+    const char *help;    /* NULL: the schema's help of the field */
+    bool required;       /* this command needs it even where creating does not */
+} opt_t;
+
+/* An option with what the schema says about its field. */
+typedef struct {
+    const opt_t *o;
     opt_kind_t kind;
     const char *const *tokens;
-    int64_t min, max;    /* O_INT range; O_REF: kinds bitmask in min */
-    bool required;       /* required by `add` */
-    const char *arg;     /* argument name for help, NULL for flags */
+    int64_t min, max;
+    bool required;
     const char *help;
-} opt_t;
+} ropt_t;
 
 #define KB(k) (1 << (k))
 
 static const opt_t s_place_opts[] = {
-    {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of the place or organisation"},
-    {"kind", "kinds", O_ENUMS, REC_PLACE_KINDS, 0, 0, true, "KIND[,KIND]", "community-centre, library, school, childcare, religious, sports, food, health, social-work, shop-cafe-market, park-public-space, residents-group, migrant-organisation, online, other"},
-    {"address", "address", O_TEXT, NULL, 0, 0, false, "TEXT", "street address"},
-    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
-    {"lat", "lat", O_COORD, NULL, -90, 90, false, "DEG", "latitude in decimal degrees"},
-    {"lon", "lon", O_COORD, NULL, -180, 180, false, "DEG", "longitude in decimal degrees"},
-    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages spoken (ISO 639-1, e.g. nl,ar,tr)"},
-    {"hours", "hours", O_TEXT, NULL, 0, 0, false, "TEXT", "opening hours"},
-    {"access", "access", O_TEXT, NULL, 0, 0, false, "TEXT", "accessibility"},
-    {"functions", "functions", O_ENUMS, REC_FUNCTIONS, 0, 0, false, "F[,F]", "inform, signal, connect, mobilise, serve"},
-    {"contact", "contact", O_TEXT, NULL, 0, 0, false, "TEXT", "public contact of the organisation"},
-    {"status", "status", O_ENUM, REC_PLACE_STATUS, 0, 0, false, "STATUS", "open, limited, alternative, closed, overloaded"},
-    {"note", "status_note", O_TEXT, NULL, 0, 0, false, "TEXT", "note with the status"},
-    {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "capacity now (people)"},
-    {"channels", "channels", O_ENUMS, REC_CHANNELS, 0, 0, false, "C[,C]", "phone, doorstep, intercom, outdoor: what still works when closed"},
-    {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", "groups it reaches, e.g. \"older Turkish migrants\""},
-    {"hub", "hub", O_FLAG, NULL, 0, 0, false, NULL, "serves as a temporary support hub"},
-    {"editors", "editors", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "other nodes that may update its status (full node ids)"},
-    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    {"name", "name", O_AUTO, 0, "NAME", NULL, false},
+    {"kind", "kinds", O_AUTO, 0, "KIND[,KIND]", NULL, false},
+    {"address", "address", O_AUTO, 0, "TEXT", NULL, false},
+    {"area", "area", O_AUTO, 0, "AREA", NULL, false},
+    {"lat", "lat", O_COORD, 0, "DEG", "latitude in decimal degrees", false},
+    {"lon", "lon", O_COORD, 0, "DEG", "longitude in decimal degrees", false},
+    {"lang", "langs", O_AUTO, 0, "LL[,LL]", NULL, false},
+    {"hours", "hours", O_AUTO, 0, "TEXT", NULL, false},
+    {"access", "access", O_AUTO, 0, "TEXT", NULL, false},
+    {"functions", "functions", O_AUTO, 0, "F[,F]", NULL, false},
+    {"contact", "contact", O_AUTO, 0, "TEXT", NULL, false},
+    {"status", "status", O_AUTO, 0, "STATUS", NULL, false},
+    {"note", "status_note", O_AUTO, 0, "TEXT", NULL, false},
+    {"capacity", "capacity", O_AUTO, 0, "N", NULL, false},
+    {"channels", "channels", O_AUTO, 0, "C[,C]", NULL, false},
+    {"reaches", "reaches", O_AUTO, 0, "GROUP[,GROUP]", NULL, false},
+    {"hub", "hub", O_AUTO, 0, NULL, NULL, false},
+    {"editors", "editors", O_AUTO, 0, "NODE[,NODE]", NULL, false},
+    {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_need_opts[] = {
-    {"category", "category", O_ENUM, REC_CATEGORIES, 0, 0, true, "CAT", "food, shelter, information, contact, digital, health, money, errands, childcare, safety, other"},
-    {"summary", "summary", O_TEXT, NULL, 0, 0, true, "TEXT", "what is needed, never who needs it"},
-    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
-    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
-    {"urgency", "urgency", O_ENUM, REC_URGENCY, 0, 0, false, "U", "low, normal, high, critical (default normal)"},
-    {"people", "people", O_INT, NULL, 1, 10000, false, "N", "number of people"},
-    {"expires", "expires", O_TIME, NULL, 0, 0, false, "WHEN", "14d (default), 48h, or a date 2026-12-01"},
-    {"coalition", "coalition", O_REF, NULL, KB(REC_COALITION), 0, false, "ID", "address the need to one coalition"},
-    {"allow-contact-details", NULL, O_LOCAL, NULL, 0, 0, false, NULL, "accept text that looks like a phone number, e-mail or BSN"},
-    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    {"category", "category", O_AUTO, 0, "CAT", NULL, false},
+    {"summary", "summary", O_AUTO, 0, "TEXT", NULL, false},
+    {"area", "area", O_AUTO, 0, "AREA", NULL, false},
+    {"lang", "langs", O_AUTO, 0, "LL[,LL]", NULL, false},
+    {"urgency", "urgency", O_AUTO, 0, "U", NULL, false},
+    {"people", "people", O_AUTO, 0, "N", NULL, false},
+    {"expires", "expires", O_TIME, 0, "WHEN", "expiry: 14d (default), 48h, or a date 2026-12-01", false},
+    {"coalition", "coalition", O_REF, KB(REC_COALITION), "ID", NULL, false},
+    {"allow-contact-details", NULL, O_LOCAL, 0, NULL, "accept text that looks like a phone number, e-mail or BSN", false},
+    {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_offer_opts[] = {
-    {"provider", "provider", O_REF, NULL, KB(REC_PLACE) | KB(REC_COALITION), 0, true, "ID", "place or coalition that offers the help"},
-    {"category", "categories", O_ENUMS, REC_CATEGORIES, 0, 0, true, "CAT[,CAT]", "categories of help (as for needs)"},
-    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "area served"},
-    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
-    {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "how many it can help now"},
-    {"until", "until", O_TIME, NULL, 0, 0, false, "WHEN", "valid until: 7d, or a date"},
-    {"note", "note", O_TEXT, NULL, 0, 0, false, "TEXT", "free text"},
-    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    {"provider", "provider", O_REF, KB(REC_PLACE) | KB(REC_COALITION), "ID", NULL, false},
+    {"category", "categories", O_AUTO, 0, "CAT[,CAT]", NULL, false},
+    {"area", "area", O_AUTO, 0, "AREA", NULL, false},
+    {"lang", "langs", O_AUTO, 0, "LL[,LL]", NULL, false},
+    {"capacity", "capacity", O_AUTO, 0, "N", NULL, false},
+    {"until", "until", O_TIME, 0, "WHEN", "valid until: 7d, or a date", false},
+    {"note", "note", O_AUTO, 0, "TEXT", NULL, false},
+    {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_coalition_opts[] = {
-    {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of the coalition"},
-    {"purpose", "purpose", O_TEXT, NULL, 0, 0, false, "TEXT", "what it is for"},
-    {"area", "area", O_TEXT, NULL, 0, 0, false, "AREA", "neighbourhood or district"},
-    {"functions", "functions", O_ENUMS, REC_FUNCTIONS, 0, 0, false, "F[,F]", "inform, signal, connect, mobilise, serve"},
-    {"contact", "contact", O_TEXT, NULL, 0, 0, false, "TEXT", "public contact"},
-    {"coordinators", "coordinators", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "nodes (role coordinator or admin) that may edit it and manage its needs; add adds this node"},
-    {"private", "private", O_FLAG, NULL, 0, 0, false, NULL, "only its nodes and coordinators can read it and the needs addressed to it"},
-    {"nodes", "nodes", O_NODES, NULL, 0, 0, false, "NODE[,NODE]", "nodes that may read a private coalition (full node ids)"},
-    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    {"name", "name", O_AUTO, 0, "NAME", NULL, false},
+    {"purpose", "purpose", O_AUTO, 0, "TEXT", NULL, false},
+    {"area", "area", O_AUTO, 0, "AREA", NULL, false},
+    {"functions", "functions", O_AUTO, 0, "F[,F]", NULL, false},
+    {"contact", "contact", O_AUTO, 0, "TEXT", NULL, false},
+    {"coordinators", "coordinators", O_AUTO, 0, "NODE[,NODE]", NULL, false},
+    {"private", "private", O_AUTO, 0, NULL, NULL, false},
+    {"nodes", "nodes", O_AUTO, 0, "NODE[,NODE]", NULL, false},
+    {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_bulletin_opts[] = {
-    {"title", "title", O_TEXT, NULL, 0, 0, true, "TEXT", "headline"},
-    {"body", "body", O_TEXT, NULL, 0, 0, true, "TEXT", "the message"},
-    {"lang", "langs", O_LANGS, NULL, 0, 0, false, "LL[,LL]", "languages (ISO 639-1)"},
-    {"source", "source", O_TEXT, NULL, 0, 0, false, "TEXT", "who says so"},
-    {"replaces", "replaces", O_REF, NULL, KB(REC_BULLETIN), 0, false, "ID", "earlier bulletin this one replaces"},
-    {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+    {"title", "title", O_AUTO, 0, "TEXT", NULL, false},
+    {"body", "body", O_AUTO, 0, "TEXT", NULL, false},
+    {"lang", "langs", O_AUTO, 0, "LL[,LL]", NULL, false},
+    {"source", "source", O_AUTO, 0, "TEXT", NULL, false},
+    {"replaces", "replaces", O_REF, KB(REC_BULLETIN), "ID", NULL, false},
+    {NULL, NULL, 0, 0, NULL, NULL, false}};
 
-static const opt_t s_no_opts[] = {{NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+static const opt_t s_no_opts[] = {{NULL, NULL, 0, 0, NULL, NULL, false}};
+
+/* What the schema says about o's field in records of kind (REC__COUNT:
+ * the first kind that has such a field). */
+static ropt_t s_opt_resolve(rec_kind_t kind, const opt_t *o)
+{
+    ropt_t r = {.o = o, .kind = o->kind, .help = o->help, .required = o->required};
+    const field_spec_t *f = NULL;
+    for (int k = 0; o->field && !f && k < REC__COUNT; k++)
+        if (kind == REC__COUNT || k == (int)kind)
+            f = rec_field((rec_kind_t)k, o->field);
+    if (!f)
+        return r; /* O_LOCAL, or a field of a field (a coalition member's) */
+    r.tokens = f->tokens;
+    r.min = f->min;
+    r.max = f->max;
+    r.required = r.required || f->required;
+    if (!r.help)
+        r.help = f->help;
+    if (r.kind == O_AUTO) {
+        switch (f->type) {
+        case FT_ENUM: r.kind = O_ENUM; break;
+        case FT_ENUMS: r.kind = O_ENUMS; break;
+        case FT_LANGS: r.kind = O_LANGS; break;
+        case FT_STRS: r.kind = O_STRS; break;
+        case FT_INT: r.kind = O_INT; break;
+        case FT_BOOL: r.kind = O_FLAG; break;
+        case FT_IDS: r.kind = O_NODES; break;
+        default: r.kind = O_TEXT; break;
+        }
+    }
+    if (r.kind == O_COORD) { /* stored in microdegrees, read in degrees */
+        r.min /= 1000000;
+        r.max /= 1000000;
+    }
+    return r;
+}
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -127,7 +181,8 @@ static void s_parsed_free(parsed_t *p)
     free(p->pos);
 }
 
-static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *extra)
+static void s_help(cli_t *c, rec_kind_t kind, const char *usage, const opt_t *opts,
+                   const char *extra)
 {
     bool add = strstr(usage, " add") != NULL || strncmp(usage, "init", 4) == 0 ||
                strstr(usage, "claim") != NULL;
@@ -137,9 +192,14 @@ static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *e
     if (opts && opts->opt) {
         fprintf(c->out, "\noptions:\n");
         for (const opt_t *o = opts; o->opt; o++) {
-            char left[64];
+            ropt_t r = s_opt_resolve(kind, o);
+            char left[64], tokens[400] = "";
             snprintf(left, sizeof left, "--%s%s%s", o->opt, o->arg ? " " : "", o->arg ? o->arg : "");
-            fprintf(c->out, "  %-26s %s%s\n", left, o->help, o->required && add ? " (required)" : "");
+            for (const char *const *t = r.tokens; t && *t; t++) /* the choices, from the schema */
+                snprintf(tokens + strlen(tokens), sizeof tokens - strlen(tokens), "%s%s",
+                         t == r.tokens ? ": " : ", ", *t);
+            fprintf(c->out, "  %-26s %s%s%s\n", left, r.help ? r.help : "", tokens,
+                    r.required && add ? " (required)" : "");
         }
     }
     fprintf(c->out, "  %-26s %s\n  %-26s %s\n", "--json", "print the result as JSON", "--help", "this help");
@@ -147,10 +207,10 @@ static void s_help(cli_t *c, const char *usage, const opt_t *opts, const char *e
 }
 
 /* Converts one option argument into a field value; returns 0 or 2. */
-static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
+static int s_value(cli_t *c, const ropt_t *o, const char *arg, pv_t **out)
 {
     char name[40];
-    snprintf(name, sizeof name, "--%s", o->opt);
+    snprintf(name, sizeof name, "--%s", o->o->opt);
     int64_t n;
     switch (o->kind) {
     case O_TEXT:
@@ -259,7 +319,7 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
         if (rc < 0)
             return cli_fail(c, rc, cause);
         const entity_t *e = repo_entity(r, id);
-        if (!(o->min & KB(e->kind)))
+        if (!(o->o->refkinds & KB(e->kind)))
             return cli_usage(c, "%s: %s is a %s, which does not fit here", name, arg,
                              rec_kind_name(e->kind));
         char hex[65];
@@ -277,7 +337,8 @@ static int s_value(cli_t *c, const opt_t *o, const char *arg, pv_t **out)
  * Parses argv (argv[0] is the subcommand) against opts. Returns 0, or an
  * exit code (usage 2, failure 1) after printing the message.
  */
-static int s_parse(cli_t *c, const opt_t *opts, int argc, char **argv, parsed_t *p)
+static int s_parse(cli_t *c, rec_kind_t kind, const opt_t *opts, int argc, char **argv,
+                   parsed_t *p)
 {
     memset(p, 0, sizeof *p);
     p->fields = pv_map();
@@ -315,7 +376,8 @@ static int s_parse(cli_t *c, const opt_t *opts, int argc, char **argv, parsed_t 
                 continue;
             }
             pv_t *v = NULL;
-            if ((rc = s_value(c, o, optarg ? optarg : "", &v)) != 0)
+            ropt_t r = s_opt_resolve(kind, o);
+            if ((rc = s_value(c, &r, optarg ? optarg : "", &v)) != 0)
                 goto done;
             pv_map_set(p->fields, o->field, v);
         }
@@ -337,10 +399,10 @@ static bool s_local(const opt_t *opts, const parsed_t *p, const char *name)
 }
 
 /* Checks required fields for add. */
-static int s_required(cli_t *c, const opt_t *opts, const pv_t *fields)
+static int s_required(cli_t *c, rec_kind_t kind, const opt_t *opts, const pv_t *fields)
 {
     for (const opt_t *o = opts; o->opt; o++)
-        if (o->required && pv_map_get(fields, o->field) == NULL)
+        if (s_opt_resolve(kind, o).required && pv_map_get(fields, o->field) == NULL)
             return cli_usage(c, "--%s is required", o->opt);
     return 0;
 }
@@ -420,12 +482,12 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
                       const char *usage)
 {
     parsed_t p;
-    int rc = s_parse(c, opts, argc, argv, &p);
+    int rc = s_parse(c, kind, opts, argc, argv, &p);
     uint8_t id[32];
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, usage, opts, NULL);
+        s_help(c, kind, usage, opts, NULL);
         goto done;
     }
     if (add && p.npos != 0) {
@@ -436,7 +498,7 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
         rc = cli_usage(c, "give exactly one id");
         goto done;
     }
-    if (add && (rc = s_required(c, opts, p.fields)))
+    if (add && (rc = s_required(c, kind, opts, p.fields)))
         goto done;
     if (!add && p.fields->u.m.n == 0) {
         rc = cli_usage(c, "nothing to change; give at least one option");
@@ -482,14 +544,14 @@ done:
 int cmd_init(cli_t *c, int argc, char **argv)
 {
     static const opt_t opts[] = {
-        {"name", "name", O_TEXT, NULL, 0, 0, true, "NAME", "name of this node's organisation"},
-        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+        {"name", "name", O_TEXT, 0, "NAME", "name of this node's organisation", true},
+        {NULL, NULL, 0, 0, NULL, NULL, false}};
     parsed_t p;
-    int rc = s_parse(c, opts, argc, argv, &p);
+    int rc = s_parse(c, REC__COUNT, opts, argc, argv, &p);
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, "init --name NAME", opts,
+        s_help(c, REC__COUNT, "init --name NAME", opts,
                "Creates the node key (mode 0600) and an empty store in the home directory\n"
                "and prints the node id.");
         goto done;
@@ -498,7 +560,7 @@ int cmd_init(cli_t *c, int argc, char **argv)
         rc = cli_usage(c, "unexpected argument '%s'", p.pos[0]);
         goto done;
     }
-    if ((rc = s_required(c, opts, p.fields)))
+    if ((rc = s_required(c, REC__COUNT, opts, p.fields)))
         goto done;
     nodekey_t k;
     char *cause = NULL;
@@ -528,11 +590,11 @@ done:
 int cmd_id(cli_t *c, int argc, char **argv)
 {
     parsed_t p;
-    int rc = s_parse(c, s_no_opts, argc, argv, &p);
+    int rc = s_parse(c, REC__COUNT, s_no_opts, argc, argv, &p);
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, "id", s_no_opts, "Prints this node's id (its Ed25519 public key in hex).");
+        s_help(c, REC__COUNT, "id", s_no_opts, "Prints this node's id (its Ed25519 public key in hex).");
         goto done;
     }
     if (p.npos) {
@@ -567,16 +629,16 @@ done:
 static int s_place_status(cli_t *c, int argc, char **argv)
 {
     static const opt_t opts[] = {
-        {"note", "status_note", O_TEXT, NULL, 0, 0, false, "TEXT", "what still works, e.g. \"phone and doorstep only\""},
-        {"capacity", "capacity", O_INT, NULL, 0, 1000000, false, "N", "capacity now (people)"},
-        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+        {"note", "status_note", O_AUTO, 0, "TEXT", "what still works, e.g. \"phone and doorstep only\"", false},
+        {"capacity", "capacity", O_AUTO, 0, "N", NULL, false},
+        {NULL, NULL, 0, 0, NULL, NULL, false}};
     parsed_t p;
-    int rc = s_parse(c, opts, argc, argv, &p);
+    int rc = s_parse(c, REC_PLACE, opts, argc, argv, &p);
     uint8_t id[32];
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, "place status ID STATUS [--note TEXT] [--capacity N]", opts,
+        s_help(c, REC_PLACE, "place status ID STATUS [--note TEXT] [--capacity N]", opts,
                "STATUS is one of: open, limited, alternative, closed, overloaded.\n"
                "A status without --note clears the previous note.");
         goto done;
@@ -651,12 +713,13 @@ int cmd_place(cli_t *c, int argc, char **argv)
 static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
 {
     static const opt_t claim_opts[] = {
-        {"by", "claimed_by", O_REF, NULL, KB(REC_OFFER) | KB(REC_PLACE) | KB(REC_COALITION), 0, true, "ID", "offer, place or coalition that takes it on"},
-        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+        {"by", "claimed_by", O_REF, KB(REC_OFFER) | KB(REC_PLACE) | KB(REC_COALITION), "ID",
+         "offer, place or coalition that takes it on", true},
+        {NULL, NULL, 0, 0, NULL, NULL, false}};
     bool claim = strcmp(sub, "claim") == 0;
     const opt_t *opts = claim ? claim_opts : s_no_opts;
     parsed_t p;
-    int rc = s_parse(c, opts, argc, argv, &p);
+    int rc = s_parse(c, REC_NEED, opts, argc, argv, &p);
     uint8_t id[32];
     if (rc)
         goto done;
@@ -667,7 +730,7 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
                            : !strcmp(sub, "done")   ? "Marks the need as done."
                            : !strcmp(sub, "cancel") ? "Cancels the need: it is no longer wanted."
                                                     : "Opens the need again and clears who claimed it.";
-        s_help(c, u, opts, what);
+        s_help(c, REC_NEED, u, opts, what);
         free(u);
         goto done;
     }
@@ -675,7 +738,7 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
         rc = cli_usage(c, "give exactly one need id");
         goto done;
     }
-    if (claim && (rc = s_required(c, opts, p.fields)))
+    if (claim && (rc = s_required(c, REC_NEED, opts, p.fields)))
         goto done;
     if ((rc = s_resolve(c, p.pos[0], REC_NEED, id)))
         goto done;
@@ -777,10 +840,10 @@ int cmd_bulletin(cli_t *c, int argc, char **argv)
 static int s_coalition_member(cli_t *c, int argc, char **argv)
 {
     static const opt_t opts[] = {
-        {"role", NULL, O_LOCAL, NULL, 0, 0, false, "ROLE", "lead, coordinate, facilitate or provide"},
-        {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", "groups this member reaches and is trusted by"},
-        {"remove", NULL, O_LOCAL, NULL, 0, 0, false, NULL, "remove the member instead"},
-        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+        {"role", NULL, O_LOCAL, 0, "ROLE", "lead, coordinate, facilitate or provide", false},
+        {"reaches", "reaches", O_STRS, 0, "GROUP[,GROUP]", "groups this member reaches and is trusted by", false},
+        {"remove", NULL, O_LOCAL, 0, NULL, "remove the member instead", false},
+        {NULL, NULL, 0, 0, NULL, NULL, false}};
     /* --role takes a value but is not a field of the coalition itself, so
      * pick it out by hand before the table parser sees it. */
     const char *role = NULL;
@@ -798,17 +861,17 @@ static int s_coalition_member(cli_t *c, int argc, char **argv)
             av[ac++] = argv[i];
     }
     static const opt_t parse_opts[] = {
-        {"reaches", "reaches", O_STRS, NULL, 0, 0, false, "GROUP[,GROUP]", ""},
-        {"remove", NULL, O_LOCAL, NULL, 0, 0, false, NULL, ""},
-        {NULL, NULL, 0, NULL, 0, 0, false, NULL, NULL}};
+        {"reaches", "reaches", O_STRS, 0, "GROUP[,GROUP]", "", false},
+        {"remove", NULL, O_LOCAL, 0, NULL, "", false},
+        {NULL, NULL, 0, 0, NULL, NULL, false}};
     parsed_t p;
     uint8_t cid[32], pid[32];
     pv_t *fields = NULL;
-    rc = s_parse(c, parse_opts, ac, av, &p);
+    rc = s_parse(c, REC_COALITION, parse_opts, ac, av, &p);
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, "coalition member COALITION-ID PLACE-ID --role ROLE [--reaches G,G] | --remove",
+        s_help(c, REC_COALITION, "coalition member COALITION-ID PLACE-ID --role ROLE [--reaches G,G] | --remove",
                opts, "Adds a place (organisation) to a coalition with its role, or removes it.");
         goto done;
     }
@@ -883,13 +946,13 @@ int cmd_coalition(cli_t *c, int argc, char **argv)
 int cmd_delete(cli_t *c, int argc, char **argv)
 {
     parsed_t p;
-    int rc = s_parse(c, s_no_opts, argc, argv, &p);
+    int rc = s_parse(c, REC__COUNT, s_no_opts, argc, argv, &p);
     uint8_t id[32];
     pv_t *f = NULL;
     if (rc)
         goto done;
     if (p.help) {
-        s_help(c, "delete ID", s_no_opts,
+        s_help(c, REC__COUNT, "delete ID", s_no_opts,
                "Deletes a record of any kind. Deletion is itself a signed edit, so it\n"
                "syncs like any other change; `show --history` still lists the edits.");
         goto done;
