@@ -28,7 +28,7 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 NODE_OBJ  := $(NODE_SRC:%.c=$(B)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%) $(B)/tools/gen
 
 LIB := $(B)/libbuurt.a
 
@@ -60,6 +60,11 @@ $(B)/tests/%: tests/%.c $(LIB)
 
 # Test tools: small clients the end-to-end scripts drive (tests/tools/).
 $(B)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BU_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+# bench/gen.c fills a home with realistic signed edits; tests use it too.
+$(B)/tools/gen: bench/gen.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BU_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
 

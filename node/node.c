@@ -62,7 +62,8 @@
 #define NODE_PURGE_MS 3600000        /* retention purge once an hour */
 #define NODE_PURGE_FIRST_MS 600000   /* the first one 10 minutes after start */
 #define NODE_LOCK_WAIT_MS 30000      /* start-up: wait this long for the store */
-#define NODE_READ_BURST 64           /* messages read from one socket per turn */
+#define NODE_READS 4096              /* messages read from one socket per turn ... */
+#define NODE_READ_MS 50              /* ... or for at most this long */
 /* A wall clock before this date is certainly wrong (a board without a
  * real-time clock that booted without network time). */
 #define NODE_CLOCK_FLOOR_MS 1767225600000ULL /* 2026-01-01 */
@@ -226,19 +227,37 @@ static int s_send(void *ctx, session_t *s, link_t link, const buf_t *b)
 
 /* ---------------------------------------------------------------- links */
 
+/*
+ * Socket options. libzmq 4.3.4 aborts its I/O thread (`!_io_error`,
+ * stream_engine_base.cpp:331; zeromq/libzmq issue 4841) when a connection
+ * whose inbound pipe is full (input stopped at the receive HWM) is reset
+ * and anything then calls the engine's out_event: the ZMTP heartbeat
+ * timer, or a ZMTP PING the peer had already sent, decoded when the pipe
+ * drains. One hostile member could do this at will. So no pipe may ever be
+ * full: the receive HWM is 0 (none), ZMTP heartbeats are off (liveness is
+ * our own PING, TCP keepalive and TCP_MAXRT), and on the ROUTER a
+ * connection that reuses a routing id takes it over (otherwise its pipe is
+ * never read). The input is bounded in the application instead: every
+ * message is read at once, and a peer that sends more than a session
+ * allows per second is banned (node/session.c, SESSION_IN_*).
+ */
 static void s_set_common(void *s)
 {
-    int hwm = NODE_HWM, linger = 0, ivl = 500, ivlmax = 30000;
-    int hb = SESSION_PING_MS, hbto = SESSION_ALIVE_MS;
+    int hwm = NODE_HWM, nohwm = 0, linger = 0, ivl = 500, ivlmax = 30000;
+    int ka = 1, ka_idle = 30, ka_intvl = 10, ka_cnt = 3, maxrt = 2 * SESSION_ALIVE_MS;
     int64_t max = MSG_MAX_BYTES;
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &nohwm, sizeof nohwm);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    /* a dead peer's connection is closed by the kernel, not by a libzmq timer */
+    zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE, &ka, sizeof ka);
+    zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle);
+    zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_INTVL, &ka_intvl, sizeof ka_intvl);
+    zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_CNT, &ka_cnt, sizeof ka_cnt);
+    zmq_setsockopt(s, ZMQ_TCP_MAXRT, &maxrt, sizeof maxrt);
 }
 
 static void s_close_dealer(peer_t *p)
@@ -964,6 +983,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         s_set_common(n->router);
         int one = 1;
         zmq_setsockopt(n->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        zmq_setsockopt(n->router, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
         zmq_setsockopt(n->router, ZMQ_CURVE_SERVER, &one, sizeof one);
         zmq_setsockopt(n->router, ZMQ_CURVE_SECRETKEY, n->curve_sk, 32);
         zmq_setsockopt(n->router, ZMQ_ZAP_DOMAIN, "buurt", 5);
@@ -1100,15 +1120,19 @@ int node_run(node_t *n)
         }
         if (items[0].revents & ZMQ_POLLIN)
             zap_handle(n->zap, s_zap_decide, n, s_log_line, n->o.verbose);
+        uint64_t until = s_now() + NODE_READ_MS;
         if (n->router && (items[ri].revents & ZMQ_POLLIN))
-            for (int c = 0; c < NODE_READ_BURST && s_router_in(n); c++)
+            for (int c = 0; c < NODE_READS && s_router_in(n) && s_now() < until; c++)
                 ;
         if (n->lan && (items[li].revents & ZMQ_POLLIN))
             s_beacon_in(n);
         for (size_t d = first_dealer; d < ci; d++) {
             peer_t *p = order[d - first_dealer];
+            until = s_now() + NODE_READ_MS;
             if ((items[d].revents & ZMQ_POLLIN) && p->dealer == items[d].socket)
-                for (int c = 0; c < NODE_READ_BURST && p->dealer == items[d].socket && s_dealer_in(n, p); c++)
+                for (int c = 0; c < NODE_READS && p->dealer == items[d].socket && s_dealer_in(n, p) &&
+                                s_now() < until;
+                     c++)
                     ;
         }
         control_handle(n->control, items + ci, k - ci, s_now());

@@ -49,6 +49,11 @@ struct session {
     int wants_inflight;
     uint64_t want_sent;     /* ms: last WANT */
     link_t want_link;       /* where WANTs go: the link the last RECON came on */
+    /* input bounds, per SESSION_IN_WINDOW_MS */
+    uint64_t in_window;     /* ms: the window's start */
+    uint32_t in_msgs, want_ids;
+    uint64_t in_bytes, work;
+    uint64_t dropped;       /* WANTs and RECONs left unanswered (over budget) */
 };
 
 static void s_log(session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -388,7 +393,12 @@ static void s_on_recon(session_t *s, link_t link, const msg_t *m, uint64_t now)
 {
     sync_out_t o;
     repo_t *r = s->env->repo;
+    if (s->work >= SESSION_WORK_MAX) {
+        s->dropped++; /* over its budget: unanswered until the next window */
+        return;
+    }
     sync_reply(s->env->set, m, &o);
+    s->work += o.work;
     for (size_t i = 0; i < o.ngive; i++) {
         long idx = repo_find_record(r, o.give[i]);
         if (idx >= 0)
@@ -410,6 +420,11 @@ static void s_on_recon(session_t *s, link_t link, const msg_t *m, uint64_t now)
 static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
 {
     repo_t *r = s->env->repo;
+    if (s->want_ids + m->nids > SESSION_WANT_IDS_MAX) {
+        s->dropped++; /* unanswered: the asker times out and asks again */
+        return;
+    }
+    s->want_ids += (uint32_t)m->nids;
     msg_blob_t *blobs = xcalloc(m->nids ? m->nids : 1, sizeof *blobs);
     size_t *offs = xcalloc(m->nids ? m->nids : 1, sizeof *offs);
     size_t k = 0;
@@ -499,6 +514,23 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
             s->router_ok = false;
         }
     } else if (!s->dealer) {
+        return SESSION_IGNORED;
+    }
+    if (now - s->in_window >= SESSION_IN_WINDOW_MS) {
+        s->in_window = now;
+        s->in_msgs = s->want_ids = 0;
+        s->in_bytes = s->work = 0;
+    }
+    s->in_bytes += len;
+    if (++s->in_msgs > SESSION_IN_MAX || s->in_bytes > SESSION_IN_MAX_BYTES) {
+        session_ban(s, "flooding", now);
+        return SESSION_BANNED;
+    }
+    /* a WANT over the budget is dropped before it is even decoded (its
+     * usual encoding: a fixarray, then the type as a fixint) */
+    if (len >= 2 && (frame[0] & 0xf0) == 0x90 && frame[1] == MSG_WANT &&
+        s->want_ids >= SESSION_WANT_IDS_MAX) {
+        s->dropped++;
         return SESSION_IGNORED;
     }
     msg_t m;
@@ -594,6 +626,7 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "rejected", pv_int((int64_t)s->rejected));
     pv_map_set(m, "held", pv_int((int64_t)s->held));
     pv_map_set(m, "queued", pv_int((int64_t)(s->gq_n + s->wq_n)));
+    pv_map_set(m, "unanswered", pv_int((int64_t)s->dropped));
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;

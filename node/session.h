@@ -36,6 +36,12 @@
  *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
+ *  - Bounds. Per second a peer may send SESSION_IN_MAX messages and
+ *    SESSION_IN_MAX_BYTES bytes (more bans it), ask for SESSION_WANT_IDS_MAX
+ *    ids (WANTs beyond are dropped unanswered), and cause SESSION_WORK_MAX
+ *    of reconciliation work (RECONs beyond are dropped unanswered). The
+ *    give queue holds each store index once and the want queue at most
+ *    SESSION_WANT_MAX ids; their memory is given back when they drain.
  *
  * Workload: one session per peer; a catch-up of 100,000 edits holds no
  * more than a few batches in memory.
@@ -59,6 +65,16 @@
 #define SESSION_ALIVE_MS 15000           /* heard within: connected */
 #define SESSION_BAN_MS 60000             /* a misbehaving peer is ignored for */
 #define SESSION_WANT_REPLY_MAX (MSG_MAX_BYTES / 2) /* bytes of one WANT answer */
+/* What one peer may make the node do per SESSION_IN_WINDOW_MS (about ten
+ * times what an honest peer does at its fastest): more messages or bytes
+ * than this get it banned; WANTs for more ids are left unanswered (the
+ * asker's timeout covers it); reconciliation work beyond SESSION_WORK_MAX
+ * (sync_out_t.work) leaves RECONs unanswered until the next window. */
+#define SESSION_IN_WINDOW_MS 1000
+#define SESSION_IN_MAX 2048
+#define SESSION_IN_MAX_BYTES (64u << 20)
+#define SESSION_WANT_IDS_MAX 65536
+#define SESSION_WORK_MAX 16000000
 
 typedef enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 } link_t;
 

@@ -13,6 +13,11 @@
 #   2. a node whose clock is two days behind says so (peers, log), holds
 #      the others' new edits until its clock is set right (then counts
 #      them), and its own edits still sync.
+#   3. flood and reset (libzmq 4.3.4's `!_io_error` abort): a member floods
+#      WANTs on connections it never reads and resets them, with ZMTP PINGs,
+#      and with two connections on one routing id (tests/tools/wantflood.c);
+#      buurtd survives, keeps serving an honest member and stays under a
+#      memory bound (FLOOD_MAX_MB, 256).
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
@@ -166,8 +171,55 @@ t2() {
     check "$name: and holds nothing" status_is c2 held 0
 }
 
+# ---------------------------------------------------------------- 3. flood and reset
+# The libzmq 4.3.4 abort (stream_engine_base.cpp:331): a member queues
+# thousands of WANTs on connections it never reads, then resets them with
+# unread data, again and again; with ZMTP PINGs between its requests; with
+# two connections on one routing id. buurtd must survive, keep serving an
+# honest member and stay within a memory bound.
+FLOOD_S=${FLOOD_S:-8}
+FLOOD_EDITS=${FLOOD_EDITS:-20000}
+FLOOD_MAX_MB=${FLOOD_MAX_MB:-256}
+t3() {
+    local name="3. flood and reset"
+    mknode a3 Server && mknode b3 Eerlijk && mknode m3 Vijandig && mkmesh a3 b3 m3 ||
+        { fail "$name: setup"; return; }
+    "$TOOLS/gen" "$T/a3" "$FLOOD_EDITS" 1 >/dev/null &&
+        "$TOOLS/wantflood" --dump-ids "$T/a3" "$T/ids3" >/dev/null || { fail "$name: fill A's store"; return; }
+    start a3 && start b3 && link b3 a3 && wait_connected b3 a3 && sync_wait b3 ||
+        { fail "$name: B catches up with A"; return; }
+    local variant opts out
+    for variant in flood ping duprid; do
+        case $variant in
+        flood) opts="" ;;
+        ping) opts="-n 20000 -k 8 -p 1 -w 400 -J 200" ;;
+        duprid) opts="-n 5000 -r evil -j 2" ;;
+        esac
+        # shellcheck disable=SC2086
+        out=$(timeout $((FLOOD_S + 30)) "$TOOLS/wantflood" -s "$FLOOD_S" $opts "$T/m3" \
+            "tcp://127.0.0.1:${PORT[a3]}" "${NID[a3]}" "$T/ids3" 2>/dev/null)
+        WHY="buurtd died: $(grep -a -m1 Assertion "${LOG[a3]}") $(log_tail a3)"
+        check "$name: A survives a member that floods and resets ($variant: $out)" kill -0 "${PID[a3]}"
+        kill -0 "${PID[a3]}" 2>/dev/null || return
+    done
+    WHY="B is not connected to A after the attacks"
+    check "$name: B is still connected" wait_until "$WAIT" connected b3 a3
+    local pb pa
+    pb=$(add_place b3 "Na de vloed B") && pa=$(add_place a3 "Na de vloed A") ||
+        { fail "$name: edits after the attacks"; return; }
+    WHY="B's edit did not reach A"
+    check "$name: B's edit reaches A" wait_until "$WAIT" has_record a3 "$pb"
+    WHY="A's edit did not reach B"
+    check "$name: A's edit reaches B" wait_until "$WAIT" has_record b3 "$pa"
+    local hwm
+    hwm=$(awk '$1 == "VmHWM:" {printf "%d", $2 / 1024}' "/proc/${PID[a3]}/status")
+    WHY="A's peak memory was $hwm MB"
+    check "$name: A's peak memory stays under $FLOOD_MAX_MB MB (was $hwm MB)" [ "$hwm" -le "$FLOOD_MAX_MB" ]
+}
+
 t1
 t2
+t3
 
 echo "(hostile tests took $(($(now_ms) - T0)) ms)"
 daemons_finish
