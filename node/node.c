@@ -63,7 +63,8 @@
 #define NODE_PURGE_FIRST_MS 600000   /* the first one 10 minutes after start */
 #define NODE_LOCK_WAIT_MS 30000      /* start-up: wait this long for the store */
 #define NODE_READS 4096              /* messages read from one socket per turn ... */
-#define NODE_READ_MS 50              /* ... or for at most this long */
+#define NODE_READ_MS 50              /* ... or for at most this long when others wait ... */
+#define NODE_READ_ALONE_MS 1000      /* ... or this long when nothing else had input */
 /* A wall clock before this date is certainly wrong (a board without a
  * real-time clock that booted without network time). */
 #define NODE_CLOCK_FLOOR_MS 1767225600000ULL /* 2026-01-01 */
@@ -1120,7 +1121,13 @@ int node_run(node_t *n)
         }
         if (items[0].revents & ZMQ_POLLIN)
             zap_handle(n->zap, s_zap_decide, n, s_log_line, n->o.verbose);
-        uint64_t until = s_now() + NODE_READ_MS;
+        /* Each socket is read for up to NODE_READ_MS, so one busy peer
+         * does not hold up the others; when the poll found nothing else
+         * (a catch-up from one peer) for up to NODE_READ_ALONE_MS, as every
+         * turn of the loop costs the catch-up time (measured: 100 turns
+         * instead of 5 made a 100,000-edit catch-up ~20 % slower). */
+        uint64_t slice = r > 1 ? NODE_READ_MS : NODE_READ_ALONE_MS;
+        uint64_t until = s_now() + slice;
         if (n->router && (items[ri].revents & ZMQ_POLLIN))
             for (int c = 0; c < NODE_READS && s_router_in(n) && s_now() < until; c++)
                 ;
@@ -1128,7 +1135,7 @@ int node_run(node_t *n)
             s_beacon_in(n);
         for (size_t d = first_dealer; d < ci; d++) {
             peer_t *p = order[d - first_dealer];
-            until = s_now() + NODE_READ_MS;
+            until = s_now() + slice;
             if ((items[d].revents & ZMQ_POLLIN) && p->dealer == items[d].socket)
                 for (int c = 0; c < NODE_READS && p->dealer == items[d].socket && s_dealer_in(n, p) &&
                                 s_now() < until;

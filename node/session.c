@@ -17,6 +17,13 @@
 
 #define SESSION_WANT_MAX 65536  /* ids waiting to be asked for; a round finds the rest */
 #define SESSION_KEEP_CAP 1024   /* queue entries kept allocated when a queue drains */
+#define SESSION_OUT_MAX_BYTES (8u << 20) /* answers waiting for a full link */
+#define SESSION_ROUND_TIMEOUT_MS 10000   /* a round without a RECON this long starts again */
+
+typedef struct {
+    link_t link;
+    buf_t b;
+} s_out_t;
 
 struct session {
     const session_env_t *env;
@@ -54,6 +61,11 @@ struct session {
     uint32_t in_msgs, want_ids;
     uint64_t in_bytes, work;
     uint64_t dropped;       /* WANTs and RECONs left unanswered (over budget) */
+    /* answers (RECON, WANT's EDITS) and our WANTs the link would not take
+     * yet: sent, in order, before any more EDITS of the give queue */
+    s_out_t *out;
+    size_t oq_head, oq_n, oq_cap, oq_bytes;
+    uint64_t round_at;      /* ms: the last RECON sent or received */
 };
 
 static void s_log(session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,6 +99,9 @@ void session_free(session_t **self_p)
     free(s->give);
     free(s->queued);
     free(s->want);
+    for (size_t i = 0; i < s->oq_n; i++)
+        buf_free(&s->out[s->oq_head + i].b);
+    free(s->out);
     free(s);
     *self_p = NULL;
 }
@@ -114,7 +129,7 @@ const uint8_t *session_rid(const session_t *self, size_t *len)
     return self->rid;
 }
 
-bool session_backlog(const session_t *self) { return self->gq_n > 0; }
+bool session_backlog(const session_t *self) { return self->gq_n > 0 || self->oq_n > 0; }
 
 bool session_clock_offset(const session_t *self, int64_t *offset_ms)
 {
@@ -151,6 +166,82 @@ static int s_send(session_t *s, link_t link, const buf_t *b, uint64_t now)
     return rc;
 }
 
+/* Forgets the answers waiting for the link (it is gone). */
+static void s_out_drop(session_t *s)
+{
+    for (size_t i = 0; i < s->oq_n; i++)
+        buf_free(&s->out[s->oq_head + i].b);
+    s->oq_head = s->oq_n = s->oq_bytes = 0;
+    if (s->oq_cap > 64) {
+        free(s->out);
+        s->out = NULL;
+        s->oq_cap = 0;
+    }
+}
+
+/* Sends the answers waiting for the link, in order, while it takes them.
+ * True when none is left waiting. */
+static bool s_out_flush(session_t *s, uint64_t now)
+{
+    while (s->oq_n > 0) {
+        s_out_t *o = &s->out[s->oq_head];
+        if (s_send(s, o->link, &o->b, now) < 0) {
+            if (errno == EAGAIN)
+                return false;
+            s_out_drop(s); /* the link is gone: the peer asks again */
+            return true;
+        }
+        s->oq_bytes -= o->b.len;
+        buf_free(&o->b);
+        s->oq_head++;
+        s->oq_n--;
+    }
+    s->oq_head = 0;
+    return true;
+}
+
+/*
+ * Sends an answer (or a WANT) that must not be lost to a full link: when
+ * the link does not take it (EAGAIN, the give queue's EDITS filled it), it
+ * waits, taking b's bytes, and leaves before any more EDITS. Up to
+ * SESSION_OUT_MAX_BYTES wait per peer; past that (a peer that asks and
+ * does not read) it is dropped and counted as unanswered. 0 when sent or
+ * waiting; b is emptied either way.
+ */
+static int s_send_answer(session_t *s, link_t link, buf_t *b, uint64_t now)
+{
+    if (link == LINK_ANY)
+        link = s_preferred(s);
+    int rc = 0;
+    if (s->oq_n == 0 && s_send(s, link, b, now) == 0) {
+        buf_free(b);
+        return 0;
+    }
+    if (s->oq_n == 0 && errno != EAGAIN) {
+        rc = -1; /* the link is gone */
+    } else if (s->oq_bytes + b->len > SESSION_OUT_MAX_BYTES) {
+        s->dropped++;
+        rc = -1;
+    } else {
+        if (s->oq_head + s->oq_n == s->oq_cap) {
+            if (s->oq_head > 0) {
+                memmove(s->out, s->out + s->oq_head, s->oq_n * sizeof *s->out);
+                s->oq_head = 0;
+            }
+            if (s->oq_n == s->oq_cap) {
+                s->oq_cap = s->oq_cap ? s->oq_cap * 2 : 8;
+                s->out = xrealloc(s->out, s->oq_cap * sizeof *s->out);
+            }
+        }
+        s->out[s->oq_head + s->oq_n++] = (s_out_t){link, *b};
+        s->oq_bytes += b->len;
+        *b = (buf_t){0};
+        return 0;
+    }
+    buf_free(b);
+    return rc;
+}
+
 static void s_hello(session_t *s, link_t link, uint64_t now)
 {
     buf_t b = {0};
@@ -164,8 +255,9 @@ void session_start_round(session_t *s, uint64_t now)
 {
     buf_t b = {0};
     sync_start(s->env->set, &b);
-    if (s_send(s, LINK_ANY, &b, now) == 0) {
+    if (s_send_answer(s, LINK_ANY, &b, now) == 0) {
         s->round_open = true;
+        s->round_at = now;
         if (s->env->verbose)
             s_log(s, "round with %.10s started (%zu bytes)", s->hex, b.len);
     }
@@ -264,6 +356,7 @@ static void s_drop_queues(session_t *s)
     s->wq_n = 0;
     s->wants_inflight = 0;
     s->round_open = false;
+    s_out_drop(s);
     s_shrink(s);
 }
 
@@ -289,6 +382,8 @@ static void s_drain(session_t *s, uint64_t now)
 {
     buf_t raw = {0};
     repo_t *r = s->env->repo;
+    if (!s_out_flush(s, now))
+        return; /* answers first: EDITS wait until the link took them */
     while (s->gq_n > 0) {
         msg_blob_t blobs[SESSION_BATCH_EDITS];
         size_t offs[SESSION_BATCH_EDITS];
@@ -346,11 +441,10 @@ static void s_pump_wants(session_t *s, uint64_t now)
         if (k > 0) {
             buf_t b = {0};
             msg_want(&b, (const uint8_t(*)[32])ids, k);
-            if (s_send(s, s->want_link, &b, now) == 0) {
+            if (s_send_answer(s, s->want_link, &b, now) == 0) {
                 s->wants_inflight++;
                 s->want_sent = now;
             }
-            buf_free(&b);
         }
         free(ids);
     }
@@ -406,8 +500,9 @@ static void s_on_recon(session_t *s, link_t link, const msg_t *m, uint64_t now)
     }
     for (size_t i = 0; i < o.nneed; i++)
         s_want(s, o.need[i]);
+    s->round_at = now;
     if (o.reply.len)
-        s_send(s, link, &o.reply, now);
+        s_send_answer(s, link, &o.reply, now);
     if (o.in_sync) {
         s->round_open = false;
         s->last_in_sync = now;
@@ -447,11 +542,9 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     msg_edits(&b, blobs, k, true);
     buf_free(&raw);
     free(offs);
-    /* if the link is full the answer is lost; the asker times out and asks
-     * again (SESSION_WANT_TIMEOUT_MS) */
-    if (s_send(s, link, &b, now) == 0)
+    /* a full link keeps it waiting (up to SESSION_OUT_MAX_BYTES) */
+    if (s_send_answer(s, link, &b, now) == 0)
         s->sent += k;
-    buf_free(&b);
     free(blobs);
 }
 
@@ -584,6 +677,8 @@ void session_tick(session_t *s, uint64_t now)
         return;
     if (s->gq_n)
         s_drain(s, now);
+    else if (s->oq_n)
+        s_out_flush(s, now);
     if ((s->dealer || s->rid_len) && now - s->last_sent >= SESSION_PING_MS) {
         buf_t b = {0};
         msg_ping(&b);
@@ -592,6 +687,14 @@ void session_tick(session_t *s, uint64_t now)
     }
     if (session_connected(s, now) && s->next_round && now >= s->next_round)
         session_start_round(s, now);
+    /* a round whose RECON was lost (dropped over the peer's budget, a
+     * link that went down) must not wait for the next interval */
+    if (s->round_open && now - s->round_at > SESSION_ROUND_TIMEOUT_MS && session_connected(s, now)) {
+        if (s->env->verbose)
+            s_log(s, "round with %.10s silent for %d s: starting again", s->hex,
+                  SESSION_ROUND_TIMEOUT_MS / 1000);
+        session_start_round(s, now);
+    }
     /* a WANT whose reply was lost (queue full, link dropped) must not
      * stall fetching: give up on it after SESSION_WANT_TIMEOUT_MS */
     if (s->wants_inflight && now - s->want_sent > SESSION_WANT_TIMEOUT_MS) {

@@ -25,7 +25,11 @@
  *    bans the peer.
  *  - Rounds. The side that dialled starts a round when HELLO comes back;
  *    either side starts one every recon interval and when a link comes
- *    back. A RECON is answered on the link it came on (§11.4).
+ *    back, and starts an open round again after SESSION_ROUND_TIMEOUT_MS
+ *    without a RECON. A RECON is answered on the link it came on (§11.4).
+ *  - Answers are not lost to a full link: an answer to RECON or WANT, and
+ *    a WANT, that the link does not take waits in a per-peer queue
+ *    (SESSION_OUT_MAX_BYTES) sent before any more EDITS of the give queue.
  *  - Giving. Ids the peer lacks are queued as store indices (each at most
  *    once) and sent in EDITS batches of SESSION_BATCH_EDITS edits or
  *    SESSION_BATCH_BYTES bytes while the link takes them (env->send says

@@ -20,6 +20,7 @@
 #include "proto/msg.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ typedef struct t_node {
     size_t nout, capout;
     link_t link_in;        /* the link frames from the other arrive on */
     bool silent;           /* sends nothing (a peer that stopped answering) */
+    bool full;             /* its link takes nothing: send says EAGAIN */
     bool ingesting;        /* storing the other's edits: not pushed back (as node.c) */
     size_t edits_sent;     /* edits in EDITS frames it sent */
 } t_node_t;
@@ -67,6 +69,10 @@ static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
     t_node_t *n = ctx;
     if (n->silent)
         return 0;
+    if (n->full) {
+        errno = EAGAIN;
+        return -1;
+    }
     if (n->nout == n->capout) {
         n->capout = n->capout ? n->capout * 2 : 64;
         n->out = xrealloc(n->out, n->capout * sizeof *n->out);
@@ -482,4 +488,75 @@ Test(session, an_edit_queued_twice_is_sent_once)
     t_run(5, 10, NULL, false);
     cr_assert_eq(A.edits_sent, before + 1, "sent %zu times", A.edits_sent - before);
     t_expect_converged("after the push");
+}
+
+/* True when x has a frame of type t queued. */
+static bool t_sent(const t_node_t *x, msg_type_t t)
+{
+    for (size_t i = 0; i < x->nout; i++) {
+        msg_t m;
+        if (msg_decode(x->out[i].frame.data, x->out[i].frame.len, &m) == 0) {
+            bool hit = m.type == t;
+            msg_clear(&m);
+            if (hit)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void t_drop_out(t_node_t *x)
+{
+    for (size_t i = 0; i < x->nout; i++)
+        buf_free(&x->out[i].frame);
+    x->nout = 0;
+}
+
+/* A link that will not take a frame for a while (the give queue's EDITS
+ * filled it): the answers to RECON and WANT wait and leave in order once
+ * it does, so fetching goes on at once, not after the WANT timeout or the
+ * next round. */
+Test(session, answers_wait_for_a_full_link_and_are_not_lost)
+{
+    /* more than one RECON answer gives (SYNC_GIVE_MAX): the round must go on */
+    t_places(&B, 5000, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_flush(&A, NULL, false); /* A's HELLO */
+    t_flush(&B, NULL, false); /* B's HELLO back: A starts its round */
+    B.full = true;
+    t_run(5, 10, NULL, false); /* A's RECON reaches B; B's link takes nothing */
+    cr_assert(session_backlog(B.s), "B kept no answer waiting for its full link");
+    cr_assert_eq(repo_edit_count(A.repo), 0);
+    B.full = false;
+    session_tick(B.s, s_clock);
+    cr_assert(t_sent(&B, MSG_RECON), "B's answer to A's RECON was lost to the full link");
+    /* well within the WANT timeout, the round timeout and the interval */
+    t_run(300, 10, NULL, false);
+    cr_assert_lt(s_clock - 1000000, SESSION_WANT_TIMEOUT_MS);
+    t_expect_converged("after the link was full for a while");
+    cr_assert_not(session_backlog(B.s));
+}
+
+/* A round whose RECON was lost starts again after 10 s of silence, not
+ * only at the next recon interval (30 s here). */
+Test(session, a_round_whose_recon_was_lost_starts_again)
+{
+    t_places(&B, 30, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_flush(&A, NULL, false); /* A's HELLO */
+    t_flush(&B, NULL, false); /* B's HELLO back: A starts its round */
+    cr_assert(t_sent(&A, MSG_RECON), "A did not start a round");
+    t_drop_out(&A); /* the RECON is lost */
+    uint64_t t0 = s_clock;
+    s_clock = t0 + 9000;
+    session_tick(A.s, s_clock);
+    cr_assert_not(t_sent(&A, MSG_RECON), "A started again before 10 s");
+    t_drop_out(&A);
+    s_clock = t0 + 10500;
+    session_tick(A.s, s_clock);
+    cr_assert(t_sent(&A, MSG_RECON), "A's round stayed open after its RECON was lost");
+    t_run(100, 10, NULL, false);
+    t_expect_converged("after the round started again");
 }
