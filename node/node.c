@@ -687,13 +687,16 @@ static void s_beacon_in(node_t *n)
 
 static void s_fmt_span(int64_t ms, char *out, size_t n)
 {
+    /* rounded, not truncated: an offset measured a few ms short of two
+     * days (the HELLO's travel time) is "2 days", not "47 hours" */
     uint64_t a = (uint64_t)(ms < 0 ? -ms : ms);
-    if (a >= 2 * 86400000ULL)
-        snprintf(out, n, "%llu days", (unsigned long long)(a / 86400000ULL));
-    else if (a >= 2 * 3600000ULL)
-        snprintf(out, n, "%llu hours", (unsigned long long)(a / 3600000ULL));
+    uint64_t hours = (a + 1800000ULL) / 3600000ULL;
+    if (hours >= 48)
+        snprintf(out, n, "%llu days", (unsigned long long)((a + 43200000ULL) / 86400000ULL));
+    else if (hours >= 2)
+        snprintf(out, n, "%llu hours", (unsigned long long)hours);
     else
-        snprintf(out, n, "%llu minutes", (unsigned long long)(a / 60000ULL));
+        snprintf(out, n, "%llu minutes", (unsigned long long)((a + 30000ULL) / 60000ULL));
 }
 
 /* How far this node's wall clock seems off: the median of its connected

@@ -81,8 +81,12 @@ t1() {
     id_b=$(hostile m1 b1 future 9223372036854775806) &&
         id_a=$(hostile m1 a1 future 9223372036854775806) ||
         { fail "$name: the hostile client ran"; return; }
-    WHY="b1 holds $(status b1 held) edits, want 1"
-    check "$name: B holds the edit aside" wait_until "$WAIT" status_is b1 held 1
+    if wait_until "$WAIT" status_is b1 held 1; then
+        pass "$name: B holds the edit aside"
+    else
+        fail "$name: B holds the edit aside" "b1 holds $(status b1 held) edits, want 1" \
+            "$(bu b1 peers 2>&1)" "$(log_tail b1)"
+    fi
     WHY="a1 holds $(status a1 held) edits, want 1"
     check "$name: A holds the edit aside" wait_until "$WAIT" status_is a1 held 1
     WHY="B's log does not say it held edits from the future"
