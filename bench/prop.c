@@ -23,6 +23,7 @@
  * home.
  */
 #include "proto/util.h"
+#include "proto/control.h"
 #include "proto/value.h"
 
 #include <stdio.h>
@@ -60,48 +61,36 @@ static void *s_open(const char *home)
     return s;
 }
 
-static void s_send(void *s, const pv_t *req)
+static void s_send(void *s, const buf_t *b)
 {
-    buf_t b = {0};
-    pv_encode(req, &b);
-    zmq_send(s, b.data, b.len, 0);
-    buf_free(&b);
+    zmq_send(s, b->data, b->len, 0);
 }
 
-/* Receives one reply if one is waiting within timeout_ms; NULL otherwise. */
-static pv_t *s_recv(void *s, int timeout_ms)
+/* Receives one control message if one is waiting within timeout_ms: 0 and
+ * *m (ctl_clear it), or -1. */
+static int s_recv(void *s, int timeout_ms, ctl_msg_t *m)
 {
     zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    memset(m, 0, sizeof *m);
     if (zmq_poll(&it, 1, timeout_ms) <= 0)
-        return NULL;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    pv_t *rep = NULL;
-    if (zmq_msg_recv(&m, s, 0) < 0 || pv_decode(zmq_msg_data(&m), zmq_msg_size(&m), &rep) < 0)
-        rep = NULL;
-    zmq_msg_close(&m);
-    return rep;
-}
-
-static pv_t *s_peers_req(void)
-{
-    pv_t *req = pv_arr();
-    pv_arr_push(req, pv_str("peers"));
-    return req;
+        return -1;
+    zmq_msg_t z;
+    zmq_msg_init(&z);
+    int rc = zmq_msg_recv(&z, s, 0) < 0 ? -1 : ctl_decode(zmq_msg_data(&z), zmq_msg_size(&z), m);
+    zmq_msg_close(&z);
+    return rc < 0 ? -1 : 0;
 }
 
 /* Edit count in a peers reply, -1 if it is not one. */
-static long long s_count(const pv_t *rep)
+static long long s_count(const ctl_msg_t *rep)
 {
-    if (!rep || rep->type != PV_ARR || rep->u.a.n < 3 || rep->u.a.items[2]->type != PV_INT)
-        return -1;
-    return rep->u.a.items[2]->u.i;
+    return rep->type == CTL_PEERS_REPLY ? pv_get_int(rep->node, "edits", -1) : -1;
 }
 
-static int s_connected(const pv_t *rep)
+static int s_connected(const ctl_msg_t *rep)
 {
     int k = 0;
-    const pv_t *l = rep && rep->type == PV_ARR && rep->u.a.n >= 2 ? rep->u.a.items[1] : NULL;
+    const pv_t *l = rep->type == CTL_PEERS_REPLY ? rep->peers : NULL;
     for (size_t i = 0; l && l->type == PV_ARR && i < l->u.a.n; i++)
         k += pv_get_bool(l->u.a.items[i], "connected", false);
     return k;
@@ -112,25 +101,28 @@ static int s_connected(const pv_t *rep)
 static void s_sweep(void **s, int n, const bool *want, long long *counts, int *conn,
                     int timeout_ms)
 {
-    pv_t *req = s_peers_req();
+    buf_t req = {0};
+    ctl_peers(&req);
     for (int i = 0; i < n; i++) {
         counts[i] = -1;
         if (conn)
             conn[i] = -1;
         if (want[i])
-            s_send(s[i], req);
+            s_send(s[i], &req);
     }
-    pv_free(&req);
+    buf_free(&req);
     double deadline = now_ms() + timeout_ms;
     for (int i = 0; i < n; i++) {
         if (!want[i])
             continue;
         double left = deadline - now_ms();
-        pv_t *rep = s_recv(s[i], left > 0 ? (int)left : 0);
-        counts[i] = s_count(rep);
+        ctl_msg_t rep;
+        if (s_recv(s[i], left > 0 ? (int)left : 0, &rep) < 0)
+            continue;
+        counts[i] = s_count(&rep);
         if (conn)
-            conn[i] = s_connected(rep);
-        pv_free(&rep);
+            conn[i] = s_connected(&rep);
+        ctl_clear(&rep);
     }
 }
 
@@ -196,29 +188,34 @@ static int s_edit(double timeout_ms, int n, char **homes)
             return 1;
         }
     /* the edit: `buurt place add ...` forwarded to HOME0's daemon */
-    static const char *const args[] = {"place", "add", "--name", "Propagation probe", "--kind",
-                                       "other", "--area", "Bench"};
-    pv_t *req = pv_arr(), *a = pv_arr();
-    pv_arr_push(req, pv_str("exec"));
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        pv_arr_push(a, pv_str(args[i]));
-    pv_arr_push(req, a);
-    pv_arr_push(req, pv_map());
+    static char *const args[] = {"place", "add", "--name", "Propagation probe", "--kind",
+                                 "other", "--area", "Bench"};
+    buf_t req = {0};
+    ctl_exec(&req, (int)(sizeof args / sizeof args[0]), args, false, -1, 0);
     double t0 = now_ms();
-    s_send(s[0], req);
-    pv_free(&req);
-    pv_t *rep = s_recv(s[0], (int)timeout_ms);
+    s_send(s[0], &req);
+    buf_free(&req);
+    /* the output (the new id) in OUT chunks, then RESULT */
+    char id[65] = "";
+    size_t idlen = 0;
+    int code = -1;
+    ctl_msg_t rep;
+    while (code < 0 && s_recv(s[0], (int)timeout_ms, &rep) == 0) {
+        if (rep.type == CTL_OUT && rep.stream == 1)
+            for (size_t k = 0; k < rep.len && idlen < 64; k++)
+                id[idlen++] = (char)rep.data[k];
+        else if (rep.type == CTL_RESULT)
+            code = rep.code;
+        ctl_clear(&rep);
+    }
     at[0] = now_ms() - t0;
     want[0] = false;
-    char id[65] = "";
-    if (!rep || rep->type != PV_ARR || rep->u.a.n != 4 || rep->u.a.items[1]->type != PV_INT ||
-        rep->u.a.items[1]->u.i != 0 || rep->u.a.items[2]->type != PV_BIN) {
+    id[idlen] = '\0';
+    id[strcspn(id, " \n")] = '\0';
+    if (code != 0 || !id[0]) {
         fprintf(stderr, "prop: the edit on %s failed\n", homes[0]);
         return 1;
     }
-    snprintf(id, sizeof id, "%.*s", (int)rep->u.a.items[2]->u.s.n, rep->u.a.items[2]->u.s.p);
-    id[strcspn(id, " \n")] = '\0';
-    pv_free(&rep);
     int left = n - 1, sweeps = 0;
     double t1 = now_ms();
     while (left > 0 && now_ms() - t0 < timeout_ms) {

@@ -266,6 +266,38 @@ else
         "buurt --home A search e --all --json | wc -c"
 fi
 
+# ---------------------------------------------------------------- 7b. a push while A lists everything
+# C and D (in sync, from the idle row) connect to A only; while A's daemon
+# answers a listing of every record, an edit made on C must still cross A
+# to D at once: the listing runs in a child process, not in A's loop.
+note "push C -> A -> D while A lists all $EA edits"
+for q in c d; do
+    start "$q" || exit 1
+done
+until [ "$(connected_peers)" -ge 3 ]; do
+    [ $((($(now_ns) - t0) / 1000000)) -gt 60000 ] && { note "C and D did not connect to A"; break; }
+    sleep 0.1
+done
+bu c sync --wait --timeout 60 >/dev/null 2>&1
+bu d sync --wait --timeout 60 >/dev/null 2>&1
+"$BUURT" --home "$T/a" search e --all --json >/dev/null 2>&1 &
+LISTER=$!
+sleep 0.2 # the listing is under way (it takes seconds at 100,000 records)
+t0=$(now_ns)
+PID_C=$(bu c place add --name "Tijdens de lijst" --kind other) || PID_C=
+while [ -n "$PID_C" ] && ! bu d show "$PID_C" >/dev/null 2>&1; do
+    [ $((($(now_ns) - t0) / 1000000)) -gt 30000 ] && break
+    sleep 0.01
+done
+PUSH_MS=$(ms_since "$t0")
+RUNNING=no
+kill -0 "$LISTER" 2>/dev/null && RUNNING=yes
+wait "$LISTER" 2>/dev/null
+LIST_MS=$(ms_since "$t0")
+row "push C->A->D during a full listing on A" "$PUSH_MS ms (listing still running: $RUNNING, it took ~$LIST_MS ms)" \
+    "<= 250 ms" "$(le "$PUSH_MS" 250)" "place add on C until show on D, while A runs search e --all --json"
+for q in c d; do stop "$q"; done
+
 # ---------------------------------------------------------------- 8. propagation
 # PK buurtd (20; 6 with --quick) on 127.0.0.1 with static peers, twice:
 # a chain (node i dials node i-1) and a seeded random 3-regular mesh. Node

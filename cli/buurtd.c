@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
-                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child}};
+                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
     char *home = NULL;
     const char *listen = "tcp://0.0.0.0:4836";
     bool daemonize = false;

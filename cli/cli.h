@@ -50,6 +50,9 @@ int cli_run(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err);
 bool cli_runs_in_child(const ctl_msg_t *exec);
 /* Called by buurtd before it forks a child for a read. */
 void cli_prepare_child(repo_t *repo);
+/* Builds part of what cli_prepare_child brings up to date; true when done
+ * (buurtd calls it while idle). */
+bool cli_warm(repo_t *repo);
 /* Prints the top-level help. */
 void cli_help(FILE *f);
 

@@ -1,9 +1,18 @@
 /*
  * control.c -- buurtd's side of the control socket (see control.h).
  *
- * A job is one EXEC being answered: for a read, a child process and the
- * read ends of its stdout and stderr pipes; for a write, its captured
- * output. Either way its output leaves in OUT frames of at most CTL_CHUNK
+ * The reader. Reads run in a child process, and merging records is what
+ * costs a query its time, so a child that served one read stays to serve
+ * the next: the reader, a long-lived child forked with the repo as it is,
+ * which keeps what it merged. It is retired and forked again once the repo
+ * has changed (repo_version), so it never answers from a stale copy. A
+ * read that arrives while the reader is busy gets a child of its own. The
+ * node sends the reader a request as [u32 length][EXEC frame] on one pipe;
+ * the reader answers on another with frames [u8 stream][u32 length][data],
+ * stream 1 stdout, 2 stderr, 0 the end (data: the exit code).
+ *
+ * A job is one EXEC being answered: for a read, the child (or the reader)
+ * and the pipes it writes to; for a write, its captured output. Either way its output leaves in OUT frames of at most CTL_CHUNK
  * bytes; when the socket will not take a frame (the CLI reads slowly) the
  * frame waits in `pending` and the job's pipes are not read until it has
  * gone, so a child writing faster than its reader blocks on its pipe
@@ -15,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +40,8 @@ typedef struct {
     size_t rid_len;
     pid_t pid;             /* the child of a read; 0 for a write */
     int fd[2];             /* read ends of its stdout, stderr; -1 when closed */
+    bool by_reader;        /* fd[0] is the reader's answer pipe (not ours to close) */
+    buf_t in;              /* by_reader: bytes of frames not complete yet */
     char *mem[2];          /* a write's captured stdout, stderr */
     size_t memlen[2], memoff[2];
     int code;              /* exit code, once known */
@@ -50,9 +62,20 @@ typedef struct {
     ctl_msg_t msg;
 } queued_t;
 
+/* The long-lived reader child. */
+typedef struct {
+    pid_t pid;             /* 0: none */
+    int to;                /* requests to it */
+    int from;              /* its answers */
+    uint64_t version;      /* repo_version when it was forked */
+    int job;               /* the job it serves, -1 when idle */
+    uint64_t idle_since;   /* ms (control_handle's clock) idle since; 0: not seen idle yet */
+} reader_t;
+
 struct control {
     void *sock;
     control_hooks_t h;
+    reader_t reader;
     job_t jobs[CONTROL_CHILDREN + 1];  /* + 1: a write's output draining */
     queued_t queue[CONTROL_QUEUE];
     size_t nqueue;
@@ -105,18 +128,37 @@ int control_open(void *zctx, const char *home, const control_hooks_t *hooks, con
     c->h = *hooks;
     for (size_t i = 0; i <= CONTROL_CHILDREN; i++)
         c->jobs[i].fd[0] = c->jobs[i].fd[1] = -1;
+    c->reader.to = c->reader.from = -1;
+    c->reader.job = -1;
     *out = c;
     return 0;
+}
+
+/* Stops the reader (it leaves when its request pipe closes; SIGKILL in
+ * case it is stuck) and forgets it. */
+static void s_reader_stop(control_t *c)
+{
+    reader_t *w = &c->reader;
+    if (!w->pid)
+        return;
+    close(w->to);
+    close(w->from);
+    kill(w->pid, SIGKILL);
+    waitpid(w->pid, NULL, 0);
+    w->pid = 0;
+    w->to = w->from = -1;
+    w->job = -1;
 }
 
 static void s_job_end(job_t *j)
 {
     for (int k = 0; k < 2; k++) {
-        if (j->fd[k] >= 0)
+        if (j->fd[k] >= 0 && !(k == 0 && j->by_reader))
             close(j->fd[k]);
         free(j->mem[k]);
     }
     buf_free(&j->pending);
+    buf_free(&j->in);
     memset(j, 0, sizeof *j);
     j->fd[0] = j->fd[1] = -1;
 }
@@ -134,6 +176,7 @@ void control_close(control_t **self_p)
         }
         s_job_end(j);
     }
+    s_reader_stop(c);
     for (size_t i = 0; i < c->nqueue; i++)
         ctl_clear(&c->queue[i].msg);
     free(c->waiters);
@@ -242,6 +285,168 @@ static void s_fork(control_t *c, job_t *j, const uint8_t *rid, size_t rlen, cons
     j->fd[1] = pe[0];
 }
 
+/* ---- the reader ---- */
+
+typedef struct {
+    int fd;
+    uint8_t stream;
+} s_frame_out_t;
+
+static bool s_write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool s_read_all(int fd, void *p, size_t n)
+{
+    uint8_t *b = p;
+    while (n > 0) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        b += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static void s_frame(int fd, uint8_t stream, const void *data, uint32_t len)
+{
+    uint8_t hdr[5] = {stream, (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
+                      (uint8_t)(len >> 24)};
+    if (!s_write_all(fd, hdr, 5) || !s_write_all(fd, data, len))
+        _exit(1); /* the node is gone */
+}
+
+/* fopencookie write: one frame per buffer stdio hands over. */
+static ssize_t s_cookie_write(void *cookie, const char *buf, size_t size)
+{
+    s_frame_out_t *o = cookie;
+    for (size_t off = 0; off < size;) {
+        size_t n = size - off > CTL_CHUNK ? CTL_CHUNK : size - off;
+        s_frame(o->fd, o->stream, buf + off, (uint32_t)n);
+        off += n;
+    }
+    return (ssize_t)size;
+}
+
+/* The reader's life: one request after another until its pipe closes. */
+static void s_reader_main(control_t *c, int in, int out)
+{
+    s_frame_out_t so = {out, 1}, se = {out, 2};
+    cookie_io_functions_t io = {.write = s_cookie_write};
+    for (;;) {
+        uint8_t lb[4];
+        if (!s_read_all(in, lb, 4))
+            _exit(0);
+        uint32_t len = (uint32_t)lb[0] | (uint32_t)lb[1] << 8 | (uint32_t)lb[2] << 16 |
+                       (uint32_t)lb[3] << 24;
+        if (len > CTL_MAX_BYTES)
+            _exit(1);
+        uint8_t *req = xmalloc(len ? len : 1);
+        if (!s_read_all(in, req, len))
+            _exit(0);
+        ctl_msg_t m;
+        int code = 1;
+        FILE *o = fopencookie(&so, "w", io), *e = fopencookie(&se, "w", io);
+        if (ctl_decode(req, len, &m) == 0 && o && e) {
+            code = c->h.exec.run(c->h.repo, &m, o, e);
+            ctl_clear(&m);
+        }
+        free(req);
+        if (o)
+            fclose(o);
+        if (e)
+            fclose(e);
+        /* as buurtd between commands: what the command merged stays cached
+         * for the next read only up to repo_trim's bound, and the memory a
+         * large answer used goes back to the system */
+        repo_trim(c->h.repo);
+        malloc_trim(0);
+        uint8_t cb = (uint8_t)code;
+        s_frame(out, 0, &cb, 1);
+    }
+}
+
+/* Forks a new reader with the repo as it is now. False when it cannot. */
+static bool s_reader_start(control_t *c)
+{
+    int rq[2], an[2];
+    if (pipe2(rq, O_CLOEXEC) != 0)
+        return false;
+    if (pipe2(an, O_CLOEXEC) != 0) {
+        close(rq[0]);
+        close(rq[1]);
+        return false;
+    }
+    if (c->h.exec.prepare_child)
+        c->h.exec.prepare_child(c->h.repo);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* as a read's child (s_fork): no ZeroMQ, leaves with _exit */
+        signal(SIGINT, SIG_IGN); /* the node stops it */
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        close(rq[1]);
+        close(an[0]);
+        s_reader_main(c, rq[0], an[1]);
+        _exit(0);
+    }
+    close(rq[0]);
+    close(an[1]);
+    if (pid < 0) {
+        close(rq[1]);
+        close(an[0]);
+        return false;
+    }
+    fcntl(an[0], F_SETFL, O_NONBLOCK);
+    c->reader = (reader_t){pid, rq[1], an[0], repo_version(c->h.repo), -1, 0};
+    return true;
+}
+
+/* Gives a read to the reader when it is idle (forking a fresh one when
+ * there is none or the repo changed since). False when it is busy. */
+static bool s_to_reader(control_t *c, job_t *j, const uint8_t *rid, size_t rlen, const ctl_msg_t *m)
+{
+    reader_t *w = &c->reader;
+    if (w->pid && w->job >= 0)
+        return false;
+    if (w->pid && w->version != repo_version(c->h.repo))
+        s_reader_stop(c); /* stale: a new one sees the new edits */
+    if (!w->pid && !s_reader_start(c))
+        return false;
+    buf_t req = {0};
+    ctl_exec(&req, m->argc, m->argv, m->json, m->now_ms, m->width);
+    uint8_t lb[4] = {(uint8_t)req.len, (uint8_t)(req.len >> 8), (uint8_t)(req.len >> 16),
+                     (uint8_t)(req.len >> 24)};
+    bool ok = s_write_all(w->to, lb, 4) && s_write_all(w->to, req.data, req.len);
+    buf_free(&req);
+    if (!ok) {
+        s_reader_stop(c);
+        return false;
+    }
+    j->used = true;
+    memcpy(j->rid, rid, rlen);
+    j->rid_len = rlen;
+    j->by_reader = true;
+    j->fd[0] = w->from;
+    w->job = (int)(j - c->jobs);
+    return true;
+}
+
 /* Runs a write in the loop, its output captured. */
 static void s_run_here(control_t *c, job_t *j, const uint8_t *rid, size_t rlen, const ctl_msg_t *m)
 {
@@ -262,7 +467,9 @@ static void s_exec(control_t *c, const uint8_t *rid, size_t rlen, ctl_msg_t *m)
 {
     if (c->h.exec.in_child && c->h.exec.in_child(m)) {
         job_t *j = s_free_job(c, true);
-        if (j) {
+        if (j && s_to_reader(c, j, rid, rlen, m)) {
+            ctl_clear(m);
+        } else if (j) {
             s_fork(c, j, rid, rlen, m);
             ctl_clear(m);
         } else if (c->nqueue < CONTROL_QUEUE) {
@@ -365,12 +572,83 @@ size_t control_poll_items(control_t *c, zmq_pollitem_t *items, size_t max)
                 items[k++] = (zmq_pollitem_t){NULL, j->fd[f], ZMQ_POLLIN, 0};
             }
     }
+    if (c->reader.pid && c->reader.job < 0 && k < max) {
+        /* an idle reader says nothing: its pipe becoming readable means
+         * it died (killed, out of memory), so it is reaped at once */
+        c->item_job[c->nitems] = -1;
+        c->item_fd[c->nitems++] = 0;
+        items[k++] = (zmq_pollitem_t){NULL, c->reader.from, ZMQ_POLLIN, 0};
+    }
     return k;
+}
+
+/* Passes on the reader's answer frames read so far (until the socket is
+ * full or the end frame). */
+static void s_reader_frames(control_t *c, job_t *j)
+{
+    size_t off = 0;
+    while (j->in.len - off >= 5 && !j->pending.len && !j->done) {
+        const uint8_t *h = j->in.data + off;
+        uint32_t len = (uint32_t)h[1] | (uint32_t)h[2] << 8 | (uint32_t)h[3] << 16 |
+                       (uint32_t)h[4] << 24;
+        if (j->in.len - off < 5 + (size_t)len)
+            break;
+        if (h[0] == 0) { /* the end: the exit code */
+            j->code = len ? h[5] : 1;
+            j->done = true;
+            j->fd[0] = -1; /* the pipe stays the reader's */
+            c->reader.job = -1;
+            c->reader.idle_since = 0;
+            off += 5 + len;
+            break;
+        }
+        buf_t b = {0};
+        ctl_out(&b, h[0] == 2 ? 2 : 1, h + 5, len);
+        if (j->rid_len && !s_job_send(c, j, &b))
+            j->rid_len = 0; /* the CLI went away: the rest is read and dropped */
+        buf_free(&b);
+        off += 5 + len;
+    }
+    if (off) {
+        memmove(j->in.data, j->in.data + off, j->in.len - off);
+        j->in.len -= off;
+    }
+}
+
+/* Reads the reader's answer frames and passes them on. */
+static void s_read_reader(control_t *c, job_t *j)
+{
+    uint8_t chunk[CTL_CHUNK + 5];
+    ssize_t r = read(j->fd[0], chunk, sizeof chunk);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) { /* the reader died */
+        s_log(c, "the query process stopped while answering; a new one is made");
+        c->reader.job = -1;
+        s_reader_stop(c);
+        j->fd[0] = -1;
+        if (j->rid_len) {
+            static const char text[] = "buurt: the command stopped in buurtd; run it again\n";
+            buf_t b = {0};
+            ctl_out(&b, 2, text, sizeof text - 1);
+            s_send(c, j->rid, j->rid_len, &b);
+            buf_free(&b);
+        }
+        j->code = 1;
+        j->done = true;
+        return;
+    }
+    buf_append(&j->in, chunk, (size_t)r);
+    s_reader_frames(c, j);
 }
 
 /* Reads what a child wrote on pipe f and passes it on. */
 static void s_read_pipe(control_t *c, job_t *j, int f)
 {
+    if (j->by_reader) {
+        s_read_reader(c, j);
+        return;
+    }
     uint8_t chunk[CTL_CHUNK];
     ssize_t r = read(j->fd[f], chunk, sizeof chunk);
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -425,6 +703,8 @@ static void s_advance(control_t *c, job_t *j)
                 return;
         }
     }
+    if (j->by_reader && !j->done && j->in.len >= 5 && !j->pending.len)
+        s_reader_frames(c, j); /* frames already read that waited for the socket */
     if (j->pid && j->fd[0] < 0 && j->fd[1] < 0) {
         int st = 0;
         waitpid(j->pid, &st, 0); /* its pipes are closed: it is leaving */
@@ -485,6 +765,14 @@ void control_handle(control_t *c, const zmq_pollitem_t *items, size_t n, uint64_
             s_request(c, now);
         }
     for (size_t k = 1; k < n && k - 1 < c->nitems; k++) {
+        if (c->item_job[k - 1] < 0) {
+            if ((items[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) && c->reader.pid && c->reader.job < 0) {
+                s_log(c, "the query process %ld stopped while idle; a new one is made when needed",
+                      (long)c->reader.pid);
+                s_reader_stop(c);
+            }
+            continue;
+        }
         job_t *j = &c->jobs[c->item_job[k - 1]];
         if ((items[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) && j->used && j->fd[c->item_fd[k - 1]] >= 0)
             s_read_pipe(c, j, c->item_fd[k - 1]);
@@ -505,6 +793,13 @@ void control_handle(control_t *c, const zmq_pollitem_t *items, size_t n, uint64_
     }
     if (c->nwaiters)
         s_waiters(c, now);
+    /* a reader unused for a while is retired: what it cached goes back */
+    if (c->reader.pid && c->reader.job < 0) {
+        if (!c->reader.idle_since)
+            c->reader.idle_since = now;
+        else if (now - c->reader.idle_since >= CONTROL_READER_IDLE_MS)
+            s_reader_stop(c);
+    }
 }
 
 long control_timeout(const control_t *c)

@@ -3,10 +3,12 @@
  * proto/control.h; the CLI's side is cli/daemon.c).
  *
  * EXEC runs a CLI command with the node's repo. A read (node_exec_t's
- * in_child says which) runs in a child process forked for it: it sees
- * the store as it was at the fork, writes its output into two pipes, and
- * the node passes that on in OUT chunks as it arrives, then RESULT with
- * the child's exit code. So a long listing never holds up ZAP, sync or
+ * in_child says which) runs in a child process: the reader, a long-lived
+ * child that keeps what it merged and is replaced once the store has
+ * changed, or, while the reader is busy, a child forked for that read. It
+ * sees the store as it was at the fork (the reader is also retired after
+ * CONTROL_READER_IDLE_MS unused, giving back what it cached), and the node passes its output on
+ * in OUT chunks as it arrives, then RESULT with its exit code. So a long listing never holds up ZAP, sync or
  * other commands, and its output is never held whole by buurtd. A write
  * runs in the node's loop (the node is the store's one writer) with its
  * output captured, then sent the same way. PEERS and SYNC are answered by
@@ -25,6 +27,7 @@
 
 #define CONTROL_CHILDREN 8
 #define CONTROL_QUEUE 64      /* commands waiting for a child slot */
+#define CONTROL_READER_IDLE_MS 60000 /* an unused reader is retired after this */
 
 typedef struct control control_t;
 

@@ -167,7 +167,9 @@ static void s_fact_read(const repo_t *r, match_fact_t *f, const entity_t *e, boo
     }
 }
 
-const match_fact_t *match_facts(repo_t *r, unsigned kinds)
+/* Fits the table to r (emptied when r is another repo or was purged);
+ * the entity count. */
+static size_t s_facts_fit(repo_t *r)
 {
     size_t total = repo_entity_count(r);
     static bool registered;
@@ -181,7 +183,14 @@ const match_fact_t *match_facts(repo_t *r, unsigned kinds)
         s_facts.cap = total + total / 4 + 64;
         s_facts.v = xrealloc(s_facts.v, s_facts.cap * sizeof *s_facts.v);
     }
-    for (size_t i = 0; i < total; i++) {
+    return total;
+}
+
+/* Brings entries [from, to) up to date (those below s_facts.n are kept
+ * while their entity's version is unchanged). */
+static void s_facts_fill(repo_t *r, unsigned kinds, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
         match_fact_t *f = &s_facts.v[i];
         uint64_t ver = repo_entity_version(r, i);
         if (i < s_facts.n && f->ver == ver && (f->read || !((kinds >> f->kind) & 1u)))
@@ -190,8 +199,23 @@ const match_fact_t *match_facts(repo_t *r, unsigned kinds)
         s_fact_read(r, f, e, (kinds >> e->kind) & 1u);
         f->ver = ver;
     }
+}
+
+const match_fact_t *match_facts(repo_t *r, unsigned kinds)
+{
+    size_t total = s_facts_fit(r);
+    s_facts_fill(r, kinds, 0, total);
     s_facts.n = total;
     return s_facts.v;
+}
+
+bool match_facts_warm(repo_t *r, unsigned kinds, size_t budget)
+{
+    size_t total = s_facts_fit(r);
+    size_t to = total - s_facts.n > budget ? s_facts.n + budget : total;
+    s_facts_fill(r, kinds, s_facts.n, to);
+    s_facts.n = to;
+    return to == total;
 }
 
 /* Appends up to room - 1 bytes of s at *at (advanced); keeps it terminated. */

@@ -79,6 +79,9 @@ typedef struct {
  * until the next call or until the repo is written or closed.
  */
 const match_fact_t *match_facts(repo_t *r, unsigned kinds);
+/* Reads the facts of at most budget entities not in the table yet (so a
+ * daemon can build it in slices while idle); true once none is left. */
+bool match_facts_warm(repo_t *r, unsigned kinds, size_t budget);
 
 /* Case-insensitive (ASCII) hash of s, never 0; 0 for NULL. */
 uint32_t match_hash(const char *s);

@@ -65,6 +65,7 @@
 #define NODE_READS 4096              /* messages read from one socket per turn ... */
 #define NODE_READ_MS 50              /* ... or for at most this long when others wait ... */
 #define NODE_READ_ALONE_MS 1000      /* ... or this long when nothing else had input */
+#define NODE_WARM_QUIET_MS 200       /* warm the query caches after this long without events */
 /* A wall clock before this date is certainly wrong (a board without a
  * real-time clock that booted without network time). */
 #define NODE_CLOCK_FLOOR_MS 1767225600000ULL /* 2026-01-01 */
@@ -1065,6 +1066,8 @@ int node_run(node_t *n)
     size_t cap = 0;
     zmq_pollitem_t *items = NULL;
     peer_t **order = NULL;
+    bool warmed = n->o.exec.warm == NULL;
+    uint64_t last_event = s_now(); /* while warming: when the poll last found input */
     while (!n->stop) {
         uint64_t now = s_now();
         long timeout = 1000;
@@ -1090,6 +1093,8 @@ int node_run(node_t *n)
         long ct = control_timeout(n->control);
         if (backlog)
             timeout = 5;
+        else if (!warmed)
+            timeout = now - last_event >= NODE_WARM_QUIET_MS ? 0 : (long)(last_event + NODE_WARM_QUIET_MS - now);
         if (ct >= 0 && ct < timeout)
             timeout = ct;
 
@@ -1121,6 +1126,17 @@ int node_run(node_t *n)
                 continue;
             s_log(n, "poll failed: %s", zmq_strerror(errno));
             break;
+        }
+        if (!warmed) {
+            /* once the node has been quiet a while, it builds what every
+             * read's child inherits, a slice at a time between events, so
+             * the first query after a start is not the slow one; any
+             * event makes it wait for quiet again (a peer catching up
+             * from this node is not slowed down) */
+            if (r > 0)
+                last_event = s_now();
+            else if (s_now() - last_event >= NODE_WARM_QUIET_MS)
+                warmed = n->o.exec.warm(n->repo);
         }
         if (items[0].revents & ZMQ_POLLIN)
             zap_handle(n->zap, s_zap_decide, n, s_log_line, n->o.verbose);

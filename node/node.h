@@ -32,6 +32,9 @@ typedef struct {
     bool (*in_child)(const ctl_msg_t *exec);
     /* called before a child is forked (e.g. to refresh shared caches) */
     void (*prepare_child)(repo_t *repo);
+    /* does a slice of prepare_child's work while the node is idle; true
+     * once there is none left (NULL: nothing to warm) */
+    bool (*warm)(repo_t *repo);
 } node_exec_t;
 
 typedef struct {

@@ -112,6 +112,7 @@ struct repo_t {
     bool voids_ok;       /* voids reflects the mesh settings */
     uint64_t now_ms;     /* wall time of the current index pass */
     uint64_t clock_ms;   /* repo_set_clock: the time to use, 0 = the wall clock */
+    uint64_t version;    /* repo_version */
 };
 
 static int s_cmp_u32(const void *a, const void *b)
@@ -303,6 +304,7 @@ static void s_index(repo_t *r, size_t idx, const edit_head_t *h)
         }
     }
     s_add_rec(s, (uint32_t)idx);
+    r->version++;
     s->kinds |= (uint16_t)(1u << h->kind);
     s_dirty(r, (size_t)at);
     if (h->kind == REC_MESH || h->kind == REC_MEMBER)
@@ -1412,6 +1414,12 @@ int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, ch
 }
 
 uint32_t repo_epoch(const repo_t *self) { return self->epoch; }
+
+uint64_t repo_version(const repo_t *self)
+{
+    /* every indexed edit bumps the entity's ver and gen follows membership */
+    return self->version + ((uint64_t)self->gen << 40) + ((uint64_t)self->epoch << 56);
+}
 
 uint64_t repo_serial(const repo_t *self) { return self->serial; }
 

@@ -212,6 +212,10 @@ int repo_private_keys(repo_t *self, const uint8_t coalition[32], const uint8_t (
  * store indices change: repo_epoch() tells holders of either. */
 int repo_purge(repo_t *self, const size_t *ents, size_t n, size_t *edits_out, char **cause);
 uint32_t repo_epoch(const repo_t *self);
+/* Changes whenever anything a query could read may have changed: an edit
+ * indexed (stored, or held and come due), a purge, the mesh or membership.
+ * Equal versions mean equal answers (buurtd's query process, control.c). */
+uint64_t repo_version(const repo_t *self);
 /* Distinct for every repo opened in this process (a closed repo's memory
  * may be reused by the next one): for caches kept beside a repo. */
 uint64_t repo_serial(const repo_t *self);

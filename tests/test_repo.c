@@ -857,6 +857,37 @@ Test(repo, facts_table_is_not_shared_by_repos_opened_in_turn)
     free(other);
 }
 
+/* Warming the facts table in slices (what an idle buurtd does) ends with
+ * the same table a single match_facts builds, and says when it is done. */
+Test(repo, facts_warmed_in_slices_match_a_full_build)
+{
+    repo_t *r = s_home();
+    for (int i = 0; i < 7; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "Place %d", i);
+        s_edit(r, REC_PLACE, NULL, s_place_of(name, NULL), NULL);
+    }
+    unsigned all = (1u << REC__COUNT) - 1;
+    int calls = 1;
+    while (!match_facts_warm(r, all, 3))
+        calls++;
+    cr_assert_eq(calls, 3, "7 entities in slices of 3 took %d calls", calls);
+    cr_assert(match_facts_warm(r, all, 3), "nothing is left once warm");
+    size_t n = repo_entity_count(r);
+    match_fact_t *warm = xmalloc(n * sizeof *warm);
+    memcpy(warm, match_facts(r, all), n * sizeof *warm);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(warm[i].read, "entity %zu was not read while warming", i);
+        cr_assert_eq(warm[i].kind, REC_PLACE);
+        cr_assert_eq(warm[i].ver, repo_entity_version(r, i));
+    }
+    /* a new entity after warming: the next warm reads just that one */
+    s_edit(r, REC_PLACE, NULL, s_place_of("Later", NULL), NULL);
+    cr_assert(match_facts_warm(r, all, 1), "one new entity fits a slice of 1");
+    cr_assert(match_facts(r, all)[n].read);
+    free(warm);
+}
+
 /* ---- the clock bound (HLC_MAX_SKEW_MS) -------------------------------- */
 
 /* The id of the record stored last. */
