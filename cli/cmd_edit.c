@@ -13,6 +13,7 @@
 #include "node/private.h"
 #include "node/query.h"
 #include "node/home.h"
+#include "node/setup.h"
 
 #include <getopt.h>
 #include <sodium.h>

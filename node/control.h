@@ -21,7 +21,7 @@
 #ifndef BUURT_NODE_CONTROL_H
 #define BUURT_NODE_CONTROL_H
 
-#include "node/node.h"
+#include "node/exec.h"
 
 #include <zmq.h>
 

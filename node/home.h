@@ -1,6 +1,6 @@
 /*
- * home.h -- a node's home directory: where it is, what lives in it, and
- * making a new one. The one place that names the files of a home.
+ * home.h -- a node's home directory: where it is and what lives in it. The
+ * one place that names the files of a home (making one is node/setup.h).
  *
  *   node.key         the node's Ed25519 key (0600; node/key.h)
  *   config           name, mesh, mesh_name (node/config.h)
@@ -16,8 +16,6 @@
  */
 #ifndef BUURT_HOME_H
 #define BUURT_HOME_H
-
-#include "node/key.h"
 
 #include <stdbool.h>
 
@@ -42,14 +40,5 @@ char *home_path(const char *home, home_file_t f);
 
 /* True when home holds a node key (it was made with home_init). */
 bool home_exists(const char *home);
-
-/*
- * Makes a home: the directory and missing parents (0700), config with the
- * node name, an empty store and a new node key (written last, so a home
- * with a key is complete). BU_EEXIST when home already holds a key,
- * BU_EINVAL for a name that is empty, over 120 bytes or not one line,
- * BU_EIO otherwise.
- */
-int home_init(const char *home, const char *name, nodekey_t *key_out, char **cause);
 
 #endif

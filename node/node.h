@@ -14,8 +14,8 @@
 #ifndef BUURT_NODE_H
 #define BUURT_NODE_H
 
+#include "node/exec.h"
 #include "node/repo.h"
-#include "proto/control.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,19 +23,6 @@
 
 typedef struct node node_t;
 
-/* How buurtd runs the CLI's commands (cli/buurtd.c supplies the CLI's
- * command table): node/ knows nothing of cli/. */
-typedef struct {
-    /* runs one EXEC against the repo, printing to out and err; the exit code */
-    int (*run)(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err);
-    /* true when the command only reads: it runs in a child process */
-    bool (*in_child)(const ctl_msg_t *exec);
-    /* called before a child is forked (e.g. to refresh shared caches) */
-    void (*prepare_child)(repo_t *repo);
-    /* does a slice of prepare_child's work while the node is idle; true
-     * once there is none left (NULL: nothing to warm) */
-    bool (*warm)(repo_t *repo);
-} node_exec_t;
 
 typedef struct {
     const char *home;

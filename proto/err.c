@@ -3,7 +3,6 @@
  * one-line cause message.
  */
 #include "proto/err.h"
-#include "proto/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

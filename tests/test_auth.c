@@ -14,6 +14,7 @@
 #include "node/auth.h"
 #include "node/members.h"
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"

@@ -5,6 +5,7 @@
  */
 #include "node/config.h"
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/mesh.h"
 #include "proto/err.h"
 

@@ -4,6 +4,7 @@
  * change (so a removed reader cannot read what is written afterwards).
  */
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/key.h"
 #include "node/private.h"
 #include "proto/err.h"

@@ -3,6 +3,7 @@
  * order of listings.
  */
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/query.h"
 #include "proto/err.h"
 

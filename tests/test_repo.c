@@ -17,6 +17,7 @@
 #include "node/match.h"
 #include "node/members.h"
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"

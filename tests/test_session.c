@@ -12,6 +12,7 @@
  * same set of edit ids.
  */
 #include "node/home.h"
+#include "node/setup.h"
 #include "node/repo.h"
 #include "node/session.h"
 #include "node/sync.h"
