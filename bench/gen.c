@@ -4,7 +4,7 @@
  * as the CLI would): about 15% places, 45% needs, 25% offers created, and
  * 15% later edits of existing ones (place status changes, needs claimed or
  * done, offer capacity updates). Field text is drawn from a seeded PRNG;
- * entity ids come from repo_edit (random).
+ * entity ids come from repo_edit (bound to their creating edit).
  * Usage: gen HOME N [SEED]
  * Prints one JSON object: edits stored, seconds, an open need id and its
  * area (for the query benchmarks).

@@ -420,7 +420,7 @@ static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t
     if (entity == NULL && kind == REC_COALITION && pv_get_bool(fields, "private", false)) {
         rc = private_create(r, fields, id, &cause);
     } else if (entity == NULL && private_target(r, kind, fields, coal)) {
-        rc = repo_edit_private(r, kind, NULL, coal, fields, id, &cause);
+        rc = repo_edit_private(r, kind, 0, coal, fields, id, &cause);
     } else {
         rc = repo_edit(r, kind, entity, fields, id, &cause);
         if (rc == 0 && kind == REC_COALITION && entity)

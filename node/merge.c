@@ -29,8 +29,15 @@ static void s_merge(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
 {
     memset(out, 0, sizeof *out);
     qsort(edits, n, sizeof *edits, s_cmp);
-    const edit_t *first = edits[0];
+    /* the creating edit of a bound id; usually the first, so one hash */
+    size_t bind = n;
+    for (size_t i = 0; i < n && bind == n; i++)
+        if (edits[i]->kind != REC_MEMBER && edits[i]->kind != REC_MESH &&
+            edit_binds(edits[i]->entity, edits[i]->author, edits[i]->hlc))
+            bind = i;
+    const edit_t *first = edits[bind < n ? bind : 0];
     out->kind = first->kind;
+    out->bound = bind < n;
     memcpy(out->entity, first->entity, 32);
     memcpy(out->creator, first->author, 32);
     out->created = first->hlc;
@@ -38,7 +45,11 @@ static void s_merge(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,
     for (size_t i = 0; i < n; i++) {
         const edit_t *e = edits[i];
         uint8_t v = MERGE_APPLIED;
-        if (out->edits > 0 && e->kind != out->kind) {
+        if (out->bound && (i < bind || out->edits == 0) && i != bind) {
+            /* before its creation, or after a creation that did not count */
+            v = MERGE_DENIED;
+            out->denied++;
+        } else if (out->edits > 0 && e->kind != out->kind) {
             v = MERGE_WRONG_KIND;
             out->ignored++;
         } else if (check && !check(ctx, out, e)) {

@@ -17,8 +17,9 @@
 typedef struct {
     rec_kind_t kind;
     uint8_t entity[32];
-    uint8_t creator[32]; /* author of the first edit */
-    uint64_t created;    /* hlc of the first edit */
+    uint8_t creator[32]; /* author of the creating edit */
+    uint64_t created;    /* hlc of the creating edit */
+    bool bound;          /* the id is bound to its creating edit (edit_binds) */
     uint64_t updated;    /* hlc of the last applied edit */
     uint8_t updated_by[32];
     size_t edits;        /* edits applied */
@@ -49,7 +50,11 @@ typedef bool merge_check_fn(void *ctx, const entity_t *st, const edit_t *e);
 /*
  * merge_entity with an authorization check: edits the check refuses have
  * no effect and are counted in denied. The entity's kind, creator and
- * created come from the first allowed edit. verdicts (n entries, may be
+ * created come from its creating edit: for an id bound to an edit
+ * (edit_binds: the id was made from that edit's author and clock) that
+ * edit, every edit ordered before it being denied, and nothing counting
+ * when it is denied; for any other id (members, mesh settings, records
+ * made before ids were bound) the first allowed edit. verdicts (n entries, may be
  * NULL) receives MERGE_* per edit, in the sorted order.
  */
 void merge_entity_ex(edit_t **edits, size_t n, merge_check_fn *check, void *ctx,

@@ -34,11 +34,14 @@ size_t private_readers(const uint8_t creator[32], const pv_t *fields, uint8_t (*
 int private_create(repo_t *r, const pv_t *fields, uint8_t id_out[32], char **cause)
 {
     uint8_t id[32], readers[PRIVATE_MAX_READERS][32];
-    randombytes_buf(id, 32);
+    /* the id is bound to the creating edit, so it is known before the
+     * keys record that names it is written */
+    uint64_t at = repo_reserve_hlc(r);
+    edit_bound_id(repo_key(r)->pk, at, id);
     size_t n = private_readers(repo_key(r)->pk, fields, readers, PRIVATE_MAX_READERS);
     int rc = repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, false, cause);
     if (rc == 0)
-        rc = repo_edit_private(r, REC_COALITION, id, id, fields, id_out, cause);
+        rc = repo_edit_private(r, REC_COALITION, at, id, fields, id_out, cause);
     return rc;
 }
 
@@ -52,9 +55,14 @@ int private_after_edit(repo_t *r, const uint8_t id[32], const pv_t *fields, char
     const entity_t *e = repo_entity(r, id);
     if (!e)
         return 0;
-    /* readers changed: a new key, so removed ones read nothing new */
+    /* readers changed: a new key, so removed ones read nothing new. The
+     * creator reads only when the id proves who created it: the merged
+     * creator of an unbound (older) record is whoever dated an edit
+     * first, which any member can fake, so there this node, a reader
+     * already, keeps itself in instead. */
     uint8_t readers[PRIVATE_MAX_READERS][32];
-    size_t n = private_readers(e->creator, e->fields, readers, PRIVATE_MAX_READERS);
+    size_t n = private_readers(e->bound ? e->creator : repo_key(r)->pk, e->fields, readers,
+                               PRIVATE_MAX_READERS);
     return repo_private_keys(r, id, (const uint8_t(*)[32])readers, n, true, cause);
 }
 

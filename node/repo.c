@@ -470,6 +470,12 @@ const nodekey_t *repo_key(const repo_t *self) { return &self->key; }
 
 void repo_set_clock(repo_t *self, uint64_t now_ms) { self->clock_ms = now_ms; }
 
+uint64_t repo_reserve_hlc(repo_t *self)
+{
+    self->hlc = hlc_next(self->hlc, repo_now(self));
+    return self->hlc;
+}
+
 uint64_t repo_now(const repo_t *self)
 {
     return self->clock_ms ? self->clock_ms : repo_wall_ms();
@@ -1015,7 +1021,7 @@ static int s_authorise_local(repo_t *r, const edit_t *e, char **cause)
     return 0;
 }
 
-static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const uint8_t *new_id,
+static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, uint64_t at_hlc,
                   const uint8_t *seal_for, const pv_t *fields, uint8_t entity_out[32], char **cause)
 {
     edit_t e = {0};
@@ -1025,11 +1031,10 @@ static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const ui
     uint8_t coalition[32];
     const uint8_t *seal = seal_for;
     e.kind = kind;
+    memcpy(e.author, self->key.pk, 32);
+    e.hlc = at_hlc ? at_hlc : hlc_next(self->hlc, repo_now(self));
     if (entity == NULL) {
-        if (new_id)
-            memcpy(e.entity, new_id, 32);
-        else
-            randombytes_buf(e.entity, 32);
+        edit_bound_id(e.author, e.hlc, e.entity); /* docs/protocol.md §7.6 */
     } else {
         long at = s_lookup(self, entity);
         if (at >= 0)
@@ -1048,8 +1053,6 @@ static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const ui
         }
         memcpy(e.entity, entity, 32);
     }
-    memcpy(e.author, self->key.pk, 32);
-    e.hlc = hlc_next(self->hlc, repo_now(self));
     e.fields = (pv_t *)fields;
     if ((rc = s_authorise_local(self, &e, cause)) < 0)
         return rc;
@@ -1077,14 +1080,14 @@ static int s_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const ui
 int repo_edit(repo_t *self, rec_kind_t kind, const uint8_t *entity, const pv_t *fields,
               uint8_t entity_out[32], char **cause)
 {
-    return s_edit(self, kind, entity, NULL, NULL, fields, entity_out, cause);
+    return s_edit(self, kind, entity, 0, NULL, fields, entity_out, cause);
 }
 
-int repo_edit_private(repo_t *self, rec_kind_t kind, const uint8_t *new_id,
+int repo_edit_private(repo_t *self, rec_kind_t kind, uint64_t at_hlc,
                       const uint8_t coalition[32], const pv_t *fields, uint8_t entity_out[32],
                       char **cause)
 {
-    return s_edit(self, kind, NULL, new_id, coalition, fields, entity_out, cause);
+    return s_edit(self, kind, NULL, at_hlc, coalition, fields, entity_out, cause);
 }
 
 int repo_ingest(repo_t *self, const uint8_t *wire, size_t len, char **cause)

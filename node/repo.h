@@ -187,12 +187,14 @@ int repo_apply_voids(repo_t *self, size_t *removed, char **cause);
 /* ---- private coalitions (docs/trust.md) */
 
 /*
- * Creates an entity (new_id, or a random id when NULL) whose edits are
- * sealed for a private coalition: encrypted with the coalition's newest key
- * and stored as kind "sealed". Later repo_edit calls on a private record
- * seal automatically. BU_EPERM when this node holds no key of it.
+ * Creates an entity whose edits are sealed for a private coalition:
+ * encrypted with the coalition's newest key and stored as kind "sealed".
+ * at_hlc is 0, or a clock from repo_reserve_hlc to create the entity at
+ * (its id is then edit_bound_id(this node, at_hlc), known in advance).
+ * Later repo_edit calls on a private record seal automatically. BU_EPERM
+ * when this node holds no key of it.
  */
-int repo_edit_private(repo_t *self, rec_kind_t kind, const uint8_t *new_id,
+int repo_edit_private(repo_t *self, rec_kind_t kind, uint64_t at_hlc,
                       const uint8_t coalition[32], const pv_t *fields, uint8_t entity_out[32],
                       char **cause);
 /* True (and its coalition) when the entity is private and readable here. */
@@ -237,5 +239,9 @@ uint64_t repo_wall_ms(void);
  * dates new edits and decides which edits are held. */
 void repo_set_clock(repo_t *self, uint64_t now_ms);
 uint64_t repo_now(const repo_t *self);
+/* Takes the next clock of this node's edits for a later repo_edit_private,
+ * so the id of a record is known before it is written: a private coalition
+ * whose keys record names it is created after that record. */
+uint64_t repo_reserve_hlc(repo_t *self);
 
 #endif

@@ -181,6 +181,23 @@ int edit_cmp(const edit_t *a, const edit_t *b)
     return memcmp(a->id, b->id, 32);
 }
 
+void edit_bound_id(const uint8_t author[32], uint64_t hlc, uint8_t out[32])
+{
+    uint8_t in[sizeof EDIT_ENTITY_DOMAIN - 1 + 32 + 8];
+    memcpy(in, EDIT_ENTITY_DOMAIN, sizeof EDIT_ENTITY_DOMAIN - 1);
+    memcpy(in + sizeof EDIT_ENTITY_DOMAIN - 1, author, 32);
+    for (int i = 0; i < 8; i++)
+        in[sizeof in - 1 - i] = (uint8_t)(hlc >> (8 * i));
+    crypto_generichash(out, 32, in, sizeof in, NULL, 0);
+}
+
+bool edit_binds(const uint8_t entity[32], const uint8_t author[32], uint64_t hlc)
+{
+    uint8_t id[32];
+    edit_bound_id(author, hlc, id);
+    return sodium_memcmp(id, entity, 32) == 0;
+}
+
 uint64_t hlc_next(uint64_t last, uint64_t now_ms)
 {
     uint64_t wall = now_ms << 16;

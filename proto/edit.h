@@ -77,6 +77,19 @@ typedef struct {
  */
 int edit_peek(const uint8_t *wire, size_t len, edit_head_t *out);
 
+/*
+ * Creator-bound ids. A new record's entity id is
+ *   BLAKE2b-256("buurt-entity-v1" || author || hlc as 8 bytes big-endian)
+ * of its creating edit, so the edit that created a record is known from
+ * the id alone: no other key, at no other clock, can claim to have made
+ * it (docs/protocol.md §7.6). Members (id = the member's key) and mesh
+ * settings (id = the mesh id) are named, not bound.
+ */
+#define EDIT_ENTITY_DOMAIN "buurt-entity-v1"
+void edit_bound_id(const uint8_t author[32], uint64_t hlc, uint8_t out[32]);
+/* True when entity is the bound id of (author, hlc). */
+bool edit_binds(const uint8_t entity[32], const uint8_t author[32], uint64_t hlc);
+
 /* Total order: hlc, then author bytes, then id bytes. <0, 0, >0. */
 int edit_cmp(const edit_t *a, const edit_t *b);
 

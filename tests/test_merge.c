@@ -901,3 +901,57 @@ Test(merge, take_equals_merge_entity_ex_on_random_edit_sets)
         s_free_all(edits, n);
     }
 }
+
+/* ---- creator-bound ids ------------------------------------------------ */
+
+static bool s_deny_author(void *ctx, const entity_t *st, const edit_t *e)
+{
+    (void)st;
+    return memcmp(e->author, ctx, 32) != 0;
+}
+
+Test(merge, a_bound_id_is_created_by_its_binding_edit_and_nothing_before_it_counts)
+{
+    s_key_t a, b;
+    s_key(1, &a);
+    s_key(2, &b);
+    uint8_t id[32];
+    edit_bound_id(a.pk, 100, id);
+    edit_t *e[4] = {s_edit_of(REC_PLACE, id, &b, 50, s_one("name", pv_str("backdated"))),
+                    s_edit_of(REC_COALITION, id, &b, 100, s_one("name", pv_str("same clock"))),
+                    s_edit_of(REC_PLACE, id, &a, 100, s_one("name", pv_str("Bieb"))),
+                    s_edit_of(REC_PLACE, id, &b, 200, s_one("status", pv_str("open")))};
+    entity_t st;
+    uint8_t v[4];
+    edit_t *copy[4] = {e[3], e[1], e[0], e[2]};
+    merge_entity_ex(copy, 4, NULL, NULL, v, &st);
+    cr_assert(st.bound);
+    cr_assert_eq(st.kind, REC_PLACE, "the kind of the binding edit");
+    cr_assert(memcmp(st.creator, a.pk, 32) == 0, "the creator the id names");
+    cr_assert_eq(st.created, 100);
+    cr_assert_str_eq(pv_get_str(st.fields, "name"), "Bieb");
+    cr_assert_str_eq(pv_get_str(st.fields, "status"), "open", "later edits count");
+    cr_assert_eq(st.edits, 2);
+    for (int i = 0; i < 4; i++)
+        if (copy[i] == e[0])
+            cr_assert_eq(v[i], MERGE_DENIED, "an edit dated before the creation is denied");
+    entity_clear(&st);
+
+    /* the binding edit denied: nothing else may create the record instead */
+    edit_t *c2[4] = {e[0], e[1], e[2], e[3]};
+    merge_entity_ex(c2, 4, s_deny_author, a.pk, NULL, &st);
+    cr_assert_eq(st.edits, 0, "no edit counts when the creating one does not");
+    cr_assert(entity_deleted(&st));
+    entity_clear(&st);
+
+    /* an id no edit binds: the first edit creates it, as before */
+    edit_t *u[2] = {s_edit(&b, 50, s_one("name", pv_str("first"))),
+                    s_edit(&a, 60, s_one("status", pv_str("open")))};
+    merge_entity(u, 2, &st);
+    cr_assert_not(st.bound);
+    cr_assert(memcmp(st.creator, b.pk, 32) == 0);
+    cr_assert_eq(st.edits, 2);
+    entity_clear(&st);
+    s_free_all(u, 2);
+    s_free_all(e, 4);
+}

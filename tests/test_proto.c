@@ -1920,3 +1920,18 @@ Test(value, decoded_copied_and_shrunk_trees_grow_and_keep_every_item)
         buf_free(&em);
     }
 }
+
+/* docs/protocol.md §7.6: the id of node A's record made at 2026-01-01. */
+Test(edit, bound_id_vector)
+{
+    uint8_t a[32], id[32], want[32];
+    cr_assert_eq(hex_decode("03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8", a, 32), 0);
+    cr_assert_eq(hex_decode("f1540fbd34313ad67a946b0b25f7c7e931026e0ee644cc0a3f8d461ffb047d80", want, 32), 0);
+    uint64_t hlc = UINT64_C(1767225600000) << 16;
+    edit_bound_id(a, hlc, id);
+    cr_assert(memcmp(id, want, 32) == 0, "the bound id of the worked example");
+    cr_assert(edit_binds(id, a, hlc));
+    cr_assert_not(edit_binds(id, a, hlc + 1), "another clock binds another id");
+    a[0] ^= 1;
+    cr_assert_not(edit_binds(id, a, hlc), "another author binds another id");
+}

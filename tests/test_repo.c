@@ -16,12 +16,14 @@
  */
 #include "node/match.h"
 #include "node/members.h"
+#include "node/private.h"
 #include "node/home.h"
 #include "node/setup.h"
 #include "node/repo.h"
 
 #include "proto/edit.h"
 #include "proto/err.h"
+#include "proto/seal.h"
 #include "proto/util.h"
 
 #include <criterion/criterion.h>
@@ -1086,4 +1088,76 @@ Test(repo, a_void_declaration_by_a_member_is_ignored)
     cr_assert_eq(repo_apply_voids(r, &removed, NULL), 0);
     cr_assert_eq(removed, 0);
     cr_assert_geq(repo_find_record(r, fut_id), 0);
+}
+
+/* ---- creator-bound ids (issue 9.3, docs/protocol.md §7.6) -------------- */
+
+/* How many boxes of the keys records open for k: what k could read. */
+static size_t s_boxes_for(repo_t *r, const s_key_t *k)
+{
+    uint8_t cpk[32], csk[32];
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(cpk, k->pk), 0);
+    cr_assert_eq(crypto_sign_ed25519_sk_to_curve25519(csk, k->sk), 0);
+    size_t opened = 0;
+    for (size_t i = 0; i < repo_entity_count(r); i++) {
+        const entity_t *e = repo_entity_at(r, i);
+        if (e->kind != REC_KEYS)
+            continue;
+        const pv_t *boxes = pv_map_get(e->fields, "boxes");
+        for (size_t b = 0; boxes && b < boxes->u.a.n; b++) {
+            uint8_t coal[32], (*ks)[32] = NULL;
+            size_t nk = 0;
+            if (seal_keys_open(boxes->u.a.items[b], cpk, csk, coal, &ks, &nk) == 0)
+                opened++;
+            free(ks);
+        }
+    }
+    return opened;
+}
+
+Test(repo, new_records_get_ids_bound_to_their_creating_edit)
+{
+    repo_t *r = s_home();
+    uint8_t id[32];
+    s_edit(r, REC_PLACE, NULL, s_place_of("Buurthuis", NULL), id);
+    const entity_t *e = repo_entity(r, id);
+    cr_assert_not_null(e);
+    cr_assert(e->bound, "the id is bound to the creating edit");
+    cr_assert(edit_binds(id, repo_key(r)->pk, e->created));
+    cr_assert(memcmp(e->creator, repo_key(r)->pk, 32) == 0);
+}
+
+Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_private_coalition)
+{
+    repo_t *r = s_admin_home();
+    /* this node creates a private coalition read by itself and N */
+    uint8_t id[32];
+    pv_t *nodes = pv_arr();
+    pv_arr_push(nodes, pv_str(N.hex));
+    pv_t *f = s_f("name", pv_str("Stille hulp"), "private", pv_bool(true), "nodes", nodes, NULL);
+    char *cause = NULL;
+    cr_assert_eq(private_create(r, f, id, &cause), 0, "%s", cause ? cause : "");
+    pv_free(&f);
+    const entity_t *e = repo_entity(r, id);
+    cr_assert_not_null(e);
+    cr_assert(e->bound);
+    uint64_t created = e->created;
+    cr_assert_eq(s_boxes_for(r, &M), 0, "M is no reader");
+    cr_assert_eq(s_boxes_for(r, &N), 1);
+    /* M, a member but no reader, dates a plain coalition edit of the same
+     * id just before its creation to become its merged creator */
+    s_put(r, REC_COALITION, id, &M, created - 1, s_f("name", pv_str("mine now"), NULL));
+    e = repo_entity(r, id);
+    cr_assert(memcmp(e->creator, repo_key(r)->pk, 32) == 0, "the creator stays the one the id names");
+    cr_assert_eq(e->created, created);
+    cr_assert_str_eq(pv_get_str(e->fields, "name"), "Stille hulp", "the backdated edit counts for nothing");
+    cr_assert_geq(e->denied, 1);
+    /* the creator removes N: the new key goes to the readers, never to M */
+    f = s_f("nodes", pv_nil(), NULL);
+    cr_assert_eq(repo_edit(r, REC_COALITION, id, f, NULL, &cause), 0, "%s", cause ? cause : "");
+    cr_assert_eq(private_after_edit(r, id, f, &cause), 0, "%s", cause ? cause : "");
+    pv_free(&f);
+    cr_assert_eq(s_boxes_for(r, &M), 0, "no key of the coalition is sealed to M");
+    uint8_t coal[32];
+    cr_assert(repo_private_of(r, id, coal), "the creator still reads its coalition");
 }
