@@ -220,5 +220,8 @@ int main(int argc, char **argv)
            n, cnt, bytes0, cnt ? (double)bytes0 / cnt : 0, places.n, needs.n, offers.n, secs,
            qneed, qarea);
     repo_close(&r);
+    free(places.ids);
+    free(needs.ids);
+    free(offers.ids);
     return 0;
 }

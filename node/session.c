@@ -37,6 +37,8 @@ struct session {
     uint8_t rid[256];       /* its current router connection */
     size_t rid_len;         /* 0 = none */
     bool router_ok;         /* the peer said HELLO on that connection */
+    uint8_t gone[256];      /* a connection that went down after its HELLO */
+    size_t gone_len;
     uint64_t nudged;        /* ms: last HELLO sent to a connection that skipped it */
     /* time */
     uint64_t last_heard, last_sent, last_in_sync, next_round, banned_until;
@@ -478,6 +480,10 @@ void session_link_down(session_t *s, link_t link)
     if (link == LINK_DEALER)
         s->dealer = s->dealer_ok = s->dealer_waiting = false;
     else if (link == LINK_ROUTER) {
+        /* what that connection sent before it closed may still be queued
+         * here: it said HELLO, so it is served (session_input) */
+        s->gone_len = s->router_ok ? s->rid_len : 0;
+        memcpy(s->gone, s->rid, s->gone_len);
         s->rid_len = 0;
         s->router_ok = false;
     }
@@ -601,10 +607,13 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         if (rid_len == 0 || rid_len > sizeof s->rid)
             return SESSION_IGNORED;
         if (rid_len != s->rid_len || memcmp(rid, s->rid, rid_len) != 0) {
-            /* a new connection: it says HELLO before anything is served */
+            /* a new connection: it says HELLO before anything is served;
+             * the one that went down (a reply to it failed) had */
+            bool gone = rid_len == s->gone_len && memcmp(rid, s->gone, rid_len) == 0;
             memcpy(s->rid, rid, rid_len);
             s->rid_len = rid_len;
-            s->router_ok = false;
+            s->router_ok = gone;
+            s->gone_len = 0;
         }
     } else if (!s->dealer) {
         return SESSION_IGNORED;

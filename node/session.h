@@ -22,7 +22,8 @@
  *    once a second), which tells a peer that reconnected to say HELLO
  *    again; a HELLO this node did not wait for on its dealer link is
  *    answered with HELLO. A HELLO of another mesh or protocol version
- *    bans the peer.
+ *    bans the peer. What a connection sent after its HELLO is served even
+ *    when it closed before this node could answer (a reply to it failed).
  *  - Rounds. The side that dialled starts a round when HELLO comes back;
  *    either side starts one every recon interval and when a link comes
  *    back, and starts an open round again after SESSION_ROUND_TIMEOUT_MS

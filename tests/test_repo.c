@@ -866,7 +866,7 @@ Test(repo, facts_warmed_in_slices_match_a_full_build)
 {
     repo_t *r = s_home();
     for (int i = 0; i < 7; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "Place %d", i);
         s_edit(r, REC_PLACE, NULL, s_place_of(name, NULL), NULL);
     }

@@ -561,3 +561,35 @@ Test(session, a_round_whose_recon_was_lost_starts_again)
     t_run(100, 10, NULL, false);
     t_expect_converged("after the round started again");
 }
+
+/* What a connection sent after its HELLO is served even when this node's
+ * answer to it failed (the peer closed at once): its EDITS are stored, not
+ * dropped as "before HELLO". */
+Test(session, edits_from_a_connection_that_closed_after_hello_are_stored)
+{
+    t_sets();
+    t_places(&A, 1, "last words");
+    buf_t raw = {0};
+    cr_assert_eq(repo_read(A.repo, 0, &raw), 0);
+    msg_blob_t blob = {raw.data, raw.len};
+    t_frame_t hello = {LINK_ROUTER, {0}}, edits = {LINK_ROUTER, {0}};
+    msg_hello(&hello.frame, A.env.mesh, "a", A.env.wall_ms);
+    msg_edits(&edits.frame, &blob, 1, false);
+    cr_assert_eq(t_deliver(&A, &hello), SESSION_OK);
+    session_link_down(B.s, LINK_ROUTER); /* the HELLO back found no peer */
+    cr_assert_eq(t_deliver(&A, &edits), SESSION_OK);
+    cr_assert_eq(repo_edit_count(B.repo), 1, "the edit sent after HELLO is stored");
+    /* a new connection still says HELLO first */
+    s_rid_now[4] = 'F';
+    t_places(&A, 1, "new connection");
+    buf_reset(&raw);
+    cr_assert_eq(repo_read(A.repo, 1, &raw), 0);
+    blob = (msg_blob_t){raw.data, raw.len};
+    buf_reset(&edits.frame);
+    msg_edits(&edits.frame, &blob, 1, false);
+    cr_assert_eq(t_deliver(&A, &edits), SESSION_IGNORED);
+    cr_assert_eq(repo_edit_count(B.repo), 1);
+    buf_free(&raw);
+    buf_free(&hello.frame);
+    buf_free(&edits.frame);
+}
