@@ -125,12 +125,17 @@ static void s_log(node_t *n, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "buurtd %s ", ts);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* names, causes and fields may come from the wire: one line, no
+     * terminal controls */
+    buf_t b = {0};
+    text_escape(&b, line);
+    fprintf(stderr, "buurtd %s %s\n", ts, buf_cstr(&b));
+    buf_free(&b);
 }
 
 static void s_log_line(void *ctx, const char *line)
@@ -452,8 +457,10 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         char *cause = NULL;
         if (edit_decode_id(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, x->id, &e, &cause) < 0) {
             res.rejected++;
+            res.invalid++;
             s_mark_bad(n, x->id);
-            s_log(n, "rejected an edit from %.10s: %s", session_hex(s), cause ? cause : "invalid");
+            if (!res.why[0]) /* the session logs it, summed up per peer */
+                snprintf(res.why, sizeof res.why, "%s", cause ? cause : "invalid");
             free(cause);
             continue;
         }
@@ -478,9 +485,8 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
                 continue;
             if (pass == 1 && mem && members_role_at(mem, in[i].head.author, in[i].head.hlc) < 0) {
                 res.rejected++;
-                if (n->o.verbose)
-                    s_log(n, "rejected an edit from %.10s: author was not a member then",
-                          session_hex(s));
+                if (n->o.verbose && !res.why[0])
+                    snprintf(res.why, sizeof res.why, "its author was not a member then");
                 continue;
             }
             take[nt++] = in[i];

@@ -68,6 +68,10 @@ struct session {
     s_out_t *out;
     size_t oq_head, oq_n, oq_cap, oq_bytes;
     uint64_t round_at;      /* ms: the last RECON sent or received */
+    /* rejected edits: the log sums them up; invalid ones count to a ban */
+    uint64_t rej_unlogged, rej_logged_at, inv_window;
+    uint32_t inv_n;
+    char rej_why[160];
 };
 
 static void s_log(session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -554,12 +558,49 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     free(blobs);
 }
 
+/* One line for the rejected edits not logged yet. */
+static void s_log_rejected(session_t *s, uint64_t now)
+{
+    if (s->rej_unlogged == 1)
+        s_log(s, "peer %.10s: an edit rejected: %s", s->hex, s->rej_why);
+    else
+        s_log(s, "peer %.10s: %llu edits rejected (the first: %s)", s->hex,
+              (unsigned long long)s->rej_unlogged, s->rej_why);
+    s->rej_unlogged = 0;
+    s->rej_logged_at = now;
+}
+
+static void s_note_rejected(session_t *s, const session_ingest_t *got, uint64_t now)
+{
+    if (got->why[0]) {
+        if (s->rej_unlogged == 0)
+            snprintf(s->rej_why, sizeof s->rej_why, "%s", got->why);
+        s->rej_unlogged += got->rejected;
+        if (s->rej_logged_at == 0 || now - s->rej_logged_at >= SESSION_REJECT_LOG_MS)
+            s_log_rejected(s, now);
+    }
+    if (now - s->inv_window >= SESSION_INVALID_WINDOW_MS) {
+        s->inv_window = now;
+        s->inv_n = 0;
+    }
+    s->inv_n += (uint32_t)(got->invalid > SESSION_INVALID_MAX ? SESSION_INVALID_MAX + 1 : got->invalid);
+    if (s->inv_n > SESSION_INVALID_MAX) {
+        if (s->rej_unlogged)
+            s_log_rejected(s, now);
+        session_ban(s, "it keeps sending edits that do not verify", now);
+    }
+}
+
 static void s_on_edits(session_t *s, const msg_t *m, uint64_t now)
 {
     session_ingest_t got = s->env->ingest(s->env->ctx, s, m);
     s->received += got.stored;
     s->held += got.held;
     s->rejected += got.rejected;
+    if (got.rejected)
+        s_note_rejected(s, &got, now);
+    if (now < s->banned_until)
+        return;
     if (m->reply && s->wants_inflight > 0)
         s->wants_inflight--;
     s_pump_wants(s, now);
@@ -682,6 +723,8 @@ done:
 
 void session_tick(session_t *s, uint64_t now)
 {
+    if (s->rej_unlogged && now - s->rej_logged_at >= SESSION_REJECT_LOG_MS)
+        s_log_rejected(s, now);
     if (now < s->banned_until)
         return;
     if (s->gq_n)

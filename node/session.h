@@ -41,6 +41,11 @@
  *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
+ *    So do more than SESSION_INVALID_MAX edits that do not decode or
+ *    verify per SESSION_INVALID_WINDOW_MS (an honest node never sends one).
+ *  - Log lines. Rejected edits are logged once, then summed up at most
+ *    once per SESSION_REJECT_LOG_MS per peer ("peer X: 2048 edits
+ *    rejected (first: ...)"), so a peer cannot flood the log.
  *  - Bounds. Per second a peer may send SESSION_IN_MAX messages and
  *    SESSION_IN_MAX_BYTES bytes (more bans it), ask for SESSION_WANT_IDS_MAX
  *    ids (WANTs beyond are dropped unanswered), and cause SESSION_WORK_MAX
@@ -69,6 +74,9 @@
 #define SESSION_PING_MS 5000             /* quiet this long: PING */
 #define SESSION_ALIVE_MS 15000           /* heard within: connected */
 #define SESSION_BAN_MS 60000             /* a misbehaving peer is ignored for */
+#define SESSION_INVALID_MAX 16           /* edits that fail to verify before a ban */
+#define SESSION_INVALID_WINDOW_MS 60000
+#define SESSION_REJECT_LOG_MS 10000      /* one summary of rejected edits per peer */
 #define SESSION_WANT_REPLY_MAX (MSG_MAX_BYTES / 2) /* bytes of one WANT answer */
 /* What one peer may make the node do per SESSION_IN_WINDOW_MS (about ten
  * times what an honest peer does at its fastest): more messages or bytes
@@ -90,6 +98,8 @@ typedef struct {
     uint64_t stored;     /* new, counted */
     uint64_t held;       /* new, dated too far ahead: held (repo.h) */
     uint64_t rejected;   /* failed verification, authorisation, caps */
+    uint64_t invalid;    /* of rejected: did not decode or verify */
+    char why[160];       /* why the first rejected one was ("": say nothing) */
 } session_ingest_t;
 
 typedef struct {

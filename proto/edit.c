@@ -131,12 +131,9 @@ int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_
         goto fail;
     }
     e->hlc = (uint64_t)it[4]->u.i;
-    if (!(flags & EDIT_TRUSTED) &&
-        (rc = rec_validate(e->kind, it[5], (flags & EDIT_CREATING) != 0, cause)) < 0)
-        goto fail;
-    e->fields = it[5];
-    it[5] = pv_nil(); /* steal the fields map */
     memcpy(e->sig, outer->u.a.items[1]->u.s.p, 64);
+    /* the signature first: nothing of an unsigned edit (a field name in a
+     * schema error) may reach a log line or an answer */
     if (flags & EDIT_VERIFY) {
         buf_t msg = {0};
         s_sig_input((const uint8_t *)bb->u.s.p, bb->u.s.n, &msg);
@@ -147,6 +144,11 @@ int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_
             goto fail;
         }
     }
+    if (!(flags & EDIT_TRUSTED) &&
+        (rc = rec_validate(e->kind, it[5], (flags & EDIT_CREATING) != 0, cause)) < 0)
+        goto fail;
+    e->fields = it[5];
+    it[5] = pv_nil(); /* steal the fields map */
     if (id)
         memcpy(e->id, id, 32);
     else

@@ -168,3 +168,54 @@ int hex_is(const char *s)
             return 0;
     return 1;
 }
+
+/* Length of the valid UTF-8 sequence at s (1..4) and its code point, or 0. */
+static size_t s_utf8_at(const uint8_t *s, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t need;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        need = 1;
+        *cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        need = 2;
+        *cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        need = 3;
+        *cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        *cp = *cp << 6 | (s[k] & 0x3f);
+    }
+    if ((need == 1 && *cp < 0x80) || (need == 2 && *cp < 0x800) || (need == 3 && *cp < 0x10000) ||
+        *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return need + 1;
+}
+
+void text_escape(buf_t *b, const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    while (*p) {
+        uint32_t cp;
+        size_t n = s_utf8_at(p, &cp);
+        if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            if (n == 0)
+                n = 1, cp = p[0];
+            buf_printf(b, "\\x%02x", (unsigned)cp);
+        } else if (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+                   (cp >= 0x2066 && cp <= 0x2069)) {
+            buf_printf(b, "\\u{%04x}", (unsigned)cp);
+        } else {
+            buf_append(b, p, n);
+        }
+        p += n;
+    }
+}

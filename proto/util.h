@@ -31,6 +31,15 @@ char *buf_cstr(buf_t *b);
 void buf_reset(buf_t *b);
 void buf_free(buf_t *b);
 
+/*
+ * Appends the NUL-terminated text s to b as text safe for a terminal or a
+ * log line: valid UTF-8 passes, but control characters (C0 including
+ * newline, DEL, C1) become \xNN, bidirectional controls (U+061C, U+200E-F,
+ * U+202A-E, U+2066-9) become \u{NNNN}, and a byte that is not part of
+ * valid UTF-8 becomes \xNN. For everything that came from the wire.
+ */
+void text_escape(buf_t *b, const char *s);
+
 /* Writes 2n lowercase hex digits plus NUL into out (size >= 2n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2n hex digits; returns 0 or BU_EINVAL. */

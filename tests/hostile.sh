@@ -18,6 +18,10 @@
 #      and with two connections on one routing id (tests/tools/wantflood.c);
 #      buurtd survives, keeps serving an honest member and stays under a
 #      memory bound (FLOOD_MAX_MB, 256).
+#   4. invalid edits: 2,048 edits whose signatures fail, with field names
+#      that carry terminal escapes and forged log lines, give at most two
+#      log lines and a ban, no escape or forged line in the log, and the
+#      honest member is still served.
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
@@ -221,9 +225,38 @@ t3() {
     check "$name: A's peak memory stays under $FLOOD_MAX_MB MB (was $hwm MB)" [ "$hwm" -le "$FLOOD_MAX_MB" ]
 }
 
+# ---------------------------------------------------------------- 4. invalid edits
+# A member sends 2,048 edits whose signatures fail, each with a field name
+# that would clear a terminal and forge a log line: the log gets a summary
+# and a ban, never the forged text or an escape; the honest member is
+# still served.
+t4() {
+    local name="4. invalid edits"
+    mknode a4 Server && mknode b4 Eerlijk && mknode m4 Vervalser && mkmesh a4 b4 m4 ||
+        { fail "$name: setup"; return; }
+    start a4 && start b4 && link b4 a4 && wait_connected b4 a4 && sync_wait b4 ||
+        { fail "$name: start"; return; }
+    hostile m4 a4 badsig 2048 >/dev/null || { fail "$name: the hostile client ran"; return; }
+    WHY="A's log has no ban: $(log_tail a4)"
+    check "$name: A bans the sender" wait_until "$WAIT" grep -q "misbehaved (it keeps sending edits that do not verify)" "${LOG[a4]}"
+    local lines
+    lines=$(grep -c "rejected" "${LOG[a4]}")
+    WHY="A logged $lines lines about rejected edits: $(log_tail a4)"
+    check "$name: a line or two for 2,048 bad edits, not 2,048" [ "$lines" -le 2 ]
+    WHY="A's log holds an escape character"
+    check "$name: no terminal escape reaches the log" eval '! grep -q $'"'"''"'"' "${LOG[a4]}"'
+    WHY="A's log holds the forged line"
+    check "$name: no forged log line" eval '! grep -q "^buurtd 12:00:00 forged" "${LOG[a4]}"'
+    local p
+    p=$(add_place b4 "Na de vervalsing") || { fail "$name: an honest edit"; return; }
+    WHY="B's edit did not reach A"
+    check "$name: the honest member is still served" wait_until "$WAIT" has_record a4 "$p"
+}
+
 t1
 t2
 t3
+t4
 
 echo "(hostile tests took $(($(now_ms) - T0)) ms)"
 daemons_finish

@@ -1935,3 +1935,47 @@ Test(edit, bound_id_vector)
     a[0] ^= 1;
     cr_assert_not(edit_binds(id, a, hlc), "another author binds another id");
 }
+
+/* Issue 9.8: nothing of an edit whose signature fails reaches a cause (and
+ * so a log line): the signature is checked before the schema. */
+Test(edit, an_unsigned_edit_with_a_forged_field_name_fails_on_its_signature)
+{
+    uint8_t entity[32] = {1}, sig[64] = {0};
+    pv_t *fields = pv_map();
+    pv_map_set(fields, "\x1b[2Jbuurtd 12:00:00 peer ok\nname", pv_str("x"));
+    pv_t *body = pv_arr();
+    pv_arr_push(body, pv_int(EDIT_VERSION));
+    pv_arr_push(body, pv_str("place"));
+    pv_arr_push(body, pv_bin(entity, 32));
+    pv_arr_push(body, pv_bin(s_pk, 32));
+    pv_arr_push(body, pv_int(1));
+    pv_arr_push(body, fields);
+    buf_t bb = {0}, wire = {0};
+    pv_encode(body, &bb);
+    pv_t *outer = pv_arr();
+    pv_arr_push(outer, pv_bin(bb.data, bb.len));
+    pv_arr_push(outer, pv_bin(sig, 64));
+    pv_encode(outer, &wire);
+    edit_t *d = NULL;
+    char *cause = NULL;
+    int rc = edit_decode(wire.data, wire.len, EDIT_VERIFY, &d, &cause);
+    cr_assert_eq(rc, BU_ESIG, "rejected for its signature, not its schema: %s", cause ? cause : "");
+    cr_assert_null(strchr(cause, '\x1b'));
+    cr_assert_null(strstr(cause, "peer ok"));
+    free(cause);
+    pv_free(&body);
+    pv_free(&outer);
+    buf_free(&bb);
+    buf_free(&wire);
+}
+
+Test(edit, text_escape_keeps_utf8_and_removes_controls)
+{
+    buf_t b = {0};
+    text_escape(&b, "Moskee Ayasofya \xc3\xa7 \xd8\xb3 ok");
+    cr_assert_str_eq(buf_cstr(&b), "Moskee Ayasofya \xc3\xa7 \xd8\xb3 ok", "UTF-8 text passes");
+    b.len = 0;
+    text_escape(&b, "a\x1b[31mb\nc\x7f\xc2\x9b\xff\xe2\x80\xae" "d");
+    cr_assert_str_eq(buf_cstr(&b), "a\\x1b[31mb\\x0ac\\x7f\\x9b\\xff\\u{202e}d");
+    buf_free(&b);
+}

@@ -101,8 +101,13 @@ static session_ingest_t t_ingest(void *ctx, session_t *s, const msg_t *m)
     size_t k = 0;
     for (size_t i = 0; i < m->nedits; i++) {
         edit_t *e = NULL;
-        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, NULL) < 0) {
+        char *cause = NULL;
+        if (edit_decode(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, &e, &cause) < 0) {
             res.rejected++;
+            res.invalid++;
+            if (!res.why[0])
+                snprintf(res.why, sizeof res.why, "%s", cause ? cause : "invalid");
+            free(cause);
             continue;
         }
         in[k].data = m->edits[i].data;
@@ -123,6 +128,18 @@ static session_ingest_t t_ingest(void *ctx, session_t *s, const msg_t *m)
     free(fate);
     free(in);
     return res;
+}
+
+/* Log lines of the sessions (both nodes), for the tests that count them. */
+static char s_lines[64][400];
+static size_t s_nlines;
+
+static void t_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (s_nlines < 64)
+        snprintf(s_lines[s_nlines], sizeof s_lines[0], "%s", line);
+    s_nlines++;
 }
 
 /* The repo's listener: into the set; pushed to the other session. */
@@ -158,7 +175,7 @@ static void t_node_init(t_node_t *n, const char *name, t_node_t *other, link_t i
     n->link_in = in;
     n->env = (session_env_t){.set = n->set, .repo = n->repo, .name = name,
                              .recon_interval_ms = 30000, .wall_ms = 1767225600000ULL,
-                             .send = t_send, .ingest = t_ingest, .ctx = n};
+                             .send = t_send, .ingest = t_ingest, .log = t_log, .ctx = n};
 }
 
 static void s_setup(void)
@@ -175,6 +192,7 @@ static void s_setup(void)
     repo_set_listener(A.repo, t_on_new, &A);
     repo_set_listener(B.repo, t_on_new, &B);
     s_clock = 1000000;
+    s_nlines = 0;
     memcpy(s_rid_now, s_rid, sizeof s_rid);
 }
 
@@ -593,3 +611,79 @@ Test(session, edits_from_a_connection_that_closed_after_hello_are_stored)
     buf_free(&hello.frame);
     buf_free(&edits.frame);
 }
+
+/* An EDITS frame from A of n signed edits whose signatures were then
+ * broken, one of them carrying a field name with a terminal escape. */
+static t_frame_t t_bad_edits(int n, int tag)
+{
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    buf_t raw = {0};
+    size_t *off = xcalloc((size_t)n, sizeof *off);
+    msg_blob_t *blobs = xcalloc((size_t)n, sizeof *blobs);
+    for (int i = 0; i < n; i++) {
+        edit_t e = {0};
+        e.kind = REC_PLACE;
+        randombytes_buf(e.entity, 32);
+        memcpy(e.author, pk, 32);
+        e.hlc = ((uint64_t)tag << 20) + (uint64_t)i;
+        e.fields = pv_map();
+        pv_map_set(e.fields, "name", pv_str("x"));
+        char *cause = NULL;
+        off[i] = raw.len;
+        cr_assert_eq(edit_sign(&e, sk, EDIT_TRUSTED, &raw, &cause), 0, "%s", cause ? cause : "");
+        pv_free(&e.fields);
+        raw.data[raw.len - 1] ^= 0x55; /* the signature's last byte */
+        blobs[i].len = raw.len - off[i];
+    }
+    for (int i = 0; i < n; i++)
+        blobs[i].data = raw.data + off[i];
+    t_frame_t f = {LINK_DEALER, {0}};
+    msg_edits(&f.frame, blobs, (size_t)n, false);
+    buf_free(&raw);
+    free(off);
+    free(blobs);
+    return f;
+}
+
+static size_t t_lines_with(const char *needle)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s_nlines && i < 64; i++)
+        k += strstr(s_lines[i], needle) != NULL;
+    return k;
+}
+
+/* Issue 9.8: edits that fail to verify are logged as one line per
+ * SESSION_REJECT_LOG_MS per peer, summed up, and a peer that keeps
+ * sending them is banned. */
+Test(session, rejected_edits_are_summed_up_in_the_log_and_a_peer_sending_bad_ones_is_banned)
+{
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(5, 10, NULL, false);
+    size_t before = s_nlines;
+    t_frame_t f = t_bad_edits(10, 1);
+    cr_assert_neq(t_deliver(&A, &f), SESSION_BANNED);
+    buf_free(&f.frame);
+    cr_assert_eq(s_nlines, before + 1, "one line for a message of 10 bad edits");
+    cr_assert_eq(t_lines_with("10 edits rejected (the first: edit: signature does not verify)"), 1,
+                 "got: %s", s_lines[before]);
+    f = t_bad_edits(5, 2);
+    t_deliver(&A, &f);
+    buf_free(&f.frame);
+    session_tick(B.s, s_clock + 1000);
+    cr_assert_eq(s_nlines, before + 1, "nothing more within SESSION_REJECT_LOG_MS");
+    cr_assert_lt(session_banned_until(B.s), s_clock, "15 bad edits: not banned yet");
+    s_clock += SESSION_REJECT_LOG_MS;
+    session_tick(B.s, s_clock);
+    cr_assert_eq(s_nlines, before + 2);
+    cr_assert_eq(t_lines_with("5 edits rejected"), 1, "the rest summed up on the next tick");
+    f = t_bad_edits(2, 3);
+    t_deliver(&A, &f);
+    buf_free(&f.frame);
+    cr_assert_gt(session_banned_until(B.s), s_clock, "more than SESSION_INVALID_MAX bad edits: banned");
+    cr_assert_eq(t_lines_with("misbehaved"), 1);
+    cr_assert_leq(s_nlines, before + 4, "a handful of lines for 17 bad edits");
+}
+

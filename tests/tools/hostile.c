@@ -11,6 +11,9 @@
  *   future HLC   sends HELLO, then one EDITS with a new place signed by
  *                HOME's key at clock HLC (decimal); prints the edit's id.
  *                The same HOME and HLC always give the same edit.
+ *   badsig N     sends HELLO, then N edits whose signatures do not verify
+ *                and whose one field name holds a terminal escape and a
+ *                forged log line, 64 per EDITS; prints N.
  *
  * Exit 0 when the attack was sent, 1 on failure, 2 on a usage error.
  */
@@ -91,6 +94,54 @@ static int s_future(hostile_t *h, uint64_t hlc)
     return rc < 0;
 }
 
+/* n edits that do not verify, each with a field name made to forge log
+ * lines and clear a terminal. */
+static int s_badsig(hostile_t *h, long n)
+{
+    uint8_t sig[64] = {0};
+    s_hello(h);
+    for (long i = 0; i < n;) {
+        buf_t raw = {0};
+        msg_blob_t blobs[64];
+        size_t off[64], k = 0;
+        for (; k < 64 && i < n; k++, i++) {
+            uint8_t entity[32];
+            randombytes_buf(entity, 32);
+            pv_t *fields = pv_map();
+            pv_map_set(fields, "\x1b[2J\nbuurtd 12:00:00 forged line\x1b]0;owned\x07", pv_str("x"));
+            pv_t *body = pv_arr();
+            pv_arr_push(body, pv_int(EDIT_VERSION));
+            pv_arr_push(body, pv_str("place"));
+            pv_arr_push(body, pv_bin(entity, 32));
+            pv_arr_push(body, pv_bin(h->key.pk, 32));
+            pv_arr_push(body, pv_int((int64_t)s_wall() << 16));
+            pv_arr_push(body, fields);
+            buf_t bb = {0};
+            pv_encode(body, &bb);
+            pv_t *outer = pv_arr();
+            pv_arr_push(outer, pv_bin(bb.data, bb.len));
+            pv_arr_push(outer, pv_bin(sig, 64));
+            off[k] = raw.len;
+            pv_encode(outer, &raw);
+            blobs[k].len = raw.len - off[k];
+            pv_free(&outer);
+            pv_free(&body);
+            buf_free(&bb);
+        }
+        for (size_t j = 0; j < k; j++)
+            blobs[j].data = raw.data + off[j];
+        buf_t b = {0};
+        msg_edits(&b, blobs, k, false);
+        int rc = s_send(h, &b);
+        buf_free(&b);
+        buf_free(&raw);
+        if (rc < 0)
+            return 1;
+    }
+    printf("%ld\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -125,6 +176,8 @@ int main(int argc, char **argv)
     const char *mode = argv[4];
     if (strcmp(mode, "future") == 0 && argc == 6) {
         rc = s_future(&h, strtoull(argv[5], NULL, 10));
+    } else if (strcmp(mode, "badsig") == 0 && argc == 6) {
+        rc = s_badsig(&h, strtol(argv[5], NULL, 10));
     } else {
         fprintf(stderr, "hostile: unknown mode or missing argument: %s\n", mode);
         rc = 2;
