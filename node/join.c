@@ -126,7 +126,7 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
     void *ctx = zmq_ctx_new();
     void *d = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
-    int64_t max = MSG_MAX_BYTES;
+    int64_t max = MSG_WIRE_MAX_BYTES;
     zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(d, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, server, 32);

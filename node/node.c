@@ -252,7 +252,7 @@ static void s_set_common(void *s)
 {
     int hwm = NODE_HWM, nohwm = 0, linger = 0, ivl = 500, ivlmax = 30000;
     int ka = 1, ka_idle = 30, ka_intvl = 10, ka_cnt = 3, maxrt = 2 * SESSION_ALIVE_MS;
-    int64_t max = MSG_MAX_BYTES;
+    int64_t max = MSG_WIRE_MAX_BYTES;
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &nohwm, sizeof nohwm);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);

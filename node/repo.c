@@ -726,7 +726,8 @@ void repo_members_for(repo_t *self, const uint8_t founder[32], members_t *out)
             cap = (n + k) * 2;
             all = xrealloc(all, cap * sizeof *all);
         }
-        memcpy(all + n, h, k * sizeof *h);
+        if (k) /* a damaged slot decodes to nothing: no memcpy from NULL */
+            memcpy(all + n, h, k * sizeof *h);
         n += k;
         free(h);
     }
@@ -903,7 +904,8 @@ size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out)
     if (at < 0)
         return 0;
     size_t n = s_decode_slot(self, &self->ents[at], out);
-    qsort(*out, n, sizeof **out, s_cmp_edit); /* merge order */
+    if (n)
+        qsort(*out, n, sizeof **out, s_cmp_edit); /* merge order */
     return n;
 }
 

@@ -35,6 +35,11 @@
 
 #define PROTO_VERSION 1
 #define MSG_MAX_BYTES (4u << 20)     /* largest frame a node accepts */
+/* ZMQ_MAXMSGSIZE: libzmq checks it against the frame on the wire, which
+ * CURVE makes 33 bytes longer (command name, nonce, MAC, flags) than the
+ * message; with MSG_MAX_BYTES a message of exactly MSG_MAX_BYTES was
+ * dropped. msg_decode still refuses anything over MSG_MAX_BYTES. */
+#define MSG_WIRE_MAX_BYTES (MSG_MAX_BYTES + 256)
 #define MSG_MAX_IDS 4096             /* ids in one WANT or IDS range */
 #define MSG_MAX_RANGES 1024          /* ranges in one RECON */
 #define MSG_MAX_EDITS 2048           /* edits in one EDITS */
