@@ -15,6 +15,7 @@
 #include "node/mesh.h"
 #include "node/peers.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,50 +150,66 @@ static int s_mesh_show(cli_t *c)
     size_t active = 0;
     for (size_t i = 0; i < m.n; i++)
         active += !m.v[i].revoked;
+    quota_limits_t lim;
+    repo_quota_limits(r, &lim);
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", hex);
         json_str(&b, nm, strlen(nm));
-        buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu}", active,
+        buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu,"
+                       "\"member_edits_per_hour\":%u,\"member_edits_max\":%u}", active,
                    me ? (me->revoked ? "revoked" : members_role_name(me->role)) : "none",
-                   (unsigned long long)(retention_ms(r) / 86400000u));
+                   (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total);
         cli_print_json(c, &b);
         buf_free(&b);
     } else {
-        fprintf(c->out, "mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n",
+        fprintf(c->out, "mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n"
+                        "quota      a member may make %u edits per hour, %u in all (admins: no limit)\n",
                hex, nm, active,
                me ? (me->revoked ? "revoked" : members_role_name(me->role))
                   : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)",
-               (unsigned long long)(retention_ms(r) / 86400000u));
+               (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total);
     }
     free(name);
     members_clear(&m);
     return EXIT_OK;
 }
 
+/* A whole number from lo to hi in opt (a trailing suffix allowed), or -1. */
+static int64_t s_num(const char *opt, char suffix, int64_t lo, int64_t hi)
+{
+    char *end = NULL;
+    errno = 0;
+    int64_t v = strtoll(opt, &end, 10);
+    if (end && suffix && *end == suffix)
+        end++;
+    if (*opt == '\0' || errno || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
 static int s_mesh_set(cli_t *c, int argc, char **argv)
 {
     static const struct option lo[] = {{"retention", required_argument, NULL, 'r'},
+                                       {"member-edits-per-hour", required_argument, NULL, 'h'},
+                                       {"member-edits-max", required_argument, NULL, 'm'},
                                        {NULL, 0, NULL, 0}};
-    const char *ret = NULL;
+    int64_t days = 0, per_hour = 0, max = 0;
     int ch;
     optind = 0;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        if (ch == 'r')
-            ret = optarg;
-        else
+        if (ch == 'r' && (days = s_num(optarg, 'd', 1, 3650)) < 0)
+            return cli_usage(c, "--retention must be a number of days from 1 to 3650");
+        else if (ch == 'h' && (per_hour = s_num(optarg, 0, 1, 1000000)) < 0)
+            return cli_usage(c, "--member-edits-per-hour must be a number from 1 to 1000000");
+        else if (ch == 'm' && (max = s_num(optarg, 0, 1, 100000000)) < 0)
+            return cli_usage(c, "--member-edits-max must be a number from 1 to 100000000");
+        else if (ch != 'r' && ch != 'h' && ch != 'm')
             return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
     }
-    if (optind != argc || ret == NULL)
+    if (optind != argc || (!days && !per_hour && !max))
         return cli_usage(c, "give a setting, e.g. buurt mesh set --retention 30");
-    int64_t days;
-    char *end = NULL;
-    days = strtoll(ret, &end, 10);
-    if (end && *end == 'd')
-        end++;
-    if (*ret == '\0' || *end != '\0' || days < 1 || days > 3650)
-        return cli_usage(c, "--retention must be a number of days from 1 to 3650");
     uint8_t mesh[32], id[32];
     if (!s_mesh(c, mesh))
         return EXIT_FAIL;
@@ -201,16 +218,33 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
         return EXIT_FAIL;
     rec_mesh_settings_id(mesh, id);
     pv_t *f = pv_map();
-    pv_map_set(f, "retention_days", pv_int(days));
+    if (days)
+        pv_map_set(f, "retention_days", pv_int(days));
+    if (per_hour)
+        pv_map_set(f, "member_edits_per_hour", pv_int(per_hour));
+    if (max)
+        pv_map_set(f, "member_edits_max", pv_int(max));
     char *cause = NULL;
     int rc = repo_edit(r, REC_MESH, id, f, NULL, &cause);
-    pv_free(&f);
-    if (rc < 0)
+    if (rc < 0) {
+        pv_free(&f);
         return cli_fail(c, rc, cause);
-    if (c->json)
-        fprintf(c->out, "{\"retention_days\":%lld}\n", (long long)days);
-    else
-        fprintf(c->out, "retention is now %lld days for the whole mesh\n", (long long)days);
+    }
+    if (c->json) {
+        buf_t b = {0};
+        pv_to_json(f, &b);
+        buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, c->out);
+        buf_free(&b);
+    } else {
+        if (days)
+            fprintf(c->out, "retention is now %lld days for the whole mesh\n", (long long)days);
+        if (per_hour)
+            fprintf(c->out, "a member may now make %lld edits per hour\n", (long long)per_hour);
+        if (max)
+            fprintf(c->out, "a member may now have %lld edits in all\n", (long long)max);
+    }
+    pv_free(&f);
     return EXIT_OK;
 }
 
@@ -308,13 +342,17 @@ int cmd_mesh(cli_t *c, int argc, char **argv)
 {
     argc = s_strip_json(c, argc, argv);
     int g = s_group(c, argc, argv, "mesh",
-                    "usage: buurt mesh create NAME | join MESH-ID | show | set --retention DAYS |\n"
+                    "usage: buurt mesh create NAME | join MESH-ID | show | set SETTING... |\n"
                     "       void-future [--after TIME] [--dry-run]\n\n"
                     "  create NAME     found a mesh; this node becomes its first admin; prints the mesh id\n"
                     "  join MESH-ID    trust that mesh's founder key as the root of membership\n"
-                    "  show            mesh id, name, members, this node's role, retention\n"
-                    "  set --retention DAYS  (admins) keep done, cancelled and expired needs this\n"
-                    "                  many days before every node purges them (default 30)\n"
+                    "  show            mesh id, name, members, this node's role, retention, quota\n"
+                    "  set             (admins) settings every node applies:\n"
+                    "    --retention DAYS  keep done, cancelled and expired needs this many days\n"
+                    "                  before every node purges them (default 30)\n"
+                    "    --member-edits-per-hour N  edits a member (not an admin) may have per hour\n"
+                    "                  of its clock (default 2000); more are refused everywhere\n"
+                    "    --member-edits-max N  edits a member may have in all (default 20000)\n"
                     "  void-future     (admins) declare the edits this node holds because they are\n"
                     "                  dated in the future (after TIME, default 10 minutes from now)\n"
                     "                  void: every node removes them and never takes them again\n");

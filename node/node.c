@@ -80,6 +80,9 @@ typedef struct {
     uint64_t redial_ms;    /* silent this long while unheard: dial again */
 } peer_t;
 
+#define NODE_OVER_MAX 16          /* flooding authors remembered for peers */
+#define NODE_OVER_LOG_MS 600000   /* one log line per flooding author per 10 min */
+
 struct node {
     node_opts_t o;
     char *home;
@@ -103,6 +106,11 @@ struct node {
     uint32_t epoch;        /* repo_epoch the set and queues were built at */
     uint64_t next_purge, next_release;
     int clock_state;       /* last logged: 0 fine, -1 behind, 1 ahead */
+    struct {               /* authors whose edits were over their quota */
+        uint8_t author[32];
+        uint64_t refused, logged_at;
+    } over[NODE_OVER_MAX];
+    size_t nover;
     bool pid_written;      /* buurtd.pid is ours: removed on exit */
     volatile sig_atomic_t stop;
 };
@@ -436,6 +444,44 @@ static void s_members_changed(node_t *n)
 
 /* ---------------------------------------------------------------- receiving */
 
+/* Name of a member for the log and peers ("" when unknown). */
+static const char *s_member_name(node_t *n, const uint8_t id[32])
+{
+    const members_t *m = s_members(n);
+    const member_t *x = m ? members_find(m, id) : NULL;
+    return x && x->name[0] ? x->name : "";
+}
+
+/* An edit of author was refused over its quota: counted for peers, and
+ * logged at most once per NODE_OVER_LOG_MS per author. */
+static void s_over_quota(node_t *n, const uint8_t author[32])
+{
+    size_t i = 0;
+    while (i < n->nover && memcmp(n->over[i].author, author, 32) != 0)
+        i++;
+    if (i == n->nover) {
+        if (n->nover == NODE_OVER_MAX)
+            i = n->nover - 1; /* the last slot is reused */
+        else
+            n->nover++;
+        memset(&n->over[i], 0, sizeof n->over[i]);
+        memcpy(n->over[i].author, author, 32);
+    }
+    n->over[i].refused++;
+    uint64_t now = s_now();
+    if (n->over[i].logged_at == 0 || now - n->over[i].logged_at >= NODE_OVER_LOG_MS) {
+        quota_limits_t lim;
+        repo_quota_limits(n->repo, &lim);
+        char hex[65];
+        hex_encode(author, 32, hex);
+        s_log(n, "member %.10s (%s) is over its quota (%u edits per hour of its clock, %u in all): "
+                 "%llu of its edits refused so far (see buurt peers)",
+              hex, s_member_name(n, author), lim.per_hour, lim.total,
+              (unsigned long long)n->over[i].refused);
+        n->over[i].logged_at = now;
+    }
+}
+
 /* session_env_t.ingest: verify, authorise, group commit. */
 static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
 {
@@ -453,6 +499,16 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         if (repo_find_record(n->repo, x->id) >= 0 || repo_is_purged(n->repo, x->id) ||
             s_is_bad(n, x->id))
             continue; /* known, purged here for good, or refused lately */
+        edit_head_t head;
+        if (edit_peek(m->edits[i].data, m->edits[i].len, &head) == 0 &&
+            !repo_quota_allows(n->repo, head.author, head.hlc)) {
+            /* over its author's quota: refused before the cost of a
+             * signature check, so a flood costs little */
+            res.rejected++;
+            s_over_quota(n, head.author);
+            s_mark_bad(n, x->id);
+            continue;
+        }
         edit_t *e = NULL;
         char *cause = NULL;
         if (edit_decode_id(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, x->id, &e, &cause) < 0) {
@@ -503,6 +559,11 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
             switch (fate[i]) {
             case REPO_ADDED: res.stored++; break;
             case REPO_HELD: res.held++; break;
+            case REPO_QUOTA:
+                s_over_quota(n, take[i].head.author);
+                s_mark_bad(n, take[i].id);
+                res.rejected++;
+                break;
             case REPO_VOID:
             case REPO_REFUSED:
                 s_mark_bad(n, take[i].id); /* not fetched again */
@@ -877,6 +938,22 @@ static void s_ctl_peers(void *ctx, pv_t **peers, pv_t **node)
     int64_t err = s_clock_error(n, &k);
     s_clock_notes(n, notes);
     s_store_notes(n, notes);
+    pv_t *over = pv_arr();
+    for (size_t i = 0; i < n->nover; i++) {
+        char hex[65], buf[300];
+        hex_encode(n->over[i].author, 32, hex);
+        const char *nm = s_member_name(n, n->over[i].author);
+        snprintf(buf, sizeof buf, "member %.10s%s%s%s is flooding: %llu of its edits were refused over "
+                                  "its quota (buurt mesh show)",
+                 hex, nm[0] ? " (" : "", nm, nm[0] ? ")" : "", (unsigned long long)n->over[i].refused);
+        pv_arr_push(notes, pv_str(buf));
+        pv_t *x = pv_map();
+        pv_map_set(x, "author", pv_str(hex));
+        pv_map_set(x, "name", pv_str(nm));
+        pv_map_set(x, "refused", pv_int((int64_t)n->over[i].refused));
+        pv_arr_push(over, x);
+    }
+    pv_map_set(st, "over_quota", over);
     if (n->lan) {
         lan_notes(n->lan, notes);
         pv_map_set(st, "beacons", lan_status(n->lan));

@@ -11,6 +11,7 @@
 #include "node/config.h"
 #include "node/home.h"
 #include "node/members.h"
+#include "node/quota.h"
 #include "proto/seal.h"
 #include "proto/err.h"
 #include "proto/util.h"
@@ -113,6 +114,7 @@ struct repo_t {
     uint64_t now_ms;     /* wall time of the current index pass */
     uint64_t clock_ms;   /* repo_set_clock: the time to use, 0 = the wall clock */
     uint64_t version;    /* repo_version */
+    quota_t *quota;      /* edits per author stored, per hour and in all */
 };
 
 static int s_cmp_u32(const void *a, const void *b)
@@ -334,6 +336,7 @@ static void s_hold(repo_t *r, size_t idx, const edit_head_t *h)
 /* Indexes a stored record, or holds it when it is dated too far ahead. */
 static bool s_index_or_hold(repo_t *r, size_t idx, const edit_head_t *h)
 {
+    quota_add(r->quota, h->author, h->hlc, +1);
     if (hlc_too_far(h->hlc, r->now_ms)) {
         s_hold(r, idx, h);
         return false;
@@ -361,6 +364,7 @@ static void s_reindex(repo_t *r)
     r->hlc = 0;
     r->voids_ok = false;
     r->now_ms = repo_now(r);
+    quota_reset(r->quota);
     if (r->tabsize)
         memset(r->tab, 0, r->tabsize * sizeof *r->tab);
     r->members_ok = false;
@@ -416,6 +420,7 @@ int repo_open_wait(const char *home, int wait_ms, repo_t **out, char **cause)
     repo_t *r = xcalloc(1, sizeof *r);
     r->serial = ++serial;
     r->home = xstrdup(home);
+    r->quota = quota_new();
     char *kp = home_path(home, HOME_KEY);
     char *sp = home_path(home, HOME_STORE);
     int rc = key_load(kp, &r->key, cause);
@@ -452,6 +457,7 @@ void repo_close(repo_t **self_p)
     free(r->orphans);
     free(r->held);
     free(r->voids);
+    quota_free(&r->quota);
     members_clear(&r->members);
     if (r->keys)
         sodium_memzero(r->keys, r->nkeys * sizeof *r->keys);
@@ -1005,7 +1011,15 @@ static int s_authorise_local(repo_t *r, const edit_t *e, char **cause)
     const member_t *me = members_find(m, e->author);
     if (me == NULL)
         return 0; /* no certificate here yet: it may still be on its way */
-    if (members_role_at(m, e->author, e->hlc) < 0) {
+    int role = members_role_at(m, e->author, e->hlc);
+    quota_limits_t lim;
+    repo_quota_limits(r, &lim);
+    if (role >= 0 && role != ROLE_ADMIN && !quota_allows(r->quota, e->author, e->hlc, &lim))
+        return bu_fail(cause, BU_EPERM,
+                       "this node has made as many edits as the mesh allows a member (%u in an hour, %u in all: "
+                       "buurt mesh show); try again later, or ask an admin",
+                       lim.per_hour, lim.total);
+    if (role < 0) {
         if (me->revoked)
             return bu_fail(cause, BU_EPERM, "this node was revoked from the mesh%s%s; its edits no longer count",
                            me->reason[0] ? ": " : "", me->reason);
@@ -1185,6 +1199,42 @@ static void s_voids(repo_t *r)
         qsort(r->voids, r->nvoids, sizeof *r->voids, s_cmp_void);
 }
 
+void repo_quota_limits(repo_t *r, quota_limits_t *lim)
+{
+    lim->per_hour = QUOTA_PER_HOUR_DEFAULT;
+    lim->total = QUOTA_TOTAL_DEFAULT;
+    if (!r->in_mesh)
+        return;
+    uint8_t id[32];
+    rec_mesh_settings_id(r->mesh, id);
+    long at = s_lookup(r, id);
+    if (at < 0)
+        return;
+    const entity_t *e = s_state(r, &r->ents[at]);
+    if (e->kind != REC_MESH || e->edits == 0)
+        return;
+    lim->per_hour = (uint32_t)pv_get_int(e->fields, "member_edits_per_hour", lim->per_hour);
+    lim->total = (uint32_t)pv_get_int(e->fields, "member_edits_max", lim->total);
+}
+
+/* True when an edit of author at hlc fits its quota; admins have none. */
+static bool s_quota_ok(repo_t *r, const uint8_t author[32], uint64_t hlc, const quota_limits_t *lim)
+{
+    const members_t *m = s_members(r);
+    if (m == NULL || members_role_at(m, author, hlc) == ROLE_ADMIN)
+        return true;
+    return quota_allows(r->quota, author, hlc, lim);
+}
+
+const quota_t *repo_quota(const repo_t *self) { return self->quota; }
+
+bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc)
+{
+    quota_limits_t lim;
+    repo_quota_limits(self, &lim);
+    return s_quota_ok(self, author, hlc, &lim);
+}
+
 /* True when an edit (id, clock) is void: declared so by an admin and
  * dated more than the skew bound beyond that declaration. */
 static bool s_is_void(const repo_t *r, const uint8_t id[32], uint64_t hlc)
@@ -1287,11 +1337,17 @@ int repo_ingest_checked(repo_t *self, const repo_in_t *in, size_t n, uint8_t *ad
     uint8_t *fate = xcalloc(n ? n : 1, 1);
     size_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
     size_t nt = 0, will_hold = 0;
+    quota_limits_t lim;
     s_voids(self);
+    repo_quota_limits(self, &lim);
     for (size_t i = 0; i < n; i++) {
         const edit_head_t *h = &in[i].head;
         if (self->nvoids && s_is_void(self, in[i].id, h->hlc)) {
             fate[i] = REPO_VOID;
+            continue;
+        }
+        if (!s_quota_ok(self, h->author, h->hlc, &lim)) {
+            fate[i] = REPO_QUOTA;
             continue;
         }
         if (hlc_too_far(h->hlc, self->now_ms)) {
@@ -1309,7 +1365,12 @@ int repo_ingest_checked(repo_t *self, const repo_in_t *in, size_t n, uint8_t *ad
         pos[nt] = i;
         take[nt] = (store_rec_t){in[i].data, in[i].len};
         memcpy(ids[nt++], in[i].id, 32);
+        /* counted for the rest of this batch; stored ones count for good
+         * when they are indexed (s_index_or_hold) */
+        quota_add(self->quota, h->author, h->hlc, +1);
     }
+    for (size_t j = 0; j < nt; j++)
+        quota_add(self->quota, in[pos[j]].head.author, in[pos[j]].head.hlc, -1);
     uint8_t *got = xcalloc(nt ? nt : 1, 1);
     int rc = store_put_many_ids(self->store, take, (const uint8_t(*)[32])ids, nt, got, cause);
     if (rc >= 0) {

@@ -19,6 +19,7 @@
 
 #include "node/key.h"
 #include "node/merge.h"
+#include "node/quota.h"
 #include "node/store.h"
 
 typedef struct repo_t repo_t;
@@ -126,8 +127,17 @@ int repo_scan(const repo_t *self, store_scan_fn *fn, void *ctx, char **cause);
 const uint8_t *repo_record_id(const repo_t *self, size_t idx);
 long repo_find_record(const repo_t *self, const uint8_t id[32]);
 
+/* The mesh's quota of a member (the mesh settings' member_edits_per_hour
+ * and member_edits_max, else QUOTA_*_DEFAULT), and the counts. */
+void repo_quota_limits(repo_t *self, quota_limits_t *lim);
+const quota_t *repo_quota(const repo_t *self);
+/* True when one more edit of author at hlc fits: admins (at hlc) always,
+ * others within repo_quota_limits of what is stored. */
+bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc);
+
 /* What became of each edit given to repo_ingest_many. */
-enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOID = 4 };
+enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOID = 4,
+       REPO_QUOTA = 5 };
 #define REPO_HELD_MAX 1024        /* held edits a node keeps at most */
 #define REPO_HELD_PER_AUTHOR 256  /* ... of one author */
 
@@ -139,7 +149,9 @@ enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOI
  * wall clock: held aside until repo_release_held), REPO_REFUSED (would be
  * held, but the author or the node already holds the most it may: not
  * stored), REPO_VOID (declared void by an admin, see repo_apply_voids:
- * not stored) or REPO_KNOWN (already stored, or not stored because of an
+ * not stored), REPO_QUOTA (its author, not an admin at the edit's clock,
+ * already has as many edits stored as the mesh allows in that hour of its
+ * clock or in all, repo_quota_limits: not stored) or REPO_KNOWN (already stored, or not stored because of an
  * error). Returns the number stored or a negative code.
  */
 int repo_ingest_many(repo_t *self, const store_rec_t *recs, size_t n, uint8_t *added,

@@ -110,6 +110,10 @@ static const field_spec_t s_mesh[] = {
      "days a done, cancelled or expired need is kept before every node purges it"},
     {"void", FT_IDS, NULL, 1, 200, false,
      "ids of edits dated beyond the clock bound that every node removes"},
+    {"member_edits_per_hour", FT_INT, NULL, 1, 1000000, false,
+     "edits a member (not an admin) may have stored per hour of its clock"},
+    {"member_edits_max", FT_INT, NULL, 1, 100000000, false,
+     "edits a member (not an admin) may have stored in all"},
     END};
 
 static const field_spec_t s_sealed[] = {

@@ -22,6 +22,9 @@
 #      that carry terminal escapes and forged log lines, give at most two
 #      log lines and a ban, no escape or forged line in the log, and the
 #      honest member is still served.
+#   5. a member floods 3,000 valid edits in an hour: at most the quota is
+#      kept and passed on, peers and the log name the member, the honest
+#      member's edit still gets through.
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
@@ -259,10 +262,46 @@ t4() {
     check "$name: the honest member is still served" wait_until "$WAIT" has_record a4 "$p"
 }
 
+# ---------------------------------------------------------------- 5. a member floods valid edits
+# 3,000 valid new places in one hour of its clock: A keeps the quota
+# (QUOTA_PER_HOUR_DEFAULT, 2,000), says who floods (peers, one log line),
+# passes on no more than it kept, and still takes the honest member's edit.
+t5() {
+    local name="5. a member floods valid edits"
+    mknode a5 Server && mknode b5 Eerlijk && mknode m5 Vloed && mkmesh a5 b5 m5 ||
+        { fail "$name: setup"; return; }
+    start a5 && start b5 && link b5 a5 && wait_connected b5 a5 && sync_wait b5 ||
+        { fail "$name: start"; return; }
+    local c0
+    c0=$(status a5 edits)
+    hostile m5 a5 flood 3000 >/dev/null || { fail "$name: the hostile client ran"; return; }
+    s_flooding() { bu a5 peers 2>/dev/null | grep -q "is flooding: .* of its edits were refused over its quota"; }
+    WHY="peers on A: $(bu a5 peers 2>&1 | tail -n 3)"
+    check "$name: peers on A names the flooding member" wait_until "$WAIT" s_flooding
+    local got
+    got=$(($(status a5 edits) - c0))
+    WHY="A kept $got of the 3,000"
+    check "$name: A keeps at most the quota (kept $got)" [ "$got" -le 2000 ] && [ "$got" -ge 1000 ]
+    local lines
+    lines=$(grep -c "is over its quota" "${LOG[a5]}")
+    WHY="A logged $lines lines about the quota"
+    check "$name: A logs it once" [ "$lines" -eq 1 ]
+    local p
+    p=$(add_place b5 "Eerlijk bericht") || { fail "$name: an honest edit"; return; }
+    WHY="B's edit did not reach A"
+    check "$name: the honest member's edit still reaches A" wait_until "$WAIT" has_record a5 "$p"
+    sync_wait b5 || { fail "$name: B syncs"; return; }
+    local gb
+    gb=$(($(status b5 edits) - c0))
+    WHY="B holds $gb new edits, A kept $got (+1 honest)"
+    check "$name: B gets no more of the flood than A kept" [ "$gb" -le $((got + 1)) ]
+}
+
 t1
 t2
 t3
 t4
+t5
 
 echo "(hostile tests took $(($(now_ms) - T0)) ms)"
 daemons_finish

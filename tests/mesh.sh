@@ -309,8 +309,8 @@ t6() {
         fail "$name: A counts a rejected edit from B" "rejected = $(peer_field a6 b6 rejected), want >= 1" \
             "$(log_tail a6)"
     fi
-    WHY="A's log has no 'rejected an edit' line"
-    check "$name: A logs the rejection" grep -q 'rejected an edit from' "${LOG[a6]}"
+    WHY="A's log has no 'an edit rejected' line"
+    check "$name: A logs the rejection" grep -q ': an edit rejected: edit: signature does not verify' "${LOG[a6]}"
     local n1
     n1=$(edit_count a6)
     WHY="A has $n1 edits, want $n0 + 2 valid = $((n0 + 2)) (the forged copy must not count)"

@@ -1161,3 +1161,74 @@ Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_
     uint8_t coal[32];
     cr_assert(repo_private_of(r, id, coal), "the creator still reads its coalition");
 }
+
+/* ---- quotas (issue 9.7) ------------------------------------------------ */
+
+#define S_HOUR (UINT64_C(3600000) << 16)
+
+/* n new places by k at clock t, t+1, ...; returns how many were added. */
+static int s_flood(repo_t *r, const s_key_t *k, uint64_t t, int n, uint8_t tag, int *quota)
+{
+    int added = 0;
+    for (int i = 0; i < n; i++) {
+        uint8_t e[32] = {tag, (uint8_t)i, (uint8_t)(i >> 8)};
+        int fate = s_ingest_fate(r, REC_PLACE, e, k, t + (uint64_t)i, s_place_of("x", NULL));
+        added += fate == REPO_ADDED;
+        *quota += fate == REPO_QUOTA;
+    }
+    return added;
+}
+
+Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
+{
+    repo_t *r = s_admin_home();
+    uint8_t settings[32];
+    rec_mesh_settings_id(F.pk, settings);
+    s_put(r, REC_MESH, settings, &F, H(5),
+          s_f("member_edits_per_hour", pv_int(5), "member_edits_max", pv_int(8), NULL));
+    quota_limits_t lim;
+    repo_quota_limits(r, &lim);
+    cr_assert_eq(lim.per_hour, 5);
+    cr_assert_eq(lim.total, 8);
+    int q = 0;
+    uint64_t t = H(100);
+    cr_assert_eq(s_flood(r, &M, t, 7, 0x40, &q), 5, "5 per hour of M's clock");
+    cr_assert_eq(q, 2);
+    q = 0;
+    cr_assert_eq(s_flood(r, &M, t + S_HOUR, 7, 0x41, &q), 3, "the next hour: up to 8 in all");
+    cr_assert_eq(q, 4);
+    q = 0;
+    cr_assert_eq(s_flood(r, &F, t, 20, 0x42, &q), 20, "an admin has no quota");
+    cr_assert_eq(q, 0);
+    q = 0;
+    cr_assert_eq(s_flood(r, &N, t, 3, 0x43, &q), 3, "another member has its own");
+    /* the counts are those of the store: the same after reopening */
+    repo_close(&s_repo);
+    r = s_repo = s_open();
+    repo_set_mesh(r, F.pk); /* s_mesh_home's mesh is not in the config */
+    q = 0;
+    cr_assert_eq(s_flood(r, &M, t + 5 * S_HOUR, 1, 0x44, &q), 0);
+    cr_assert_eq(q, 1, "still over its total after a restart");
+    /* an admin raises the quota: M may write again */
+    s_put(r, REC_MESH, settings, &F, H(6), s_f("member_edits_max", pv_int(100), NULL));
+    q = 0;
+    cr_assert_eq(s_flood(r, &M, t + 6 * S_HOUR, 2, 0x45, &q), 2);
+}
+
+Test(repo, a_node_over_its_quota_cannot_edit_locally)
+{
+    repo_t *r = s_mesh_home();
+    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
+    uint8_t settings[32];
+    rec_mesh_settings_id(F.pk, settings);
+    s_put(r, REC_MESH, settings, &F, H(5), s_f("member_edits_per_hour", pv_int(3), NULL));
+    for (int i = 0; i < 3; i++)
+        s_edit(r, REC_PLACE, NULL, s_place_of("mijn plek", NULL), NULL);
+    char *cause = NULL;
+    pv_t *f = s_place_of("nog een", NULL);
+    int rc = repo_edit(r, REC_PLACE, NULL, f, NULL, &cause);
+    pv_free(&f);
+    cr_assert_eq(rc, BU_EPERM, "the 4th edit in an hour is refused here already");
+    cr_assert_not_null(strstr(cause, "as many edits as the mesh allows"), "%s", cause);
+    free(cause);
+}

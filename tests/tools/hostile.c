@@ -11,6 +11,8 @@
  *   future HLC   sends HELLO, then one EDITS with a new place signed by
  *                HOME's key at clock HLC (decimal); prints the edit's id.
  *                The same HOME and HLC always give the same edit.
+ *   flood N      sends HELLO, then N valid new places signed by HOME's key
+ *                at the current clock, 256 per EDITS; prints N.
  *   badsig N     sends HELLO, then N edits whose signatures do not verify
  *                and whose one field name holds a terminal escape and a
  *                forged log line, 64 per EDITS; prints N.
@@ -92,6 +94,53 @@ static int s_future(hostile_t *h, uint64_t hlc)
     buf_free(&b);
     buf_free(&w);
     return rc < 0;
+}
+
+/* n valid new places, all in the current hour of the clock. */
+static int s_flood(hostile_t *h, long n)
+{
+    uint64_t t0 = s_wall() << 16;
+    s_hello(h);
+    for (long i = 0; i < n;) {
+        buf_t raw = {0};
+        msg_blob_t blobs[256];
+        size_t off[256], k = 0;
+        for (; k < 256 && i < n; k++, i++) {
+            edit_t e = {0};
+            e.kind = REC_PLACE;
+            memcpy(e.author, h->key.pk, 32);
+            e.hlc = t0 + (uint64_t)i;
+            edit_bound_id(e.author, e.hlc, e.entity);
+            e.fields = pv_map();
+            char name[48];
+            snprintf(name, sizeof name, "Vloed %ld", i);
+            pv_map_set(e.fields, "name", pv_str(name));
+            pv_t *kinds = pv_arr();
+            pv_arr_push(kinds, pv_str("other"));
+            pv_map_set(e.fields, "kinds", kinds);
+            off[k] = raw.len;
+            char *cause = NULL;
+            int rc = edit_sign(&e, h->key.sk, EDIT_CREATING, &raw, &cause);
+            pv_free(&e.fields);
+            if (rc < 0) {
+                fprintf(stderr, "hostile: cannot sign: %s\n", cause ? cause : "?");
+                buf_free(&raw);
+                return 1;
+            }
+            blobs[k].len = raw.len - off[k];
+        }
+        for (size_t j = 0; j < k; j++)
+            blobs[j].data = raw.data + off[j];
+        buf_t b = {0};
+        msg_edits(&b, blobs, k, false);
+        int rc = s_send(h, &b);
+        buf_free(&b);
+        buf_free(&raw);
+        if (rc < 0)
+            return 1;
+    }
+    printf("%ld\n", n);
+    return 0;
 }
 
 /* n edits that do not verify, each with a field name made to forge log
@@ -176,6 +225,8 @@ int main(int argc, char **argv)
     const char *mode = argv[4];
     if (strcmp(mode, "future") == 0 && argc == 6) {
         rc = s_future(&h, strtoull(argv[5], NULL, 10));
+    } else if (strcmp(mode, "flood") == 0 && argc == 6) {
+        rc = s_flood(&h, strtol(argv[5], NULL, 10));
     } else if (strcmp(mode, "badsig") == 0 && argc == 6) {
         rc = s_badsig(&h, strtol(argv[5], NULL, 10));
     } else {
