@@ -69,7 +69,11 @@ static int s_joined(const guest_env_t *env, int status, const char *text, buf_t 
         for (size_t i = 0; i < k; i++)
             certs[i] = cs.raw.data + cs.offs[i];
     }
-    invite_joined_encode(status, env->mesh, env->mesh_name, certs, cs.lens, k, text, reply);
+    /* the mesh's id and name go only to a joiner that proved the code:
+     * any key may send JOIN while an invite is open */
+    static const uint8_t none[32];
+    invite_joined_encode(status, status == JOIN_OK ? env->mesh : none,
+                         status == JOIN_OK ? env->mesh_name : "", certs, cs.lens, k, text, reply);
     free(certs);
     free(cs.lens);
     free(cs.offs);

@@ -7,6 +7,10 @@
 #include "node/home.h"
 #include "node/setup.h"
 #include "node/mesh.h"
+#include "node/guest.h"
+#include "node/invites.h"
+#include "node/key.h"
+#include "proto/invite.h"
 #include "proto/err.h"
 
 #include <criterion/criterion.h>
@@ -91,4 +95,52 @@ Test(mesh, join_records_the_mesh_and_refuses_a_second_one)
     /* joined but not admitted: no role, not an admin */
     cr_assert_eq(mesh_my_role(s_b), -1);
     cr_assert_eq(mesh_require_admin(s_b, "admit members", NULL), BU_EPERM);
+}
+
+/* Issue 9.10: a JOIN that does not prove the code learns nothing of the
+ * mesh (any key may send one while an invite is open); one that does
+ * gets the mesh id and name. */
+Test(mesh, a_wrong_join_is_not_told_the_mesh_id_or_name)
+{
+    char *cause = NULL;
+    cr_assert_eq(mesh_create(s_a, "Rotterdam-Zuid", &cause), 0, "%s", cause ? cause : "");
+    const uint8_t *mesh = repo_mesh(s_a);
+    uint8_t secret[INVITE_SECRET_LEN] = {0x40, 0x41}, a_curve[32], a_sk[32], b_curve[32], b_sk[32];
+    invite_t inv = {0};
+    invite_derive(secret, inv.id, inv.key);
+    strcpy(inv.role, "member");
+    inv.expires = UINT64_MAX / 2;
+    cr_assert_eq(invites_add(repo_home(s_a), &inv, &cause), 0, "%s", cause ? cause : "");
+    key_curve(repo_key(s_a), a_curve, a_sk);
+    key_curve(repo_key(s_b), b_curve, b_sk);
+    guest_env_t env = {s_a, mesh, "Rotterdam-Zuid", a_curve, 1767225600000ULL, NULL, NULL};
+    join_msg_t j = {0};
+    memcpy(j.mesh_prefix, mesh, INVITE_PREFIX_LEN);
+    memcpy(j.id, inv.id, 16);
+    memcpy(j.node, repo_key(s_b)->pk, 32);
+    strcpy(j.name, "Bieb");
+    memset(j.proof, 7, 32); /* not the proof */
+    buf_t in = {0}, out = {0};
+    invite_join_encode(&j, &in);
+    cr_assert_eq(guest_answer(&env, b_curve, in.data, in.len, &out), 1);
+    joined_msg_t d;
+    cr_assert_eq(invite_joined_decode(out.data, out.len, &d), 0);
+    static const uint8_t zero[32];
+    cr_assert_eq(d.status, JOIN_BAD_PROOF);
+    cr_assert(memcmp(d.mesh, zero, 32) == 0, "a wrong proof is not told the mesh id");
+    cr_assert_str_eq(d.mesh_name, "", "nor its name");
+    invite_joined_free(&d);
+    /* with the proof: admitted, and told */
+    invite_proof(inv.key, j.node, b_curve, a_curve, j.proof);
+    buf_reset(&in);
+    buf_reset(&out);
+    invite_join_encode(&j, &in);
+    cr_assert_eq(guest_answer(&env, b_curve, in.data, in.len, &out), 1);
+    cr_assert_eq(invite_joined_decode(out.data, out.len, &d), 0);
+    cr_assert_eq(d.status, JOIN_OK, "%s", d.text);
+    cr_assert(memcmp(d.mesh, mesh, 32) == 0);
+    cr_assert_str_eq(d.mesh_name, "Rotterdam-Zuid");
+    invite_joined_free(&d);
+    buf_free(&in);
+    buf_free(&out);
 }
