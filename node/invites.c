@@ -8,6 +8,7 @@
 #include "proto/util.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,17 @@ bool invites_open(const char *home, uint64_t now)
             open = true;
     free(v);
     return open;
+}
+
+size_t invites_open_keys(const char *home, uint64_t now, uint8_t (*keys)[32], size_t max)
+{
+    invite_t *v;
+    size_t n = s_load(home, &v), k = 0;
+    for (size_t i = n; i-- > 0 && k < max;) /* the newest first */
+        if (v[i].expires + INVITES_ANSWER_MS > now)
+            memcpy(keys[k++], v[i].key, 32);
+    if (v)
+        sodium_memzero(v, n * sizeof *v);
+    free(v);
+    return k;
 }

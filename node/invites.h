@@ -32,5 +32,8 @@ int invites_mark_used(const char *home, const uint8_t id[16], char **cause);
  * gets a clear answer instead of silence. */
 #define INVITES_ANSWER_MS (7ull * 86400000)
 bool invites_open(const char *home, uint64_t now);
+/* The keys of the invites answered now (as invites_open), the newest
+ * first, at most max: buurtd announces each in an invite beacon. */
+size_t invites_open_keys(const char *home, uint64_t now, uint8_t (*keys)[32], size_t max);
 
 #endif

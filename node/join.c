@@ -32,8 +32,9 @@ static uint64_t s_mono(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Waits for a beacon of a mesh starting with prefix; fills addr and key. */
-static int s_find_beacon(const uint8_t prefix[8], int port, uint64_t deadline, char addr[200],
+/* Waits for the invite beacon of the invite whose key is ikey (only the
+ * inviting node can make it); fills the address and node id it gives. */
+static int s_find_beacon(const uint8_t ikey[32], int port, uint64_t deadline, char addr[200],
                          uint8_t key[32], char **cause)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -50,6 +51,8 @@ static int s_find_beacon(const uint8_t prefix[8], int port, uint64_t deadline, c
                        "cannot listen for beacons on UDP port %d: %s (is buurtd running here? stop it first)",
                        port, strerror(e));
     }
+    uint8_t bkey[32];
+    beacon_invite_key(ikey, bkey);
     int rc = BU_ENOENT;
     while (rc == BU_ENOENT) {
         uint64_t now = s_mono();
@@ -58,15 +61,13 @@ static int s_find_beacon(const uint8_t prefix[8], int port, uint64_t deadline, c
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, (int)(deadline - now)) <= 0)
             continue;
-        uint8_t d[128];
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        ssize_t r = recvfrom(fd, d, sizeof d, 0, (struct sockaddr *)&from, &fl);
+        uint8_t d[256];
+        ssize_t r = recv(fd, d, sizeof d, 0);
         beacon_t b;
-        if (r < 0 || beacon_decode(d, (size_t)r, &b) < 0 || memcmp(b.mesh, prefix, 8) != 0)
+        if (r < 0 || beacon_invite_open(bkey, d, (size_t)r, &b) < 0)
             continue;
         char ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+        inet_ntop(AF_INET, b.addr, ip, sizeof ip);
         snprintf(addr, 200, "tcp://%s:%u", ip, (unsigned)b.port);
         memcpy(key, b.node, 32);
         rc = 0;
@@ -74,7 +75,7 @@ static int s_find_beacon(const uint8_t prefix[8], int port, uint64_t deadline, c
     close(fd);
     if (rc < 0)
         return bu_fail(cause, BU_ENOENT,
-                       "no node of that mesh announced itself on this network; give its address with --peer");
+                       "the inviting node did not announce itself on this network (is its buurtd running?); give its address with --peer");
     return 0;
 }
 
@@ -101,15 +102,15 @@ int join_run(repo_t *r, const join_opts_t *o, join_result_t *res, char **cause)
     char addr[200];
     uint8_t key[32];
     int rc;
+    uint8_t id[16], ikey[32], server[32], cpk[32], csk[32];
+    invite_derive(code.secret, id, ikey);
     if (o->peer_addr) {
         snprintf(addr, sizeof addr, "%s", o->peer_addr);
         memcpy(key, o->peer_key, 32);
-    } else if ((rc = s_find_beacon(code.mesh_prefix, o->beacon_port ? o->beacon_port : BEACON_DEFAULT_PORT,
+    } else if ((rc = s_find_beacon(ikey, o->beacon_port ? o->beacon_port : BEACON_DEFAULT_PORT,
                                    deadline, addr, key, cause)) < 0) {
         return rc;
     }
-    uint8_t id[16], ikey[32], server[32], cpk[32], csk[32];
-    invite_derive(code.secret, id, ikey);
     const nodekey_t *me = repo_key(r);
     key_curve(me, cpk, csk);
     if (key_curve_pk(key, server) < 0)

@@ -72,6 +72,7 @@ size_t lan_interfaces(const char *only, lan_if_t *out, size_t max)
         if (dup)
             continue;
         snprintf(out[n].name, sizeof out[n].name, "%s", i->ifa_name);
+        out[n].addr = own;
         out[n].bcast = bc;
         n++;
     }
@@ -160,8 +161,9 @@ static lan_ifstate_t *s_state(lan_t *l, const lan_if_t *i)
     return s;
 }
 
-size_t lan_send(lan_t *self, const uint8_t *msg, size_t len, lan_log_fn *log, void *ctx)
+size_t lan_send(lan_t *self, lan_build_fn *build, void *bctx, lan_log_fn *log, void *ctx)
 {
+    uint8_t msg[512];
     lan_if_t now[LAN_MAX_IFS];
     size_t n = self->ifs_fn(self->only, now, LAN_MAX_IFS), ok = 0;
     for (size_t k = 0; k < self->nifs; k++)
@@ -174,7 +176,17 @@ size_t lan_send(lan_t *self, const uint8_t *msg, size_t len, lan_log_fn *log, vo
             continue;
         s->present = true;
         to.sin_addr = now[k].bcast;
+        size_t len = build(bctx, &now[k], 0, msg, sizeof msg);
+        if (len == 0)
+            continue;
         int err = self->sendto_fn(self->fd, msg, len, &to) < 0 ? errno : 0;
+        /* the others (invite beacons) share the first one's fate */
+        for (size_t d = 1; d < LAN_MAX_DATAGRAMS && !err; d++) {
+            size_t l2 = build(bctx, &now[k], d, msg, sizeof msg);
+            if (l2 == 0)
+                break;
+            self->sendto_fn(self->fd, msg, l2, &to);
+        }
         if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
             err = 0; /* a full queue: the next beacon goes */
         if (err) {
@@ -196,10 +208,6 @@ size_t lan_send(lan_t *self, const uint8_t *msg, size_t len, lan_log_fn *log, vo
     }
     self->npresent = n;
     self->sends++;
-    /* where a route allows it (a default gateway, or a bound interface);
-     * without one "network unreachable" is the normal case */
-    to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
-    self->sendto_fn(self->fd, msg, len, &to);
     return ok;
 }
 

@@ -4,13 +4,14 @@
  *
  * One UDP socket, bound to the beacon port on every address, hears beacons
  * from every interface. lan_send re-reads the interfaces each time (so a
- * laptop that moves from Wi-Fi to a cable is followed) and sends the beacon
- * to the broadcast address of every interface that is up and can
- * broadcast, and to 255.255.255.255 as well. The limited broadcast
- * 255.255.255.255 needs a route (a default gateway), which an outage
- * usually takes away: its "network unreachable" is expected and not
- * reported; a failure on an interface is, once per interface and error in
- * the log and as a note in `buurt peers` for as long as it lasts.
+ * laptop that moves from Wi-Fi to a cable is followed) and sends the
+ * beacons to the broadcast address of every interface that is up and can
+ * broadcast. Each beacon names the address it is sent from, so the caller
+ * builds the datagrams per interface. The limited broadcast
+ * 255.255.255.255 is not used: it needs a route (a default gateway), which
+ * an outage usually takes away, and it has no one source address. A
+ * failure on an interface is reported once per interface and error in the
+ * log and as a note in `buurt peers` for as long as it lasts.
  *
  * With only_iface set (buurtd --beacon-interface) the socket is bound to
  * that interface and beacons go only to its broadcast address.
@@ -36,6 +37,7 @@ typedef struct lan lan_t;
 /* One interface a beacon can go out on. */
 typedef struct {
     char name[32];
+    struct in_addr addr;    /* its own address */
     struct in_addr bcast;   /* its broadcast address */
 } lan_if_t;
 
@@ -49,9 +51,15 @@ int lan_fd(const lan_t *self);
  * with another error, or works again. */
 typedef void lan_log_fn(void *ctx, const char *line);
 
-/* Sends one datagram as described above. Returns the number of
- * interfaces it went out on. */
-size_t lan_send(lan_t *self, const uint8_t *msg, size_t len, lan_log_fn *log, void *ctx);
+/* Writes datagram number k (0, 1, ...) to go out on interface i into out
+ * (cap bytes): its length, or 0 when there are no more. */
+typedef size_t lan_build_fn(void *ctx, const lan_if_t *i, size_t k, uint8_t *out, size_t cap);
+
+/* Sends, on every interface as described above, the datagrams build makes
+ * for it (at most LAN_MAX_DATAGRAMS). Returns the number of interfaces the
+ * first went out on. */
+#define LAN_MAX_DATAGRAMS 16
+size_t lan_send(lan_t *self, lan_build_fn *build, void *bctx, lan_log_fn *log, void *ctx);
 
 /* Reads one waiting datagram into buf: its length (>= 0) and sender, or
  * -1 when none is waiting. */

@@ -80,6 +80,7 @@ typedef struct {
     uint64_t redial_ms;    /* silent this long while unheard: dial again */
 } peer_t;
 
+#define NODE_BEACONS_PER_TURN 64   /* beacons read per loop turn */
 #define NODE_OVER_MAX 16          /* flooding authors remembered for peers */
 #define NODE_OVER_LOG_MS 600000   /* one log line per flooding author per 10 min */
 
@@ -707,45 +708,78 @@ static bool s_dealer_in(node_t *n, peer_t *p)
 
 /* ---------------------------------------------------------------- beacon */
 
+/* What one beacon round sends: this node's mesh beacon on each interface,
+ * naming that interface's address, and an invite beacon per open invite
+ * (at most LAN_MAX_DATAGRAMS - 1) for `buurt join` to find this node. */
+typedef struct {
+    node_t *n;
+    const uint8_t *mesh;
+    uint8_t key[32];
+    uint8_t ikeys[LAN_MAX_DATAGRAMS - 1][32];
+    size_t nikeys;
+} s_beacons_t;
+
+static size_t s_beacon_build(void *ctx, const lan_if_t *i, size_t k, uint8_t *out, size_t cap)
+{
+    s_beacons_t *c = ctx;
+    beacon_t b = {.port = c->n->listen_port};
+    memcpy(b.node, repo_key(c->n->repo)->pk, 32);
+    memcpy(b.addr, &i->addr, 4);
+    if (k == 0 && cap >= BEACON_LEN) {
+        beacon_seal(c->mesh, c->key, repo_key(c->n->repo)->sk, &b, out);
+        return BEACON_LEN;
+    }
+    if (k >= 1 && k - 1 < c->nikeys && cap >= BEACON_INVITE_LEN) {
+        beacon_invite_seal(c->ikeys[k - 1], &b, out);
+        return BEACON_INVITE_LEN;
+    }
+    return 0;
+}
+
 static void s_beacon_send(node_t *n)
 {
     const uint8_t *mesh = repo_mesh(n->repo);
     if (!n->lan || !mesh || n->listen_port == 0)
         return;
-    beacon_t b;
-    memcpy(b.mesh, mesh, 32);
-    memcpy(b.node, repo_key(n->repo)->pk, 32);
-    b.port = n->listen_port;
-    uint8_t d[BEACON_LEN];
-    beacon_encode(&b, d);
-    lan_send(n->lan, d, sizeof d, s_log_line, n);
+    s_beacons_t c = {.n = n, .mesh = mesh};
+    beacon_key(mesh, c.key);
+    uint8_t keys[LAN_MAX_DATAGRAMS - 1][32];
+    c.nikeys = invites_open_keys(n->home, repo_wall_ms(), keys, LAN_MAX_DATAGRAMS - 1);
+    for (size_t i = 0; i < c.nikeys; i++)
+        beacon_invite_key(keys[i], c.ikeys[i]);
+    lan_send(n->lan, s_beacon_build, &c, s_log_line, n);
+    sodium_memzero(&c, sizeof c);
 }
 
 static void s_beacon_in(node_t *n)
 {
-    uint8_t d[256];
+    uint8_t d[256], key[32];
     struct sockaddr_in from;
     ssize_t r;
     const uint8_t *mesh = repo_mesh(n->repo);
-    while ((r = lan_recv(n->lan, d, sizeof d, &from)) >= 0) {
+    if (mesh)
+        beacon_key(mesh, key);
+    /* a bounded number per turn: a datagram flood cannot hold the loop */
+    for (int turn = 0; turn < NODE_BEACONS_PER_TURN && (r = lan_recv(n->lan, d, sizeof d, &from)) >= 0;
+         turn++) {
         beacon_t b;
-        if (!mesh || beacon_decode(d, (size_t)r, &b) < 0 || memcmp(b.mesh, mesh, 32) != 0)
-            continue;
-        const uint8_t *key = b.node;
-        if (memcmp(key, repo_key(n->repo)->pk, 32) == 0 || !s_active(n, key))
+        if (!mesh || beacon_open(mesh, key, d, (size_t)r, &b) < 0)
+            continue; /* another mesh, an invite beacon, or not a beacon */
+        const uint8_t *nk = b.node;
+        if (memcmp(nk, repo_key(n->repo)->pk, 32) == 0 || !s_active(n, nk))
             continue;
         /* one link per pair: the smaller key connects */
-        if (memcmp(repo_key(n->repo)->pk, key, 32) > 0)
+        if (memcmp(repo_key(n->repo)->pk, nk, 32) > 0)
             continue;
-        peer_t *p = s_peer(n, key, true);
+        peer_t *p = s_peer(n, nk, true);
         uint64_t now = s_now();
         if (now < session_banned_until(p->s) || (p->dealer && session_connected(p->s, now)))
             continue;
         char addr[64], ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+        inet_ntop(AF_INET, b.addr, ip, sizeof ip);
         snprintf(addr, sizeof addr, "tcp://%s:%u", ip, (unsigned)b.port);
-        /* The address only says where to try: CURVE with the beaconed key
-         * as server key means only that key's owner can answer. */
+        /* the address the node signed, not where the datagram came from:
+         * a beacon replayed from elsewhere still points at its sender */
         if (strcmp(p->addr, addr) != 0 || !p->dealer)
             s_connect(n, p, addr);
     }

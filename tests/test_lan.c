@@ -13,6 +13,7 @@
 #include "proto/msg.h"
 
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,8 +73,21 @@ static void s_add_if(const char *name, const char *bcast)
 
 static lan_t *s_lan;
 
+/* One 4-byte datagram per interface. */
+static size_t s_build1(void *ctx, const lan_if_t *i, size_t k, uint8_t *out, size_t cap)
+{
+    (void)ctx;
+    (void)i;
+    (void)cap;
+    if (k > 0)
+        return 0;
+    memcpy(out, "\x01\x02\x03\x04", 4);
+    return 4;
+}
+
 static void s_setup(void)
 {
+    cr_assert_geq(sodium_init(), 0);
     s_nifs = s_nsent = s_nlog = 0;
     s_failing.s_addr = 0;
     char *cause = NULL;
@@ -114,11 +128,11 @@ Test(lan, beacons_go_to_every_interface_broadcast_address_without_a_gateway)
 {
     s_add_if("wlan0", "192.168.1.255");
     s_add_if("eth0", "10.0.0.255");
-    uint8_t msg[4] = {1, 2, 3, 4};
-    cr_assert_eq(lan_send(s_lan, msg, 4, s_fake_log, NULL), 2);
+    cr_assert_eq(lan_send(s_lan, s_build1, NULL, s_fake_log, NULL), 2);
     cr_assert(s_went_to("192.168.1.255"));
     cr_assert(s_went_to("10.0.0.255"));
-    cr_assert_eq(s_nlog, 0, "an unreachable 255.255.255.255 is normal, not logged: %s", s_log[0]);
+    cr_assert_eq(s_nlog, 0, "nothing to log: %s", s_log[0]);
+    cr_assert_not(s_went_to("255.255.255.255"), "the limited broadcast needs a route: not used");
     pv_t *n;
     cr_assert_eq(s_notes(&n), 0, "no notes when every interface works");
     pv_free(&n);
@@ -132,17 +146,16 @@ Test(lan, beacons_go_to_every_interface_broadcast_address_without_a_gateway)
  * one that goes away is no longer reported. */
 Test(lan, interfaces_that_come_and_go_are_followed)
 {
-    uint8_t msg[1] = {0};
     s_add_if("wlan0", "192.168.1.255");
-    lan_send(s_lan, msg, 1, s_fake_log, NULL);
+    lan_send(s_lan, s_build1, NULL, s_fake_log, NULL);
     s_add_if("eth0", "10.0.0.255"); /* a cable is plugged in */
     s_nsent = 0;
-    cr_assert_eq(lan_send(s_lan, msg, 1, s_fake_log, NULL), 2);
+    cr_assert_eq(lan_send(s_lan, s_build1, NULL, s_fake_log, NULL), 2);
     cr_assert(s_went_to("10.0.0.255"));
     s_ifs[0] = s_ifs[1]; /* Wi-Fi goes */
     s_nifs = 1;
     s_nsent = 0;
-    cr_assert_eq(lan_send(s_lan, msg, 1, s_fake_log, NULL), 1);
+    cr_assert_eq(lan_send(s_lan, s_build1, NULL, s_fake_log, NULL), 1);
     cr_assert_not(s_went_to("192.168.1.255"));
     pv_t *st = lan_status(s_lan);
     cr_assert_eq(st->u.a.n, 1, "only present interfaces are reported");
@@ -159,9 +172,8 @@ Test(lan, a_failing_interface_is_logged_once_counted_and_noted)
     s_add_if("eth0", "10.0.0.255");
     inet_pton(AF_INET, "192.168.1.255", &s_failing);
     s_fail_errno = ENETUNREACH;
-    uint8_t msg[1] = {0};
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(lan_send(s_lan, msg, 1, s_fake_log, NULL), 1);
+        cr_assert_eq(lan_send(s_lan, s_build1, NULL, s_fake_log, NULL), 1);
     cr_assert_eq(s_nlog, 1, "logged %zu times, want once", s_nlog);
     cr_assert(strstr(s_log[0], "not sent on wlan0") && strstr(s_log[0], "unreachable"), "%s", s_log[0]);
     pv_t *n;
@@ -177,8 +189,8 @@ Test(lan, a_failing_interface_is_logged_once_counted_and_noted)
     pv_free(&st);
 
     s_failing.s_addr = 0; /* it works again */
-    lan_send(s_lan, msg, 1, s_fake_log, NULL);
-    lan_send(s_lan, msg, 1, s_fake_log, NULL);
+    lan_send(s_lan, s_build1, NULL, s_fake_log, NULL);
+    lan_send(s_lan, s_build1, NULL, s_fake_log, NULL);
     cr_assert_eq(s_nlog, 2);
     cr_assert(strstr(s_log[1], "sent on wlan0") && strstr(s_log[1], "again"), "%s", s_log[1]);
     cr_assert_eq(s_notes(&n), 0);
@@ -189,11 +201,10 @@ Test(lan, a_failing_interface_is_logged_once_counted_and_noted)
  * say that nobody on the LAN can find this node. */
 Test(lan, no_interface_is_a_note)
 {
-    uint8_t msg[1] = {0};
     pv_t *n;
     cr_assert_eq(s_notes(&n), 0, "nothing to say before the first beacon");
     pv_free(&n);
-    cr_assert_eq(lan_send(s_lan, msg, 1, s_fake_log, NULL), 0);
+    cr_assert_eq(lan_send(s_lan, s_build1, NULL, s_fake_log, NULL), 0);
     cr_assert_eq(s_notes(&n), 1);
     cr_assert(strstr(n->u.a.items[0]->u.s.p, "no network interface is up"));
     pv_free(&n);
@@ -211,31 +222,100 @@ Test(lan, an_unknown_beacon_interface_is_refused)
 
 /* ---- the codec -------------------------------------------------------- */
 
-Test(lan, beacon_round_trips_and_has_the_documented_bytes)
+static void s_keys(uint8_t pk[32], uint8_t sk[64], uint8_t tag)
 {
-    beacon_t b = {.port = 4836}, d;
-    memset(b.mesh, 0x03, 32);
-    memset(b.node, 0x29, 32);
-    uint8_t w[BEACON_LEN];
-    beacon_encode(&b, w);
-    cr_assert_eq(memcmp(w, "BUURT1", 6), 0);
-    cr_assert_eq(w[6], PROTO_VERSION);
-    cr_assert_eq(w[71], 0x12);
-    cr_assert_eq(w[72], 0xe4, "port is big-endian");
-    cr_assert_eq(beacon_decode(w, sizeof w, &d), 0);
-    cr_assert_eq(memcmp(&b, &d, sizeof b), 0);
+    uint8_t seed[32];
+    memset(seed, tag, 32);
+    crypto_sign_seed_keypair(pk, sk, seed);
 }
 
-Test(lan, anything_but_a_beacon_is_refused)
+Test(lan, a_beacon_opens_only_with_its_mesh_key_and_names_its_signed_address)
 {
-    beacon_t b = {.port = 1}, d;
-    uint8_t w[BEACON_LEN + 1];
-    beacon_encode(&b, w);
-    cr_assert_eq(beacon_decode(w, BEACON_LEN - 1, &d), BU_EINVAL, "short");
-    cr_assert_eq(beacon_decode(w, BEACON_LEN + 1, &d), BU_EINVAL, "long");
-    w[6] = PROTO_VERSION + 1;
-    cr_assert_eq(beacon_decode(w, BEACON_LEN, &d), BU_EINVAL, "other version");
-    w[6] = PROTO_VERSION;
-    w[0] = 'X';
-    cr_assert_eq(beacon_decode(w, BEACON_LEN, &d), BU_EINVAL, "other magic");
+    uint8_t mesh[32], other[32], key[32], okey[32], pk[32], sk[64], w[BEACON_LEN], w2[BEACON_LEN];
+    memset(mesh, 0x03, 32);
+    memset(other, 0x04, 32);
+    beacon_key(mesh, key);
+    beacon_key(other, okey);
+    s_keys(pk, sk, 0x29);
+    beacon_t b = {.port = 4836, .addr = {192, 168, 1, 20}}, d;
+    memcpy(b.node, pk, 32);
+    beacon_seal(mesh, key, sk, &b, w);
+    cr_assert_eq(memcmp(w, "BUURT2", 6), 0);
+    cr_assert_eq(beacon_open(mesh, key, w, sizeof w, &d), 0);
+    cr_assert_eq(memcmp(&b, &d, sizeof b), 0);
+    cr_assert_null(memmem(w, sizeof w, pk, 32), "the node id is not in clear");
+    cr_assert_null(memmem(w, sizeof w, mesh, 32), "nor the mesh id");
+    beacon_seal(mesh, key, sk, &b, w2);
+    cr_assert_neq(memcmp(w, w2, sizeof w), 0, "two beacons of a node differ (a fresh nonce)");
+    cr_assert_eq(beacon_open(other, okey, w, sizeof w, &d), BU_EINVAL, "another mesh cannot read it");
+    cr_assert_eq(beacon_open(mesh, key, w, sizeof w - 1, &d), BU_EINVAL, "short");
+    w[100] ^= 1;
+    cr_assert_eq(beacon_open(mesh, key, w, sizeof w, &d), BU_EINVAL, "changed on the way");
+}
+
+/* Issue 9.10: one who knows the mesh key (a member) but not a node's
+ * secret key cannot make others dial an address in that node's name. */
+Test(lan, a_beacon_naming_another_node_does_not_open)
+{
+    uint8_t mesh[32], key[32], pk[32], sk[64], vpk[32], vsk[64], w[BEACON_LEN];
+    memset(mesh, 0x03, 32);
+    beacon_key(mesh, key);
+    s_keys(pk, sk, 0x66);  /* the forger */
+    s_keys(vpk, vsk, 0x29); /* the member it names */
+    beacon_t b = {.port = 4836, .addr = {10, 6, 6, 6}}, d;
+    memcpy(b.node, vpk, 32); /* signed with the forger's key */
+    beacon_seal(mesh, key, sk, &b, w);
+    cr_assert_eq(beacon_open(mesh, key, w, sizeof w, &d), BU_EINVAL);
+}
+
+Test(lan, an_invite_beacon_opens_with_the_invite_key_only)
+{
+    uint8_t ikey[32] = {7}, other[32] = {8}, k[32], ok[32], w[BEACON_INVITE_LEN];
+    beacon_invite_key(ikey, k);
+    beacon_invite_key(other, ok);
+    beacon_t b = {.port = 4836, .addr = {192, 168, 1, 20}}, d;
+    memset(b.node, 0x29, 32);
+    beacon_invite_seal(k, &b, w);
+    cr_assert_eq(memcmp(w, "BUURTI", 6), 0);
+    cr_assert_eq(beacon_invite_open(k, w, sizeof w, &d), 0);
+    cr_assert_eq(memcmp(&b, &d, sizeof b), 0);
+    cr_assert_eq(beacon_invite_open(ok, w, sizeof w, &d), BU_EINVAL, "another invite's key");
+    uint8_t mesh[32] = {0}, mk[32];
+    beacon_key(mesh, mk);
+    cr_assert_eq(beacon_open(mesh, mk, w, sizeof w, &d), BU_EINVAL, "not a mesh beacon");
+}
+
+/* Every interface gets datagrams that name its own address. */
+static size_t s_build_addr(void *ctx, const lan_if_t *i, size_t k, uint8_t *out, size_t cap)
+{
+    (void)ctx;
+    (void)cap;
+    if (k > 1)
+        return 0;
+    memcpy(out, &i->addr, 4);
+    out[4] = (uint8_t)k;
+    return 5;
+}
+
+static uint8_t s_payloads[64][8];
+
+static ssize_t s_record_sendto(int fd, const void *buf, size_t len, const struct sockaddr_in *to)
+{
+    if (s_nsent < 64)
+        memcpy(s_payloads[s_nsent], buf, len < 8 ? len : 8);
+    return s_fake_sendto(fd, buf, len, to);
+}
+
+Test(lan, each_interface_gets_datagrams_built_for_its_address)
+{
+    lan_set_hooks(s_lan, s_record_sendto, s_fake_ifs);
+    s_add_if("wlan0", "192.168.1.255");
+    inet_pton(AF_INET, "192.168.1.20", &s_ifs[0].addr);
+    s_add_if("eth0", "10.0.0.255");
+    inet_pton(AF_INET, "10.0.0.7", &s_ifs[1].addr);
+    cr_assert_eq(lan_send(s_lan, s_build_addr, NULL, s_fake_log, NULL), 2);
+    cr_assert_eq(s_nsent, 4, "two datagrams on each interface");
+    cr_assert(memcmp(s_payloads[0], "\xc0\xa8\x01\x14\x00", 5) == 0, "wlan0's first names 192.168.1.20");
+    cr_assert(memcmp(s_payloads[1], "\xc0\xa8\x01\x14\x01", 5) == 0);
+    cr_assert(memcmp(s_payloads[2], "\x0a\x00\x00\x07\x00", 5) == 0, "eth0's names 10.0.0.7");
 }

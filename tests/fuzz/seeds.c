@@ -310,15 +310,21 @@ int main(int argc, char **argv)
     s_msg_seeds(edits);
     s_invite_seeds(&edits[2]);
 
-    beacon_t bc;
+    /* the mesh and invite key fuzz_beacon opens beacons with */
+    beacon_t bc = {.port = BEACON_DEFAULT_PORT, .addr = {192, 168, 1, 20}};
+    uint8_t mesh[32], bkey[32], ikey[32], ibkey[32];
     for (int i = 0; i < 32; i++) {
-        bc.mesh[i] = (uint8_t)(0x40 + i);
-        bc.node[i] = s_pk[i];
+        mesh[i] = (uint8_t)(0x40 + i);
+        ikey[i] = (uint8_t)(0x60 + i);
     }
-    bc.port = BEACON_DEFAULT_PORT;
-    uint8_t raw[BEACON_LEN];
-    beacon_encode(&bc, raw);
+    memcpy(bc.node, s_pk, 32);
+    beacon_key(mesh, bkey);
+    beacon_invite_key(ikey, ibkey);
+    uint8_t raw[BEACON_LEN], iraw[BEACON_INVITE_LEN];
+    beacon_seal(mesh, bkey, s_sk, &bc, raw);
     s_write("beacon", "beacon", raw, sizeof raw);
+    beacon_invite_seal(ibkey, &bc, iraw);
+    s_write("beacon", "invite-beacon", iraw, sizeof iraw);
 
     /* the control protocol: a request and replies of each kind */
     buf_t c = {0};
