@@ -266,12 +266,15 @@ int cmd_list(cli_t *c, int argc, char **argv)
 static void s_show_value(cli_t *c, const pv_t *v)
 {
     buf_t b = {0};
+    /* text from other members: no terminal controls */
     if (v->type == PV_STR) {
-        fputs(v->u.s.p, c->out);
+        text_escape_lines(&b, v->u.s.p);
+        fwrite(b.data, 1, b.len, c->out);
     } else if (v->type == PV_ARR) {
         char s[512];
         cli_join(v, s, sizeof s);
-        fputs(s, c->out);
+        text_escape(&b, s);
+        fwrite(b.data, 1, b.len, c->out);
     } else {
         pv_to_json(v, &b);
         fwrite(b.data, 1, b.len, c->out);

@@ -255,8 +255,13 @@ table_t *table_new(int ncols, const char *const *headers)
 void table_row(table_t *t, const char *const *cells)
 {
     t->cells = xrealloc(t->cells, (t->rows + 1) * (size_t)t->ncols * sizeof(char *));
-    for (int i = 0; i < t->ncols; i++)
-        t->cells[t->rows * (size_t)t->ncols + (size_t)i] = xstrdup(cells[i] ? cells[i] : "");
+    for (int i = 0; i < t->ncols; i++) {
+        /* names and text come from other members: no terminal controls */
+        buf_t b = {0};
+        text_escape(&b, cells[i] ? cells[i] : "");
+        t->cells[t->rows * (size_t)t->ncols + (size_t)i] = xstrdup(buf_cstr(&b));
+        buf_free(&b);
+    }
     t->rows++;
 }
 

@@ -5,6 +5,7 @@
 #include "proto/err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,13 +201,15 @@ static size_t s_utf8_at(const uint8_t *s, uint32_t *cp)
     return need + 1;
 }
 
-void text_escape(buf_t *b, const char *s)
+static void s_escape(buf_t *b, const char *s, bool lines)
 {
     const uint8_t *p = (const uint8_t *)s;
     while (*p) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t n = s_utf8_at(p, &cp);
-        if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+        if (lines && n == 1 && (cp == '\n' || cp == '\t')) {
+            buf_putc(b, (uint8_t)cp);
+        } else if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
             if (n == 0)
                 n = 1, cp = p[0];
             buf_printf(b, "\\x%02x", (unsigned)cp);
@@ -218,4 +221,14 @@ void text_escape(buf_t *b, const char *s)
         }
         p += n;
     }
+}
+
+void text_escape(buf_t *b, const char *s)
+{
+    s_escape(b, s, false);
+}
+
+void text_escape_lines(buf_t *b, const char *s)
+{
+    s_escape(b, s, true);
 }

@@ -39,6 +39,9 @@ void buf_free(buf_t *b);
  * valid UTF-8 becomes \xNN. For everything that came from the wire.
  */
 void text_escape(buf_t *b, const char *s);
+/* As text_escape, but newlines and tabs pass: for text shown as a block
+ * (a bulletin's body in `buurt show`). */
+void text_escape_lines(buf_t *b, const char *s);
 
 /* Writes 2n lowercase hex digits plus NUL into out (size >= 2n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);

@@ -610,6 +610,18 @@ fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit
 fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
 fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
+# ---------------------------------------------------------------- text from others
+# A name with terminal escapes (another member could write one): list and
+# show print it escaped, never the control characters themselves.
+ok "a place whose name holds terminal escapes" "${X3[@]}" place add --name $'Evil\e[2J\e]0;pwn\aName' --kind other
+EV=$OUT
+ok "list shows it" "${X3[@]}" list places
+lacks "list prints no escape character" $'\e' "$OUT"
+has "list prints it escaped" 'Evil\x1b[2J\x1b]0;pwn\x07Name' "$OUT"
+ok "show shows it" "${X3[@]}" show "$EV"
+lacks "show prints no escape character" $'\e' "$OUT"
+has "show prints it escaped" 'Evil\x1b[2J' "$OUT"
+
 # ---------------------------------------------------------------- summary
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
