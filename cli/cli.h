@@ -122,6 +122,7 @@ int cmd_sync(cli_t *c, int argc, char **argv);
 int cmd_purge(cli_t *c, int argc, char **argv);
 int cmd_invite(cli_t *c, int argc, char **argv);
 int cmd_join(cli_t *c, int argc, char **argv);
+int cmd_doctor(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

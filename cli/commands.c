@@ -45,6 +45,7 @@ static const command_t s_commands[] = {
     {"invite", cmd_invite, CMD_WRITE, "make a one-time code that lets a new node join (admins)"},
     {"join", cmd_join, CMD_LOCAL, "join a mesh with an invite code"},
     {"purge", cmd_purge, CMD_WRITE, "remove needs past the retention period (--dry-run)"},
+    {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
 

@@ -993,6 +993,10 @@ static void s_ctl_peers(void *ctx, pv_t **peers, pv_t **node)
         pv_map_set(st, "beacons", lan_status(n->lan));
     }
     pv_map_set(st, "edits", pv_int((int64_t)repo_edit_count(n->repo)));
+    const member_t *me = m ? members_find(m, repo_key(n->repo)->pk) : NULL;
+    pv_map_set(st, "role", pv_str(!m ? "no mesh" : !me ? "none" : me->revoked ? "revoked"
+                                                                      : members_role_name(me->role)));
+    pv_map_set(st, "pid", pv_int((int64_t)getpid()));
     pv_map_set(st, "held", pv_int((int64_t)repo_held_count(n->repo)));
     if (repo_held_count(n->repo))
         pv_map_set(st, "held_until_ms", pv_int((int64_t)hlc_ms(repo_held_max(n->repo))));

@@ -88,6 +88,20 @@ t1() {
     check "$name: A's edit of B's place is the current state" [ "$s" = '"overloaded"' ]
     WHY="A lacks B's bulletin $bb made after connecting"
     check "$name: B's edit made after connecting reached A" has_record a1 "$bb"
+    local out
+    WHY="buurt doctor on B: $(bu b1 doctor 2>&1)"
+    check "$name: buurt doctor on B finds all well (exit 0)" eval 'out=$(bu b1 doctor)'
+    WHY="doctor said: $out"
+    check "$name: ... and says B is connected to its peer" grep -q "^ok    peers     1 connected" <<<"$out"
+    # a stopped daemon and a config others can read: doctor says so and exits 1
+    stop b1
+    chmod 644 "$T/b1/config"
+    WHY="doctor exited 0 with buurtd stopped and config 0644"
+    check "$name: doctor on stopped B exits 1" eval '! out=$(bu b1 doctor 2>&1)'
+    WHY="doctor said: $out"
+    check "$name: ... says buurtd is not running" grep -q "^WARN  buurtd    buurtd is not running" <<<"$out"
+    check "$name: ... says the config is readable by others" grep -q "^FAIL  home .*config is mode 644" <<<"$out"
+    chmod 600 "$T/b1/config"
 }
 
 # ---------------------------------------------------------------- 2. line A - B - C

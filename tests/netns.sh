@@ -21,6 +21,8 @@
 #      LAN (as a laptop on the wrong Wi-Fi) and finds nobody; then it gets
 #      a second interface on the LAN of A, B and C (a cable plugged in),
 #      announces itself there without a restart and converges.
+#   4. Join by invite beacon: E, a fresh node on the LAN that knows only an
+#      invite code made on A, finds A by A's invite beacon and joins.
 #
 # Needs root and ip netns; otherwise prints a SKIPPED line and exits 0.
 # Run from the repository root: bash tests/netns.sh (KEEP=1 keeps the logs).
@@ -54,6 +56,7 @@ NS_A=${TAG}a
 NS_B=${TAG}b
 NS_C=${TAG}c
 NS_D=${TAG}d
+NS_E=${TAG}e
 NETS=() # namespaces created, deleted on exit
 PIDS=() # buurtd pids started, killed on exit
 TMP=$(mktemp -d) || exit 1
@@ -451,6 +454,34 @@ if wait_for 20 has d "${P2:-none}" && wait_for 10 has d "$P1"; then
 else
     fail "D receives the places of A and C" "$(cli d list places 2>&1)"
 fi
+
+# ---------------------------------------------------------------- 4. join by invite beacon
+
+# E: a fresh node on the LAN of A, B and C; it knows only an invite code
+# made on A, and finds A by A's invite beacon (no --peer, no mesh id).
+{
+    ip netns add "$NS_E" && NETS+=("$NS_E") &&
+        ip -n "$NS_BR" link add ee type veth peer name veth0 netns "$NS_E" &&
+        ip -n "$NS_BR" link set ee master br0 &&
+        ip -n "$NS_BR" link set ee up &&
+        ip -n "$NS_E" link set lo up &&
+        ip -n "$NS_E" addr add 10.231.7.5/24 brd + dev veth0 &&
+        ip -n "$NS_E" link set veth0 up
+} >"$TMP/.net" 2>&1 || die "E's interface" "$(cat "$TMP/.net")"
+mkdir -p "$(home e)"
+"$BUURT" --home "$(home e)" init --name E >"$TMP/.out" 2>&1 || die "init E" "$(cat "$TMP/.out")"
+CODE=$(cli a invite 2>"$TMP/.err") || die "A makes an invite" "$(cat "$TMP/.err")"
+if ip netns exec "$NS_E" "$BUURT" --home "$(home e)" join "$CODE" --timeout 20 >"$TMP/.out" 2>&1; then
+    ok "E joins with only the code, finding A by its invite beacon"
+else
+    fail "E joins with only the code, finding A by its invite beacon" "$(cat "$TMP/.out")" \
+        "$(tail -n 5 "$(home a)/buurtd.out")"
+fi
+e_in_mesh() {
+    "$BUURT" --home "$(home e)" --json mesh show 2>/dev/null |
+        python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)["mesh"] == sys.argv[1] else 1)' "$MESH"
+}
+check "E is in A's mesh" e_in_mesh
 
 # make check-asan: the daemons' logs must hold no sanitizer report
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
