@@ -104,6 +104,7 @@ struct node {
     bool voids_dirty;      /* a mesh settings edit arrived */
     uint8_t (*bad)[32];    /* ids of edits rejected lately */
     size_t nbad, badpos;
+    uint64_t badbits[64];  /* filter of bad: bit s_bad_bit(id) of each */
     uint32_t epoch;        /* repo_epoch the set and queues were built at */
     uint64_t next_purge, next_release;
     int clock_state;       /* last logged: 0 fine, -1 behind, 1 ahead */
@@ -163,12 +164,35 @@ static bool s_active(node_t *n, const uint8_t key[32])
     return m && members_active(m, key);
 }
 
+/* A 4096-bit filter in front of the list: most ids are not in it, and a
+ * catch-up asks for each id it lacks. */
+static size_t s_bad_bit(const uint8_t id[32])
+{
+    return ((size_t)id[0] << 4 | id[1] >> 4) & 4095;
+}
+
 static bool s_is_bad(const node_t *n, const uint8_t id[32])
 {
+    size_t b = s_bad_bit(id);
+    if (!(n->badbits[b / 64] >> (b % 64) & 1))
+        return false;
     for (size_t i = 0; i < n->nbad; i++)
         if (memcmp(n->bad[i], id, 32) == 0)
             return true;
     return false;
+}
+
+static bool s_refused(void *ctx, const uint8_t id[32])
+{
+    return s_is_bad(ctx, id);
+}
+
+/* Forgets every refused id: after membership changed, an edit refused
+ * because its author was not a member yet may count now. */
+static void s_forget_bad(node_t *n)
+{
+    n->nbad = n->badpos = 0;
+    memset(n->badbits, 0, sizeof n->badbits);
 }
 
 static void s_mark_bad(node_t *n, const uint8_t id[32])
@@ -181,6 +205,12 @@ static void s_mark_bad(node_t *n, const uint8_t id[32])
     n->badpos = (n->badpos + 1) % NODE_BAD_IDS;
     if (n->nbad < NODE_BAD_IDS)
         n->nbad++;
+    /* the filter holds the ids in the list (one may have been replaced) */
+    memset(n->badbits, 0, sizeof n->badbits);
+    for (size_t i = 0; i < n->nbad; i++) {
+        size_t b = s_bad_bit(n->bad[i]);
+        n->badbits[b / 64] |= (uint64_t)1 << (b % 64);
+    }
 }
 
 static peer_t *s_peer_of(node_t *n, const session_t *s)
@@ -406,6 +436,7 @@ static void s_purge(node_t *n)
 static void s_apply_voids(node_t *n)
 {
     n->voids_dirty = false;
+    s_forget_bad(n); /* the quotas may have changed too */
     size_t removed = 0;
     char *cause = NULL;
     if (repo_apply_voids(n->repo, &removed, &cause) < 0) {
@@ -425,6 +456,7 @@ static void s_apply_voids(node_t *n)
 static void s_members_changed(node_t *n)
 {
     n->members_dirty = false;
+    s_forget_bad(n);
     const members_t *m = s_members(n);
     if (!m)
         return;
@@ -542,6 +574,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
                 continue;
             if (pass == 1 && mem && members_role_at(mem, in[i].head.author, in[i].head.hlc) < 0) {
                 res.rejected++;
+                s_mark_bad(n, in[i].id); /* until membership changes */
                 if (n->o.verbose && !res.why[0])
                     snprintf(res.why, sizeof res.why, "its author was not a member then");
                 continue;
@@ -1090,6 +1123,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                              .send = s_send,
                              .ingest = s_ingest,
                              .log = s_log_line,
+                             .refused = s_refused,
                              .verbose = n->o.verbose,
                              .ctx = n};
     if (repo_mesh(n->repo))

@@ -439,7 +439,8 @@ static void s_pump_wants(session_t *s, uint64_t now)
         size_t k = 0;
         while (s->wq_n > 0 && k < SESSION_WANT_CHUNK) {
             const uint8_t *id = s->want[s->wq_head];
-            if (repo_find_record(r, id) < 0 && !repo_is_purged(r, id))
+            if (repo_find_record(r, id) < 0 && !repo_is_purged(r, id) &&
+                !(s->env->refused && s->env->refused(s->env->ctx, id)))
                 memcpy(ids[k++], id, 32);
             s->wq_head++;
             s->wq_n--;

@@ -118,6 +118,9 @@ typedef struct {
     session_ingest_t (*ingest)(void *ctx, session_t *s, const msg_t *m);
     /* One line for the log (NULL: none). */
     void (*log)(void *ctx, const char *line);
+    /* True for an id the node refused lately (NULL: none): not asked for
+     * again, so a refused edit costs one fetch, not one per round. */
+    bool (*refused)(void *ctx, const uint8_t id[32]);
     bool verbose;                /* log every round */
     void *ctx;
 } session_env_t;

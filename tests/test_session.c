@@ -64,6 +64,9 @@ static int s_rm_one(const char *path, const struct stat *st, int flag, struct FT
 
 /* ---- hooks ------------------------------------------------------------ */
 
+static uint8_t s_refused_id[32]; /* an_edit_the_node_refused_is_not_asked_for_again */
+static size_t s_wanted_refused;  /* WANTs that named it */
+
 static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
 {
     (void)s;
@@ -86,6 +89,8 @@ static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
     if (msg_decode(frame->data, frame->len, &m) == 0) {
         if (m.type == MSG_EDITS)
             n->edits_sent += m.nedits;
+        for (size_t i = 0; m.type == MSG_WANT && i < m.nids; i++)
+            s_wanted_refused += memcmp(m.ids[i], s_refused_id, 32) == 0;
         msg_clear(&m);
     }
     return 0;
@@ -687,3 +692,35 @@ Test(session, rejected_edits_are_summed_up_in_the_log_and_a_peer_sending_bad_one
     cr_assert_leq(s_nlines, before + 4, "a handful of lines for 17 bad edits");
 }
 
+
+/* Issue 17: an edit the node refused is not asked for again every round
+ * (the giver may still send it unasked; the node drops it unread). */
+static size_t s_refused_asked;
+
+static bool t_refused(void *ctx, const uint8_t id[32])
+{
+    (void)ctx;
+    if (memcmp(id, s_refused_id, 32) != 0)
+        return false;
+    s_refused_asked++;
+    return true;
+}
+
+Test(session, an_edit_the_node_refused_is_not_asked_for_again)
+{
+    t_places(&B, 3, "b");
+    t_places(&A, 3, "a");
+    t_sets();
+    memcpy(s_refused_id, repo_record_id(A.repo, 1), 32);
+    s_wanted_refused = 0;
+    B.env.refused = t_refused;
+    session_dialled(A.s, s_clock);
+    for (int round = 0; round < 3; round++) {
+        session_start_round(A.s, s_clock);
+        t_run(50, 1000, NULL, false);
+    }
+    cr_assert_geq(s_refused_asked, 1, "B was asked whether it refused the edit");
+    cr_assert_eq(s_wanted_refused, 0, "B never asks for an edit it refused");
+    cr_assert_eq(repo_edit_count(B.repo), 5, "the others arrive");
+    cr_assert_eq(repo_find_record(B.repo, s_refused_id), -1);
+}
