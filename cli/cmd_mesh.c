@@ -518,6 +518,12 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
         pv_map_set(f, "reason", pv_str(reason));
     if (at >= 0)
         pv_map_set(f, "revoked_at", pv_int(at));
+    /* what this node holds of the member is all that counts from now on
+     * (docs/trust.md): a revoked node whose clock is behind cannot go on
+     * writing edits dated before its revocation */
+    uint64_t newest = 0;
+    repo_author_newest(r, key, &newest);
+    pv_map_set(f, "known_until", pv_int((int64_t)newest));
     char *cause = NULL;
     rc = repo_edit(r, REC_MEMBER, key, f, NULL, &cause);
     pv_free(&f);

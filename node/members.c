@@ -71,6 +71,8 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
             m->role = (role_t)role;
         }
         uint64_t at = e->hlc;
+        bool cut = false;
+        uint64_t known = 0;
         const pv_t *rv = pv_map_get(e->fields, "revoked");
         if (rv && rv->type == PV_BOOL && rv->u.b != m->revoked) {
             m->revoked = rv->u.b;
@@ -85,6 +87,11 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
                 while (m->nsteps > 0 && m->steps[m->nsteps - 1].hlc >= at)
                     m->nsteps--;
                 m->revoked_at = at;
+                const pv_t *ku = pv_map_get(e->fields, "known_until");
+                if (ku && ku->type == PV_INT && ku->u.i >= 0 && (uint64_t)ku->u.i < at) {
+                    cut = true;
+                    known = (uint64_t)ku->u.i;
+                }
                 const char *why = pv_get_str(e->fields, "reason");
                 snprintf(m->reason, sizeof m->reason, "%s", why ? why : "");
             } else {
@@ -94,7 +101,7 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
         }
         if (changed && m->admitted != 0) {
             m->steps = xrealloc(m->steps, (m->nsteps + 1) * sizeof *m->steps);
-            m->steps[m->nsteps++] = (member_step_t){at, m->role, m->revoked};
+            m->steps[m->nsteps++] = (member_step_t){at, m->role, m->revoked, cut, known};
         }
     }
 }
@@ -111,7 +118,8 @@ static bool s_same(const members_t *a, const members_t *b)
         /* field by field: the struct has padding that is never set */
         for (size_t k = 0; k < x->nsteps; k++)
             if (x->steps[k].hlc != y->steps[k].hlc || x->steps[k].role != y->steps[k].role ||
-                x->steps[k].revoked != y->steps[k].revoked)
+                x->steps[k].revoked != y->steps[k].revoked || x->steps[k].cut != y->steps[k].cut ||
+                x->steps[k].known_until != y->steps[k].known_until)
                 return false;
     }
     return true;
@@ -184,6 +192,11 @@ int members_role_at(const members_t *m, const uint8_t key[32], uint64_t hlc)
         st = &x->steps[i];
     if (st == NULL || st->revoked)
         return -1;
+    /* a revocation that names the newest edit its admin held denies what
+     * the member dated between that edit and the revocation */
+    for (size_t i = 0; i < x->nsteps; i++)
+        if (x->steps[i].cut && hlc > x->steps[i].known_until && hlc < x->steps[i].hlc)
+            return -1;
     return (int)st->role;
 }
 

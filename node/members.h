@@ -12,7 +12,11 @@
  * A revocation is a certificate edit with revoked = true; it takes effect
  * at its own clock, or earlier when it carries revoked_at (milliseconds,
  * for a laptop known to be lost since then). Edits a member signed before
- * that point keep counting; later ones do not (members_role_at). Each member's CURVE public key is derived here too, so the
+ * that point keep counting; later ones do not (members_role_at). When the
+ * revocation also carries known_until (the hlc of the member's newest edit
+ * the revoking admin held), its edits dated after that do not count either:
+ * a revoked node whose clock is behind cannot go on writing "before" its
+ * revocation. Each member's CURVE public key is derived here too, so the
  * transport can map a connecting key back to a node id.
  */
 #ifndef BUURT_MEMBERS_H
@@ -28,6 +32,8 @@ typedef struct {
     uint64_t hlc;
     role_t role;
     bool revoked;
+    bool cut;             /* a revocation with known_until: */
+    uint64_t known_until; /* edits dated after this and before hlc do not count */
 } member_step_t;
 
 typedef struct {

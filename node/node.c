@@ -81,6 +81,8 @@ typedef struct {
 } peer_t;
 
 #define NODE_BEACONS_PER_TURN 64   /* beacons read per loop turn */
+#define NODE_TELL_REVOKED_MS 10000 /* a revoked member is told so at most this often */
+#define NODE_TOLD_MAX 8
 #define NODE_OVER_MAX 16          /* flooding authors remembered for peers */
 #define NODE_OVER_LOG_MS 600000   /* one log line per flooding author per 10 min */
 
@@ -113,6 +115,12 @@ struct node {
         uint64_t refused, logged_at;
     } over[NODE_OVER_MAX];
     size_t nover;
+    struct {               /* revoked members told so lately */
+        uint8_t key[32];
+        uint64_t at;
+    } told[NODE_TOLD_MAX];
+    size_t ntold;
+    bool self_revoked;     /* logged that this node was revoked */
     bool pid_written;      /* buurtd.pid is ours: removed on exit */
     volatile sig_atomic_t stop;
 };
@@ -460,6 +468,15 @@ static void s_members_changed(node_t *n)
     const members_t *m = s_members(n);
     if (!m)
         return;
+    const member_t *me = members_find(m, repo_key(n->repo)->pk);
+    if (me && me->revoked && !n->self_revoked) {
+        char by[65];
+        hex_encode(me->revoked_by, 32, by);
+        s_log(n, "this node was revoked from the mesh by %.10s%s%s: its edits no longer count and "
+                 "it refuses new ones; an admin can admit it again",
+              by, me->reason[0] ? ": " : "", me->reason);
+    }
+    n->self_revoked = me && me->revoked;
     for (size_t i = 0; i < n->npeers; i++) {
         peer_t *p = n->peers[i];
         const member_t *x = members_find(m, session_key(p->s));
@@ -661,6 +678,10 @@ static zap_verdict_t s_zap_decide(void *ctx, const uint8_t curve[32], uint8_t no
         memcpy(node_id, x->key, 32);
         return ZAP_MEMBER;
     }
+    if (x && x->revoked) {
+        memcpy(node_id, x->key, 32);
+        return ZAP_REVOKED; /* only to be told so (s_tell_revoked) */
+    }
     if (!x && invites_open(n->home, repo_wall_ms()))
         return ZAP_GUEST; /* may only send JOIN (node/guest.c) */
     return ZAP_REFUSE;
@@ -682,6 +703,60 @@ static void s_guest(node_t *n, zmq_msg_t *rid, const uint8_t curve[32], const ui
     buf_free(&reply);
     if (n->members_dirty)
         s_members_changed(n);
+}
+
+/*
+ * A revoked member dialled (ZAP let it in as "revoked:"): it is answered,
+ * at most once per NODE_TELL_REVOKED_MS, with HELLO and its own
+ * certificates, the revocation among them, and nothing else. So a revoked
+ * node learns that it is revoked and refuses to write, however wrong its
+ * clock (issue 17); everything else it sends is dropped unread.
+ */
+static void s_tell_revoked(node_t *n, zmq_msg_t *rid, const uint8_t key[32])
+{
+    uint64_t now = s_now();
+    size_t i = 0;
+    while (i < n->ntold && memcmp(n->told[i].key, key, 32) != 0)
+        i++;
+    if (i < n->ntold && now - n->told[i].at < NODE_TELL_REVOKED_MS)
+        return;
+    if (i == n->ntold) {
+        if (n->ntold < NODE_TOLD_MAX)
+            n->ntold++;
+        else
+            i = (size_t)(now % NODE_TOLD_MAX); /* forget one */
+        memcpy(n->told[i].key, key, 32);
+        char hex[65];
+        hex_encode(key, 32, hex);
+        s_log(n, "revoked member %.10s dialled: told it that it is revoked", hex);
+    }
+    n->told[i].at = now;
+    buf_t hello = {0}, edits = {0}, raw = {0};
+    msg_hello(&hello, n->env.mesh, repo_name(n->repo), repo_wall_ms());
+    edit_t **h = NULL;
+    size_t k = repo_history(n->repo, key, &h), nb = 0;
+    msg_blob_t blobs[32];
+    size_t offs[32];
+    for (size_t j = 0; j < k; j++) {
+        long idx = repo_find_record(n->repo, h[j]->id);
+        size_t at = raw.len;
+        if (nb < 32 && idx >= 0 && repo_read(n->repo, (size_t)idx, &raw) == 0) {
+            offs[nb] = at;
+            blobs[nb++].len = raw.len - at;
+        }
+        edit_free(&h[j]);
+    }
+    free(h);
+    for (size_t j = 0; j < nb; j++)
+        blobs[j].data = raw.data + offs[j];
+    msg_edits(&edits, blobs, nb, false);
+    zmq_send(n->router, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(n->router, hello.data, hello.len, ZMQ_DONTWAIT);
+    zmq_send(n->router, zmq_msg_data(rid), zmq_msg_size(rid), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(n->router, edits.data, edits.len, ZMQ_DONTWAIT);
+    buf_free(&hello);
+    buf_free(&edits);
+    buf_free(&raw);
 }
 
 static bool s_router_in(node_t *n)
@@ -708,6 +783,10 @@ static bool s_router_in(node_t *n)
     uint8_t key[32];
     if (user && strncmp(user, "guest:", 6) == 0 && hex_decode(user + 6, key, 32) == 0) {
         s_guest(n, &rid, key, zmq_msg_data(&body), zmq_msg_size(&body));
+        goto done;
+    }
+    if (user && strncmp(user, "revoked:", 8) == 0 && hex_decode(user + 8, key, 32) == 0) {
+        s_tell_revoked(n, &rid, key);
         goto done;
     }
     if (!user || hex_decode(user, key, 32) < 0 || !s_active(n, key))

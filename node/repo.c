@@ -1228,6 +1228,33 @@ static bool s_quota_ok(repo_t *r, const uint8_t author[32], uint64_t hlc, const 
 
 const quota_t *repo_quota(const repo_t *self) { return self->quota; }
 
+typedef struct {
+    const uint8_t *author;
+    uint64_t newest;
+    bool any;
+} s_newest_t;
+
+static int s_newest_rec(void *ctx, size_t i, const uint8_t *rec, size_t len)
+{
+    (void)i;
+    s_newest_t *x = ctx;
+    edit_head_t h;
+    if (edit_peek(rec, len, &h) == 0 && memcmp(h.author, x->author, 32) == 0 &&
+        (!x->any || h.hlc > x->newest)) {
+        x->newest = h.hlc;
+        x->any = true;
+    }
+    return 0;
+}
+
+bool repo_author_newest(const repo_t *self, const uint8_t author[32], uint64_t *hlc)
+{
+    s_newest_t x = {author, 0, false};
+    repo_scan(self, s_newest_rec, &x, NULL);
+    *hlc = x.newest;
+    return x.any;
+}
+
 bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc)
 {
     quota_limits_t lim;

@@ -134,6 +134,9 @@ const quota_t *repo_quota(const repo_t *self);
 /* True when one more edit of author at hlc fits: admins (at hlc) always,
  * others within repo_quota_limits of what is stored. */
 bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc);
+/* The clock of author's newest stored edit (held ones too): true and *hlc,
+ * or false when it has none. Reads the whole store. */
+bool repo_author_newest(const repo_t *self, const uint8_t author[32], uint64_t *hlc);
 
 /* What became of each edit given to repo_ingest_many. */
 enum { REPO_KNOWN = 0, REPO_ADDED = 1, REPO_HELD = 2, REPO_REFUSED = 3, REPO_VOID = 4,

@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
+
+#define ZAP_LOG_MS 60000 /* one line about refusals per minute */
 
 struct zap {
     void *rep;   /* REP socket bound at inproc://zeromq.zap.01 */
+    uint64_t logged_at, unlogged;
 };
 
 int zap_open(void *zctx, zap_t **out, char **cause)
@@ -83,6 +87,12 @@ static bool s_one(zap_t *z, zap_decide_fn *decide, void *ctx,
             status = "200";
             text = "OK";
             hex_encode(node, 32, user);
+        } else if (v == ZAP_REVOKED) {
+            /* only to be told it was revoked (node.c) */
+            status = "200";
+            text = "revoked member";
+            memcpy(user, "revoked:", 8);
+            hex_encode(node, 32, user + 8);
         } else if (v == ZAP_GUEST) {
             /* a guest may only send JOIN (node/guest.c) */
             status = "200";
@@ -94,9 +104,23 @@ static bool s_one(zap_t *z, zap_decide_fn *decide, void *ctx,
         }
     }
     if (log && (verbose || status[0] != '2')) {
-        char line[160];
-        snprintf(line, sizeof line, "ZAP %s: %s", status, text);
-        log(ctx, line);
+        /* anyone can knock: one line a minute, counting the rest */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        if (verbose || z->logged_at == 0 || now - z->logged_at >= ZAP_LOG_MS) {
+            char line[200];
+            if (z->unlogged)
+                snprintf(line, sizeof line, "ZAP %s: %s (and %llu refusals not logged in the last minute)",
+                         status, text, (unsigned long long)z->unlogged);
+            else
+                snprintf(line, sizeof line, "ZAP %s: %s", status, text);
+            log(ctx, line);
+            z->logged_at = now;
+            z->unlogged = 0;
+        } else {
+            z->unlogged++;
+        }
     }
     const void *rid = nf >= 2 ? zmq_msg_data(&f[1]) : "";
     size_t rlen = nf >= 2 ? zmq_msg_size(&f[1]) : 0;

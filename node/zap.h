@@ -9,7 +9,10 @@
  * The decision itself belongs to the node (is this CURVE key an active
  * member, not banned; or may a guest come in because an invite is open);
  * this module reads requests, asks, and writes replies whose User-Id is
- * the member's node id in hex, or "guest:" and the guest's CURVE key.
+ * the member's node id in hex, "guest:" and the guest's CURVE key, or
+ * "revoked:" and a revoked member's node id (it is let in only to be told
+ * that it was revoked). Refusals are logged at most once a minute (with
+ * how many were not), so connection attempts cannot flood the log.
  */
 #ifndef BUURT_ZAP_H
 #define BUURT_ZAP_H
@@ -17,10 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { ZAP_REFUSE = 0, ZAP_MEMBER = 1, ZAP_GUEST = 2 } zap_verdict_t;
+typedef enum { ZAP_REFUSE = 0, ZAP_MEMBER = 1, ZAP_GUEST = 2, ZAP_REVOKED = 3 } zap_verdict_t;
 
-/* Decides one CURVE key: ZAP_MEMBER (and the member's node id in
- * node_id), ZAP_GUEST, or ZAP_REFUSE with *why (a short text). */
+/* Decides one CURVE key: ZAP_MEMBER or ZAP_REVOKED (and the member's node
+ * id in node_id), ZAP_GUEST, or ZAP_REFUSE with *why (a short text). */
 typedef zap_verdict_t zap_decide_fn(void *ctx, const uint8_t curve[32], uint8_t node_id[32],
                                     const char **why);
 

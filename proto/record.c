@@ -102,6 +102,8 @@ static const field_spec_t s_member[] = {
     {"revoked", FT_BOOL, NULL, 0, 0, false, "true once the member is shut out"},
     TEXT("reason", 200, false, "why it was revoked"),
     TIME("revoked_at", "edits signed from this time on no longer count (ms since 1970)"),
+    {"known_until", FT_INT, NULL, 0, INT64_MAX, false,
+     "with revoked: hlc of the member's newest edit the revoking admin held; its later edits do not count"},
     TEXT("mesh_name", 120, false, "the mesh's name (on the founder's own certificate)"),
     END};
 

@@ -1232,3 +1232,47 @@ Test(repo, a_node_over_its_quota_cannot_edit_locally)
     cr_assert_not_null(strstr(cause, "as many edits as the mesh allows"), "%s", cause);
     free(cause);
 }
+
+/* ---- revocation names what its admin held (issue 17, clocks that lie) -- */
+
+Test(repo, a_revoked_member_cannot_write_before_its_revocation_with_a_slow_clock)
+{
+    repo_t *r = s_mesh_home(); /* F's mesh, M and N members; this node is neither */
+    uint8_t p[32] = {0x50};
+    s_put(r, REC_PLACE, p, &M, H(10), s_place_of("Buurthuis", &N));
+    s_put(r, REC_PLACE, p, &M, H(20), s_f("status", pv_str("open"), NULL));
+    /* F revokes M at H(100), naming M's newest edit it held: H(20) */
+    s_put(r, REC_MEMBER, M.pk, &F, H(100),
+          s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)H(20)), NULL));
+    const members_t *m = repo_members(r);
+    cr_assert_eq(members_role_at(m, M.pk, H(20)), ROLE_MEMBER, "what F held still counts");
+    cr_assert_eq(members_role_at(m, M.pk, H(50)), -1, "dated before the revocation, but unseen by F");
+    cr_assert_eq(members_role_at(m, M.pk, H(150)), -1);
+    /* M's clock is behind: it writes at H(50), "before" its revocation */
+    s_put(r, REC_PLACE, p, &M, H(50), s_f("status", pv_str("closed"), NULL));
+    const entity_t *e = repo_entity(r, p);
+    cr_assert_str_eq(pv_get_str(e->fields, "status"), "open", "the late edit does not count");
+    cr_assert_geq(e->denied, 1);
+    /* N, never revoked, is not affected */
+    cr_assert_eq(members_role_at(m, N.pk, H(50)), ROLE_MEMBER);
+}
+
+Test(repo, a_revoked_node_with_a_slow_clock_knows_it_is_revoked)
+{
+    repo_t *r = s_mesh_home();
+    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
+    repo_set_clock(r, S_BASE + 10);
+    s_edit(r, REC_PLACE, NULL, s_place_of("mijn plek", NULL), NULL); /* at H(10) */
+    uint64_t newest = 0;
+    cr_assert(repo_author_newest(r, repo_key(r)->pk, &newest));
+    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(100),
+          s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)newest), NULL));
+    repo_set_clock(r, S_BASE + 50); /* its clock is behind the revocation */
+    char *cause = NULL;
+    pv_t *f = s_place_of("nog een", NULL);
+    int rc = repo_edit(r, REC_PLACE, NULL, f, NULL, &cause);
+    pv_free(&f);
+    cr_assert_eq(rc, BU_EPERM, "refused before signing");
+    cr_assert_not_null(strstr(cause, "revoked"), "%s", cause);
+    free(cause);
+}
