@@ -25,6 +25,7 @@ typedef struct {
     int width;         /* columns of the user's terminal, 0 = no terminal */
     bool json;         /* --json: one JSON document on stdout */
     repo_t *repo;      /* opened on demand by cli_repo() */
+    bool repo_failed;  /* cli_repo said why it could not: not again */
     const char *cmd;   /* command path for messages, e.g. "place add" */
     bool borrowed;     /* repo belongs to buurtd: do not close it */
     bool in_daemon;    /* running inside buurtd for a forwarded command */
@@ -67,6 +68,9 @@ int cli_usage(cli_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cli_fail(cli_t *c, int rc, char *cause);
 /* The command's time in ms since 1970: c->now_ms, else the wall clock. */
 uint64_t cli_now(const cli_t *c);
+/* The clock of this node's next edit (repo_edit_now): what durations in
+ * an edit (--expires 24h, --since 2h) count from. */
+uint64_t cli_edit_now(cli_t *c);
 /* Columns of the terminal on fd, 0 when fd is not a terminal. */
 int cli_terminal_width(int fd);
 

@@ -303,7 +303,7 @@ static int s_value(cli_t *c, const ropt_t *o, const char *arg, pv_t **out)
         return 0;
     }
     case O_TIME: {
-        int64_t t = cli_time(arg, cli_now(c));
+        int64_t t = cli_time(arg, cli_edit_now(c));
         if (t < 0)
             return cli_usage(c, "%s: '%s' is not a duration (14d, 48h, 90m) or date (2026-12-01)",
                              name, arg);
@@ -510,14 +510,14 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
             goto done;
         if (add) {
             if (!pv_map_get(p.fields, "expires"))
-                pv_map_set(p.fields, "expires", pv_int((int64_t)cli_now(c) + 14LL * 86400000));
+                pv_map_set(p.fields, "expires", pv_int((int64_t)cli_edit_now(c) + 14LL * 86400000));
             if (!pv_map_get(p.fields, "urgency"))
                 pv_map_set(p.fields, "urgency", pv_str("normal"));
             pv_map_set(p.fields, "status", pv_str("open"));
         }
     }
     if (kind == REC_PLACE && pv_map_get(p.fields, "status"))
-        pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_now(c)));
+        pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_edit_now(c)));
     if (kind == REC_COALITION && add) {
         repo_t *r = cli_repo(c);
         if (!r) {
@@ -656,7 +656,7 @@ static int s_place_status(cli_t *c, int argc, char **argv)
     pv_map_set(p.fields, "status", pv_str(p.pos[1]));
     if (!pv_map_get(p.fields, "status_note"))
         pv_map_set(p.fields, "status_note", pv_nil());
-    pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_now(c)));
+    pv_map_set(p.fields, "status_at", pv_int((int64_t)cli_edit_now(c)));
     if ((rc = s_resolve(c, p.pos[0], REC_PLACE, id)))
         goto done;
     rc = s_commit(c, REC_PLACE, id, p.fields);

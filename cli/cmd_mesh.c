@@ -483,7 +483,7 @@ static int s_member_revoke(cli_t *c, int argc, char **argv)
     if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
         return cli_usage(c, "--reason must be 1 to 200 characters");
     int64_t at = -1;
-    uint64_t now = cli_now(c);
+    uint64_t now = cli_edit_now(c); /* "2h ago" in the revocation's own clock */
     if (since) {
         at = cli_time(since, now);
         if (at > (int64_t)now) /* a duration means that long ago */

@@ -17,7 +17,7 @@
 
 repo_t *cli_repo(cli_t *c)
 {
-    if (c->repo)
+    if (c->repo || c->repo_failed)
         return c->repo;
     if (!c->in_daemon && cli_daemon_running(c->home)) {
         fprintf(c->err, "buurt: buurtd is running for %s; it holds the store\n", c->home);
@@ -48,6 +48,7 @@ repo_t *cli_repo(cli_t *c)
         else
             fprintf(c->err, "buurt: %s\n", cause ? cause : bu_strerror(rc));
         free(cause);
+        c->repo_failed = true;
         return NULL;
     }
     repo_set_clock(c->repo, c->now_ms); /* BUURT_NOW_MS dates this command's edits */
@@ -357,6 +358,13 @@ void table_free(table_t **tp)
 uint64_t cli_now(const cli_t *c)
 {
     return c->now_ms ? c->now_ms : repo_wall_ms();
+}
+
+uint64_t cli_edit_now(cli_t *c)
+{
+    /* a command forwarded to buurtd gets the daemon's clock there */
+    repo_t *r = c->forward ? NULL : cli_repo(c);
+    return r ? repo_edit_now(r) : cli_now(c);
 }
 
 int cli_terminal_width(int fd)

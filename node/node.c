@@ -421,10 +421,21 @@ static void s_rebuild_set(node_t *n)
     n->epoch = repo_epoch(n->repo);
 }
 
+static int64_t s_clock_error(node_t *n, size_t *npeers);
+
 static void s_purge(node_t *n)
 {
     size_t *ents = NULL, removed = 0;
-    size_t k = retention_purgeable(n->repo, repo_wall_ms(), &ents);
+    /* by the clock the peers agree on: a node whose clock runs two days
+     * ahead must not purge what the others keep (issue 17) */
+    size_t np = 0;
+    int64_t err = s_clock_error(n, &np);
+    uint64_t now = repo_wall_ms();
+    if (err > 0 && (uint64_t)err < now)
+        now -= (uint64_t)err;
+    else if (err < 0)
+        now += (uint64_t)-err;
+    size_t k = retention_purgeable(n->repo, now, &ents);
     if (k > 0) {
         char *cause = NULL;
         if (repo_purge(n->repo, ents, k, &removed, &cause) < 0) {

@@ -476,6 +476,12 @@ const nodekey_t *repo_key(const repo_t *self) { return &self->key; }
 
 void repo_set_clock(repo_t *self, uint64_t now_ms) { self->clock_ms = now_ms; }
 
+uint64_t repo_edit_now(const repo_t *self)
+{
+    uint64_t now = repo_now(self), seen = hlc_ms(self->hlc);
+    return seen > now ? seen : now;
+}
+
 uint64_t repo_reserve_hlc(repo_t *self)
 {
     self->hlc = hlc_next(self->hlc, repo_now(self));

@@ -258,5 +258,12 @@ uint64_t repo_now(const repo_t *self);
  * so the id of a record is known before it is written: a private coalition
  * whose keys record names it is created after that record. */
 uint64_t repo_reserve_hlc(repo_t *self);
+/* The time (ms since 1970) this node's next edit will carry: its clock,
+ * or the newest clock among the edits it counts when that is later (a
+ * node whose wall clock is behind still dates its edits after what it has
+ * seen, docs/protocol.md §7.3). Times the CLI derives from "now" (an
+ * expiry in 24 h, a revocation 2 h ago) use it, so they agree with the
+ * edit's own clock, the one every node sees. */
+uint64_t repo_edit_now(const repo_t *self);
 
 #endif

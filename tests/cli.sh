@@ -569,6 +569,23 @@ if [ "$IDD" != "$IDX" ] && [ "$IDX" != "$IDB" ] && [ "$IDD" != "$ID" ]; then pas
     fail "each home has its own node id" "$IDD $IDX $IDB $ID"
 fi
 
+# ---------------------------------------------------------------- a clock behind (issue 17)
+# A laptop whose clock is two days slow, but which holds an edit from
+# today: "--expires 24h" counts from its edits' clock (today), not from its
+# wrong wall clock, so the need does not arrive already expired elsewhere.
+N9=$TMP/n9
+ok "init a home for the slow clock" "$B" --home "$N9" init --name Traag
+ok "an edit made today" "$B" --home "$N9" place add --name "Vandaag" --kind other
+NOW9=$(($(date +%s) * 1000))
+ok "need add --expires 24h with the clock two days behind" env BUURT_NOW_MS=$((NOW9 - 2 * 86400000)) \
+    "$B" --home "$N9" need add --category food --summary "brood" --expires 24h
+N9N=$OUT
+ok "show it" "$B" --home "$N9" --json show "$N9N"
+json "it expires a day after its edit's clock, not a day before today" \
+    'd["fields"]["expires"] >= int(A[0]) + 23 * 3600000' "$NOW9"
+ok "list needs --status open today" "$B" --home "$N9" list needs --status open
+has "so it is open today" "${N9N:0:10}" "$OUT"
+
 # ---------------------------------------------------------------- who-can-help ranking
 N3=$TMP/n3
 X3=("$BUURT" --home "$N3")
