@@ -105,6 +105,17 @@ int cli_run(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err)
     c.home = repo_home(repo);
     if (exec->argc < 1)
         return EXIT_USAGE;
+    /* a command that talks to buurtd itself (peers, sync, doctor) or needs
+     * no daemon (init, join) is never run inside it: peers would ask the
+     * daemon that runs it and wait for itself (issue 9.11) */
+    cmd_where_t w = cli_command_where(exec->argv[0]);
+    if ((w == CMD_LOCAL || w == CMD_DAEMON) && strcmp(exec->argv[0], "help") != 0 &&
+        s_find(exec->argv[0])) {
+        fprintf(err, "buurt: '%s' is not run by buurtd; run it with the buurt command\n",
+                exec->argv[0]);
+        fflush(err);
+        return EXIT_USAGE;
+    }
     /* the command's time dates its edits; the daemon's own work uses the wall clock */
     repo_set_clock(repo, c.now_ms);
     int code = cli_dispatch(&c, exec->argc, exec->argv);

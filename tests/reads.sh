@@ -14,6 +14,9 @@
 #      of two reads sent at once one reaches it and waits, and the other
 #      is answered anyway (by a child of its own); once the reader
 #      continues, the first is answered too.
+#   3. a command that asks buurtd itself (peers, doctor), sent to buurtd
+#      as a command (tests/tools/ctlexec.c), is refused at once (exit 2)
+#      instead of waiting for the daemon that runs it.
 #
 # Every daemon is stopped by its pid on exit, also on failure (a stopped
 # reader is killed by its buurtd).
@@ -131,8 +134,30 @@ t2() {
     check "$name: both exit 0" eval '[ "$cx" = 0 ] && [ "$cy" = 0 ]'
 }
 
+# ---------------------------------------------------------------- 3. a command buurtd must not run
+# peers, sync and doctor ask buurtd themselves; sent to buurtd as a command
+# (the CLI never does, a buggy client might) peers used to wait for the
+# daemon that was running it. buurtd refuses such commands at once.
+t3() {
+    local name="3. a command that asks buurtd is not run by buurtd"
+    mknode a3 "Buurthuis" || { fail "$name: setup"; return; }
+    start a3 || { fail "$name: start"; return; }
+    local rc=0
+    "$TOOLS/ctlexec" "$T/a3" peers >"$T/ctl.out" 2>"$T/ctl.err" || rc=$?
+    WHY="ctlexec exited $rc: $(cat "$T/ctl.err")"
+    check "$name: buurtd refuses 'peers' sent as a command (exit 2)" [ "$rc" = 2 ]
+    check "$name: ... and says why" grep -q "'peers' is not run by buurtd" "$T/ctl.err"
+    rc=0
+    "$TOOLS/ctlexec" "$T/a3" doctor >/dev/null 2>"$T/ctl.err" || rc=$?
+    WHY="ctlexec doctor exited $rc: $(cat "$T/ctl.err")"
+    check "$name: and 'doctor'" [ "$rc" = 2 ]
+    WHY="buurt peers after that: $(bu a3 peers 2>&1)"
+    check "$name: buurtd answers peers from the CLI afterwards" eval 'bu a3 peers >/dev/null'
+}
+
 t1
 t2
+t3
 daemons_finish
 echo "($(($(now_ms) - T0)) ms)"
 echo "$PASS passed, $FAIL failed"
