@@ -105,6 +105,8 @@ struct node {
     bool members_dirty;    /* a certificate arrived */
     bool voids_dirty;      /* a mesh settings edit arrived */
     uint8_t (*bad)[32];    /* ids of edits rejected lately */
+    uint64_t *badhlc;      /* their clocks, when claimed */
+    bool *claimed;         /* in the reconciliation set (s_mark_bad) */
     size_t nbad, badpos;
     uint64_t badbits[64];  /* filter of bad: bit s_bad_bit(id) of each */
     uint32_t epoch;        /* repo_epoch the set and queues were built at */
@@ -199,16 +201,37 @@ static bool s_refused(void *ctx, const uint8_t id[32])
  * because its author was not a member yet may count now. */
 static void s_forget_bad(node_t *n)
 {
+    for (size_t i = 0; i < n->nbad; i++)
+        if (n->claimed[i])
+            sync_set_remove(n->set, n->badhlc[i], n->bad[i]);
     n->nbad = n->badpos = 0;
     memset(n->badbits, 0, sizeof n->badbits);
 }
 
-static void s_mark_bad(node_t *n, const uint8_t id[32])
+/*
+ * Remembers a refused edit (NODE_BAD_IDS at most, the oldest forgotten)
+ * so it is neither fetched nor judged again. With claim (its clock known
+ * from a readable envelope), it also joins the reconciliation set as if
+ * it were held: a peer that holds it then stops offering it every round
+ * (issue 17). It is never given, as it is not stored; forgetting it takes
+ * it out of the set again.
+ */
+static void s_mark_bad(node_t *n, const uint8_t id[32], bool claim, uint64_t hlc)
 {
     if (s_is_bad(n, id))
         return;
-    if (!n->bad)
+    if (!n->bad) {
         n->bad = xmalloc(NODE_BAD_IDS * 32);
+        n->badhlc = xcalloc(NODE_BAD_IDS, sizeof *n->badhlc);
+        n->claimed = xcalloc(NODE_BAD_IDS, sizeof *n->claimed);
+    }
+    size_t at = n->badpos;
+    if (n->nbad == NODE_BAD_IDS && n->claimed[at])
+        sync_set_remove(n->set, n->badhlc[at], n->bad[at]);
+    n->claimed[at] = claim && !sync_set_has(n->set, hlc, id);
+    n->badhlc[at] = hlc;
+    if (n->claimed[at])
+        sync_set_add(n->set, hlc, id);
     memcpy(n->bad[n->badpos], id, 32);
     n->badpos = (n->badpos + 1) % NODE_BAD_IDS;
     if (n->nbad < NODE_BAD_IDS)
@@ -416,6 +439,9 @@ static void s_rebuild_set(node_t *n)
         s_log(n, "%s", cause); /* what could not be read is not offered */
         free(cause);
     }
+    for (size_t i = 0; i < n->nbad; i++) /* refused edits stay claimed */
+        if (n->claimed[i])
+            sync_set_add(n->set, n->badhlc[i], n->bad[i]);
     for (size_t i = 0; i < n->npeers; i++)
         session_reset_queues(n->peers[i]->s, s_now());
     n->epoch = repo_epoch(n->repo);
@@ -561,13 +587,13 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
             s_is_bad(n, x->id))
             continue; /* known, purged here for good, or refused lately */
         edit_head_t head;
-        if (edit_peek(m->edits[i].data, m->edits[i].len, &head) == 0 &&
-            !repo_quota_allows(n->repo, head.author, head.hlc)) {
+        bool peeked = edit_peek(m->edits[i].data, m->edits[i].len, &head) == 0;
+        if (peeked && !repo_quota_allows(n->repo, head.author, head.hlc)) {
             /* over its author's quota: refused before the cost of a
              * signature check, so a flood costs little */
             res.rejected++;
             s_over_quota(n, head.author);
-            s_mark_bad(n, x->id);
+            s_mark_bad(n, x->id, true, head.hlc);
             continue;
         }
         edit_t *e = NULL;
@@ -575,7 +601,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         if (edit_decode_id(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, x->id, &e, &cause) < 0) {
             res.rejected++;
             res.invalid++;
-            s_mark_bad(n, x->id);
+            s_mark_bad(n, x->id, peeked, peeked ? head.hlc : 0);
             if (!res.why[0]) /* the session logs it, summed up per peer */
                 snprintf(res.why, sizeof res.why, "%s", cause ? cause : "invalid");
             free(cause);
@@ -602,7 +628,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
                 continue;
             if (pass == 1 && mem && members_role_at(mem, in[i].head.author, in[i].head.hlc) < 0) {
                 res.rejected++;
-                s_mark_bad(n, in[i].id); /* until membership changes */
+                s_mark_bad(n, in[i].id, true, in[i].head.hlc); /* until membership changes */
                 if (n->o.verbose && !res.why[0])
                     snprintf(res.why, sizeof res.why, "its author was not a member then");
                 continue;
@@ -623,12 +649,15 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
             case REPO_HELD: res.held++; break;
             case REPO_QUOTA:
                 s_over_quota(n, take[i].head.author);
-                s_mark_bad(n, take[i].id);
+                s_mark_bad(n, take[i].id, true, take[i].head.hlc);
                 res.rejected++;
                 break;
             case REPO_VOID:
-            case REPO_REFUSED:
-                s_mark_bad(n, take[i].id); /* not fetched again */
+                s_mark_bad(n, take[i].id, true, take[i].head.hlc);
+                res.rejected++;
+                break;
+            case REPO_REFUSED: /* held edits over the caps: room may come */
+                s_mark_bad(n, take[i].id, false, 0);
                 res.rejected++;
                 break;
             default: break;
@@ -1452,6 +1481,8 @@ void node_destroy(node_t **self_p)
     sync_set_free(&n->set);
     repo_close(&n->repo);
     free(n->bad);
+    free(n->badhlc);
+    free(n->claimed);
     free(n->home);
     sodium_memzero(n->curve_sk, sizeof n->curve_sk);
     free(n);

@@ -24,7 +24,8 @@
 #      honest member is still served.
 #   5. a member floods 3,000 valid edits in an hour: at most the quota is
 #      kept and passed on, peers and the log name the member, the honest
-#      member's edit still gets through.
+#      member's edit still gets through; with the quota lowered, a new node
+#      keeps the lower quota and is not sent the edits it refused again.
 #
 # Every test uses fresh node homes in one mktemp -d directory, removed on
 # exit (kept with the daemon logs when KEEP=1, or KEEP_ON_FAIL=1 and a test
@@ -295,6 +296,28 @@ t5() {
     gb=$(($(status b5 edits) - c0))
     WHY="B holds $gb new edits, A kept $got (+1 honest)"
     check "$name: B gets no more of the flood than A kept" [ "$gb" -le $((got + 1)) ]
+
+    # The admin lowers the quota to 1,000 in all: a new node D, meeting A,
+    # keeps 1,000 of the flooder's edits and refuses the rest; A must not
+    # send D those again every round (issue 17: refused edits are claimed)
+    bu a5 mesh set --member-edits-max 1000 >/dev/null || { fail "$name: mesh set"; return; }
+    # D joins by invite: JOINED brings the settings before any edit
+    local code
+    mknode d5 Nieuw && code=$(bu a5 invite) &&
+        bu d5 join "$code" --peer "tcp://127.0.0.1:${PORT[a5]}" "${NID[a5]}" --timeout 20 >/dev/null ||
+        { fail "$name: D joins"; return; }
+    start d5 && wait_connected d5 a5 && sync_wait d5 || { fail "$name: D meets A"; return; }
+    sync_wait d5 >/dev/null
+    local s1 s2
+    s1=$(peer_field a5 d5 sent)
+    sync_wait d5 >/dev/null && sync_wait d5 >/dev/null && sync_wait a5 >/dev/null
+    s2=$(peer_field a5 d5 sent)
+    WHY="A sent D $s1 edits, then $s2 after three more rounds"
+    check "$name: A does not send D the edits D refused again" [ "$s1" = "$s2" ]
+    local gd
+    gd=$(($(status d5 edits) - c0))
+    WHY="D holds $gd new edits"
+    check "$name: D keeps no more than the lowered quota of the flood" [ "$gd" -le 1003 ]
 }
 
 t1
