@@ -47,10 +47,12 @@ WAIT_S=$((QUICK ? 60 : 300)) # deadline for the catch-up
 
 mkdir -p "$OUT"
 # shellcheck disable=SC2046
-for x in verify recon gen prop; do
-    $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -I. "bench/$x.c" build/libbuurt.a \
-        $(pkg-config --libs libzmq libsodium msgpack) -o "$OUT/$x" ||
-        { echo "bench: cannot build bench/$x.c" >&2; exit 1; }
+for x in verify recon gen prop tests/tools/hostile; do
+    src=bench/$x.c
+    case $x in */*) src=$x.c ;; esac
+    $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -I. "$src" build/libbuurt.a \
+        $(pkg-config --libs libzmq libsodium msgpack) -o "$OUT/${x##*/}" ||
+        { echo "bench: cannot build $src" >&2; exit 1; }
 done
 
 T=$(mktemp -d) || exit 1
@@ -296,6 +298,30 @@ wait "$LISTER" 2>/dev/null
 LIST_MS=$(ms_since "$t0")
 row "push C->A->D during a full listing on A" "$PUSH_MS ms (listing still running: $RUNNING, it took ~$LIST_MS ms)" \
     "<= 250 ms" "$(le "$PUSH_MS" 250)" "place add on C until show on D, while A runs search e --all --json"
+
+# ---------------------------------------------------------------- 7c. a push while a member floods A
+# E, a member, sends A valid new places as fast as it can sign them (the
+# tool of tests/hostile.sh); A keeps E's quota (2,000 an hour) and refuses
+# the rest from their envelope; an edit made on C must still cross A to D
+# in well under a second (issue 9.7: fair between peers).
+FLOODN=$((QUICK ? 100000 : 600000))
+note "push C -> A -> D while member E floods A with $FLOODN valid edits"
+"$OUT/hostile" "$T/e" "$EPA" "$IDA" flood "$FLOODN" >/dev/null 2>"$T/flood.err" &
+FLOODER=$!
+sleep 0.3 # the flood is under way (it lasts seconds)
+t0=$(now_ns)
+PID_C=$(bu c place add --name "Tijdens de vloed" --kind other) || PID_C=
+while [ -n "$PID_C" ] && ! bu d show "$PID_C" >/dev/null 2>&1; do
+    [ $((($(now_ns) - t0) / 1000000)) -gt 30000 ] && break
+    sleep 0.01
+done
+FPUSH_MS=$(ms_since "$t0")
+FRUNNING=no
+kill -0 "$FLOODER" 2>/dev/null && FRUNNING=yes
+wait "$FLOODER" 2>/dev/null
+FLOOD_S=$(( $(ms_since "$t0") / 1000 ))
+row "push C->A->D while a member floods A" "$FPUSH_MS ms (flood of $FLOODN still running: $FRUNNING, ~$FLOOD_S s more)" \
+    "<= 500 ms" "$(le "$FPUSH_MS" 500)" "place add on C until show on D, while E sends A $FLOODN new places"
 for q in c d; do stop "$q"; done
 
 # ---------------------------------------------------------------- 8. propagation
