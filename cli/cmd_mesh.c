@@ -808,15 +808,47 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     if (rc < 0)
         return cli_fail(c, rc, cause);
     int64_t peers = rep.npeers;
-    bool ok = rep.synced;
-    if (c->json)
-        fprintf(c->out, "{\"peers\":%lld,\"synced\":%s}\n", (long long)peers, ok ? "true" : "false");
-    else if (ok)
-        fprintf(c->out, "%s %lld peer%s\n", wait ? "in sync with" : "sync started with", (long long)peers,
-               peers == 1 ? "" : "s");
-    else
-        fprintf(c->err, "buurt: not every peer finished within %lld s; see buurt peers\n",
-                (long long)timeout);
+    bool ok = rep.synced && peers > 0;
     ctl_clear(&rep);
-    return ok ? EXIT_OK : EXIT_FAIL;
+    /* the truth about who was not reached: known peers not connected */
+    ctl_msg_t st;
+    buf_t unreached = {0}, names = {0};
+    size_t nun = 0;
+    if (cli_daemon_peers(c->home, 10000, &st, NULL) == 0) {
+        for (size_t i = 0; st.peers && i < st.peers->u.a.n; i++) {
+            const pv_t *p = st.peers->u.a.items[i];
+            if (pv_get_bool(p, "connected", false) || !pv_get_bool(p, "member", true))
+                continue;
+            const char *id = pv_get_str(p, "id"), *nm = pv_get_str(p, "name"), *ad = pv_get_str(p, "address");
+            buf_printf(&unreached, "%s{\"id\":\"%s\",\"name\":", nun ? "," : "", id ? id : "");
+            json_str(&unreached, nm ? nm : "", nm ? strlen(nm) : 0);
+            buf_append(&unreached, ",\"address\":", 11);
+            json_str(&unreached, ad ? ad : "", ad ? strlen(ad) : 0);
+            buf_putc(&unreached, '}');
+            buf_printf(&names, "%s%s (%.10s%s%s)", nun ? ", " : "", nm && *nm ? nm : "unnamed", id ? id : "",
+                       ad && *ad ? " at " : "", ad && *ad ? ad : "");
+            nun++;
+        }
+        ctl_clear(&st);
+    }
+    if (c->json) {
+        fprintf(c->out, "{\"peers\":%lld,\"synced\":%s,\"unreached\":[%.*s]}\n", (long long)peers,
+                ok ? "true" : "false", (int)unreached.len, unreached.data ? (char *)unreached.data : "");
+    } else if (peers == 0) {
+        fprintf(c->err, "buurt: reached no peer%s; nothing was synced%s%s (see buurt doctor)\n",
+                wait ? " within the timeout" : "", nun ? "; not reachable: " : "",
+                nun ? buf_cstr(&names) : "");
+    } else {
+        if (ok)
+            fprintf(c->out, "%s %lld peer%s\n", wait ? "in sync with" : "sync started with",
+                    (long long)peers, peers == 1 ? "" : "s");
+        else
+            fprintf(c->err, "buurt: not every peer finished within %lld s; see buurt peers\n",
+                    (long long)timeout);
+        if (nun)
+            fprintf(c->err, "buurt: not reachable: %s\n", buf_cstr(&names));
+    }
+    buf_free(&unreached);
+    buf_free(&names);
+    return peers == 0 ? EXIT_NOPEER : ok ? EXIT_OK : EXIT_FAIL;
 }

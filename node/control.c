@@ -532,7 +532,7 @@ static void s_request(control_t *c, uint64_t now)
     }
     case CTL_SYNC: {
         size_t started = c->h.sync_start(c->h.ctx, now);
-        if (!m.wait || started == 0) {
+        if (!m.wait) {
             ctl_synced(&b, (int64_t)started, true, 0);
             s_send(c, r, rl, &b);
         } else {

@@ -1186,7 +1186,8 @@ static bool s_ctl_sync_done(void *ctx, uint64_t since, uint64_t now, size_t *pee
         if (!session_settled(s, since, now))
             (*pending)++;
     }
-    return *pending == 0;
+    /* reconciled with nobody is not "in sync" (issue 11): wait for one */
+    return *peers > 0 && *pending == 0;
 }
 
 /* After a write command: it may have purged, changed the mesh or

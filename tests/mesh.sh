@@ -102,6 +102,22 @@ t1() {
     check "$name: ... says buurtd is not running" grep -q "^WARN  buurtd    buurtd is not running" <<<"$out"
     check "$name: ... says the config is readable by others" grep -q "^FAIL  home .*config is mode 644" <<<"$out"
     chmod 600 "$T/b1/config"
+    # with B down, A reaches nobody: sync says so and exits 3 (issue 11)
+    WHY="A still lists B as connected"
+    check "$name: A notices B is gone" wait_until "$WAIT" not_connected a1 b1
+    local rc=0
+    out=$(bu a1 sync 2>&1) || rc=$?
+    WHY="sync on A exited $rc: $out"
+    check "$name: sync with no peer reachable exits 3" [ "$rc" = 3 ]
+    check "$name: ... and names B as not reachable" grep -q "reached no peer; nothing was synced.*not reachable: b1 (${NID[b1]:0:10}" <<<"$out"
+    rc=0
+    out=$(bu a1 sync --wait --timeout 1 --json 2>&1) || rc=$?
+    WHY="sync --wait --json on A exited $rc: $out"
+    check "$name: sync --wait gives up after its timeout with exit 3, B in unreached" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(0 if sys.argv[3] == "3" and d["peers"] == 0 and not d["synced"]
+         and any(u["id"] == sys.argv[2] for u in d["unreached"]) else 1)' "$out" "${NID[b1]}" "$rc"
 }
 
 # ---------------------------------------------------------------- 2. line A - B - C

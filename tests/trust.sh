@@ -80,16 +80,6 @@ refused() {
     fi
 }
 
-# not_connected NODE PEER: NODE's `peers --json` works and does not show PEER
-# connected.
-not_connected() {
-    bu "$1" peers --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-sys.exit(1 if any(p.get("id") == sys.argv[1] and p.get("connected") is True
-                  for p in d.get("peers", [])) else 0)' "${NID[$2]}" 2>/dev/null
-}
-
 # lacks_record NODE ID: `show ID` fails on NODE.
 lacks_record() { ! has_record "$1" "$2"; }
 

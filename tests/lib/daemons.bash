@@ -278,6 +278,16 @@ sys.exit(0 if any(p.get("id") == sys.argv[1] and p.get("connected") is True
                   for p in d.get("peers", [])) else 1)' "${NID[$2]}" 2>/dev/null
 }
 
+# not_connected NODE PEER: NODE's `peers --json` works and does not show PEER
+# connected.
+not_connected() {
+    bu "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(1 if any(p.get("id") == sys.argv[1] and p.get("connected") is True
+                  for p in d.get("peers", [])) else 0)' "${NID[$2]}" 2>/dev/null
+}
+
 # wait_connected NODE PEER: waits until both ends show the link up.
 wait_connected() {
     if wait_until "$WAIT" connected "$1" "$2" && wait_until "$WAIT" connected "$2" "$1"; then
