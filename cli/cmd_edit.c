@@ -21,6 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A change names its record (and the records it refers to) by at least
+ * this many digits of its id: a slip like `place status 0 open` must not
+ * change some record (issue 11). Reads take any unique prefix. */
+#define WRITE_ID_MIN 4
+
 typedef enum {
     O_AUTO,   /* as the field's schema type says (proto/record.c) */
     O_TEXT,   /* free text */
@@ -311,6 +316,9 @@ static int s_value(cli_t *c, const ropt_t *o, const char *arg, pv_t **out)
         return 0;
     }
     case O_REF: {
+        if (strlen(arg) < WRITE_ID_MIN)
+            return cli_usage(c, "%s: '%s' is too short: give at least %d digits of the id (see buurt list)",
+                             name, arg, WRITE_ID_MIN);
         repo_t *r = cli_repo(c);
         if (r == NULL)
             return EXIT_FAIL;
@@ -446,9 +454,13 @@ static int s_commit(cli_t *c, rec_kind_t kind, const uint8_t *entity, const pv_t
     return EXIT_OK;
 }
 
-/* Resolves a positional id of kind; prints the error. 0 or exit code. */
+/* Resolves a positional id of kind for a change; prints the error. 0 or
+ * exit code. */
 static int s_resolve(cli_t *c, const char *arg, int kind, uint8_t id[32])
 {
+    if (strlen(arg) < WRITE_ID_MIN)
+        return cli_usage(c, "'%s' is too short to name a record to change: give at least %d digits of "
+                            "its id (see buurt list)", arg, WRITE_ID_MIN);
     repo_t *r = cli_repo(c);
     if (r == NULL)
         return EXIT_FAIL;

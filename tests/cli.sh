@@ -627,6 +627,19 @@ fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit
 fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
 fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
+# ---------------------------------------------------------------- short ids (issue 11)
+# A change needs at least 4 digits of an id: `place status 0 open` is a slip
+ok "a place for the short-id checks" "${X3[@]}" place add --name "Kort" --kind other --status closed
+KP=$OUT
+fails 2 "place status with a 1-digit id is refused" "${X3[@]}" place status "${KP:0:1}" open
+has "it says why" "too short to name a record" "$ERR"
+fails 2 "delete with a 3-digit id is refused" "${X3[@]}" delete "${KP:0:3}"
+ok "show it" "${X3[@]}" --json show "$KP"
+json "the place is unchanged (still closed, not deleted)" 'd["fields"]["status"] == "closed" and not d["fields"].get("deleted")'
+ok "a 4-digit prefix is enough when unique" "${X3[@]}" place status "${KP:0:4}" open
+ok "show it again" "${X3[@]}" show "$KP"
+has "the change with 4 digits applied" "open" "$OUT"
+
 # ---------------------------------------------------------------- text from others
 # A name with terminal escapes (another member could write one): list and
 # show print it escaped, never the control characters themselves.
