@@ -308,10 +308,14 @@ static int s_value(cli_t *c, const ropt_t *o, const char *arg, pv_t **out)
         return 0;
     }
     case O_TIME: {
-        int64_t t = cli_time(arg, cli_edit_now(c));
+        uint64_t now = cli_edit_now(c);
+        int64_t t = cli_time(arg, now);
         if (t < 0)
             return cli_usage(c, "%s: '%s' is not a duration (14d, 48h, 90m) or date (2026-12-01)",
                              name, arg);
+        /* an expiry or an end already past is a slip, not a record */
+        if ((strcmp(name, "--expires") == 0 || strcmp(name, "--until") == 0) && (uint64_t)t <= now)
+            return cli_usage(c, "%s: %s is in the past", name, arg);
         *out = pv_int(t);
         return 0;
     }

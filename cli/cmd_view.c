@@ -225,8 +225,28 @@ int cmd_list(cli_t *c, int argc, char **argv)
                                                    : NULL;
         if (!ok)
             return cli_usage(c, "--status applies to places and needs only");
-        if (!rec_token_ok(ok, o.status))
-            return cli_usage(c, "unknown status '%s' for %ss", o.status, rec_kind_name(kind));
+        pv_t *l = cli_list(o.status);
+        int bad = cli_check_tokens(c, "--status", l, ok);
+        pv_free(&l);
+        if (bad)
+            return bad;
+    }
+    if (o.category) {
+        /* a filter is checked like a value: a typo is not "no needs match" */
+        const char *const *ok = kind == REC_PLACE                      ? REC_PLACE_KINDS
+                                : kind == REC_NEED || kind == REC_OFFER ? REC_CATEGORIES
+                                                                        : NULL;
+        if (!ok)
+            return cli_usage(c, "--category applies to places, needs and offers only");
+        pv_t *l = cli_list(o.category);
+        if (l->u.a.n != 1) {
+            pv_free(&l);
+            return cli_usage(c, "--category takes one value");
+        }
+        int bad = cli_check_tokens(c, "--category", l, ok);
+        pv_free(&l);
+        if (bad)
+            return bad;
     }
     repo_t *r = cli_repo(c);
     if (!r)
