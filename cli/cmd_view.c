@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "node/match.h"
+#include "node/members.h"
 #include "node/query.h"
 
 #include <errno.h>
@@ -74,14 +75,58 @@ static const char *s_status(const entity_t *e, uint64_t now)
     return query_status(e, now);
 }
 
-/* Name of the entity an id field points to, for tables. */
+/* Name of the entity an id field points to, for tables: an offer by its
+ * provider ("offer of Moskee Zuid"), which has no name of its own. */
 static const char *s_ref_name(repo_t *r, const char *hex)
 {
     uint8_t id[32];
     if (!hex || hex_decode(hex, id, 32) < 0)
         return "";
     const entity_t *e = repo_entity(r, id);
+    if (e && e->kind == REC_OFFER) {
+        static char label[160];
+        const char *prov = pv_get_str(e->fields, "provider");
+        uint8_t pid[32];
+        const entity_t *p = prov && hex_decode(prov, pid, 32) == 0 ? repo_entity(r, pid) : NULL;
+        snprintf(label, sizeof label, "offer of %s", p ? query_label(p) : "(unknown)");
+        return label;
+    }
     return e ? query_label(e) : "(unknown)";
+}
+
+/* A node as a person reads it: its organisation's name from its
+ * certificate, and the short id ("Moskee Zuid (29acbae1f0)"). */
+static void s_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n)
+{
+    const members_t *m = repo_members(r);
+    const member_t *x = m ? members_find(m, key) : NULL;
+    char hex[65];
+    hex_encode(key, 32, hex);
+    if (x && x->name[0])
+        snprintf(out, n, "%s (%.10s)", x->name, hex);
+    else
+        snprintf(out, n, "%.10s", hex);
+}
+
+/* A list of node ids (editors, coordinators, nodes), by name. */
+static void s_show_nodes(cli_t *c, repo_t *r, const pv_t *v)
+{
+    buf_t b = {0};
+    for (size_t i = 0; v->type == PV_ARR && i < v->u.a.n; i++) {
+        uint8_t key[32];
+        char one[200];
+        const pv_t *x = v->u.a.items[i];
+        if (x->type == PV_STR && hex_decode(x->u.s.p, key, 32) == 0)
+            s_node_name(r, key, one, sizeof one);
+        else
+            snprintf(one, sizeof one, "%s", x->type == PV_STR ? x->u.s.p : "?");
+        buf_printf(&b, "%s%s", i ? ", " : "", one);
+    }
+    buf_t e = {0};
+    text_escape(&e, buf_cstr(&b));
+    fwrite(e.data, 1, e.len, c->out);
+    buf_free(&e);
+    buf_free(&b);
 }
 
 static int s_strcmp_p(const void *a, const void *b)
@@ -374,7 +419,7 @@ int cmd_show(cli_t *c, int argc, char **argv)
                     fprintf(c->out, ", reaches ");
                     s_show_value(c, reach);
                 }
-                putchar('\n');
+                fputc('\n', c->out);
                 continue;
             }
             fprintf(c->out, "%-12s ", k);
@@ -386,27 +431,40 @@ int cmd_show(cli_t *c, int argc, char **argv)
                        strcmp(k, "provider") && strcmp(k, "claimed_by")) {
                 s_show_value(c, f->u.m.vals[i]);
             } else if (fs && fs->type == FT_ID) {
-                fprintf(c->out, "%s (%.10s)", s_ref_name(r, f->u.m.vals[i]->u.s.p), f->u.m.vals[i]->u.s.p);
+                buf_t nb = {0};
+                text_escape(&nb, s_ref_name(r, f->u.m.vals[i]->u.s.p));
+                fprintf(c->out, "%s (%.10s)", buf_cstr(&nb), f->u.m.vals[i]->u.s.p);
+                buf_free(&nb);
+            } else if (fs && fs->type == FT_IDS && (!strcmp(k, "editors") || !strcmp(k, "coordinators") ||
+                                                     !strcmp(k, "nodes"))) {
+                s_show_nodes(c, r, f->u.m.vals[i]);
             } else {
                 s_show_value(c, f->u.m.vals[i]);
             }
-            putchar('\n');
+            fputc('\n', c->out);
         }
         cli_fmt_time(hlc_ms(e->created), t, sizeof t);
-        hex_encode(e->creator, 32, hex);
-        fprintf(c->out, "%-12s %s UTC by %.10s\n", "created", t, hex);
+        char who[200];
+        buf_t wb = {0};
+        s_node_name(r, e->creator, who, sizeof who);
+        text_escape(&wb, who);
+        fprintf(c->out, "%-12s %s UTC by %s\n", "created", t, buf_cstr(&wb));
+        buf_free(&wb);
         cli_fmt_time(hlc_ms(e->updated), t, sizeof t);
         fprintf(c->out, "%-12s %s UTC (%zu edit%s)\n", "updated", t, e->edits, e->edits == 1 ? "" : "s");
         if (o.history) {
             fprintf(c->out, "\nhistory (merge order; later wins per field):\n");
             for (size_t i = 0; i < nh; i++) {
-                char ah[65];
-                hex_encode(h[i]->author, 32, ah);
+                char ah[200];
+                buf_t ab = {0};
+                s_node_name(r, h[i]->author, ah, sizeof ah);
+                text_escape(&ab, ah);
                 cli_fmt_time(hlc_ms(h[i]->hlc), t, sizeof t);
-                fprintf(c->out, "  %s  by %.10s  edit %.10s%s\n", t, ah, (hex_encode(h[i]->id, 32, hex), hex),
+                fprintf(c->out, "  %s  by %s  edit %.10s%s\n", t, buf_cstr(&ab), (hex_encode(h[i]->id, 32, hex), hex),
                        verdict[i] == MERGE_DENIED       ? "  DENIED: its author was not allowed to make it"
                        : verdict[i] == MERGE_WRONG_KIND ? "  IGNORED: another kind"
                                                         : "");
+                buf_free(&ab);
                 const pv_t *hf = h[i]->fields;
                 for (size_t k = 0; k < hf->u.m.n; k++) {
                     bool later = false;

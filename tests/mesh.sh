@@ -88,6 +88,19 @@ t1() {
     check "$name: A's edit of B's place is the current state" [ "$s" = '"overloaded"' ]
     WHY="A lacks B's bulletin $bb made after connecting"
     check "$name: B's edit made after connecting reached A" has_record a1 "$bb"
+    # names, not ids (issue 11): who made a record, who claimed a need,
+    # who edits a place, as the organisation's name with the short id
+    local shown
+    shown=$(bu a1 show "$pb" --history 2>&1)
+    WHY="show on A: $shown"
+    check "$name: show names the creator by its organisation" grep -q "^created .* by b1 (${NID[b1]:0:10})" <<<"$shown"
+    check "$name: --history names each edit's author" grep -q "by Buurthuis De Kroon (${NID[a1]:0:10})" <<<"$shown"
+    shown=$(bu a1 show "$pa" 2>&1)
+    WHY="show of A's place: $shown"
+    check "$name: editors are named" grep -q "^editors .*b1 (${NID[b1]:0:10})" <<<"$shown"
+    shown=$(bu a1 show "$na" 2>&1)
+    WHY="show of the need: $shown"
+    check "$name: claimed_by names the offer's provider" grep -q "^claimed_by .*offer of Bibliotheek Zuid (${ob:0:10})" <<<"$shown"
     local out
     WHY="buurt doctor on B: $(bu b1 doctor 2>&1)"
     check "$name: buurt doctor on B finds all well (exit 0)" eval 'out=$(bu b1 doctor)'
