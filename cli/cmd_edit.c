@@ -624,7 +624,7 @@ int cmd_id(cli_t *c, int argc, char **argv)
     free(kp);
     if (e == BU_ENOENT) {
         free(cause);
-        rc = cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        rc = cli_err(c, EXIT_FAIL, "no node at %s: check --home or BUURT_HOME (buurt --home %s init would make a new node, with a new identity)",
                      c->home, c->home);
         goto done;
     }

@@ -115,7 +115,7 @@ static int s_mesh_join(cli_t *c, int argc, char **argv)
     char hex[65], *cause = NULL;
     hex_encode(mesh, 32, hex);
     if (!home_exists(c->home))
-        return cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        return cli_err(c, EXIT_FAIL, "no node at %s: check --home or BUURT_HOME (buurt --home %s init would make a new node, with a new identity)",
                        c->home, c->home);
     repo_t *r = cli_repo(c);
     if (!r)
@@ -642,7 +642,7 @@ int cmd_peer(cli_t *c, int argc, char **argv)
         return cli_usage(c, "'%s' is not a node id (64 hex digits, from `buurt id` on that node)",
                          argv[3]);
     if (!home_exists(c->home))
-        return cli_err(c, EXIT_FAIL, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        return cli_err(c, EXIT_FAIL, "no node at %s: check --home or BUURT_HOME (buurt --home %s init would make a new node, with a new identity)",
                        c->home, c->home);
     char *cause = NULL;
     int rc = peers_add(c->home, argv[2], key, &cause);

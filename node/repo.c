@@ -425,7 +425,7 @@ int repo_open_wait(const char *home, int wait_ms, repo_t **out, char **cause)
     char *sp = home_path(home, HOME_STORE);
     int rc = key_load(kp, &r->key, cause);
     if (rc == BU_ENOENT) {
-        rc = bu_fail(cause, BU_ENOENT, "%s is not a buurt home; run: buurt --home %s init --name NAME",
+        rc = bu_fail(cause, BU_ENOENT, "no node at %s: check --home or BUURT_HOME (buurt --home %s init would make a new node, with a new identity)",
                      home, home);
         goto fail;
     }

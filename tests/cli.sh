@@ -200,6 +200,7 @@ for c in "id" "list places" "place add --name X --kind food" \
     "need add --category food --summary x" "show 1234" "search x" "who-can-help 1234"; do
     # shellcheck disable=SC2086
     fails 1 "$c on an uninitialised home exits 1" "$B" --home "$TMP/nohome" $c
+    has "$c says there is no node there" "no node at $TMP/nohome" "$ERR"
     has "$c on an uninitialised home hints at init" "init" "$ERR"
 done
 
