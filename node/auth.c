@@ -87,6 +87,20 @@ static bool s_speaks_for(auth_t *a, const pv_t *id, const uint8_t author[32], in
     return false;
 }
 
+/* May author act for what a need is claimed by: the offer's creator or
+ * the organisation that provides it, or the place or coalition itself? */
+static bool s_acts_for_claim(auth_t *a, const entity_t *need, const uint8_t author[32], int role)
+{
+    const pv_t *by = pv_map_get(need->fields, "claimed_by");
+    const entity_t *x = s_ref(a, by);
+    if (x == NULL || x->edits == 0)
+        return false;
+    if (x->kind == REC_OFFER)
+        return memcmp(x->creator, author, 32) == 0 ||
+               s_speaks_for(a, pv_map_get(x->fields, "provider"), author, role);
+    return s_speaks_for(a, by, author, role);
+}
+
 bool auth_check(void *ctx, const entity_t *st, const edit_t *e)
 {
     auth_t *a = ctx;
@@ -138,11 +152,17 @@ bool auth_check(void *ctx, const entity_t *st, const edit_t *e)
             bool open = now == NULL || strcmp(now, "open") == 0;
             if (strcmp(to, "claimed") == 0 && open)
                 return true; /* any member may claim an open need */
-            if (st->claimed && memcmp(st->claimer, e->author, 32) == 0 &&
-                (strcmp(to, "done") == 0 || strcmp(to, "open") == 0))
+            bool finish = strcmp(to, "done") == 0 || strcmp(to, "open") == 0;
+            if (st->claimed && finish && memcmp(st->claimer, e->author, 32) == 0)
                 return true; /* the claimer finishes or releases it */
+            if (st->claimed && finish && s_acts_for_claim(a, st, e->author, role))
+                return true; /* so does the organisation it was claimed for (hand-off) */
+            if (strcmp(to, "claimed") == 0 && now && strcmp(now, "claimed") == 0)
+                return s_deny(a, "this need is already claimed; the claimer or the organisation it is claimed for may release it");
+            if (strcmp(to, "claimed") == 0)
+                return s_deny(a, "this need is already done or cancelled; its creator, a coordinator of its coalition or an admin may reopen it");
         }
-        return s_deny(a, "only the need's creator, the coordinators of its coalition or an admin may change it; other members may claim it while it is open");
+        return s_deny(a, "only the need's creator, the coordinators of its coalition or an admin may change it; other members may claim it while it is open, and the claimer or the organisation it is claimed for may mark it done or release it");
     }
     case REC_OFFER:
         if (s_speaks_for(a, pv_map_get(st->fields, "provider"), e->author, role))

@@ -714,3 +714,29 @@ Test(auth, local_edit_that_would_be_denied_is_refused_with_eperm)
     pv_free(&name);
     pv_free(&place);
 }
+
+/* Issue 11, hand-off: a coordinator claims a need for a mosque's offer;
+ * the mosque (the offer's creator, or its place's editors) may then mark
+ * it done or release it, others still may not. */
+Test(auth, the_organisation_a_need_is_claimed_for_may_finish_or_release_it)
+{
+    repo_t *r = s_mesh_home();
+    s_put(r, REC_PLACE, ID(2), &D, H(5), s_place("Moskee", s_ids(&C, NULL)));
+    s_put(r, REC_OFFER, ID(3), &D, H(6),
+          s_f("provider", s_hexid(ID(2)), "categories", s_list1("food"), NULL));
+    s_put(r, REC_NEED, ID(0), &N, H(10), s_need("warm meals", NULL));
+    S_OK(r, REC_NEED, ID(0), &M, 11,
+         s_f("status", pv_str("claimed"), "claimed_by", s_hexid(ID(3)), NULL)); /* M claims for the mosque */
+    S_NO(r, REC_NEED, ID(0), &X, 12, s_one("status", "done"));   /* not involved */
+    S_OK(r, REC_NEED, ID(0), &D, 13, s_one("status", "done"));   /* the offer's creator */
+    cr_expect_str_eq(s_str(r, ID(0), "status"), "done");
+
+    s_put(r, REC_NEED, ID(1), &N, H(20), s_need("a lift", NULL));
+    S_OK(r, REC_NEED, ID(1), &M, 21,
+         s_f("status", pv_str("claimed"), "claimed_by", s_hexid(ID(3)), NULL));
+    S_NO(r, REC_NEED, ID(1), &X, 22, s_claim(&X));               /* already claimed */
+    S_NO(r, REC_NEED, ID(1), &C, 23, s_one("summary", "mine"));  /* the place's editor: only claim fields */
+    S_OK(r, REC_NEED, ID(1), &C, 24, s_release());               /* the place's editor releases it */
+    cr_expect_str_eq(s_str(r, ID(1), "status"), "open");
+    s_check(r);
+}
