@@ -157,18 +157,21 @@ static int s_mesh_show(cli_t *c)
         buf_printf(&b, "{\"mesh\":\"%s\",\"name\":", hex);
         json_str(&b, nm, strlen(nm));
         buf_printf(&b, ",\"members\":%zu,\"role\":\"%s\",\"retention_days\":%llu,"
-                       "\"member_edits_per_hour\":%u,\"member_edits_max\":%u}", active,
+                       "\"member_edits_per_hour\":%u,\"member_edits_max\":%u,\"stale_hours\":%llu}", active,
                    me ? (me->revoked ? "revoked" : members_role_name(me->role)) : "none",
-                   (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total);
+                   (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total,
+                   (unsigned long long)(query_stale_ms(r) / 3600000u));
         cli_print_json(c, &b);
         buf_free(&b);
     } else {
         fprintf(c->out, "mesh       %s\nname       %s\nmembers    %zu\nyou are    %s\nretention  %llu days\n"
-                        "quota      a member may make %u edits per hour, %u in all (admins: no limit)\n",
+                        "quota      a member may make %u edits per hour, %u in all (admins: no limit)\n"
+                        "stale      a place's status after %llu hours\n",
                hex, nm, active,
                me ? (me->revoked ? "revoked" : members_role_name(me->role))
                   : "not admitted yet (an admin runs: buurt member add <your id> --name NAME)",
-               (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total);
+               (unsigned long long)(retention_ms(r) / 86400000u), lim.per_hour, lim.total,
+               (unsigned long long)(query_stale_ms(r) / 3600000u));
     }
     free(name);
     members_clear(&m);
@@ -193,8 +196,9 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
     static const struct option lo[] = {{"retention", required_argument, NULL, 'r'},
                                        {"member-edits-per-hour", required_argument, NULL, 'h'},
                                        {"member-edits-max", required_argument, NULL, 'm'},
+                                       {"stale-hours", required_argument, NULL, 's'},
                                        {NULL, 0, NULL, 0}};
-    int64_t days = 0, per_hour = 0, max = 0;
+    int64_t days = 0, per_hour = 0, max = 0, stale = 0;
     int ch;
     optind = 0;
     opterr = 0;
@@ -205,10 +209,12 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
             return cli_usage(c, "--member-edits-per-hour must be a number from 1 to 1000000");
         else if (ch == 'm' && (max = s_num(optarg, 0, 1, 100000000)) < 0)
             return cli_usage(c, "--member-edits-max must be a number from 1 to 100000000");
-        else if (ch != 'r' && ch != 'h' && ch != 'm')
+        else if (ch == 's' && (stale = s_num(optarg, 'h', 1, 8760)) < 0)
+            return cli_usage(c, "--stale-hours must be a number of hours from 1 to 8760");
+        else if (ch != 'r' && ch != 'h' && ch != 'm' && ch != 's')
             return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
     }
-    if (optind != argc || (!days && !per_hour && !max))
+    if (optind != argc || (!days && !per_hour && !max && !stale))
         return cli_usage(c, "give a setting, e.g. buurt mesh set --retention 30");
     uint8_t mesh[32], id[32];
     if (!s_mesh(c, mesh))
@@ -224,6 +230,8 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
         pv_map_set(f, "member_edits_per_hour", pv_int(per_hour));
     if (max)
         pv_map_set(f, "member_edits_max", pv_int(max));
+    if (stale)
+        pv_map_set(f, "stale_hours", pv_int(stale));
     char *cause = NULL;
     int rc = repo_edit(r, REC_MESH, id, f, NULL, &cause);
     if (rc < 0) {
@@ -243,6 +251,8 @@ static int s_mesh_set(cli_t *c, int argc, char **argv)
             fprintf(c->out, "a member may now make %lld edits per hour\n", (long long)per_hour);
         if (max)
             fprintf(c->out, "a member may now have %lld edits in all\n", (long long)max);
+        if (stale)
+            fprintf(c->out, "a place's status is now stale after %lld hours\n", (long long)stale);
     }
     pv_free(&f);
     return EXIT_OK;
@@ -353,6 +363,8 @@ int cmd_mesh(cli_t *c, int argc, char **argv)
                     "    --member-edits-per-hour N  edits a member (not an admin) may have per hour\n"
                     "                  of its clock (default 2000); more are refused everywhere\n"
                     "    --member-edits-max N  edits a member may have in all (default 20000)\n"
+                    "    --stale-hours N  a place's status set longer ago is shown as stale\n"
+                    "                  (default 24)\n"
                     "  void-future     (admins) declare the edits this node holds because they are\n"
                     "                  dated in the future (after TIME, default 10 minutes from now)\n"
                     "                  void: every node removes them and never takes them again\n");

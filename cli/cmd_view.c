@@ -170,8 +170,15 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         if (cap && cap->type == PV_INT)
             snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
         const char *note = pv_get_str(f, "status_note");
-        const char *row[] = {id, query_label(e), s_status(e, now), pv_get_str(f, "area"), a, b, num,
-                             note ? note : ""};
+        char set[48] = "";
+        int64_t age = query_status_age(e, now);
+        if (age >= 0) {
+            cli_age(age, set, sizeof set);
+            if (query_stale(e, now, query_stale_ms(r)))
+                strcat(set, " (stale)");
+        }
+        const char *row[] = {id, query_label(e), s_status(e, now), set, pv_get_str(f, "area"), a, b,
+                             num, note ? note : ""};
         table_row(t, row);
         break;
     }
@@ -225,13 +232,13 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
 
 static table_t *s_table_for(rec_kind_t k)
 {
-    static const char *const hp[] = {"ID", "NAME", "STATUS", "AREA", "KINDS", "LANGS", "CAP", "NOTE"};
+    static const char *const hp[] = {"ID", "NAME", "STATUS", "SET", "AREA", "KINDS", "LANGS", "CAP", "NOTE"};
     static const char *const hn[] = {"ID", "CATEGORY", "URGENCY", "STATUS", "AREA", "PEOPLE", "LANGS", "SUMMARY"};
     static const char *const ho[] = {"ID", "PROVIDER", "CATEGORIES", "AREA", "LANGS", "CAP"};
     static const char *const hc[] = {"ID", "NAME", "AREA", "MEMBERS", "PURPOSE"};
     static const char *const hb[] = {"ID", "DATE", "TITLE", "LANGS", "SOURCE"};
     switch (k) {
-    case REC_PLACE: return table_new(8, hp);
+    case REC_PLACE: return table_new(9, hp);
     case REC_NEED: return table_new(8, hn);
     case REC_OFFER: return table_new(6, ho);
     case REC_COALITION: return table_new(5, hc);
@@ -296,6 +303,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
+    cli_set_stale(query_stale_ms(r));
     uint64_t now = cli_now(c);
     query_t q = {(rec_kind_t)kind, o.area, o.category, o.status, o.all, now};
     const entity_t **v = NULL;
@@ -365,6 +373,7 @@ int cmd_show(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
+    cli_set_stale(query_stale_ms(r));
     uint8_t id[32];
     char *cause = NULL;
     if ((rc = repo_resolve(r, o.pos[0], -1, id, &cause)) < 0)
@@ -427,6 +436,13 @@ int cmd_show(cli_t *c, int argc, char **argv)
             if (fs && fs->type == FT_INT && fs->max > 1000000000LL) {
                 cli_fmt_time((uint64_t)f->u.m.vals[i]->u.i, t, sizeof t);
                 fprintf(c->out, "%s UTC", t);
+                int64_t age = query_status_age(e, cli_now(c));
+                if (!strcmp(k, "status_at") && age >= 0) {
+                    char ago[48];
+                    cli_age(age, ago, sizeof ago);
+                    fprintf(c->out, " (%s%s)", ago,
+                            query_stale(e, cli_now(c), query_stale_ms(r)) ? ", stale" : "");
+                }
             } else if (fs && fs->type == FT_ID && strcmp(k, "coalition") && strcmp(k, "replaces") &&
                        strcmp(k, "provider") && strcmp(k, "claimed_by")) {
                 s_show_value(c, f->u.m.vals[i]);
@@ -526,6 +542,7 @@ int cmd_search(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
+    cli_set_stale(query_stale_ms(r));
     static const char *const hdr[] = {"ID", "KIND", "NAME", "MATCHED"};
     table_t *t = table_new(4, hdr);
     buf_t b = {0};
@@ -598,6 +615,7 @@ int cmd_who(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
+    cli_set_stale(query_stale_ms(r));
     uint8_t id[32];
     char *cause = NULL;
     long at;

@@ -191,6 +191,26 @@ void cli_print_json(cli_t *c, buf_t *b)
     fputc('\n', c->out);
 }
 
+/* cli_set_stale: the threshold cli_entity_json marks stale places by. */
+static uint64_t s_stale_ms = (uint64_t)QUERY_STALE_HOURS_DEFAULT * 3600000u;
+
+void cli_set_stale(uint64_t ms)
+{
+    s_stale_ms = ms;
+}
+
+void cli_age(int64_t ms, char *out, size_t n)
+{
+    if (ms < 60000)
+        snprintf(out, n, "just now");
+    else if (ms < 7200000)
+        snprintf(out, n, "%lld min ago", (long long)(ms / 60000));
+    else if (ms < 2 * 86400000LL)
+        snprintf(out, n, "%lld h ago", (long long)(ms / 3600000));
+    else
+        snprintf(out, n, "%lld days ago", (long long)(ms / 86400000));
+}
+
 void cli_entity_json(const entity_t *e, uint64_t now_ms, buf_t *out)
 {
     char hex[65];
@@ -204,6 +224,10 @@ void cli_entity_json(const entity_t *e, uint64_t now_ms, buf_t *out)
                e->edits);
     if (e->kind == REC_NEED)
         buf_printf(out, "\"status_now\":\"%s\",", need_status_now(e, now_ms));
+    int64_t age = query_status_age(e, now_ms);
+    if (age >= 0)
+        buf_printf(out, "\"status_age_ms\":%lld,\"stale\":%s,", (long long)age,
+                   (uint64_t)age > s_stale_ms ? "true" : "false");
     buf_printf(out, "\"deleted\":%s,", entity_deleted(e) ? "true" : "false");
     buf_append(out, "\"fields\":", 9);
     pv_to_json(e->fields, out);

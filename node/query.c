@@ -17,6 +17,27 @@ const char *query_status(const entity_t *e, uint64_t now)
     return s ? s : "";
 }
 
+uint64_t query_stale_ms(repo_t *r)
+{
+    return (uint64_t)repo_mesh_setting(r, "stale_hours", QUERY_STALE_HOURS_DEFAULT) * 3600000u;
+}
+
+int64_t query_status_age(const entity_t *e, uint64_t now_ms)
+{
+    if (e->kind != REC_PLACE || !pv_get_str(e->fields, "status"))
+        return -1;
+    int64_t at = pv_get_int(e->fields, "status_at", 0);
+    if (at <= 0)
+        at = (int64_t)hlc_ms(e->updated);
+    return (int64_t)now_ms > at ? (int64_t)now_ms - at : 0;
+}
+
+bool query_stale(const entity_t *e, uint64_t now_ms, uint64_t stale_ms)
+{
+    int64_t age = query_status_age(e, now_ms);
+    return age >= 0 && (uint64_t)age > stale_ms;
+}
+
 const char *query_label(const entity_t *e)
 {
     const char *s = pv_get_str(e->fields, "name");

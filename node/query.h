@@ -41,4 +41,13 @@ const char *query_label(const entity_t *e);
  */
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
 
+/* A place's status is stale when it was set longer ago than the mesh's
+ * stale_hours (QUERY_STALE_HOURS_DEFAULT): how old a status is matters as
+ * much as the status. */
+#define QUERY_STALE_HOURS_DEFAULT 24
+uint64_t query_stale_ms(repo_t *r);
+/* -1 when the place has no status time, else how long ago it was set. */
+int64_t query_status_age(const entity_t *e, uint64_t now_ms);
+bool query_stale(const entity_t *e, uint64_t now_ms, uint64_t stale_ms);
+
 #endif

@@ -1205,6 +1205,21 @@ static void s_voids(repo_t *r)
         qsort(r->voids, r->nvoids, sizeof *r->voids, s_cmp_void);
 }
 
+int64_t repo_mesh_setting(repo_t *r, const char *field, int64_t dflt)
+{
+    if (!r->in_mesh)
+        return dflt;
+    uint8_t id[32];
+    rec_mesh_settings_id(r->mesh, id);
+    long at = s_lookup(r, id);
+    if (at < 0)
+        return dflt;
+    const entity_t *e = s_state(r, &r->ents[at]);
+    if (e->kind != REC_MESH || e->edits == 0)
+        return dflt;
+    return pv_get_int(e->fields, field, dflt);
+}
+
 void repo_quota_limits(repo_t *r, quota_limits_t *lim)
 {
     lim->per_hour = QUOTA_PER_HOUR_DEFAULT;

@@ -130,6 +130,9 @@ long repo_find_record(const repo_t *self, const uint8_t id[32]);
 /* The mesh's quota of a member (the mesh settings' member_edits_per_hour
  * and member_edits_max, else QUOTA_*_DEFAULT), and the counts. */
 void repo_quota_limits(repo_t *self, quota_limits_t *lim);
+/* An integer field of the mesh settings in force (docs/protocol.md §8.9),
+ * or dflt when unset or outside a mesh. */
+int64_t repo_mesh_setting(repo_t *self, const char *field, int64_t dflt);
 const quota_t *repo_quota(const repo_t *self);
 /* True when one more edit of author at hlc fits: admins (at hlc) always,
  * others within repo_quota_limits of what is stored. */

@@ -116,6 +116,8 @@ static const field_spec_t s_mesh[] = {
      "edits a member (not an admin) may have stored per hour of its clock"},
     {"member_edits_max", FT_INT, NULL, 1, 100000000, false,
      "edits a member (not an admin) may have stored in all"},
+    {"stale_hours", FT_INT, NULL, 1, 8760, false,
+     "a place's status set longer ago than this is shown as stale"},
     END};
 
 static const field_spec_t s_sealed[] = {

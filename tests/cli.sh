@@ -626,6 +626,25 @@ fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit
 fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
 fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
+# ---------------------------------------------------------------- how old a status is (issue 11)
+N8=$TMP/n8
+NOW8=$(($(date +%s) * 1000))
+ok "init a home for status ages" "$B" --home "$N8" init --name Oud
+ok "a place whose status was set 30 h ago" env BUURT_NOW_MS=$((NOW8 - 30 * 3600000)) \
+    "$B" --home "$N8" place add --name "Gisteren" --kind other --status open
+ok "a place whose status is set now" "$B" --home "$N8" place add --name "Vandaag" --kind other --status closed
+ok "list places" "$B" --home "$N8" list places
+has "list shows when a status was set, and marks it stale past 24 h" "30 h ago (stale)" "$(printf '%s' "$OUT" | grep Gisteren)"
+lacks "a fresh status is not stale" "stale" "$(printf '%s' "$OUT" | grep Vandaag)"
+ok "list places --json" "$B" --home "$N8" --json list places
+json "--json gives status_age_ms and stale" \
+    'all(i["stale"] == (i["fields"]["name"] == "Gisteren") and i["status_age_ms"] >= 0 for i in d["items"])'
+ok "a mesh for the setting" "$B" --home "$N8" mesh create "Oud en nieuw"
+ok "mesh set --stale-hours 48" "$B" --home "$N8" mesh set --stale-hours 48
+ok "list places again" "$B" --home "$N8" list places
+lacks "with 48 h, a 30 h old status is not stale" "stale" "$OUT"
+fails 2 "mesh set --stale-hours 0 is a usage error" "$B" --home "$N8" mesh set --stale-hours 0
+
 # ---------------------------------------------------------------- short ids (issue 11)
 # A change needs at least 4 digits of an id: `place status 0 open` is a slip
 ok "a place for the short-id checks" "${X3[@]}" place add --name "Kort" --kind other --status closed
