@@ -91,7 +91,8 @@ int cli_fail(cli_t *c, int rc, char *cause)
 {
     fprintf(c->err, "buurt: %s\n", cause ? cause : bu_strerror(rc));
     free(cause);
-    return EXIT_FAIL;
+    /* a value the schema refuses (too long, out of range) is a usage error */
+    return rc == BU_ESCHEMA ? EXIT_USAGE : EXIT_FAIL;
 }
 
 pv_t *cli_list(const char *csv)

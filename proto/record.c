@@ -243,6 +243,16 @@ static int s_is_lang(const pv_t *v)
 }
 
 /* Checks a list: type ARR, 1..max items, each passing item(), no repeats. */
+/* Characters (Unicode code points) of valid UTF-8 text: a Tigrinya or
+ * Arabic summary gets as many characters as a Dutch one (issue 11). */
+static size_t s_chars(const pv_t *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->u.s.n; i++)
+        n += ((unsigned char)v->u.s.p[i] & 0xc0) != 0x80;
+    return n;
+}
+
 static int s_list(const field_spec_t *f, const pv_t *v, const char *name, char **cause)
 {
     if (v->type != PV_ARR)
@@ -268,8 +278,8 @@ static int s_list(const field_spec_t *f, const pv_t *v, const char *name, char *
                 return bu_fail(cause, BU_ESCHEMA, "%s: item is not a 64-hex-digit id", name);
             break;
         default: /* FT_STRS */
-            if (it->type != PV_STR || it->u.s.n < 1 || it->u.s.n > 80)
-                return bu_fail(cause, BU_ESCHEMA, "%s: items must be text of 1 to 80 bytes",
+            if (it->type != PV_STR || s_chars(it) < 1 || s_chars(it) > 80)
+                return bu_fail(cause, BU_ESCHEMA, "%s: items must be text of 1 to 80 characters",
                                name);
             break;
         }
@@ -286,8 +296,8 @@ static int s_field(const field_spec_t *f, const char *name, const pv_t *v, char 
     case FT_STR:
         if (v->type != PV_STR)
             return bu_fail(cause, BU_ESCHEMA, "%s: expected text", name);
-        if ((int64_t)v->u.s.n < f->min || (int64_t)v->u.s.n > f->max)
-            return bu_fail(cause, BU_ESCHEMA, "%s: must be 1 to %lld bytes long", name,
+        if ((int64_t)s_chars(v) < f->min || (int64_t)s_chars(v) > f->max)
+            return bu_fail(cause, BU_ESCHEMA, "%s: must be 1 to %lld characters long", name,
                            (long long)f->max);
         return 0;
     case FT_INT:

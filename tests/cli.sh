@@ -626,6 +626,13 @@ fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit
 fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
 fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
+# ---------------------------------------------------------------- lengths in characters (issue 11)
+ok "a summary of 94 Tigrinya characters (282 bytes) fits 280 characters" \
+    "${X1[@]}" need add --category information --summary "$(python3 -c 'print("ሰ" * 94)')"
+fails 2 "a summary of 281 characters is a usage error" \
+    "${X1[@]}" need add --category information --summary "$(python3 -c 'print("ሰ" * 281)')"
+has "it says characters" "1 to 280 characters" "$ERR"
+
 # ---------------------------------------------------------------- how old a status is (issue 11)
 N8=$TMP/n8
 NOW8=$(($(date +%s) * 1000))

@@ -1979,3 +1979,23 @@ Test(edit, text_escape_keeps_utf8_and_removes_controls)
     cr_assert_str_eq(buf_cstr(&b), "a\\x1b[31mb\\x0ac\\x7f\\x9b\\xff\\u{202e}d");
     buf_free(&b);
 }
+
+/* Issue 11: lengths count characters, not bytes: 280 Tigrinya characters
+ * (840 bytes) fit a 280-character summary, 281 do not. */
+Test(record, text_lengths_count_characters_not_bytes)
+{
+    buf_t b = {0};
+    for (int i = 0; i < 280; i++)
+        buf_append(&b, "\xe1\x88\xb0", 3); /* U+1230 ETHIOPIC SYLLABLE SA */
+    pv_t *f = pv_map();
+    pv_map_set(f, "summary", pv_str(buf_cstr(&b)));
+    char *cause = NULL;
+    cr_assert_eq(rec_validate(REC_NEED, f, false, &cause), 0, "280 characters: %s", cause ? cause : "");
+    buf_append(&b, "\xe1\x88\xb0", 3);
+    pv_map_set(f, "summary", pv_str(buf_cstr(&b)));
+    cr_assert_lt(rec_validate(REC_NEED, f, false, &cause), 0, "281 characters are too many");
+    cr_assert_not_null(strstr(cause, "characters"), "%s", cause);
+    free(cause);
+    pv_free(&f);
+    buf_free(&b);
+}
