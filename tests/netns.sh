@@ -169,6 +169,8 @@ places() {
     cli "$1" list places --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
+for r in d["items"]:  # status_age_ms depends on when it was asked
+    r.pop("status_age_ms", None); r.pop("stale", None)
 print(json.dumps(sorted(d["items"], key=lambda r: r["id"]), sort_keys=True))'
 }
 same_places() {

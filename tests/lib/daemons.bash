@@ -345,6 +345,9 @@ for k in kinds:
     with open(out + "." + k) as fh:
         d = json.load(fh)
     items = sorted(d["items"], key=lambda r: r["id"])
+    for r in items:
+        r.pop("status_age_ms", None)  # depends on when it was asked, not on the edits
+        r.pop("stale", None)
     if d.get("count") != len(items):
         print("count %r != %d items in %s" % (d.get("count"), len(items), k), file=sys.stderr)
     edits += sum(int(r.get("edits", 0)) for r in items)
