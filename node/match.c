@@ -21,14 +21,17 @@
 #include <string.h>
 #include <strings.h>
 
-/* Place kinds that usually serve a need category. */
+/* Place kinds that usually serve a need category (docs/cli.md,
+ * who-can-help, has this table). Religious places and migrant
+ * organisations are how many communities hear news: they serve
+ * information and contact. */
 static const struct {
     const char *category;
     const char *kinds;
 } s_affinity[] = {
     {"food", "food,religious,community-centre"},
     {"shelter", "religious,community-centre,social-work"},
-    {"information", "library,community-centre,migrant-organisation,online"},
+    {"information", "library,community-centre,migrant-organisation,religious,online"},
     {"contact", "community-centre,religious,residents-group,social-work,migrant-organisation"},
     {"digital", "library,community-centre,school"},
     {"health", "health,social-work"},

@@ -626,6 +626,19 @@ fails 2 "who-can-help --limit abc exits 2" "${X3[@]}" who-can-help "$NR" --limit
 fails 2 "who-can-help --limit with --all exits 2" "${X3[@]}" who-can-help "$NR" --limit 2 --all
 fails 2 "list --limit does not apply (exits 2)" "${X3[@]}" list needs --limit 2
 
+# ---------------------------------------------------------------- information reaches its community (issue 11)
+# A need for information in Tigrinya finds the Tigrinya-speaking church
+# (religious places are information channels), ahead of a library.
+N7=$TMP/n7
+ok "init a home for the channels" "$B" --home "$N7" init --name Kanalen
+ok "a library speaking Dutch" "$B" --home "$N7" place add --name "Bibliotheek" --kind library --area Zuid --lang nl
+ok "an Eritrean church speaking Tigrinya" "$B" --home "$N7" place add --name "Medhane Alem" --kind religious --area Zuid --lang ti
+CH=$OUT
+ok "a need for information in Tigrinya" "$B" --home "$N7" need add --category information --area Zuid --lang ti --summary "uitleg over de stroomuitval"
+NI=$OUT
+ok "who-can-help --json" "$B" --home "$N7" --json who-can-help "$NI"
+json "the Tigrinya-speaking church comes first" 'd["matches"][0]["id"] == A[0]' "$CH"
+
 # ---------------------------------------------------------------- lengths in characters (issue 11)
 ok "a summary of 94 Tigrinya characters (282 bytes) fits 280 characters" \
     "${X1[@]}" need add --category information --summary "$(python3 -c 'print("ሰ" * 94)')"
