@@ -1192,14 +1192,14 @@ Test(record, over_long_and_empty_text_is_refused)
     s[120] = 'x';
     s[121] = '\0';
     cr_assert_eq(s_check(REC_PLACE, s_place_with("name", pv_str(s)), 0, "name"), BU_ESCHEMA);
-    /* the limit counts bytes, not characters: 60 two-byte letters fit, 61 do not */
+    /* the limit counts characters, not bytes: 120 two-byte letters fit, 121 do not */
     buf_t b = {0};
-    for (int i = 0; i < 61; i++)
+    for (int i = 0; i < 121; i++)
         buf_append(&b, "\xc3\xa9", 2);
-    cr_assert_eq(s_check(REC_PLACE, s_place_with("name", pv_strn((char *)b.data, 120)), 0,
+    cr_assert_eq(s_check(REC_PLACE, s_place_with("name", pv_strn((char *)b.data, 240)), 0,
                          NULL),
                  0);
-    cr_assert_eq(s_check(REC_PLACE, s_place_with("name", pv_strn((char *)b.data, 122)), 0,
+    cr_assert_eq(s_check(REC_PLACE, s_place_with("name", pv_strn((char *)b.data, 242)), 0,
                          "name"),
                  BU_ESCHEMA);
     buf_free(&b);
