@@ -91,6 +91,7 @@ void cli_print_json(cli_t *c, buf_t *b);
 void cli_entity_json(const entity_t *e, uint64_t now_ms, buf_t *out);
 /* The stale threshold of places cli_entity_json uses (query_stale_ms). */
 void cli_set_stale(uint64_t ms);
+uint64_t cli_stale_ms(void);
 /* How long ago, for people: "just now", "12 min ago", "3 h ago", "4 days ago". */
 void cli_age(int64_t ms, char *out, size_t n);
 /* Formats ms since 1970 as "YYYY-MM-DD HH:MM" UTC into out (>= 20 bytes). */

@@ -174,7 +174,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         int64_t age = query_status_age(e, now);
         if (age >= 0) {
             cli_age(age, set, sizeof set);
-            if (query_stale(e, now, query_stale_ms(r)))
+            if ((uint64_t)age > cli_stale_ms()) /* set once per command */
                 strcat(set, " (stale)");
         }
         const char *row[] = {id, query_label(e), s_status(e, now), set, pv_get_str(f, "area"), a, b,
@@ -436,12 +436,11 @@ int cmd_show(cli_t *c, int argc, char **argv)
             if (fs && fs->type == FT_INT && fs->max > 1000000000LL) {
                 cli_fmt_time((uint64_t)f->u.m.vals[i]->u.i, t, sizeof t);
                 fprintf(c->out, "%s UTC", t);
-                int64_t age = query_status_age(e, cli_now(c));
-                if (!strcmp(k, "status_at") && age >= 0) {
+                int64_t age = strcmp(k, "status_at") ? -1 : query_status_age(e, cli_now(c));
+                if (age >= 0) {
                     char ago[48];
                     cli_age(age, ago, sizeof ago);
-                    fprintf(c->out, " (%s%s)", ago,
-                            query_stale(e, cli_now(c), query_stale_ms(r)) ? ", stale" : "");
+                    fprintf(c->out, " (%s%s)", ago, (uint64_t)age > cli_stale_ms() ? ", stale" : "");
                 }
             } else if (fs && fs->type == FT_ID && strcmp(k, "coalition") && strcmp(k, "replaces") &&
                        strcmp(k, "provider") && strcmp(k, "claimed_by")) {

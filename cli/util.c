@@ -200,6 +200,11 @@ void cli_set_stale(uint64_t ms)
     s_stale_ms = ms;
 }
 
+uint64_t cli_stale_ms(void)
+{
+    return s_stale_ms;
+}
+
 void cli_age(int64_t ms, char *out, size_t n)
 {
     if (ms < 60000)

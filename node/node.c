@@ -108,7 +108,7 @@ struct node {
     uint64_t *badhlc;      /* their clocks, when claimed */
     bool *claimed;         /* in the reconciliation set (s_mark_bad) */
     size_t nbad, badpos;
-    uint64_t badbits[64];  /* filter of bad: bit s_bad_bit(id) of each */
+    uint16_t badcount[4096]; /* filter of bad: ids in it per s_bad_bit */
     uint32_t epoch;        /* repo_epoch the set and queues were built at */
     uint64_t next_purge, next_release;
     int clock_state;       /* last logged: 0 fine, -1 behind, 1 ahead */
@@ -174,8 +174,8 @@ static bool s_active(node_t *n, const uint8_t key[32])
     return m && members_active(m, key);
 }
 
-/* A 4096-bit filter in front of the list: most ids are not in it, and a
- * catch-up asks for each id it lacks. */
+/* A counting filter in front of the list (4096 buckets): most ids are not
+ * in it, and a catch-up asks for each id it lacks. */
 static size_t s_bad_bit(const uint8_t id[32])
 {
     return ((size_t)id[0] << 4 | id[1] >> 4) & 4095;
@@ -183,8 +183,7 @@ static size_t s_bad_bit(const uint8_t id[32])
 
 static bool s_is_bad(const node_t *n, const uint8_t id[32])
 {
-    size_t b = s_bad_bit(id);
-    if (!(n->badbits[b / 64] >> (b % 64) & 1))
+    if (n->badcount[s_bad_bit(id)] == 0)
         return false;
     for (size_t i = 0; i < n->nbad; i++)
         if (memcmp(n->bad[i], id, 32) == 0)
@@ -205,7 +204,7 @@ static void s_forget_bad(node_t *n)
         if (n->claimed[i])
             sync_set_remove(n->set, n->badhlc[i], n->bad[i]);
     n->nbad = n->badpos = 0;
-    memset(n->badbits, 0, sizeof n->badbits);
+    memset(n->badcount, 0, sizeof n->badcount);
 }
 
 /*
@@ -226,22 +225,20 @@ static void s_mark_bad(node_t *n, const uint8_t id[32], bool claim, uint64_t hlc
         n->claimed = xcalloc(NODE_BAD_IDS, sizeof *n->claimed);
     }
     size_t at = n->badpos;
-    if (n->nbad == NODE_BAD_IDS && n->claimed[at])
-        sync_set_remove(n->set, n->badhlc[at], n->bad[at]);
+    if (n->nbad == NODE_BAD_IDS) { /* the oldest is forgotten */
+        n->badcount[s_bad_bit(n->bad[at])]--;
+        if (n->claimed[at])
+            sync_set_remove(n->set, n->badhlc[at], n->bad[at]);
+    }
     n->claimed[at] = claim && !sync_set_has(n->set, hlc, id);
     n->badhlc[at] = hlc;
     if (n->claimed[at])
         sync_set_add(n->set, hlc, id);
     memcpy(n->bad[n->badpos], id, 32);
+    n->badcount[s_bad_bit(id)]++;
     n->badpos = (n->badpos + 1) % NODE_BAD_IDS;
     if (n->nbad < NODE_BAD_IDS)
         n->nbad++;
-    /* the filter holds the ids in the list (one may have been replaced) */
-    memset(n->badbits, 0, sizeof n->badbits);
-    for (size_t i = 0; i < n->nbad; i++) {
-        size_t b = s_bad_bit(n->bad[i]);
-        n->badbits[b / 64] |= (uint64_t)1 << (b % 64);
-    }
 }
 
 static peer_t *s_peer_of(node_t *n, const session_t *s)
@@ -579,6 +576,8 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
     uint8_t *fate = xcalloc(m->nedits ? m->nedits : 1, 1);
     bool *cert = xcalloc(m->nedits ? m->nedits : 1, sizeof *cert);
     size_t k = 0;
+    quota_limits_t lim;
+    repo_quota_limits(n->repo, &lim);
     /* pass 1: hash, skip what is known, decode and verify once */
     for (size_t i = 0; i < m->nedits; i++) {
         repo_in_t *x = &in[k];
@@ -588,7 +587,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
             continue; /* known, purged here for good, or refused lately */
         edit_head_t head;
         bool peeked = edit_peek(m->edits[i].data, m->edits[i].len, &head) == 0;
-        if (peeked && !repo_quota_allows(n->repo, head.author, head.hlc)) {
+        if (peeked && !repo_quota_allows(n->repo, &lim, head.author, head.hlc)) {
             /* over its author's quota: refused before the cost of a
              * signature check, so a flood costs little */
             res.rejected++;

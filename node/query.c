@@ -32,12 +32,6 @@ int64_t query_status_age(const entity_t *e, uint64_t now_ms)
     return (int64_t)now_ms > at ? (int64_t)now_ms - at : 0;
 }
 
-bool query_stale(const entity_t *e, uint64_t now_ms, uint64_t stale_ms)
-{
-    int64_t age = query_status_age(e, now_ms);
-    return age >= 0 && (uint64_t)age > stale_ms;
-}
-
 const char *query_label(const entity_t *e)
 {
     const char *s = pv_get_str(e->fields, "name");

@@ -46,8 +46,8 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
  * much as the status. */
 #define QUERY_STALE_HOURS_DEFAULT 24
 uint64_t query_stale_ms(repo_t *r);
-/* -1 when the place has no status time, else how long ago it was set. */
+/* -1 when the place has no status time, else how long ago it was set;
+ * stale when that is more than query_stale_ms. */
 int64_t query_status_age(const entity_t *e, uint64_t now_ms);
-bool query_stale(const entity_t *e, uint64_t now_ms, uint64_t stale_ms);
 
 #endif

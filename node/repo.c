@@ -1276,11 +1276,10 @@ bool repo_author_newest(const repo_t *self, const uint8_t author[32], uint64_t *
     return x.any;
 }
 
-bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc)
+bool repo_quota_allows(repo_t *self, const quota_limits_t *lim, const uint8_t author[32],
+                       uint64_t hlc)
 {
-    quota_limits_t lim;
-    repo_quota_limits(self, &lim);
-    return s_quota_ok(self, author, hlc, &lim);
+    return s_quota_ok(self, author, hlc, lim);
 }
 
 /* True when an edit (id, clock) is void: declared so by an admin and

@@ -135,8 +135,10 @@ void repo_quota_limits(repo_t *self, quota_limits_t *lim);
 int64_t repo_mesh_setting(repo_t *self, const char *field, int64_t dflt);
 const quota_t *repo_quota(const repo_t *self);
 /* True when one more edit of author at hlc fits: admins (at hlc) always,
- * others within repo_quota_limits of what is stored. */
-bool repo_quota_allows(repo_t *self, const uint8_t author[32], uint64_t hlc);
+ * others within lim (repo_quota_limits, read once per batch) of what is
+ * stored. */
+bool repo_quota_allows(repo_t *self, const quota_limits_t *lim, const uint8_t author[32],
+                       uint64_t hlc);
 /* The clock of author's newest stored edit (held ones too): true and *hlc,
  * or false when it has none. Reads the whole store. */
 bool repo_author_newest(const repo_t *self, const uint8_t author[32], uint64_t *hlc);

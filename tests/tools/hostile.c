@@ -96,6 +96,20 @@ static int s_future(hostile_t *h, uint64_t hlc)
     return rc < 0;
 }
 
+/* Sends the k edits laid end to end in raw (edit j at off[j], blobs[j].len
+ * bytes) in one EDITS, and frees raw. */
+static int s_send_edits(hostile_t *h, buf_t *raw, msg_blob_t *blobs, const size_t *off, size_t k)
+{
+    for (size_t j = 0; j < k; j++)
+        blobs[j].data = raw->data + off[j];
+    buf_t b = {0};
+    msg_edits(&b, blobs, k, false);
+    int rc = s_send(h, &b);
+    buf_free(&b);
+    buf_free(raw);
+    return rc;
+}
+
 /* n valid new places, all in the current hour of the clock. */
 static int s_flood(hostile_t *h, long n)
 {
@@ -129,14 +143,7 @@ static int s_flood(hostile_t *h, long n)
             }
             blobs[k].len = raw.len - off[k];
         }
-        for (size_t j = 0; j < k; j++)
-            blobs[j].data = raw.data + off[j];
-        buf_t b = {0};
-        msg_edits(&b, blobs, k, false);
-        int rc = s_send(h, &b);
-        buf_free(&b);
-        buf_free(&raw);
-        if (rc < 0)
+        if (s_send_edits(h, &raw, blobs, off, k) < 0)
             return 1;
     }
     printf("%ld\n", n);
@@ -177,14 +184,7 @@ static int s_badsig(hostile_t *h, long n)
             pv_free(&body);
             buf_free(&bb);
         }
-        for (size_t j = 0; j < k; j++)
-            blobs[j].data = raw.data + off[j];
-        buf_t b = {0};
-        msg_edits(&b, blobs, k, false);
-        int rc = s_send(h, &b);
-        buf_free(&b);
-        buf_free(&raw);
-        if (rc < 0)
+        if (s_send_edits(h, &raw, blobs, off, k) < 0)
             return 1;
     }
     printf("%ld\n", n);
