@@ -98,8 +98,9 @@ void cli_age(int64_t ms, char *out, size_t n);
 void cli_fmt_time(uint64_t ms, char *out, size_t n);
 /* Short display id: first 10 hex digits. out >= 11 bytes. */
 void cli_short_id(const uint8_t id[32], char *out);
-/* A display name for an entity: name, title or summary. */
-const char *cli_label(const entity_t *e);
+/* A node for people: "Name (0123456789)" from the membership, else the
+ * short id. */
+void cli_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n);
 /* A list field joined with commas into out. */
 void cli_join(const pv_t *list, char *out, size_t n);
 
@@ -132,6 +133,9 @@ int cmd_purge(cli_t *c, int argc, char **argv);
 int cmd_invite(cli_t *c, int argc, char **argv);
 int cmd_join(cli_t *c, int argc, char **argv);
 int cmd_doctor(cli_t *c, int argc, char **argv);
+int cmd_changes(cli_t *c, int argc, char **argv);
+int cmd_conflicts(cli_t *c, int argc, char **argv);
+int cmd_overview(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

@@ -784,9 +784,12 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     argc = s_strip_json(c, argc, argv);
     static const struct option lo[] = {{"wait", no_argument, NULL, 'w'},
                                        {"timeout", required_argument, NULL, 't'},
+                                       {"digest", no_argument, NULL, 'd'},
+                                       {"no-digest", no_argument, NULL, 'D'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     bool wait = false;
+    int digest = -1; /* -1: on a terminal */
     int64_t timeout = 120;
     int ch;
     optind = 0;
@@ -794,14 +797,19 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
         if (ch == 'w')
             wait = true;
+        else if (ch == 'd' || ch == 'D')
+            digest = ch == 'd';
         else if (ch == 't') {
             if (cli_int(c, "--timeout", optarg, 1, 86400, &timeout))
                 return EXIT_USAGE;
         } else if (ch == 'h') {
-            fprintf(c->out, "usage: buurt sync [--wait] [--timeout SECONDS]\n\n"
+            fprintf(c->out, "usage: buurt sync [--wait] [--timeout SECONDS] [--digest|--no-digest]\n\n"
                    "Starts a reconciliation with every connected peer now. With --wait,\n"
                    "returns when this node has reconciled with every reachable peer and\n"
-                   "fetched what it lacked (default timeout 120 s; exit 1 on timeout).\n");
+                   "fetched what it lacked (default timeout 120 s; exit 1 on timeout,\n"
+                   "exit 3 when no peer was reached). After --wait on a terminal (or with\n"
+                   "--digest) it prints a digest of what changed while this node was away\n"
+                   "and which of your edits lost (buurt changes, buurt conflicts).\n");
             return EXIT_OK;
         } else
             return cli_usage(c, "unknown option or missing value: %s", argv[optind - 1]);
@@ -859,6 +867,16 @@ int cmd_sync(cli_t *c, int argc, char **argv)
                     (long long)timeout);
         if (nun)
             fprintf(c->err, "buurt: not reachable: %s\n", buf_cstr(&names));
+        if (ok && wait && (digest == 1 || (digest < 0 && tty))) {
+            char a0[] = "changes", a1[] = "--digest";
+            char *dv[] = {a0, a1, NULL};
+            char *why = NULL;
+            fflush(c->out);
+            if (cli_daemon_exec(c, 2, dv, &why) < 0) {
+                fprintf(c->err, "buurt: no digest: %s\n", why ? why : "?");
+                free(why);
+            }
+        }
     }
     buf_free(&unreached);
     buf_free(&names);

@@ -98,14 +98,7 @@ static const char *s_ref_name(repo_t *r, const char *hex)
  * certificate, and the short id ("Moskee Zuid (29acbae1f0)"). */
 static void s_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n)
 {
-    const members_t *m = repo_members(r);
-    const member_t *x = m ? members_find(m, key) : NULL;
-    char hex[65];
-    hex_encode(key, 32, hex);
-    if (x && x->name[0])
-        snprintf(out, n, "%s (%.10s)", x->name, hex);
-    else
-        snprintf(out, n, "%.10s", hex);
+    cli_node_name(r, key, out, n);
 }
 
 /* A list of node ids (editors, coordinators, nodes), by name. */

@@ -45,6 +45,9 @@ static const command_t s_commands[] = {
     {"invite", cmd_invite, CMD_WRITE, "make a one-time code that lets a new node join (admins)"},
     {"join", cmd_join, CMD_LOCAL, "join a mesh with an invite code"},
     {"purge", cmd_purge, CMD_WRITE, "remove needs past the retention period (--dry-run)"},
+    {"changes", cmd_changes, CMD_READ, "what arrived since the last sync, conflicts marked"},
+    {"conflicts", cmd_conflicts, CMD_WRITE, "your edits that lost to another's: list, accept, keep-mine"},
+    {"overview", cmd_overview, CMD_READ, "one screen for a coordinator: counts by status, category, area"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
@@ -127,6 +130,13 @@ int cli_run(repo_t *repo, const ctl_msg_t *exec, FILE *out, FILE *err)
 
 bool cli_runs_in_child(const ctl_msg_t *exec)
 {
+    if (exec->argc >= 1 && strcmp(exec->argv[0], "conflicts") == 0) {
+        /* listing reads; accept and keep-mine write */
+        for (int i = 1; i < exec->argc; i++)
+            if (strcmp(exec->argv[i], "accept") == 0 || strcmp(exec->argv[i], "keep-mine") == 0)
+                return false;
+        return true;
+    }
     return exec->argc >= 1 && cli_command_where(exec->argv[0]) == CMD_READ;
 }
 

@@ -3,6 +3,7 @@
  * one-line errors, list/number/time option parsing, JSON and tables.
  */
 #include "cli/cli.h"
+#include "node/members.h"
 #include "node/match.h"
 #include "node/query.h"
 
@@ -246,6 +247,20 @@ void cli_fmt_time(uint64_t ms, char *out, size_t n)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, n, "%Y-%m-%d %H:%M", &tm);
+}
+
+void cli_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n)
+{
+    const members_t *m = repo_members(r);
+    const member_t *x = m ? members_find(m, key) : NULL;
+    char hex[65];
+    hex_encode(key, 32, hex);
+    if (x && x->name[0])
+        snprintf(out, n, "%s (%.10s)", x->name, hex);
+    else if (memcmp(key, repo_key(r)->pk, 32) == 0 && repo_name(r) && repo_name(r)[0])
+        snprintf(out, n, "%s (%.10s)", repo_name(r), hex);
+    else
+        snprintf(out, n, "%.10s", hex);
 }
 
 void cli_short_id(const uint8_t id[32], char *out)

@@ -34,6 +34,7 @@
 #include "node/retention.h"
 #include "node/session.h"
 #include "node/sync.h"
+#include "node/syncmark.h"
 #include "node/zap.h"
 #include "proto/beacon.h"
 #include "proto/err.h"
@@ -83,6 +84,7 @@ typedef struct {
 #define NODE_BEACONS_PER_TURN 64   /* beacons read per loop turn */
 #define NODE_TELL_REVOKED_MS 10000 /* a revoked member is told so at most this often */
 #define NODE_TOLD_MAX 8
+#define NODE_MARKS_SAVE_MS 60000  /* <home>/synced written at most this often */
 #define NODE_OVER_MAX 16          /* flooding authors remembered for peers */
 #define NODE_OVER_LOG_MS 600000   /* one log line per flooding author per 10 min */
 
@@ -124,6 +126,10 @@ struct node {
     size_t ntold;
     bool self_revoked;     /* logged that this node was revoked */
     bool pid_written;      /* buurtd.pid is ours: removed on exit */
+    syncmark_t *marks;     /* when this node last synced (node/syncmark.h) */
+    bool out_of_touch;     /* no peer connected since the last sync */
+    bool marks_dirty;
+    uint64_t marks_saved;  /* when <home>/synced was last written */
     volatile sig_atomic_t stop;
 };
 
@@ -1170,6 +1176,42 @@ static size_t s_ctl_sync_start(void *ctx, uint64_t now)
     return started;
 }
 
+/* Remembers when this node was last in sync, per peer and overall
+ * (<home>/synced, node/syncmark.h). A new contact is written at once (the
+ * digest of `sync --wait` reads it next); the rest at most every minute. */
+static void s_syncmarks(node_t *n, uint64_t now, bool save_now)
+{
+    uint64_t wall = repo_wall_ms();
+    bool any = false, connected = false;
+    for (size_t i = 0; i < n->npeers; i++) {
+        session_t *s = n->peers[i]->s;
+        connected = connected || session_connected(s, now);
+        if (session_settled(s, 1, now)) {
+            any = true;
+            syncmark_peer(n->marks, session_key(s), wall);
+        }
+    }
+    if (!connected)
+        n->out_of_touch = true;
+    if (any) {
+        size_t count = repo_edit_count(n->repo);
+        const uint8_t *rec = count ? repo_record_id(n->repo, count - 1) : NULL;
+        if (syncmark_in_sync(n->marks, wall, count, rec, n->out_of_touch))
+            save_now = true;
+        n->out_of_touch = false;
+        n->marks_dirty = true;
+    }
+    if (n->marks_dirty && (save_now || now - n->marks_saved >= NODE_MARKS_SAVE_MS)) {
+        char *cause = NULL;
+        if (syncmark_save(n->home, n->marks, &cause) < 0) {
+            s_log(n, "cannot remember the last sync: %s", cause ? cause : "?");
+            free(cause);
+        }
+        n->marks_dirty = false;
+        n->marks_saved = now;
+    }
+}
+
 /* A waiter is done when every connected peer finished a round after it
  * started and nothing is queued either way. */
 static bool s_ctl_sync_done(void *ctx, uint64_t since, uint64_t now, size_t *peers,
@@ -1186,7 +1228,11 @@ static bool s_ctl_sync_done(void *ctx, uint64_t since, uint64_t now, size_t *pee
             (*pending)++;
     }
     /* reconciled with nobody is not "in sync" (issue 11): wait for one */
-    return *peers > 0 && *pending == 0;
+    if (*peers > 0 && *pending == 0) {
+        s_syncmarks(n, now, true); /* the digest the CLI prints next reads it */
+        return true;
+    }
+    return false;
 }
 
 /* After a write command: it may have purged, changed the mesh or
@@ -1236,6 +1282,9 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         goto fail;
     }
     key_curve(repo_key(n->repo), n->curve_pk, n->curve_sk);
+    n->marks = xcalloc(1, sizeof *n->marks);
+    syncmark_load(n->home, n->marks);
+    n->out_of_touch = true; /* the first sync after start begins a contact */
     n->env = (session_env_t){.repo = n->repo,
                              .name = repo_name(n->repo),
                              .recon_interval_ms = n->o.recon_interval_ms,
@@ -1360,6 +1409,7 @@ int node_run(node_t *n)
         s_release(n, now);
         s_repair(n, now);
         s_clock_log(n);
+        s_syncmarks(n, now, false);
         if (n->lan && now >= n->next_beacon) {
             s_beacon_send(n);
             n->next_beacon = now + (uint64_t)n->o.beacon_interval_ms;
@@ -1443,6 +1493,8 @@ int node_run(node_t *n)
     }
     free(items);
     free(order);
+    if (n->marks_dirty)
+        s_syncmarks(n, s_now(), true);
     s_log(n, "stopping: %zu edits stored", repo_edit_count(n->repo));
     return 0;
 }
@@ -1460,6 +1512,7 @@ void node_destroy(node_t **self_p)
         free(p);
     }
     free(n->peers);
+    free(n->marks);
     bool had_control = n->control != NULL;
     control_close(&n->control);
     if (n->router)

@@ -941,6 +941,31 @@ size_t repo_history_verdicts(repo_t *self, const uint8_t id[32], edit_t ***out,
     return n;
 }
 
+size_t repo_merge_before(repo_t *self, const uint8_t id[32], size_t pos, entity_t *out)
+{
+    memset(out, 0, sizeof *out);
+    long at = s_lookup(self, id);
+    if (at < 0)
+        return 0;
+    slot_t *s = &self->ents[at];
+    s_members(self);
+    edit_t **v;
+    size_t n = s_decode_slot(self, s, &v), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        long idx = store_find(self->store, v[i]->id);
+        if (idx >= 0 && (size_t)idx < pos)
+            v[k++] = v[i];
+        else
+            edit_free(&v[i]);
+    }
+    if (k > 0)
+        s_merge_slot(self, s, v, k, NULL, out);
+    for (size_t i = 0; i < k; i++)
+        edit_free(&v[i]);
+    free(v);
+    return k;
+}
+
 const members_t *repo_members(repo_t *self)
 {
     return s_members(self);

@@ -99,6 +99,12 @@ size_t repo_history(repo_t *self, const uint8_t id[32], edit_t ***out);
 size_t repo_history_verdicts(repo_t *self, const uint8_t id[32], edit_t ***out,
                              uint8_t **verdicts);
 
+/* The state an entity had when the store held its first pos edits: its
+ * edits stored before position pos merged with the same rules (today's
+ * membership). Returns how many there were; with 0, *out is zeroed (the
+ * entity did not exist yet) and needs no entity_clear. */
+size_t repo_merge_before(repo_t *self, const uint8_t id[32], size_t pos, entity_t *out);
+
 struct members_t;
 /* The membership timeline of the mesh this home is in, or NULL when it is
  * in none (then every edit counts). Borrowed; valid until the next edit. */
