@@ -101,6 +101,7 @@ static const opt_t s_need_opts[] = {
     {"people", "people", O_AUTO, 0, "N", NULL, false},
     {"expires", "expires", O_TIME, 0, "WHEN", "expiry: 14d (default), 48h, or a date 2026-12-01", false},
     {"coalition", "coalition", O_REF, KB(REC_COALITION), "ID", NULL, false},
+    {"no-duplicates", NULL, O_LOCAL, 0, NULL, "refuse (exit 1) when an open need looks the same", false},
     {"allow-contact-details", NULL, O_LOCAL, 0, NULL, "accept text that looks like a phone number, e-mail or BSN", false},
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
@@ -131,6 +132,8 @@ static const opt_t s_bulletin_opts[] = {
     {"lang", "langs", O_AUTO, 0, "LL[,LL]", NULL, false},
     {"source", "source", O_AUTO, 0, "TEXT", NULL, false},
     {"replaces", "replaces", O_REF, KB(REC_BULLETIN), "ID", NULL, false},
+    {"area", "area", O_AUTO, 0, "AREA", NULL, false},
+    {"translation-of", "translation_of", O_REF, KB(REC_BULLETIN), "ID", NULL, false},
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_no_opts[] = {{NULL, NULL, 0, 0, NULL, NULL, false}};
@@ -494,6 +497,114 @@ static int s_privacy(cli_t *c, const pv_t *fields, bool allow)
     return 0;
 }
 
+/* One need, one record: an open need of the same category and area with
+ * a near-identical summary (query_duplicate_need) is named on stderr; the
+ * new one is added anyway (0), or with refuse not (1). */
+static int s_duplicate(cli_t *c, const pv_t *fields, bool refuse)
+{
+    repo_t *r = cli_repo(c);
+    if (!r)
+        return EXIT_FAIL;
+    const entity_t *d = query_duplicate_need(r, pv_get_str(fields, "category"), pv_get_str(fields, "area"),
+                                             pv_get_str(fields, "summary"), cli_now(c));
+    if (!d)
+        return 0;
+    char hex[65];
+    hex_encode(d->entity, 32, hex);
+    buf_t e = {0};
+    text_escape(&e, pv_get_str(d->fields, "summary"));
+    fprintf(c->err, "buurt %s: %s: an open need looks the same: %.10s \"%s\"%s\n", c->cmd,
+            refuse ? "refused" : "warning", hex, buf_cstr(&e),
+            refuse ? " (add to it, or leave out --no-duplicates)"
+                   : "; added anyway (fold them with: buurt need merge KEEP DUPLICATE)");
+    buf_free(&e);
+    return refuse ? EXIT_FAIL : 0;
+}
+
+/* need merge KEEP DUP: DUP is cancelled as a duplicate of KEEP, and what
+ * it held that KEEP lacks moves over: its people are added, its languages
+ * joined, and a claim on DUP carries to an open KEEP, so no response is
+ * lost. */
+static int s_need_merge(cli_t *c, int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fprintf(c->out, "usage: buurt need merge KEEP DUPLICATE [--json]\n\n"
+                        "Folds DUPLICATE into KEEP: DUPLICATE is cancelled with duplicate_of KEEP;\n"
+                        "its people are added to KEEP's, its languages joined, and a claim on it\n"
+                        "carries over to KEEP when KEEP is open. Ids: at least 4 hex digits.\n");
+        return EXIT_OK;
+    }
+    const char *pos[2];
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            c->json = true;
+        else if (argv[i][0] == '-')
+            return cli_usage(c, "unknown option %s", argv[i]);
+        else if (np < 2)
+            pos[np++] = argv[i];
+        else
+            return cli_usage(c, "unexpected argument '%s'", argv[i]);
+    }
+    if (np != 2)
+        return cli_usage(c, "give two need ids: KEEP DUPLICATE");
+    uint8_t keep[32], dup[32];
+    int rc;
+    if ((rc = s_resolve(c, pos[0], REC_NEED, keep)) || (rc = s_resolve(c, pos[1], REC_NEED, dup)))
+        return rc;
+    if (memcmp(keep, dup, 32) == 0)
+        return cli_usage(c, "KEEP and DUPLICATE are the same need");
+    repo_t *r = c->repo;
+    const entity_t *k = repo_entity(r, keep), *d = repo_entity(r, dup);
+    const char *kst = query_status(k, cli_now(c)), *dst = query_status(d, cli_now(c));
+    if (strcmp(kst, "open") != 0 && strcmp(kst, "claimed") != 0)
+        return cli_err(c, EXIT_FAIL, "need %s is %s: merge into an open or claimed need", pos[0], kst);
+    if (strcmp(dst, "open") != 0 && strcmp(dst, "claimed") != 0)
+        return cli_err(c, EXIT_FAIL, "need %s is already %s%s", pos[1], dst,
+                       pv_get_str(d->fields, "duplicate_of") ? " (merged before)" : "");
+    pv_t *kf = pv_map();
+    int64_t people = pv_get_int(k->fields, "people", 0), more = pv_get_int(d->fields, "people", 0);
+    if (more > 0) {
+        int64_t sum = (people > 0 ? people : 1) + more; /* a need without a count is one */
+        pv_map_set(kf, "people", pv_int(sum > 10000 ? 10000 : sum));
+    }
+    const pv_t *kl = pv_map_get(k->fields, "langs"), *dl = pv_map_get(d->fields, "langs");
+    if (dl && dl->type == PV_ARR && dl->u.a.n) {
+        pv_t *all = kl ? pv_dup(kl) : pv_arr();
+        size_t before = all->u.a.n;
+        for (size_t i = 0; i < dl->u.a.n && all->u.a.n < 16; i++) {
+            bool have = false;
+            for (size_t j = 0; j < all->u.a.n && !have; j++)
+                have = pv_equal(all->u.a.items[j], dl->u.a.items[i]);
+            if (!have)
+                pv_arr_push(all, pv_dup(dl->u.a.items[i]));
+        }
+        if (all->u.a.n > before)
+            pv_map_set(kf, "langs", all);
+        else
+            pv_free(&all);
+    }
+    const char *claim = pv_get_str(d->fields, "claimed_by");
+    if (claim && strcmp(dst, "claimed") == 0 && strcmp(kst, "open") == 0) {
+        pv_map_set(kf, "claimed_by", pv_str(claim));
+        pv_map_set(kf, "status", pv_str("claimed"));
+    }
+    char *cause = NULL;
+    if (kf->u.m.n && (rc = repo_edit(r, REC_NEED, keep, kf, NULL, &cause)) < 0) {
+        pv_free(&kf);
+        return cli_fail(c, rc, cause);
+    }
+    pv_free(&kf);
+    char khex[65];
+    hex_encode(keep, 32, khex);
+    pv_t *df = pv_map();
+    pv_map_set(df, "status", pv_str("cancelled"));
+    pv_map_set(df, "duplicate_of", pv_str(khex));
+    rc = s_commit(c, REC_NEED, dup, df);
+    pv_free(&df);
+    return rc;
+}
+
 /* Generic add / edit for a kind. */
 static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, int argc, char **argv,
                       const char *usage)
@@ -523,6 +634,8 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
     }
     if (kind == REC_NEED) {
         if ((rc = s_privacy(c, p.fields, s_local(opts, &p, "allow-contact-details"))))
+            goto done;
+        if (add && (rc = s_duplicate(c, p.fields, s_local(opts, &p, "no-duplicates"))))
             goto done;
         if (add) {
             if (!pv_map_get(p.fields, "expires"))
@@ -786,6 +899,7 @@ int cmd_need(cli_t *c, int argc, char **argv)
         "done ID                                  mark it done",
         "cancel ID                                cancel it",
         "reopen ID                                open it again",
+        "merge KEEP DUPLICATE                     fold a duplicate into the need kept",
         "edit ID [--urgency U ...]                change any field", NULL};
     if (argc < 2 || s_is_help(argv[1])) {
         s_group_help(c, "need", lines, argc < 2);
@@ -804,6 +918,8 @@ int cmd_need(cli_t *c, int argc, char **argv)
     else if (!strcmp(sub, "claim") || !strcmp(sub, "done") || !strcmp(sub, "cancel") ||
              !strcmp(sub, "reopen"))
         rc = s_need_state(c, sub, argc - 1, argv + 1);
+    else if (strcmp(sub, "merge") == 0)
+        rc = s_need_merge(c, argc - 1, argv + 1);
     else
         rc = cli_usage(c, "unknown subcommand '%s'", sub);
     c->cmd = "need";

@@ -17,7 +17,7 @@
 
 /* Parses only --json/--help and the given value options (by letter). */
 typedef struct {
-    const char *area, *category, *status;
+    const char *area, *category, *status, *lang;
     bool all, history, help;
     long limit;        /* --limit N, 0 when not given */
     char **pos;
@@ -31,6 +31,7 @@ static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_
         {"status", required_argument, NULL, 's'}, {"all", no_argument, NULL, 'A'},
         {"history", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},         {"limit", required_argument, NULL, 'l'},
+        {"lang", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 0;
@@ -49,6 +50,7 @@ static int s_vparse(cli_t *c, int argc, char **argv, const char *allowed, vopts_
         li = -1;
         switch (ch) {
         case 'a': o->area = optarg; break;
+        case 'L': o->lang = optarg; break;
         case 'c': o->category = optarg; break;
         case 's': o->status = optarg; break;
         case 'A': o->all = true; break;
@@ -146,10 +148,8 @@ static const char **s_replaced(repo_t *r, size_t *n)
     return v;
 }
 
-/* Adds e's row to t; replaced (nrep entries, from s_replaced) only matters
- * for bulletins. */
-static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
-                        const char **replaced_ids, size_t nrep)
+/* Adds e's row to t (bulletins are printed as blocks, s_list_bulletins). */
+static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
 {
     char id[11], a[256], b[256], num[32];
     cli_short_id(e->entity, id);
@@ -205,22 +205,119 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now,
         table_row(t, row);
         break;
     }
-    case REC_BULLETIN: {
-        cli_fmt_time(hlc_ms(e->created), a, sizeof a);
-        cli_join(pv_map_get(f, "langs"), b, sizeof b);
-        /* a bulletin some later one replaces is marked */
-        char hex[65];
-        const char *key = hex;
-        hex_encode(e->entity, 32, hex);
-        bool replaced = bsearch(&key, replaced_ids, nrep, sizeof *replaced_ids, s_strcmp_p) != NULL;
-        char title[200];
-        snprintf(title, sizeof title, "%s%s", replaced ? "(replaced) " : "", query_label(e));
-        const char *row[] = {id, a, title, b, pv_get_str(f, "source")};
-        table_row(t, row);
-        break;
-    }
     default: break;
     }
+}
+
+/* True when e's langs hold lang. */
+static bool s_has_lang(const entity_t *e, const char *lang)
+{
+    const pv_t *l = pv_map_get(e->fields, "langs");
+    for (size_t i = 0; l && l->type == PV_ARR && i < l->u.a.n; i++)
+        if (l->u.a.items[i]->type == PV_STR && strcmp(l->u.a.items[i]->u.s.p, lang) == 0)
+            return true;
+    return false;
+}
+
+/* Appends text wrapped at width columns (counted in code points), each
+ * line indented; terminal controls escaped. */
+static void s_wrap(buf_t *out, const char *text, int width, const char *indent)
+{
+    buf_t esc = {0};
+    text_escape(&esc, text);
+    const char *p = buf_cstr(&esc);
+    int avail = width - (int)strlen(indent);
+    if (avail < 20)
+        avail = 20;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        /* take words while they fit */
+        const char *end = p, *brk = NULL;
+        int cols = 0;
+        while (*end && cols < avail) {
+            if (*end == ' ')
+                brk = end;
+            if (((unsigned char)*end & 0xC0) != 0x80)
+                cols++;
+            end++;
+        }
+        while (((unsigned char)*end & 0xC0) == 0x80)
+            end++; /* never inside a character */
+        if (*end && *end != ' ' && brk)
+            end = brk; /* break at the last space */
+        buf_printf(out, "%s%.*s\n", indent, (int)(end - p), p);
+        p = end;
+    }
+    buf_free(&esc);
+}
+
+/* One bulletin as a block: id, date, languages, area, title and source,
+ * then its text wrapped. */
+static void s_bulletin_block(cli_t *c, buf_t *b, const entity_t *e, bool replaced, const char *indent)
+{
+    char id[11], when[24], langs[128];
+    cli_short_id(e->entity, id);
+    cli_fmt_time(hlc_ms(e->created), when, sizeof when);
+    cli_join(pv_map_get(e->fields, "langs"), langs, sizeof langs);
+    const char *area = pv_get_str(e->fields, "area"), *src = pv_get_str(e->fields, "source");
+    buf_printf(b, "%s%s  %s%s%s%s%s  ", indent, id, when, langs[0] ? "  [" : "", langs, langs[0] ? "]" : "",
+               replaced ? "  (replaced)" : "");
+    text_escape(b, query_label(e));
+    if (src) {
+        buf_printf(b, "  -- ");
+        text_escape(b, src);
+    }
+    if (area) {
+        buf_printf(b, "  (area ");
+        text_escape(b, area);
+        buf_putc(b, ')');
+    }
+    buf_putc(b, '\n');
+    const char *body = pv_get_str(e->fields, "body");
+    char in2[32];
+    snprintf(in2, sizeof in2, "%s    ", indent);
+    if (body)
+        s_wrap(b, body, c->width > 0 ? c->width : 80, in2);
+}
+
+/* Bulletins as blocks, each with its translations under it. */
+static void s_list_bulletins(cli_t *c, repo_t *r, const entity_t **v, size_t n)
+{
+    size_t nrep = 0;
+    const char **rep = s_replaced(r, &nrep);
+    buf_t b = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *of = pv_get_str(v[i]->fields, "translation_of");
+        bool listed = false;
+        for (size_t j = 0; of && j < n && !listed; j++) {
+            char hex[65];
+            hex_encode(v[j]->entity, 32, hex);
+            listed = j != i && strcmp(hex, of) == 0;
+        }
+        if (listed)
+            continue; /* printed under the bulletin it translates */
+        char hex[65];
+        const char *key = hex;
+        hex_encode(v[i]->entity, 32, hex);
+        s_bulletin_block(c, &b, v[i], bsearch(&key, rep, nrep, sizeof *rep, s_strcmp_p) != NULL, "");
+        for (size_t j = 0; j < n; j++) {
+            const char *tof = pv_get_str(v[j]->fields, "translation_of");
+            if (j != i && tof && strcmp(tof, hex) == 0) {
+                char th[65];
+                const char *tkey = th;
+                hex_encode(v[j]->entity, 32, th);
+                buf_printf(&b, "    translation:\n");
+                s_bulletin_block(c, &b, v[j], bsearch(&tkey, rep, nrep, sizeof *rep, s_strcmp_p) != NULL,
+                                 "    ");
+            }
+        }
+    }
+    fwrite(b.data, 1, b.len, c->out);
+    buf_free(&b);
+    free(rep);
 }
 
 static table_t *s_table_for(rec_kind_t k)
@@ -229,20 +326,18 @@ static table_t *s_table_for(rec_kind_t k)
     static const char *const hn[] = {"ID", "CATEGORY", "URGENCY", "STATUS", "AREA", "PEOPLE", "LANGS", "SUMMARY"};
     static const char *const ho[] = {"ID", "PROVIDER", "CATEGORIES", "AREA", "LANGS", "CAP"};
     static const char *const hc[] = {"ID", "NAME", "AREA", "MEMBERS", "PURPOSE"};
-    static const char *const hb[] = {"ID", "DATE", "TITLE", "LANGS", "SOURCE"};
     switch (k) {
     case REC_PLACE: return table_new(9, hp);
     case REC_NEED: return table_new(8, hn);
     case REC_OFFER: return table_new(6, ho);
-    case REC_COALITION: return table_new(5, hc);
-    default: return table_new(5, hb);
+    default: return table_new(5, hc);
     }
 }
 
 int cmd_list(cli_t *c, int argc, char **argv)
 {
     vopts_t o;
-    int rc = s_vparse(c, argc, argv, "acsA", &o);
+    int rc = s_vparse(c, argc, argv, "acsAL", &o);
     if (rc)
         return rc;
     if (o.help) {
@@ -252,8 +347,11 @@ int cmd_list(cli_t *c, int argc, char **argv)
                "  --category CAT    needs of this category, offers covering it, places of this kind\n"
                "  --status STATUS   places by status (open, limited, ...), needs by status\n"
                "                    (open, claimed, done, cancelled, expired)\n"
+               "  --lang LL         records in this language (ISO 639-1 code)\n"
                "  --all             include deleted records\n"
-               "  --json            print {\"kind\", \"count\", \"items\": [record...]}\n");
+               "  --json            print {\"kind\", \"count\", \"items\": [record...]}\n\n"
+               "Bulletins are printed with their text, each with its translations\n"
+               "(bulletin add --translation-of ID) under it.\n");
         return EXIT_OK;
     }
     if (o.npos != 1)
@@ -293,14 +391,29 @@ int cmd_list(cli_t *c, int argc, char **argv)
         if (bad)
             return bad;
     }
+    if (o.lang && !rec_lang_ok(o.lang))
+        return cli_usage(c, "--lang takes an ISO 639-1 code such as nl, ar, ti, not '%s'", o.lang);
+    if (o.lang && kind == REC_COALITION)
+        return cli_usage(c, "--lang applies to places, needs, offers and bulletins");
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
     cli_set_stale(query_stale_ms(r));
     uint64_t now = cli_now(c);
-    query_t q = {(rec_kind_t)kind, o.area, o.category, o.status, o.all, now};
+    /* a bulletin that names no area concerns every area */
+    bool mesh_wide = kind == REC_BULLETIN && o.area;
+    query_t q = {(rec_kind_t)kind, mesh_wide ? NULL : o.area, o.category, o.status, o.all, now};
     const entity_t **v = NULL;
     size_t n = query_list(r, &q, &v);
+    if (o.lang || mesh_wide) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *ba = pv_get_str(v[i]->fields, "area");
+            if ((!o.lang || s_has_lang(v[i], o.lang)) && (!mesh_wide || !ba || strcasecmp(ba, o.area) == 0))
+                v[k++] = v[i];
+        }
+        n = k;
+    }
     if (c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
@@ -313,16 +426,16 @@ int cmd_list(cli_t *c, int argc, char **argv)
         cli_print_json(c, &b);
         buf_free(&b);
     } else if (n == 0) {
-        fprintf(c->out, "no %ss%s\n", rec_kind_name(kind), (o.area || o.category || o.status) ? " match" : " yet");
+        fprintf(c->out, "no %ss%s\n", rec_kind_name(kind),
+                (o.area || o.category || o.status || o.lang) ? " match" : " yet");
+    } else if (kind == REC_BULLETIN) {
+        s_list_bulletins(c, r, v, n);
     } else {
-        size_t nrep = 0;
-        const char **rep = kind == REC_BULLETIN ? s_replaced(r, &nrep) : NULL;
         table_t *t = s_table_for(kind);
         for (size_t i = 0; i < n; i++)
-            s_table_row(t, r, v[i], now, rep, nrep);
+            s_table_row(t, r, v[i], now);
         table_print(c, t);
         table_free(&t);
-        free(rep);
     }
     free(v);
     return EXIT_OK;

@@ -6,6 +6,7 @@
 #include "proto/util.h"
 
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -150,4 +151,73 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
         (*out)[i] = v[i].e;
     free(v);
     return n;
+}
+
+/* ---------------------------------------------------------------- duplicates */
+
+#define SIMILAR_WORDS 64
+
+/* Splits text into up to SIMILAR_WORDS distinct lower-case words. */
+static size_t s_words(const char *text, char words[][48])
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p && n < SIMILAR_WORDS) {
+        /* letters and digits (any non-ASCII byte counts as a letter) */
+        while (*p && !(isalnum(*p) || *p >= 0x80))
+            p++;
+        char w[48];
+        size_t k = 0;
+        while (*p && (isalnum(*p) || *p >= 0x80)) {
+            if (k < sizeof w - 1)
+                w[k++] = (char)tolower(*p);
+            p++;
+        }
+        w[k] = '\0';
+        if (k < 2)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = strcmp(words[i], w) == 0;
+        if (!dup)
+            memcpy(words[n++], w, k + 1);
+    }
+    return n;
+}
+
+bool query_similar(const char *a, const char *b)
+{
+    char wa[SIMILAR_WORDS][48], wb[SIMILAR_WORDS][48];
+    size_t na = s_words(a, wa), nb = s_words(b, wb), both = 0;
+    if (na == 0 || nb == 0)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++)
+            if (strcmp(wa[i], wb[j]) == 0) {
+                both++;
+                break;
+            }
+    size_t any = na + nb - both;
+    return both == na || both == nb || both * 10 >= any * 6;
+}
+
+const entity_t *query_duplicate_need(repo_t *r, const char *category, const char *area,
+                                     const char *summary, uint64_t now_ms)
+{
+    query_t q = {REC_NEED, area, category, NULL, false, now_ms};
+    const entity_t **v = NULL;
+    size_t n = query_list(r, &q, &v);
+    const entity_t *hit = NULL;
+    for (size_t i = 0; i < n && !hit; i++) {
+        const char *st = query_status(v[i], now_ms);
+        if (strcmp(st, "open") != 0 && strcmp(st, "claimed") != 0)
+            continue;
+        if (!area && pv_get_str(v[i]->fields, "area"))
+            continue;
+        const char *s = pv_get_str(v[i]->fields, "summary");
+        if (s && query_similar(s, summary))
+            hit = v[i];
+    }
+    free(v);
+    return hit;
 }

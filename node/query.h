@@ -50,4 +50,18 @@ uint64_t query_stale_ms(repo_t *r);
  * stale when that is more than query_stale_ms. */
 int64_t query_status_age(const entity_t *e, uint64_t now_ms);
 
+/*
+ * Near-identical texts (issue 11, "one need, one record"): the sets of
+ * their words (lower-cased, split at anything but letters and digits,
+ * words of one character dropped) share at least 60% (Jaccard), or one
+ * set holds the other. Two empty texts are not similar.
+ */
+bool query_similar(const char *a, const char *b);
+
+/* An open (or claimed) need of category in area (case-insensitive; NULL
+ * matches needs without an area) whose summary is near-identical to
+ * summary (query_similar): its state, or NULL. Borrowed like query_list. */
+const entity_t *query_duplicate_need(repo_t *r, const char *category, const char *area,
+                                     const char *summary, uint64_t now_ms);
+
 #endif

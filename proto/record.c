@@ -76,6 +76,7 @@ static const field_spec_t s_need[] = {
     {"claimed_by", FT_ID, NULL, 0, 0, false, "offer or place that claimed it"},
     TIME("expires", "expiry time (ms since 1970)"),
     {"coalition", FT_ID, NULL, 0, 0, false, "coalition it is addressed to"},
+    {"duplicate_of", FT_ID, NULL, 0, 0, false, "the need this one was merged into"},
     DEL, END};
 
 static const field_spec_t s_offer[] = {
@@ -94,6 +95,8 @@ static const field_spec_t s_bulletin[] = {
     {"langs", FT_LANGS, NULL, 1, 16, false, "languages (ISO 639-1)"},
     TEXT("source", 200, false, "who says so"),
     {"replaces", FT_ID, NULL, 0, 0, false, "bulletin this one replaces"},
+    TEXT("area", 80, false, "neighbourhood or district it concerns (none: all)"),
+    {"translation_of", FT_ID, NULL, 0, 0, false, "bulletin this one translates"},
     DEL, END};
 
 static const field_spec_t s_member[] = {

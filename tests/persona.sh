@@ -191,9 +191,59 @@ t3() {
     stop co
 }
 
+# ---------------------------------------------------------------- 4. one need, one record; bulletins
+t4() {
+    local name="4. duplicates and bulletins"
+    mknode vb Voedselbank || { fail "$name: setup"; return; }
+    local n1 n2 out rc
+    n1=$(bu vb need add --category food --summary "Meals for 4 households in Feijenoord" --area Feijenoord --people 4 --lang nl) ||
+        { fail "$name: need"; return; }
+    out=$(bu vb need add --category food --summary "meals for four households, Feijenoord" --area Feijenoord --people 3 --lang ar 2>&1 >/dev/null)
+    n2=$(bu vb list needs --json | pj '[r["id"] for r in d["items"] if r["id"] != "'"$n1"'"][0]')
+    WHY="stderr: $out"
+    check "4a. need add warns about an open near-identical need and names it" eval '
+        grep -q "warning: an open need looks the same: ${n1:0:10}" <<<"$out" && [ -n "$n2" ]'
+    out=$(bu vb need add --category food --summary "Meals for 4 households" --area Feijenoord --no-duplicates 2>&1)
+    rc=$?
+    WHY="exit $rc: $out"
+    check "4b. --no-duplicates refuses it (exit 1) and adds nothing" eval '
+        [ $rc -eq 1 ] && [ "$(bu vb list needs --json | pj "d[\"count\"]")" = 2 ]'
+    out=$(bu vb need add --category food --summary "baby food and nappies" --area Feijenoord 2>&1 >/dev/null)
+    WHY="stderr: $out"
+    check "4c. a different need is no duplicate" test -z "$out"
+    out=$(bu vb need merge "${n1:0:6}" "${n2:0:6}" 2>&1)
+    WHY="merge: $out; keep: $(bu vb show "$n1" --json)"
+    check "4d. need merge: people added, languages joined, the duplicate cancelled" eval '
+        [ "$(field vb "$n1" people)" = 7 ] && [ "$(field vb "$n1" langs)" = "[\"nl\", \"ar\"]" ] &&
+        [ "$(field vb "$n2" status)" = "\"cancelled\"" ] && [ "$(field vb "$n2" duplicate_of)" = "\"$n1\"" ]'
+
+    local b1 b2
+    b1=$(bu vb bulletin add --title "Water weer veilig" --body "Het kraanwater is weer veilig om te drinken. Laat de kraan eerst twee minuten lopen voordat u het water gebruikt." --lang nl) &&
+        b2=$(bu vb bulletin add --title "ماء الصنبور آمن" --body "ماء الصنبور آمن للشرب مرة أخرى." --lang ar --translation-of "$b1") &&
+        bu vb bulletin add --title "Stroom uit" --body "Tot 18:00 geen stroom." --area Charlois --lang nl >/dev/null ||
+        { fail "$name: bulletins"; return; }
+    out=$(COLUMNS=60 bu vb list bulletins)
+    WHY="list bulletins: $out"
+    check "4e. list bulletins shows the text wrapped, translations under the original" eval '
+        grep -q "^    Het kraanwater is weer veilig" <<<"$out" && ! grep -q "Het kraanwater.*gebruikt" <<<"$out" &&
+        [ "$(grep -n "translation:" <<<"$out" | cut -d: -f1)" -gt "$(grep -n "Water weer veilig" <<<"$out" | cut -d: -f1)" ] &&
+        grep -q "^    ${b2:0:10}" <<<"$out"'
+    out=$(bu vb list bulletins --area Feijenoord --json | pj 'sorted(r["fields"]["title"] for r in d["items"])')
+    WHY="--area Feijenoord: $out"
+    check "4f. --area: bulletins of that area and mesh-wide ones" eval '[ "$out" = "['"'"'Water weer veilig'"'"', '"'"'ماء الصنبور آمن'"'"']" ]'
+    out=$(bu vb list bulletins --lang ar --json | pj '[r["id"] for r in d["items"]]')
+    WHY="--lang ar: $out"
+    check "4g. --lang ar: the Arabic translation only" eval '[ "$out" = "['"'"'$b2'"'"']" ]'
+    out=$(bu vb list bulletins --lang xx 2>&1)
+    rc=$?
+    WHY="exit $rc: $out"
+    check "4h. --lang with a code that is no language: usage error" eval '[ $rc -eq 2 ]'
+}
+
 t1
 t2
 t3
+t4
 daemons_finish
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

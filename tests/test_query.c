@@ -138,3 +138,36 @@ Test(query, needs_open_first_by_urgency_and_expired_ones_by_status)
     cr_assert_eq(n, 0);
     free(v);
 }
+
+/* One need, one record: near-identical summaries, both ways. */
+Test(query, similar_summaries_table)
+{
+    static const struct {
+        const char *a, *b;
+        bool similar;
+    } cases[] = {
+        {"Meals for 4 households in Feijenoord", "meals for four households, Feijenoord", true},
+        {"groceries for 3 households", "Groceries for 3 households!", true},
+        {"warm meals", "warm meals for the elderly on the third floor", true}, /* one holds the other */
+        {"ምግቢ ንስድራቤታት", "ምግቢ ንስድራቤታት ኣብ ፈይኖርድ", true},                  /* Tigrinya words */
+        {"baby food and nappies", "Meals for 4 households", false},
+        {"someone to explain the water advice", "someone to fix a bicycle", false},
+        {"a", "a", false}, /* no word of two characters: nothing to compare */
+        {"", "meals", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(query_similar(cases[i].a, cases[i].b), cases[i].similar, "case %zu: \"%s\" vs \"%s\"", i,
+                     cases[i].a, cases[i].b);
+}
+
+Test(query, duplicate_need_same_category_and_area_open_only)
+{
+    s_need("Meals for 4 households", "normal", INT64_C(253402300799000));
+    uint64_t now = 1;
+    cr_assert_not_null(query_duplicate_need(s_r, "food", NULL, "meals for 4 households!", now));
+    cr_assert_null(query_duplicate_need(s_r, "shelter", NULL, "meals for 4 households", now),
+                   "another category is another need");
+    cr_assert_null(query_duplicate_need(s_r, "food", "Charlois", "meals for 4 households", now),
+                   "another area is another need");
+    cr_assert_null(query_duplicate_need(s_r, "food", NULL, "two beds for a night", now));
+}
