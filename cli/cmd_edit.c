@@ -507,8 +507,8 @@ static int s_duplicate(cli_t *c, const pv_t *fields, bool refuse)
         return EXIT_FAIL;
     const entity_t *d = query_duplicate_need(r, pv_get_str(fields, "category"), pv_get_str(fields, "area"),
                                              pv_get_str(fields, "summary"), cli_now(c));
-    if (!d)
-        return 0;
+    if (!d || rec_validate(REC_NEED, fields, 0, NULL) < 0)
+        return 0; /* an invalid need is refused next, for its own reason */
     char hex[65];
     hex_encode(d->entity, 32, hex);
     buf_t e = {0};
