@@ -7,6 +7,7 @@
  * kind "member" and sync like all others.
  */
 #include "cli/cli.h"
+#include "node/syncmark.h"
 #include "node/query.h"
 #include "node/retention.h"
 #include "node/config.h"
@@ -702,9 +703,19 @@ int cmd_peers(cli_t *c, int argc, char **argv)
     int rc = cli_daemon_peers(c->home, 10000, &rep, &cause);
     if (rc < 0)
         return cli_fail(c, rc, cause);
-    const pv_t *list = rep.peers;
+    pv_t *list = rep.peers;
     /* the node's own state (held edits, clock, beacons, store notes) */
     const pv_t *st = rep.node;
+    /* when each peer last synced, remembered across restarts */
+    syncmark_t *marks = xcalloc(1, sizeof *marks);
+    syncmark_load(c->home, marks);
+    for (size_t i = 0; list && list->type == PV_ARR && i < list->u.a.n; i++) {
+        pv_t *p = list->u.a.items[i];
+        uint8_t key[32];
+        const char *id = pv_get_str(p, "id");
+        uint64_t ms = id && hex_decode(id, key, 32) == 0 ? syncmark_peer_ms(marks, key) : 0;
+        pv_map_set(p, "last_sync_ms", pv_int((int64_t)ms));
+    }
     const pv_t *notes = pv_map_get(st, "notes");
     if (c->json) {
         buf_t b = {0};
@@ -714,6 +725,8 @@ int cmd_peers(cli_t *c, int argc, char **argv)
             buf_printf(&b, ",\"%s\":", st->u.m.keys[i]);
             pv_to_json(st->u.m.vals[i], &b);
         }
+        buf_printf(&b, ",\"last_sync_ms\":%llu,\"last_sync_before_away_ms\":%llu",
+                   (unsigned long long)marks->last.ms, (unsigned long long)marks->before.ms);
         buf_putc(&b, '}');
         cli_print_json(c, &b);
         buf_free(&b);
@@ -736,7 +749,11 @@ int cmd_peers(cli_t *c, int argc, char **argv)
             snprintf(sent, sizeof sent, "%lld", (long long)pv_get_int(p, "sent", 0));
             snprintf(recv, sizeof recv, "%lld", (long long)pv_get_int(p, "received", 0));
             snprintf(rej, sizeof rej, "%lld", (long long)pv_get_int(p, "rejected", 0));
-            s_ago(pv_get_int(p, "synced_ms_ago", -1), lag, sizeof lag);
+            int64_t ago = pv_get_int(p, "synced_ms_ago", -1), then = pv_get_int(p, "last_sync_ms", 0);
+            uint64_t now = cli_now(c);
+            if (ago < 0 && then > 0) /* not since buurtd started: from <home>/synced */
+                ago = (int64_t)now > then ? (int64_t)now - then : 0;
+            s_ago(ago, lag, sizeof lag);
             const char *addr = pv_get_str(p, "address");
             const char *row[] = {id, pv_get_str(p, "name"), addr && *addr ? addr : "(inbound)", state,
                                  sent, recv, rej, lag};
@@ -748,6 +765,7 @@ int cmd_peers(cli_t *c, int argc, char **argv)
     for (size_t i = 0; !c->json && notes && notes->type == PV_ARR && i < notes->u.a.n; i++)
         if (notes->u.a.items[i]->type == PV_STR)
             fprintf(c->out, "note: %s\n", notes->u.a.items[i]->u.s.p);
+    free(marks);
     ctl_clear(&rep);
     return EXIT_OK;
 }

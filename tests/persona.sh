@@ -44,6 +44,9 @@ t1() {
     link fw lib && start lib && start fw && wait_connected fw lib && sync_wait fw ||
         { fail "$name: first sync"; return; }
     check "1a. the first sync is remembered" test -s "$T/fw/synced"
+    WHY="peers: $(bu fw peers --json)"
+    check "1a2. peers --json: when the node and each peer last synced" eval '
+        [ "$(bu fw peers --json | pj "(d[\"last_sync_ms\"] > 0, [p[\"last_sync_ms\"] > 0 for p in d[\"peers\"]])")" = "(True, [True])" ]'
 
     # offline: the laptop's buurtd stops; both sides edit the same place
     stop fw
