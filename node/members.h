@@ -68,7 +68,8 @@ void members_clear(members_t *m);
 const member_t *members_find(const members_t *m, const uint8_t key[32]);
 const member_t *members_find_curve(const members_t *m, const uint8_t curve[32]);
 
-/* True for the founder and for members not revoked. */
+/* True for the founder and for members admitted and not revoked now. A
+ * key that no applied certificate gave a role is not in the list at all. */
 bool members_active(const members_t *m, const uint8_t key[32]);
 
 /*
