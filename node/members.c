@@ -63,7 +63,8 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
         int role = members_role_parse(pv_get_str(e->fields, "role"));
         bool changed = false;
         if (role >= 0) {
-            if (m->nsteps == 0) {
+            if (!m->in) {
+                m->in = true;
                 memcpy(m->admitted_by, e->author, 32);
                 m->admitted = e->hlc;
             }
@@ -99,9 +100,7 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
                 m->reason[0] = '\0';
             }
         }
-        /* admitted: a role was applied in this edit or before (then it has
-         * a step; steps never all go, a revocation appends its own) */
-        if (changed && (role >= 0 || m->nsteps > 0)) {
+        if (changed && m->in) {
             m->steps = xrealloc(m->steps, (m->nsteps + 1) * sizeof *m->steps);
             m->steps[m->nsteps++] = (member_step_t){at, m->role, m->revoked, cut, known};
         }
@@ -112,7 +111,7 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++) {
         member_t *x = &out->v[i];
-        if (x->nsteps == 0 && memcmp(x->key, founder, 32) != 0) {
+        if (!x->in && memcmp(x->key, founder, 32) != 0) {
             free(x->steps);
             continue;
         }

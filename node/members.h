@@ -42,6 +42,7 @@ typedef struct {
     char name[121];
     role_t role;          /* role now */
     bool revoked;         /* shut out now */
+    bool in;              /* admitted: an applied certificate gave it a role */
     uint8_t admitted_by[32];
     uint64_t admitted;    /* hlc of the admitting edit */
     uint8_t revoked_by[32];
