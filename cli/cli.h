@@ -130,6 +130,7 @@ int cmd_peer(cli_t *c, int argc, char **argv);
 int cmd_peers(cli_t *c, int argc, char **argv);
 int cmd_sync(cli_t *c, int argc, char **argv);
 int cmd_purge(cli_t *c, int argc, char **argv);
+int cmd_edits(cli_t *c, int argc, char **argv);
 int cmd_invite(cli_t *c, int argc, char **argv);
 int cmd_join(cli_t *c, int argc, char **argv);
 int cmd_doctor(cli_t *c, int argc, char **argv);

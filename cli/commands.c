@@ -35,6 +35,7 @@ static const command_t s_commands[] = {
     {"delete", cmd_delete, CMD_WRITE, "delete any record by id"},
     {"list", cmd_list, CMD_READ, "list places, needs, offers, coalitions or bulletins"},
     {"show", cmd_show, CMD_READ, "show one record, optionally with its edit history"},
+    {"edits", cmd_edits, CMD_READ, "list every stored edit's id, clock, kind, entity and author"},
     {"search", cmd_search, CMD_READ, "find records whose text contains a word"},
     {"who-can-help", cmd_who, CMD_READ, "rank offers and places that fit a need"},
     {"mesh", cmd_mesh, CMD_WRITE, "create or join a mesh, show it"},

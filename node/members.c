@@ -63,7 +63,8 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
         int role = members_role_parse(pv_get_str(e->fields, "role"));
         bool changed = false;
         if (role >= 0) {
-            if (m->admitted == 0) {
+            if (!m->in) {
+                m->in = true;
                 memcpy(m->admitted_by, e->author, 32);
                 m->admitted = e->hlc;
             }
@@ -99,11 +100,24 @@ static void s_apply(members_t *out, const uint8_t founder[32], edit_t **all, siz
                 m->reason[0] = '\0';
             }
         }
-        if (changed && m->admitted != 0) {
+        if (changed && m->in) {
             m->steps = xrealloc(m->steps, (m->nsteps + 1) * sizeof *m->steps);
             m->steps[m->nsteps++] = (member_step_t){at, m->role, m->revoked, cut, known};
         }
     }
+    /* a key that was never admitted is no member: not active, not
+     * "revoked", unknown to ZAP (its name and revocation edits wait for an
+     * admission) */
+    size_t w = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        member_t *x = &out->v[i];
+        if (!x->in && memcmp(x->key, founder, 32) != 0) {
+            free(x->steps);
+            continue;
+        }
+        out->v[w++] = *x;
+    }
+    out->n = w;
 }
 
 /* Same members with the same timelines? */

@@ -42,6 +42,7 @@ typedef struct {
     char name[121];
     role_t role;          /* role now */
     bool revoked;         /* shut out now */
+    bool in;              /* admitted: an applied certificate gave it a role */
     uint8_t admitted_by[32];
     uint64_t admitted;    /* hlc of the admitting edit */
     uint8_t revoked_by[32];
@@ -68,7 +69,8 @@ void members_clear(members_t *m);
 const member_t *members_find(const members_t *m, const uint8_t key[32]);
 const member_t *members_find_curve(const members_t *m, const uint8_t curve[32]);
 
-/* True for the founder and for members not revoked. */
+/* True for the founder and for members admitted and not revoked now. A
+ * key that no applied certificate gave a role is not in the list at all. */
 bool members_active(const members_t *m, const uint8_t key[32]);
 
 /*

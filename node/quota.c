@@ -51,8 +51,7 @@ void quota_reset(quota_t *q)
 
 static size_t s_hash(const uint8_t author[32], uint64_t hour)
 {
-    uint64_t h;
-    memcpy(&h, author, 8); /* node ids are public keys: any 8 bytes spread well */
+    uint64_t h = le64_load(author); /* node ids are public keys: any 8 bytes spread well */
     h ^= hour * UINT64_C(0x9e3779b97f4a7c15);
     h ^= h >> 29;
     return (size_t)h;

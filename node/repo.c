@@ -236,9 +236,7 @@ uint64_t repo_wall_ms(void)
 
 static uint64_t s_hash(const uint8_t id[32])
 {
-    uint64_t h;
-    memcpy(&h, id, 8); /* ids are hashes or random: any 8 bytes spread well */
-    return h;
+    return le64_load(id); /* ids are hashes or random: any 8 bytes spread well */
 }
 
 static long s_lookup(const repo_t *r, const uint8_t id[32])

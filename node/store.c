@@ -192,25 +192,12 @@ static uint32_t s_frame_crc(const uint8_t len_le[4], const uint8_t *payload, siz
     return s_crc_update(crc, payload, len) ^ 0xffffffffu;
 }
 
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void s_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* Fills the 12-byte frame header for a payload. */
 static void s_frame_header(uint8_t hdr[S_FRAME_HDR], const uint8_t *payload, uint32_t len)
 {
-    s_put32(hdr, S_MAGIC);
-    s_put32(hdr + 4, len);
-    s_put32(hdr + 8, s_frame_crc(hdr + 4, payload, len));
+    le32_store(hdr, S_MAGIC);
+    le32_store(hdr + 4, len);
+    le32_store(hdr + 8, s_frame_crc(hdr + 4, payload, len));
 }
 
 /* Index slot hash of an id: SipHash with the store's random key, so peers
@@ -218,10 +205,8 @@ static void s_frame_header(uint8_t hdr[S_FRAME_HDR], const uint8_t *payload, uin
 static size_t s_slot_of(const store_t *self, const uint8_t id[STORE_ID_LEN])
 {
     uint8_t h[crypto_shorthash_BYTES];
-    uint64_t v;
     crypto_shorthash(h, id, STORE_ID_LEN, self->key);
-    memcpy(&v, h, sizeof v);
-    return (size_t)v & (self->nslots - 1);
+    return (size_t)le64_load(h) & (self->nslots - 1);
 }
 
 static long s_index_find(const store_t *self, const uint8_t id[STORE_ID_LEN])
@@ -387,15 +372,15 @@ static int s_win_frame(s_win_t *w, uint64_t pos, uint32_t *len, const uint8_t **
     int rc = s_win_get(w, pos, S_FRAME_HDR, &p, cause);
     if (rc < 0)
         return rc;
-    if (s_get32(p) != S_MAGIC)
+    if (le32_load(p) != S_MAGIC)
         return 0;
-    uint32_t n = s_get32(p + 4);
+    uint32_t n = le32_load(p + 4);
     if (n == 0 || n > STORE_MAX_RECORD || n > w->limit - pos - S_FRAME_HDR)
         return 0;
     rc = s_win_get(w, pos, S_FRAME_HDR + (size_t)n, &p, cause);
     if (rc < 0)
         return rc;
-    if (s_frame_crc(p + 4, p + S_FRAME_HDR, n) != s_get32(p + 8))
+    if (s_frame_crc(p + 4, p + S_FRAME_HDR, n) != le32_load(p + 8))
         return 0;
     *len = n;
     *payload = p + S_FRAME_HDR;

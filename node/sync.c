@@ -21,6 +21,7 @@
  * exact bound on the work it reports.
  */
 #include "node/sync.h"
+#include "proto/util.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -35,7 +36,10 @@ typedef struct {
     uint8_t id[32];
 } item_t;
 
-/* A sum of ids modulo 2^256, as four little-endian 64-bit words. */
+/* A sum of ids modulo 2^256, as four 64-bit words, least significant
+ * first. The words are host integers; they are read from the ids and
+ * written into the fingerprint's input only through le64_load and
+ * le64_store, so the fingerprint is the same on every host. */
 typedef struct {
     uint64_t w[4];
 } sum_t;
@@ -63,8 +67,7 @@ static void s_sum_add_id(sum_t *a, const uint8_t id[32])
 {
     unsigned __int128 carry = 0;
     for (int w = 0; w < 4; w++) {
-        uint64_t x;
-        memcpy(&x, id + 8 * w, 8); /* little-endian hosts */
+        uint64_t x = le64_load(id + 8 * w); /* the id is a little-endian integer */
         unsigned __int128 s = (unsigned __int128)a->w[w] + x + carry;
         a->w[w] = (uint64_t)s;
         carry = s >> 64;
@@ -87,8 +90,9 @@ static void s_sum_sub(sum_t *a, const sum_t *b)
 static void s_fp_of_sum(const sum_t *sum, uint64_t count, uint8_t fp[16])
 {
     uint8_t in[40];
-    memcpy(in, sum->w, 32); /* little-endian hosts */
-    memcpy(in + 32, &count, 8);
+    for (int w = 0; w < 4; w++)
+        le64_store(in + 8 * w, sum->w[w]); /* the sum as 32 little-endian bytes */
+    le64_store(in + 32, count);
     uint8_t h[32];
     crypto_generichash(h, 32, in, sizeof in, NULL, 0);
     memcpy(fp, h, 16);

@@ -3,6 +3,7 @@
  */
 #include "proto/beacon.h"
 #include "proto/err.h"
+#include "proto/util.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -27,15 +28,14 @@ void beacon_invite_key(const uint8_t invite_key[32], uint8_t key[32])
 static void s_body(const beacon_t *b, uint8_t out[BODY])
 {
     memcpy(out, b->node, 32);
-    out[32] = (uint8_t)(b->port >> 8);
-    out[33] = (uint8_t)(b->port & 0xff);
+    be16_store(out + 32, b->port);
     memcpy(out + 34, b->addr, 4);
 }
 
 static void s_unbody(const uint8_t in[BODY], beacon_t *b)
 {
     memcpy(b->node, in, 32);
-    b->port = (uint16_t)(in[32] << 8 | in[33]);
+    b->port = be16_load(in + 32);
     memcpy(b->addr, in + 34, 4);
 }
 

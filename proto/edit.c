@@ -3,6 +3,7 @@
  */
 #include "proto/edit.h"
 #include "proto/err.h"
+#include "proto/util.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -188,8 +189,7 @@ void edit_bound_id(const uint8_t author[32], uint64_t hlc, uint8_t out[32])
     uint8_t in[sizeof EDIT_ENTITY_DOMAIN - 1 + 32 + 8];
     memcpy(in, EDIT_ENTITY_DOMAIN, sizeof EDIT_ENTITY_DOMAIN - 1);
     memcpy(in + sizeof EDIT_ENTITY_DOMAIN - 1, author, 32);
-    for (int i = 0; i < 8; i++)
-        in[sizeof in - 1 - i] = (uint8_t)(hlc >> (8 * i));
+    be64_store(in + sizeof in - 8, hlc);
     crypto_generichash(out, 32, in, sizeof in, NULL, 0);
 }
 

@@ -202,7 +202,9 @@ int rec_token_ok(const char *const *tokens, const char *tok)
     return 0;
 }
 
-/* ISO 639-1 two-letter language codes (183), sorted. */
+/* The 183 language codes of protocol version 1 (docs/protocol.md §8.1.1),
+ * sorted: ISO 639-1 without its deprecated codes, as of the 2021
+ * deprecation of "bh". Fixed: a change here is a protocol change. */
 static const char s_iso639_1[] =
     "aaabaeafakamanarasavayazbabebgbibmbnbobrbscacechcocrcscucvcydadedvdzeeeleneoeseteufafffifj"
     "fofrfygagdglgngugvhahehihohrhthuhyhziaidieigiiikioisitiujajvkakgkikjkkklkmknkokrkskukvkwky"

@@ -3,6 +3,7 @@
  */
 #include "proto/seal.h"
 #include "proto/err.h"
+#include "proto/util.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -20,8 +21,7 @@ static void s_ad(const uint8_t entity[32], const uint8_t author[32], uint64_t hl
 {
     memcpy(ad, entity, 32);
     memcpy(ad + 32, author, 32);
-    for (int i = 0; i < 8; i++)
-        ad[64 + i] = (uint8_t)(hlc >> (8 * i));
+    le64_store(ad + 64, hlc);
 }
 
 pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,

@@ -50,4 +50,55 @@ int hex_decode(const char *in, uint8_t *out, size_t n);
 /* 1 if s is non-empty and only hex digits (either case). */
 int hex_is(const char *s);
 
+/*
+ * Explicit byte order. Every integer that goes into a hash, onto the wire
+ * or to disk is written and read through these, byte by byte, so the
+ * bytes never depend on the host's byte order (docs/protocol.md §2).
+ */
+static inline void le32_store(uint8_t p[4], uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t le32_load(const uint8_t p[4])
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+static inline void le64_store(uint8_t p[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint64_t le64_load(const uint8_t p[8])
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+static inline void be16_store(uint8_t p[2], uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline uint16_t be16_load(const uint8_t p[2])
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline void be64_store(uint8_t p[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * (7 - i)));
+}
+static inline uint64_t be64_load(const uint8_t p[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 #endif

@@ -187,7 +187,7 @@ X1=("$BUURT" --home "$N1")
 for c in "" init id place "place add" "place status" "place edit" need "need add" \
     "need claim" "need done" "need cancel" "need reopen" "need edit" offer "offer add" \
     "offer edit" coalition "coalition add" "coalition member" "coalition edit" bulletin \
-    "bulletin add" "bulletin edit" delete list show search who-can-help; do
+    "bulletin add" "bulletin edit" delete list show search who-can-help edits; do
     # shellcheck disable=SC2086
     ok "buurt $c --help exits 0" env BUURT_HOME="$TMP/nohome" "$BUURT" $c --help
     has "buurt $c --help prints usage" "usage" "$OUT"
@@ -331,6 +331,13 @@ ok "bulletin add --replaces (abbreviated) --json" "${X1[@]}" bulletin add --json
 B2=$(jid)
 ALL_IDS+=("$B2")
 json "bulletin --replaces stores the full id" 'd["kind"] == "bulletin" and d["fields"]["replaces"] == A[0] and d["fields"]["langs"] == ["nl","en"] and d["fields"]["title"] == "Spreekuur weer normaal"' "$B1"
+
+# ---------------------------------------------------------------- edits
+ok "edits lists every stored edit" "${X1[@]}" edits
+has "edits names the bulletin's entity" "$B1" "$OUT"
+ok "edits --json" "${X1[@]}" --json edits
+json "edits --json: ids, clocks in order, kinds" 'len(d["edits"]) >= 2 and all(len(e["id"]) == 64 and e["held"] is False for e in d["edits"]) and [(e["hlc"], e["id"]) for e in d["edits"]] == sorted((e["hlc"], e["id"]) for e in d["edits"]) and any(e["kind"] == "bulletin" and e["entity"] == A[0] for e in d["edits"])' "$B1"
+fails 2 "edits with an argument is a usage error" "${X1[@]}" edits extra
 
 # ---------------------------------------------------------------- list, filters
 for k in places needs offers coalitions bulletins; do

@@ -367,6 +367,34 @@ Test(auth, member_certificates_count_only_from_the_founder_or_an_active_admin)
     cr_expect(!members_active(m, A.pk) && !members_active(m, N.pk));
 }
 
+Test(auth, a_key_no_certificate_gave_a_role_is_not_a_member)
+{
+    repo_t *r = s_mesh_home();
+    /* a name and revoked: false, but no role: no admission */
+    s_put(r, REC_MEMBER, X.pk, &F, H(10), s_f("name", pv_str("x"), "revoked", pv_bool(false), NULL));
+    /* a revocation of a key never admitted */
+    s_put(r, REC_MEMBER, Y.pk, &F, H(11), s_f("revoked", pv_bool(true), NULL));
+    const members_t *m = repo_members(r);
+    cr_expect_null(members_find(m, X.pk), "no role: not in the member list");
+    cr_expect(!members_active(m, X.pk), "no role: not active (ZAP refuses it)");
+    cr_expect_null(members_find(m, Y.pk), "revoked before admission: unknown, not 'revoked'");
+    cr_expect_eq(s_role(r, &X, H(20)), -1);
+    /* the role admits it, at that clock; the earlier name stays */
+    s_put(r, REC_MEMBER, X.pk, &F, H(30), s_one("role", "member"));
+    m = repo_members(r);
+    cr_assert(members_active(m, X.pk));
+    cr_expect_str_eq(members_find(m, X.pk)->name, "x");
+    cr_expect_eq(members_find(m, X.pk)->admitted, H(30));
+    cr_expect_eq(s_role(r, &X, H(29)), -1);
+    cr_expect_eq(s_role(r, &X, H(30)), ROLE_MEMBER);
+    /* Y was revoked before its role came: admitted in the revoked state */
+    s_put(r, REC_MEMBER, Y.pk, &F, H(31), s_one("role", "member"));
+    m = repo_members(r);
+    cr_assert_not_null(members_find(m, Y.pk));
+    cr_expect(!members_active(m, Y.pk), "its latest applied revoked is true");
+    cr_expect_eq(s_role(r, &Y, H(40)), -1);
+}
+
 Test(auth, member_certificates_signed_at_or_after_the_signers_revocation_do_not_count)
 {
     repo_t *r = s_mesh_home();

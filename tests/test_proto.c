@@ -1112,6 +1112,75 @@ static pv_t *s_place_with(const char *name, pv_t *v)
     return f;
 }
 
+/* Reads the codes of the language list in docs/protocol.md §8.1.1: the
+ * fenced block whose first line starts with "aa ab". */
+static size_t s_doc_langs(char codes[][3], size_t max)
+{
+    FILE *fp = fopen("docs/protocol.md", "r");
+    cr_assert_not_null(fp, "cannot read docs/protocol.md (run from the repo root)");
+    char line[512];
+    bool in = false;
+    size_t n = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (!in && strncmp(line, "aa ab ", 6) == 0)
+            in = true;
+        if (!in)
+            continue;
+        if (strncmp(line, "```", 3) == 0)
+            break;
+        for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n")) {
+            cr_assert_lt(n, max);
+            snprintf(codes[n++], 3, "%s", t);
+        }
+    }
+    fclose(fp);
+    return n;
+}
+
+Test(record, language_codes_are_exactly_the_183_of_the_protocol)
+{
+    /* every pair of lowercase letters: the table accepts 183 */
+    size_t accepted = 0;
+    char code[3] = {0};
+    for (char a = 'a'; a <= 'z'; a++)
+        for (char b = 'a'; b <= 'z'; b++) {
+            code[0] = a;
+            code[1] = b;
+            accepted += rec_lang_ok(code) != 0;
+        }
+    cr_assert_eq(accepted, 183);
+    /* the first and last, and the deprecated ones */
+    cr_assert(rec_lang_ok("aa"));
+    cr_assert(rec_lang_ok("zu"));
+    cr_assert(rec_lang_ok("nl"));
+    const char *refused[] = {"bh", "in", "iw", "ji", "jw", "mo", "sh", "AA", "Nl", "a",
+                             "aaa", "", "zz", "a1"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        cr_assert(!rec_lang_ok(refused[i]), "'%s' must be refused", refused[i]);
+    /* the list in the protocol document is the table */
+    char doc[200][3];
+    size_t n = s_doc_langs(doc, 200);
+    cr_assert_eq(n, 183, "docs/protocol.md §8.1.1 lists %zu codes", n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(rec_lang_ok(doc[i]), "'%s' is in the document, not in the table", doc[i]);
+        if (i > 0)
+            cr_assert_lt(strcmp(doc[i - 1], doc[i]), 0, "the list is sorted and unique");
+    }
+    /* and so is tests/vectors/langs.txt */
+    FILE *fp = fopen(S_VECTORS "langs.txt", "r");
+    cr_assert_not_null(fp);
+    char line[16];
+    size_t k = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        cr_assert_lt(k, n);
+        cr_assert_str_eq(line, doc[k], "langs.txt line %zu", k + 1);
+        k++;
+    }
+    fclose(fp);
+    cr_assert_eq(k, n);
+}
+
 Test(record, fixed_fields_of_every_kind_are_valid)
 {
     for (size_t ki = 0; ki < S_NKINDS; ki++) {

@@ -826,6 +826,135 @@ Test(sync, fingerprint_is_blake2b_of_the_modular_id_sum_and_count)
     cr_assert(memcmp(fp, h, 16) == 0);
 }
 
+/*
+ * Byte order (docs/protocol.md §2, §11.2). Two independent models of the
+ * fingerprint that never load a host integer from memory: one adds the ids
+ * byte by byte as 256-bit little-endian numbers; the other plays a
+ * big-endian host, whose plain 8-byte load reads a word most significant
+ * byte first, and so has to swap each word to get the little-endian value.
+ * Both must give the published vectors and what sync_fingerprint gives
+ * here; the unswapped big-endian load (what a memcpy into a uint64_t does
+ * on such a host) must not.
+ */
+static void s_fp_bytewise(const uint8_t (*ids)[32], size_t n, uint8_t fp[16])
+{
+    uint8_t in[40] = {0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned carry = 0;
+        for (int b = 0; b < 32; b++) {
+            unsigned t = in[b] + ids[i][b] + carry;
+            in[b] = (uint8_t)t;
+            carry = t >> 8;
+        }
+    }
+    for (int b = 0; b < 8; b++)
+        in[32 + b] = (uint8_t)((uint64_t)n >> (8 * b));
+    uint8_t h[32];
+    crypto_generichash(h, 32, in, 40, NULL, 0);
+    memcpy(fp, h, 16);
+}
+
+/* What a big-endian host's plain load of 8 bytes gives. */
+static uint64_t s_be_host_load(const uint8_t p[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t s_bswap64(uint64_t v)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 8; i++, v >>= 8)
+        r = r << 8 | (v & 0xff);
+    return r;
+}
+
+/* The fingerprint as a big-endian host computes it: plain loads, then a
+ * swap to little-endian (swap false: the host-order bug). */
+static void s_fp_be_host(const uint8_t (*ids)[32], size_t n, bool swap, uint8_t fp[16])
+{
+    uint64_t w[4] = {0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned __int128 carry = 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t x = s_be_host_load(ids[i] + 8 * k);
+            if (swap)
+                x = s_bswap64(x);
+            unsigned __int128 t = (unsigned __int128)w[k] + x + carry;
+            w[k] = (uint64_t)t;
+            carry = t >> 64;
+        }
+    }
+    /* a big-endian host's plain store of a word is most significant byte
+     * first; swapping first makes it little-endian */
+    uint8_t in[40];
+    for (int k = 0; k < 4; k++) {
+        uint64_t x = swap ? s_bswap64(w[k]) : w[k];
+        for (int b = 0; b < 8; b++)
+            in[8 * k + b] = (uint8_t)(x >> (8 * (7 - b)));
+    }
+    uint64_t c = swap ? s_bswap64((uint64_t)n) : (uint64_t)n;
+    for (int b = 0; b < 8; b++)
+        in[32 + b] = (uint8_t)(c >> (8 * (7 - b)));
+    uint8_t h[32];
+    crypto_generichash(h, 32, in, 40, NULL, 0);
+    memcpy(fp, h, 16);
+}
+
+Test(sync, fingerprint_does_not_depend_on_the_host_byte_order)
+{
+    /* docs/protocol.md §11.2 and §14.3: the empty list; item 0; items 15
+     * and 16 (ids: BLAKE2b-256 of "item 0", "item 15", "item 16") */
+    struct {
+        const char *items[2];
+        size_t n;
+        const char *fp;
+    } v[] = {
+        {{NULL, NULL}, 0, "4a1931803561f431decab002e7425f0a"},
+        {{"item 0", NULL}, 1, "985b64e3fa8f2322d816b49a58a4f1b8"},
+        {{"item 15", "item 16"}, 2, "c24ec86a4389e082220ae1ca10fcc361"},
+    };
+    for (size_t t = 0; t < sizeof v / sizeof v[0]; t++) {
+        uint8_t ids[2][32];
+        for (size_t i = 0; i < v[t].n; i++)
+            crypto_generichash(ids[i], 32, (const uint8_t *)v[t].items[i],
+                               strlen(v[t].items[i]), NULL, 0);
+        uint8_t a[16], b[16], c[16], bug[16];
+        char hex[33];
+        sync_fingerprint((const uint8_t(*)[32])ids, v[t].n, a);
+        s_fp_bytewise((const uint8_t(*)[32])ids, v[t].n, b);
+        s_fp_be_host((const uint8_t(*)[32])ids, v[t].n, true, c);
+        s_fp_be_host((const uint8_t(*)[32])ids, v[t].n, false, bug);
+        hex_encode(a, 16, hex);
+        cr_assert_str_eq(hex, v[t].fp, "vector %zu: sync_fingerprint", t);
+        hex_encode(b, 16, hex);
+        cr_assert_str_eq(hex, v[t].fp, "vector %zu: byte-wise model", t);
+        hex_encode(c, 16, hex);
+        cr_assert_str_eq(hex, v[t].fp, "vector %zu: big-endian host model", t);
+        if (v[t].n > 0) /* zeros look the same in either order */
+            cr_assert(memcmp(bug, a, 16) != 0, "vector %zu: host order must matter to the bug", t);
+    }
+}
+
+Test(sync, byte_order_helpers_write_the_documented_bytes)
+{
+    uint8_t b[8];
+    le64_store(b, UINT64_C(0x0102030405060708));
+    cr_assert(memcmp(b, "\x08\x07\x06\x05\x04\x03\x02\x01", 8) == 0);
+    cr_assert_eq(le64_load(b), UINT64_C(0x0102030405060708));
+    be64_store(b, UINT64_C(0x0102030405060708));
+    cr_assert(memcmp(b, "\x01\x02\x03\x04\x05\x06\x07\x08", 8) == 0);
+    cr_assert_eq(be64_load(b), UINT64_C(0x0102030405060708));
+    le32_store(b, 0xB0B1E5EDu);
+    cr_assert(memcmp(b, "\xed\xe5\xb1\xb0", 4) == 0);
+    cr_assert_eq(le32_load(b), 0xB0B1E5EDu);
+    be16_store(b, 4836);
+    cr_assert(memcmp(b, "\x12\xe4", 2) == 0);
+    cr_assert_eq(be16_load(b), 4836);
+}
+
 /* ---- suite sync: cost and the give cap, against a naive model --------- */
 
 /*
