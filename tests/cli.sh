@@ -8,7 +8,8 @@
 # Checks every command of the CLI spec, its --json output (with python3; the
 # JSON checks are skipped with a note when python3 is missing), exit codes
 # (0 ok, 2 usage, 1 failure, with one line on stderr), the privacy refusal of
-# contact details in needs, the store lock, the key file mode, home
+# personal data in needs, bulletins and notes (and that the example
+# neighbourhood passes it), the store lock, the key file mode, home
 # resolution, abbreviated and ambiguous ids, --help everywhere, need expiry
 # (BUURT_NOW_MS), deletion, filters, search and the who-can-help ranking.
 #
@@ -406,6 +407,14 @@ ok "delete --json" "${X1[@]}" delete "$BD" --json
 json "delete --json gives the deleted record" 'd["id"] == A[0] and d["fields"].get("deleted") is True' "$BD"
 fails 1 "delete unknown id exits 1" "${X1[@]}" delete 0000000000
 
+# The stricter personal-data guard (issue 11) has no false positives on the
+# example neighbourhood: every command of examples/neighbourhood.sh succeeds.
+NB=$TMP/nb
+ok "init a home for the example neighbourhood" "$B" --home "$NB" init --name Voorbeeld
+ok "examples/neighbourhood.sh loads under the privacy guard" \
+    bash "$(dirname "${BASH_SOURCE[0]}")/../examples/neighbourhood.sh" --home "$NB" --buurt "$B"
+has "it loaded everything" "30 places, 3 coalitions, 22 needs, 20 offers, 2 bulletins" "$OUT"
+
 # ---------------------------------------------------------------- bad input
 fails 2 "unknown command exits 2" "${X1[@]}" frobnicate
 fails 2 "unknown subcommand exits 2" "${X1[@]}" place fly
@@ -480,6 +489,25 @@ NC=$OUT
 eq "accepted need is stored" "$(plus1 "$before")" "$(count_rows "$N1" needs)"
 ok "show accepted need" "${X1[@]}" show "$NC" --json
 json "contact text kept verbatim" 'd["fields"]["summary"] == "bel 010-1234567 (Voedselbank)"'
+
+# personal data in bulletins and notes (issue 11): the same guard, exit 2
+before=$(count_rows "$N1" bulletins)
+fails 2 "bulletin with a phone number exits 2" "${X1[@]}" bulletin add --title "Hulp" --body "bel mevrouw op 06-12345678"
+has "the refusal names the option and the finding" "--body text contains a phone number" "$ERR"
+fails 2 "bulletin with a street address exits 2" "${X1[@]}" bulletin add --title "Kerkstraat 12 heeft hulp nodig" --body "boodschappen"
+has "the refusal says address" "street address with a house number" "$ERR"
+fails 2 "bulletin with a written-out e-mail exits 2" "${X1[@]}" bulletin add --title "Hulp" --body "mail jan (at) example.nl"
+eq "refused bulletins are not stored" "$before" "$(count_rows "$N1" bulletins)"
+ok "an ordinary bulletin passes" "${X1[@]}" bulletin add --title "Voedselbank open 10:00-14:00, Kerkstraat" \
+    --body "Vanaf 1 december op dinsdag en donderdag; de testbus staat op het Afrikaanderplein van 9 tot 16 uur."
+ok "--allow-contact-details lets an organisation's number through" "${X1[@]}" bulletin add --title "Voedselbank" \
+    --body "bel de voedselbank: 010-1234567" --allow-contact-details
+fails 2 "a status note with a date of birth exits 2" "${X1[@]}" place status "$P" limited --note "bezoek voor dhr. geboren 12-03-1940"
+has "it says date of birth" "--note text contains a date of birth" "$ERR"
+fails 2 "a place note with a name and initial exits 2" "${X1[@]}" place edit "$P" --note "Fatima B. komt niet meer"
+fails 2 "an offer note with a title and name exits 2" "${X1[@]}" offer add --provider "$P" --category food --note "voor mevrouw Jansen"
+ok "a place's own address and contact are not scanned" "${X1[@]}" place add --name "Buurtkamer" --kind other \
+    --address "Kerkstraat 12, 3072 AB Rotterdam" --contact "010-1234567, info@buurtkamer.example" --note "open, koffie en hulp"
 
 # ---------------------------------------------------------------- expiry (BUURT_NOW_MS)
 NOW=$(($(date +%s) * 1000))
