@@ -398,6 +398,10 @@ ok "list places --all" "${X1[@]}" list places --all
 has "list --all shows the deleted place" "${PD:0:10}" "$OUT"
 ok "search after delete" "${X1[@]}" search "Zuidplein"
 lacks "search skips deleted records" "${PD:0:10}" "$OUT"
+ok "search --all after delete" "${X1[@]}" search "Zuidplein" --all
+lacks "search --all does not find a deleted record's text either" "${PD:0:10}" "$OUT"
+ok "search --json after delete" "${X1[@]}" search "Zuidplein" --all --json
+json "a deleted record's text is not findable" 'd["count"] == 0'
 ok "show deleted --history --json" "${X1[@]}" show "$PD" --history --json
 json "deletion is an edit" 'd["fields"].get("deleted") is True and len(d["history"]) == 2'
 ok "bulletin add (to delete)" "${X1[@]}" bulletin add --title "Oud bericht" --body "weg ermee"
@@ -406,6 +410,8 @@ ALL_IDS+=("$BD")
 ok "delete --json" "${X1[@]}" delete "$BD" --json
 json "delete --json gives the deleted record" 'd["id"] == A[0] and d["fields"].get("deleted") is True' "$BD"
 fails 1 "delete unknown id exits 1" "${X1[@]}" delete 0000000000
+ok "search for a word only in the deleted bulletin's body" "${X1[@]}" search "ermee" --all
+lacks "the deleted body is not findable" "${BD:0:10}" "$OUT"
 
 # The stricter personal-data guard (issue 11) has no false positives on the
 # example neighbourhood: every command of examples/neighbourhood.sh succeeds.
