@@ -96,7 +96,8 @@ static size_t s_word_end(const char *s, size_t n, size_t i)
     while (j < n) {
         if (s_alpha((unsigned char)s[j]))
             j++;
-        else if ((s[j] == '-' || s[j] == '\'') && j > i && j + 1 < n && s_alpha((unsigned char)s[j + 1]))
+        else if ((s[j] == '-' || s[j] == '\'') && j > i && j + 1 < n &&
+                 s_alpha((unsigned char)s[j + 1]))
             j++;
         else
             break;
@@ -346,7 +347,8 @@ static const char *s_nine(const char *s, size_t n)
         }
         size_t g = s_digits(s, n, i), total = g, j = i + g;
         if (g >= 2 && g <= 4) {
-            while (total < 9 && j + 1 < n && strchr(" .-", s[j]) && s_digit((unsigned char)s[j + 1])) {
+            while (total < 9 && j + 1 < n && strchr(" .-", s[j]) &&
+                   s_digit((unsigned char)s[j + 1])) {
                 size_t g2 = s_digits(s, n, j + 1);
                 if (g2 < 2 || g2 > 4)
                     break;
@@ -355,7 +357,8 @@ static const char *s_nine(const char *s, size_t n)
             }
         }
         bool more = j < n && (s_alnum((unsigned char)s[j]) ||
-                              (j + 1 < n && strchr(" .-/,", s[j]) && s_digit((unsigned char)s[j + 1])));
+                              (j + 1 < n && strchr(" .-/,", s[j]) &&
+                               s_digit((unsigned char)s[j + 1])));
         if (total == 9 && s[i] != '0' && !more)
             return "text contains a 9-digit number (like a BSN or a client number)";
         i = j > i ? j - 1 : i;
@@ -547,10 +550,11 @@ static const char *const s_birth_ascii[] = {"geboren", "geb", "geboortedatum", "
                                             "born", "dob", "d.o.b", "date of birth",
                                             "birth date", "birthdate", "date-of-birth",
                                             "dogum", "do\xc4\x9fum", NULL};
-static const char *const s_birth_other[] = {"\xd8\xa7\xd9\x84\xd9\x85\xd9\x8a\xd9\x84\xd8\xa7\xd8\xaf", /* الميلاد */
-                                            "\xd9\x85\xd9\x88\xd8\xa7\xd9\x84\xd9\x8a\xd8\xaf", /* مواليد */
-                                            "\xe1\x88\x8d\xe1\x8b\xb0\xe1\x89\xb5",             /* ልደት */
-                                            NULL};
+static const char *const s_birth_other[] = {
+    "\xd8\xa7\xd9\x84\xd9\x85\xd9\x8a\xd9\x84\xd8\xa7\xd8\xaf", /* الميلاد, the birth */
+    "\xd9\x85\xd9\x88\xd8\xa7\xd9\x84\xd9\x8a\xd8\xaf",         /* مواليد, born in */
+    "\xe1\x88\x8d\xe1\x8b\xb0\xe1\x89\xb5",                     /* ልደት, birth */
+    NULL};
 
 /* A number of 1 to max digits at s[*p] in [lo, hi]; advances *p. */
 static bool s_num(const char *s, size_t n, size_t *p, size_t min, size_t max, int lo, int hi)
@@ -579,7 +583,8 @@ static bool s_full_date(const char *s, size_t n, size_t i)
         }
     }
     p = i;
-    if (s_digits(s, n, p) == 4 && s_num(s, n, &p, 4, 4, 1800, 2999) && p < n && strchr("-/.", s[p])) {
+    if (s_digits(s, n, p) == 4 && s_num(s, n, &p, 4, 4, 1800, 2999) && p < n &&
+        strchr("-/.", s[p])) {
         char sep = s[p++];
         if (s_num(s, n, &p, 1, 2, 1, 12) && p < n && s[p] == sep) {
             p++;
