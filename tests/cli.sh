@@ -724,6 +724,60 @@ ok "show shows it" "${X3[@]}" show "$EV"
 lacks "show prints no escape character" $'\e' "$OUT"
 has "show prints it escaped" 'Evil\x1b[2J' "$OUT"
 
+# ---------------------------------------------------------------- tables fit the terminal (issue 11)
+# Long Arabic, Tigrinya and Turkish text: with BUURT_COLUMNS=80 every line
+# of list needs/places/bulletins is at most 80 terminal columns and every
+# column starts at the same column on every row; --json and pipes keep it whole.
+TW=$TMP/wide
+AR_LONG="شرح رسالة البلدية عن المساعدات المالية للعائلات باللغة العربية وبطريقة بسيطة ومفهومة"
+TI_LONG="ሓበሬታ ብዛዕባ ክታበት ብትግርኛ ንሓደስቲ መጻእቲ ኣብ ቤት-ንባብ ኣፍሪካንደርዋይክ ብዝርዝር ክንገልጽ"
+TR_LONG="İlçedeki yaşlılar için sıcak yemek ve ilaç getirme yardımı, Türkçe ve Arapça konuşan gönüllülerle"
+ok "init a home for wide tables" "$B" --home "$TW" init --name Breed
+i=0
+for t in "$AR_LONG" "$TI_LONG" "$TR_LONG"; do
+    i=$((i + 1))
+    ok "a need with a long summary" "$B" --home "$TW" need add --category information --area Afrikaanderwijk --lang ar,ti,tr --summary "$t"
+    ok "a place with a long note" "$B" --home "$TW" place add --name "Stichting Buurtwerk Afrikaanderwijk $i" --kind other --area Feijenoord \
+        --lang ar,ti --status limited --note "$t" --capacity 12
+    ok "a bulletin with a long title" "$B" --home "$TW" bulletin add --title "$t" --body "$t" --lang ar,ti,tr --source "Gemeente Rotterdam, afdeling Maatschappelijke Ontwikkeling"
+done
+# fits NAME: the output of the last command has lines <= 80 columns whose columns line up
+fits() {
+    [ "$HAVE_PY" = 1 ] || return 0
+    local res
+    if res=$(printf '%s\n' "$OUT" | python3 -c '
+import re, sys, unicodedata
+def width(s):
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return w
+lines = sys.stdin.read().rstrip("\n").split("\n")
+starts = lambda l: [width(l[:m.start()]) for m in re.finditer(r"\S+(?: \S+)*", l)]
+head = starts(lines[0])
+for l in lines:
+    if width(l) > 80:
+        print("%d columns: %s" % (width(l), l)); sys.exit(1)
+    if starts(l) != head:
+        print("columns start at %s, header at %s: %s" % (starts(l), head, l)); sys.exit(1)
+if len(lines) < 4 or not any("\u2026" in l for l in lines):
+    print("expected truncated rows"); sys.exit(1)
+' 2>&1); then pass; else fail "$1" "$res"; fi
+}
+for k in needs places bulletins; do
+    ok "list $k at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list "$k"
+    fits "list $k fits 80 columns and stays aligned"
+done
+ok "list needs at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list needs
+has "an Arabic cell is wrapped in directional isolates" $'\xe2\x81\xa8'"شرح" "$OUT"
+lacks "a Tigrinya cell is not" $'\xe2\x81\xa8'"ሓበሬታ" "$OUT"
+ok "list needs --json at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" --json list needs
+json "--json never truncates" 'sorted(i["fields"]["summary"] for i in d["items"]) == sorted(A)' "$AR_LONG" "$TI_LONG" "$TR_LONG"
+ok "list needs into a pipe" "$B" --home "$TW" list needs
+has "a pipe gets whole rows" "$TR_LONG" "$OUT"
+
 # ---------------------------------------------------------------- summary
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
