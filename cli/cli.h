@@ -22,7 +22,8 @@ typedef struct {
     FILE *out, *err;   /* where the command prints (stdout and stderr of
                           the buurt process, or buurtd's capture) */
     uint64_t now_ms;   /* the command's time (BUURT_NOW_MS), 0 = the clock */
-    int width;         /* columns of the user's terminal, 0 = no terminal */
+    int width;         /* columns tables must fit (cli_terminal_width),
+                          0 = no limit */
     bool json;         /* --json: one JSON document on stdout */
     repo_t *repo;      /* opened on demand by cli_repo() */
     bool repo_failed;  /* cli_repo said why it could not: not again */
@@ -71,7 +72,10 @@ uint64_t cli_now(const cli_t *c);
 /* The clock of this node's next edit (repo_edit_now): what durations in
  * an edit (--expires 24h, --since 2h) count from. */
 uint64_t cli_edit_now(cli_t *c);
-/* Columns of the terminal on fd, 0 when fd is not a terminal. */
+/* Columns the tables printed to fd must fit: $BUURT_COLUMNS when set (0 =
+ * no limit, also on a terminal); else, when fd is a terminal, its width
+ * (or $COLUMNS when the terminal does not say); else 0, no limit, so
+ * pipes and files get whole rows. */
 int cli_terminal_width(int fd);
 
 /* Parses "a,b,c" into a PV_ARR of trimmed strings (empty items dropped). */
@@ -108,7 +112,8 @@ void cli_join(const pv_t *list, char *out, size_t n);
 typedef struct table table_t;
 table_t *table_new(int ncols, const char *const *headers);
 void table_row(table_t *t, const char *const *cells);
-/* Prints to c->out, fitting c->width when it is set. */
+/* Prints to c->out with columns aligned in terminal columns, fitting
+ * c->width when it is set (util.c says how). */
 void table_print(cli_t *c, table_t *t);
 void table_free(table_t **t);
 

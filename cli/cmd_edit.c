@@ -71,6 +71,12 @@ typedef struct {
 
 #define KB(k) (1 << (k))
 
+/* The way past the personal-data guard (s_privacy), for an organisation's
+ * own public contact written in free text. */
+#define OPT_ALLOW_CONTACT                                                                     \
+    {"allow-contact-details", NULL, O_LOCAL, 0, NULL,                                         \
+     "accept text that looks like personal data (for an organisation's public contact)", false}
+
 static const opt_t s_place_opts[] = {
     {"name", "name", O_AUTO, 0, "NAME", NULL, false},
     {"kind", "kinds", O_AUTO, 0, "KIND[,KIND]", NULL, false},
@@ -90,6 +96,7 @@ static const opt_t s_place_opts[] = {
     {"reaches", "reaches", O_AUTO, 0, "GROUP[,GROUP]", NULL, false},
     {"hub", "hub", O_AUTO, 0, NULL, NULL, false},
     {"editors", "editors", O_AUTO, 0, "NODE[,NODE]", NULL, false},
+    OPT_ALLOW_CONTACT,
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_need_opts[] = {
@@ -102,7 +109,7 @@ static const opt_t s_need_opts[] = {
     {"expires", "expires", O_TIME, 0, "WHEN", "expiry: 14d (default), 48h, or a date 2026-12-01", false},
     {"coalition", "coalition", O_REF, KB(REC_COALITION), "ID", NULL, false},
     {"no-duplicates", NULL, O_LOCAL, 0, NULL, "refuse (exit 1) when an open need looks the same", false},
-    {"allow-contact-details", NULL, O_LOCAL, 0, NULL, "accept text that looks like a phone number, e-mail or BSN", false},
+    OPT_ALLOW_CONTACT,
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_offer_opts[] = {
@@ -113,6 +120,7 @@ static const opt_t s_offer_opts[] = {
     {"capacity", "capacity", O_AUTO, 0, "N", NULL, false},
     {"until", "until", O_TIME, 0, "WHEN", "valid until: 7d, or a date", false},
     {"note", "note", O_AUTO, 0, "TEXT", NULL, false},
+    OPT_ALLOW_CONTACT,
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_coalition_opts[] = {
@@ -134,6 +142,7 @@ static const opt_t s_bulletin_opts[] = {
     {"replaces", "replaces", O_REF, KB(REC_BULLETIN), "ID", NULL, false},
     {"area", "area", O_AUTO, 0, "AREA", NULL, false},
     {"translation-of", "translation_of", O_REF, KB(REC_BULLETIN), "ID", NULL, false},
+    OPT_ALLOW_CONTACT,
     {NULL, NULL, 0, 0, NULL, NULL, false}};
 
 static const opt_t s_no_opts[] = {{NULL, NULL, 0, 0, NULL, NULL, false}};
@@ -476,20 +485,35 @@ static int s_resolve(cli_t *c, const char *arg, int kind, uint8_t id[32])
     return rc < 0 ? cli_fail(c, rc, cause) : 0;
 }
 
-/* Privacy check of need text unless allowed. */
-static int s_privacy(cli_t *c, const pv_t *fields, bool allow)
+/*
+ * The personal-data guard (rec_privacy_scan) over the free text people
+ * write: a need's summary and area, a bulletin's title and body, a place's
+ * status note, an offer's note. Names of places and coalitions, a place's
+ * address and contact are an organisation's public data: not scanned.
+ * Returns 0, or 2 after saying which option holds what.
+ */
+static int s_privacy(cli_t *c, rec_kind_t kind, const opt_t *opts, const pv_t *fields, bool allow)
 {
+    static const struct {
+        rec_kind_t kind;
+        const char *field;
+    } texts[] = {{REC_NEED, "summary"},  {REC_NEED, "area"},           {REC_BULLETIN, "title"},
+                 {REC_BULLETIN, "body"}, {REC_BULLETIN, "area"}, {REC_PLACE, "status_note"},
+                 {REC_OFFER, "note"}};
     if (allow)
         return 0;
-    static const char *const texts[] = {"summary", "area", NULL};
-    for (int i = 0; texts[i]; i++) {
-        const char *s = pv_get_str(fields, texts[i]);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        const char *s = texts[i].kind == kind ? pv_get_str(fields, texts[i].field) : NULL;
+        const char *opt = texts[i].field;
+        for (const opt_t *o = opts; o->opt; o++)
+            if (o->field && strcmp(o->field, texts[i].field) == 0)
+                opt = o->opt;
         char *cause = NULL;
         if (s && rec_privacy_scan(s, &cause) < 0) {
             fprintf(c->err,
                     "buurt %s: --%s %s; the shared directory holds no resident-identifying data "
                     "(use --allow-contact-details if this is an organisation's public contact)\n",
-                    c->cmd, texts[i], cause);
+                    c->cmd, opt, cause);
             free(cause);
             return EXIT_USAGE;
         }
@@ -632,9 +656,9 @@ static int s_add_edit(cli_t *c, rec_kind_t kind, const opt_t *opts, bool add, in
         rc = cli_usage(c, "nothing to change; give at least one option");
         goto done;
     }
+    if ((rc = s_privacy(c, kind, opts, p.fields, s_local(opts, &p, "allow-contact-details"))))
+        goto done;
     if (kind == REC_NEED) {
-        if ((rc = s_privacy(c, p.fields, s_local(opts, &p, "allow-contact-details"))))
-            goto done;
         if (add && (rc = s_duplicate(c, p.fields, s_local(opts, &p, "no-duplicates"))))
             goto done;
         if (add) {
@@ -761,6 +785,7 @@ static int s_place_status(cli_t *c, int argc, char **argv)
     static const opt_t opts[] = {
         {"note", "status_note", O_AUTO, 0, "TEXT", "what still works, e.g. \"phone and doorstep only\"", false},
         {"capacity", "capacity", O_AUTO, 0, "N", NULL, false},
+        OPT_ALLOW_CONTACT,
         {NULL, NULL, 0, 0, NULL, NULL, false}};
     parsed_t p;
     int rc = s_parse(c, REC_PLACE, opts, argc, argv, &p);
@@ -782,6 +807,8 @@ static int s_place_status(cli_t *c, int argc, char **argv)
                        p.pos[1]);
         goto done;
     }
+    if ((rc = s_privacy(c, REC_PLACE, opts, p.fields, s_local(opts, &p, "allow-contact-details"))))
+        goto done;
     pv_map_set(p.fields, "status", pv_str(p.pos[1]));
     if (!pv_map_get(p.fields, "status_note"))
         pv_map_set(p.fields, "status_note", pv_nil());

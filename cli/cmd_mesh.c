@@ -834,7 +834,7 @@ int cmd_sync(cli_t *c, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage(c, "unexpected argument '%s'", argv[optind]);
-    bool tty = c->width > 0 && !c->json;
+    bool tty = isatty(STDERR_FILENO) && !c->json; /* progress on stderr */
     if (tty && wait)
         fprintf(c->err, "syncing with reachable peers…");
     char *cause = NULL;

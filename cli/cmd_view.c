@@ -637,8 +637,9 @@ int cmd_search(cli_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (o.help) {
-        fprintf(c->out, "usage: buurt search TEXT [--all] [--json]\n\n"
+        fprintf(c->out, "usage: buurt search TEXT [--json]\n\n"
                "Finds records with TEXT (case-insensitive) in any text field.\n"
+               "Deleted records are never searched (--all is accepted and changes nothing).\n"
                "--json prints {\"query\", \"count\", \"items\": [record with \"matched\"...]}.\n");
         return EXIT_OK;
     }
@@ -657,7 +658,8 @@ int cmd_search(cli_t *c, int argc, char **argv)
     buf_append(&b, ",\"items\":[", 10);
     for (size_t i = 0; i < total; i++) {
         const entity_t *e = repo_entity_peek(r, i); /* used in this pass only */
-        if (!o.all && entity_deleted(e))
+        /* a deleted record's text is not findable, --all or not (issue 11) */
+        if (entity_deleted(e))
             continue;
         const char *field = s_find_text(e->fields, o.pos[0], NULL);
         if (!field)

@@ -6,6 +6,7 @@
 #include "node/members.h"
 #include "node/match.h"
 #include "node/query.h"
+#include "proto/text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -311,80 +312,106 @@ void table_row(table_t *t, const char *const *cells)
     t->rows++;
 }
 
-/* Display width of UTF-8 text: counts code points, not bytes. */
-static size_t s_width(const char *s)
+/* A column people copy ids from ("ID", "#") is never narrowed. */
+static bool s_keep_whole(const char *header)
 {
-    size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            w++;
-    return w;
+    return strcmp(header, "ID") == 0 || strcmp(header, "#") == 0;
 }
 
+/* Columns of free text, narrowed first. */
+static bool s_free_text(const char *header)
+{
+    static const char *const h[] = {"SUMMARY", "TITLE", "NOTE", "PURPOSE", "WHY", "NAME", NULL};
+    for (int i = 0; h[i]; i++)
+        if (strcmp(header, h[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Narrows columns of t (widths w, total columns *total with the gaps) one
+ * column at a time, the widest first (the rightmost of equals), until
+ * *total <= limit: only the columns in pick (NULL: all), never an ID
+ * column, none below floor.
+ */
+static void s_narrow(const table_t *t, size_t *w, size_t *total, size_t limit, const bool *pick,
+                     size_t floor)
+{
+    size_t nc = (size_t)t->ncols;
+    while (*total > limit) {
+        size_t widest = nc;
+        for (size_t i = 0; i < nc; i++)
+            if ((!pick || pick[i]) && w[i] > floor && !s_keep_whole(t->cells[i]) &&
+                (widest == nc || w[i] >= w[widest]))
+                widest = i;
+        if (widest == nc)
+            return;
+        w[widest]--;
+        (*total)--;
+    }
+}
+
+/*
+ * Widths are terminal columns (proto/text.h), so Arabic, Turkish and
+ * Tigrinya cells line up. With a width limit (c->width: the terminal's, or
+ * BUURT_COLUMNS) columns are narrowed until every line fits: first the
+ * free text (SUMMARY, TITLE, NOTE, PURPOSE, WHY, NAME; in a table without
+ * these, the widest column) down to 20 columns, then the others down to
+ * 6, then any down to 3; an ID column never. A
+ * cell wider than its column ends in "…". Without a limit (a pipe) rows
+ * are printed whole. A cell with right-to-left text is wrapped in the
+ * directional isolates U+2068 FSI and U+2069 PDI, so that a terminal's
+ * bidi algorithm keeps the columns around it in place.
+ */
 void table_print(cli_t *c, table_t *t)
 {
-    size_t *w = xcalloc((size_t)t->ncols, sizeof *w);
+    size_t nc = (size_t)t->ncols, *w = xcalloc(nc, sizeof *w), total = 2 * (nc - 1);
     for (size_t r = 0; r < t->rows; r++)
-        for (int i = 0; i < t->ncols; i++) {
-            size_t cw = s_width(t->cells[r * (size_t)t->ncols + (size_t)i]);
-            if (cw > 48 && i < t->ncols - 1)
-                cw = 48;
+        for (size_t i = 0; i < nc; i++) {
+            size_t cw = text_width(t->cells[r * nc + i]);
             if (cw > w[i])
                 w[i] = cw;
         }
-    /* On a terminal, narrow the widest columns until the table fits. */
-    size_t last_max = (size_t)-1, cols = c->width >= 40 ? (size_t)c->width : 0;
-    if (cols) {
-        size_t total = 0;
-        for (int i = 0; i < t->ncols - 1; i++)
-            total += w[i] + 2;
-        while (total + 12 > cols) {
-            int widest = -1;
-            for (int i = 0; i < t->ncols - 1; i++)
-                if (w[i] > 8 && (widest < 0 || w[i] > w[widest]))
-                    widest = i;
-            if (widest < 0)
-                break;
-            w[widest]--;
-            total--;
-        }
-        last_max = total < cols ? cols - total : 12;
+    bool *text = xcalloc(nc, sizeof *text), *other = xcalloc(nc, sizeof *other), any = false;
+    size_t widest = 0;
+    for (size_t i = 0; i < nc; i++) {
+        total += w[i];
+        text[i] = s_free_text(t->cells[i]);
+        any |= text[i];
+        if (w[i] >= w[widest])
+            widest = i;
     }
+    if (!any)
+        text[widest] = true;
+    for (size_t i = 0; i < nc; i++)
+        other[i] = !text[i];
+    size_t limit = c->width > 0 ? (size_t)(c->width < 20 ? 20 : c->width) : 0;
+    if (limit) {
+        s_narrow(t, w, &total, limit, text, 20);
+        s_narrow(t, w, &total, limit, other, 6);
+        s_narrow(t, w, &total, limit, NULL, 3);
+    }
+    free(text);
+    free(other);
+    buf_t line = {0};
     for (size_t r = 0; r < t->rows; r++) {
-        for (int i = 0; i < t->ncols; i++) {
-            const char *s = t->cells[r * (size_t)t->ncols + (size_t)i];
-            if (i == t->ncols - 1) {
-                size_t keep = 0, cps = 0;
-                while (s[keep] && cps < last_max) {
-                    keep++;
-                    while (((unsigned char)s[keep] & 0xc0) == 0x80)
-                        keep++;
-                    cps++;
-                }
-                fwrite(s, 1, keep, c->out);
-                break;
-            }
-            size_t cw = s_width(s);
-            if (cw > w[i]) {
-                /* truncate to w[i]-1 code points and add an ellipsis */
-                size_t keep = 0, cps = 0;
-                while (s[keep] && cps < w[i] - 1) {
-                    keep++;
-                    while (((unsigned char)s[keep] & 0xc0) == 0x80)
-                        keep++;
-                    cps++;
-                }
-                fwrite(s, 1, keep, c->out);
-                fputs("…", c->out);
-                cw = w[i];
-            } else {
-                fputs(s, c->out);
-            }
-            for (size_t k = cw; k < w[i] + 2; k++)
-                fputc(' ', c->out);
+        buf_reset(&line);
+        for (size_t i = 0; i < nc; i++) {
+            const char *s = t->cells[r * nc + i];
+            bool rtl = text_has_rtl(s);
+            if (rtl)
+                buf_append(&line, "\xe2\x81\xa8", 3); /* FSI */
+            size_t cw = text_fit(&line, s, w[i]);
+            if (rtl)
+                buf_append(&line, "\xe2\x81\xa9", 3); /* PDI */
+            if (i + 1 < nc)
+                for (size_t k = cw; k < w[i] + 2; k++)
+                    buf_putc(&line, ' ');
         }
-        fputc('\n', c->out);
+        buf_putc(&line, '\n');
+        fwrite(line.data, 1, line.len, c->out);
     }
+    buf_free(&line);
     free(w);
 }
 
@@ -414,6 +441,14 @@ uint64_t cli_edit_now(cli_t *c)
 
 int cli_terminal_width(int fd)
 {
+    const char *e = getenv("BUURT_COLUMNS");
+    if (e && *e)
+        return atoi(e) > 0 ? atoi(e) : 0;
+    if (!isatty(fd))
+        return 0; /* a pipe or a file: whole rows */
     struct winsize ws;
-    return isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    e = getenv("COLUMNS");
+    return e && atoi(e) > 0 ? atoi(e) : 0;
 }

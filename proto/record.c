@@ -1,13 +1,13 @@
 /*
- * record.c -- schema tables for the five record kinds, field validation and
- * the personal-data scan for need text. Pure functions over constant tables.
+ * record.c -- schema tables for the five record kinds and field validation.
+ * Pure functions over constant tables. (The personal-data scan declared in
+ * record.h is in privacy.c.)
  */
 #include "proto/record.h"
 
 #include <sodium.h>
 #include "proto/err.h"
 
-#include <ctype.h>
 #include <string.h>
 
 const char *const REC_PLACE_KINDS[] = {
@@ -396,86 +396,6 @@ int rec_validate(rec_kind_t kind, const pv_t *fields, int creating, char **cause
         for (const field_spec_t *f = specs; f->name; f++)
             if (f->required && pv_map_get(fields, f->name) == NULL)
                 return bu_fail(cause, BU_ESCHEMA, "a new %s needs '%s'", s_names[kind], f->name);
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------- privacy */
-
-/* BSN 11-test: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11, not all zero. */
-static int s_bsn_ok(const int d[9])
-{
-    int sum = 0, any = 0;
-    for (int i = 0; i < 8; i++) {
-        sum += (9 - i) * d[i];
-        any |= d[i];
-    }
-    sum -= d[8];
-    return any && sum % 11 == 0;
-}
-
-static int s_email_at(const char *s, size_t at, size_t n)
-{
-    size_t l = at, r = at + 1;
-    while (l > 0 && (isalnum((unsigned char)s[l - 1]) || strchr("._%+-", s[l - 1])))
-        l--;
-    if (l == at)
-        return 0;
-    int dot = 0;
-    size_t lastdot = 0;
-    while (r < n && (isalnum((unsigned char)s[r]) || s[r] == '.' || s[r] == '-')) {
-        if (s[r] == '.') {
-            dot = 1;
-            lastdot = r;
-        }
-        r++;
-    }
-    return dot && lastdot > at + 1 && r - lastdot > 2;
-}
-
-int rec_privacy_scan(const char *text, char **cause)
-{
-    size_t n = strlen(text);
-    for (size_t i = 0; i < n; i++)
-        if (text[i] == '@' && s_email_at(text, i, n))
-            return bu_fail(cause, BU_EPRIVACY, "text contains an e-mail address");
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (!isdigit(c) && c != '+')
-            continue;
-        if (i > 0 && (isdigit((unsigned char)text[i - 1]) || isalpha((unsigned char)text[i - 1])))
-            continue; /* only start at the beginning of a number */
-        /* Collect digits, allowing single separators between groups. */
-        int digits[32], nd = 0;
-        size_t j = i + (c == '+');
-        int plus = c == '+';
-        while (j < n && nd < 32) {
-            unsigned char d = (unsigned char)text[j];
-            if (isdigit(d)) {
-                digits[nd++] = d - '0';
-                j++;
-            } else if (strchr(" -.()/", d)) {
-                /* A short run of separators, as in "(010) 123" or "06 - 123". */
-                size_t k = j;
-                while (k < n && k - j < 3 && strchr(" -.()/", text[k]))
-                    k++;
-                if (k == n || !isdigit((unsigned char)text[k]))
-                    break;
-                j = k;
-            } else {
-                break;
-            }
-        }
-        if (nd == 9) {
-            int d9[9];
-            memcpy(d9, digits, sizeof d9);
-            if (s_bsn_ok(d9))
-                return bu_fail(cause, BU_EPRIVACY, "text contains a BSN-like number");
-        }
-        if (nd >= 9 && (plus || digits[0] == 0))
-            return bu_fail(cause, BU_EPRIVACY, "text contains a phone number");
-        i = j;
     }
     return 0;
 }

@@ -8,9 +8,9 @@
  * by edit_decode() on every edit read from disk or wire, so both sides
  * enforce the same rules. A nil value means "unset this field".
  *
- * Also here: rec_privacy_scan(), the check that refuses obvious
- * resident-identifying data (phone numbers, e-mail addresses, BSN-like
- * numbers) in need text. No I/O, no globals beyond constant tables.
+ * Also here: rec_privacy_scan() (proto/privacy.c), the check that refuses
+ * obvious resident-identifying data in free text. No I/O, no globals
+ * beyond constant tables.
  */
 #ifndef BUURT_RECORD_H
 #define BUURT_RECORD_H
@@ -98,12 +98,18 @@ int rec_token_ok(const char *const *tokens, const char *tok);
 int rec_validate(rec_kind_t kind, const pv_t *fields, int creating, char **cause);
 
 /*
- * Scans text for what looks like personal contact data: a phone number
- * (9+ digits starting with + or 0, allowing spaces, dashes, dots and
- * parentheses between groups),
- * an e-mail address (x@y.z) or a BSN-like number (9 digits passing the
- * Dutch 11-test, with or without dots). Returns 0 when clean, or
- * BU_EPRIVACY with *cause saying what was found.
+ * Scans free text for what looks like resident-identifying data: an e-mail
+ * address (also written with "(at)", "[at]" or " at "), a phone number
+ * (9+ digits starting with + or 0, separators allowed), a BSN-like number
+ * (9 digits passing the Dutch 11-test), any other 9-digit number not
+ * starting with 0, a street address with a house number (Dutch, English,
+ * Turkish), a date of birth (a birth word such as "geboren", "born", "DOB"
+ * followed by a full date) or a person's name (a title such as "mevrouw"
+ * or "dhr." with a name, or a name with an initial: "Fatima B.").
+ * Arabic-Indic digits count as digits. The full rule table, with what each
+ * rule lets pass, is at the top of proto/privacy.c. Returns 0 when clean,
+ * or BU_EPRIVACY with *cause (may be NULL) saying in one line what was
+ * found, e.g. "text contains a street address with a house number".
  */
 int rec_privacy_scan(const char *text, char **cause);
 

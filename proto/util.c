@@ -201,6 +201,11 @@ static size_t s_utf8_at(const uint8_t *s, uint32_t *cp)
     return need + 1;
 }
 
+size_t utf8_decode(const char *s, uint32_t *cp)
+{
+    return s_utf8_at((const uint8_t *)s, cp);
+}
+
 static void s_escape(buf_t *b, const char *s, bool lines)
 {
     const uint8_t *p = (const uint8_t *)s;

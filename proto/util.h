@@ -43,6 +43,11 @@ void text_escape(buf_t *b, const char *s);
  * (a bulletin's body in `buurt show`). */
 void text_escape_lines(buf_t *b, const char *s);
 
+/* Length (1..4) of the valid UTF-8 sequence at s, with its code point in
+ * *cp; 0 when s starts with a byte that is not valid UTF-8 there. The NUL
+ * is a 1-byte sequence with code point 0. */
+size_t utf8_decode(const char *s, uint32_t *cp);
+
 /* Writes 2n lowercase hex digits plus NUL into out (size >= 2n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2n hex digits; returns 0 or BU_EINVAL. */

@@ -8,7 +8,8 @@
 # Checks every command of the CLI spec, its --json output (with python3; the
 # JSON checks are skipped with a note when python3 is missing), exit codes
 # (0 ok, 2 usage, 1 failure, with one line on stderr), the privacy refusal of
-# contact details in needs, the store lock, the key file mode, home
+# personal data in needs, bulletins and notes (and that the example
+# neighbourhood passes it), the store lock, the key file mode, home
 # resolution, abbreviated and ambiguous ids, --help everywhere, need expiry
 # (BUURT_NOW_MS), deletion, filters, search and the who-can-help ranking.
 #
@@ -404,6 +405,10 @@ ok "list places --all" "${X1[@]}" list places --all
 has "list --all shows the deleted place" "${PD:0:10}" "$OUT"
 ok "search after delete" "${X1[@]}" search "Zuidplein"
 lacks "search skips deleted records" "${PD:0:10}" "$OUT"
+ok "search --all after delete" "${X1[@]}" search "Zuidplein" --all
+lacks "search --all does not find a deleted record's text either" "${PD:0:10}" "$OUT"
+ok "search --json after delete" "${X1[@]}" search "Zuidplein" --all --json
+json "a deleted record's text is not findable" 'd["count"] == 0'
 ok "show deleted --history --json" "${X1[@]}" show "$PD" --history --json
 json "deletion is an edit" 'd["fields"].get("deleted") is True and len(d["history"]) == 2'
 ok "bulletin add (to delete)" "${X1[@]}" bulletin add --title "Oud bericht" --body "weg ermee"
@@ -412,6 +417,16 @@ ALL_IDS+=("$BD")
 ok "delete --json" "${X1[@]}" delete "$BD" --json
 json "delete --json gives the deleted record" 'd["id"] == A[0] and d["fields"].get("deleted") is True' "$BD"
 fails 1 "delete unknown id exits 1" "${X1[@]}" delete 0000000000
+ok "search for a word only in the deleted bulletin's body" "${X1[@]}" search "ermee" --all
+lacks "the deleted body is not findable" "${BD:0:10}" "$OUT"
+
+# The stricter personal-data guard (issue 11) has no false positives on the
+# example neighbourhood: every command of examples/neighbourhood.sh succeeds.
+NB=$TMP/nb
+ok "init a home for the example neighbourhood" "$B" --home "$NB" init --name Voorbeeld
+ok "examples/neighbourhood.sh loads under the privacy guard" \
+    bash "$(dirname "${BASH_SOURCE[0]}")/../examples/neighbourhood.sh" --home "$NB" --buurt "$B"
+has "it loaded everything" "30 places, 3 coalitions, 22 needs, 20 offers, 2 bulletins" "$OUT"
 
 # ---------------------------------------------------------------- bad input
 fails 2 "unknown command exits 2" "${X1[@]}" frobnicate
@@ -487,6 +502,25 @@ NC=$OUT
 eq "accepted need is stored" "$(plus1 "$before")" "$(count_rows "$N1" needs)"
 ok "show accepted need" "${X1[@]}" show "$NC" --json
 json "contact text kept verbatim" 'd["fields"]["summary"] == "bel 010-1234567 (Voedselbank)"'
+
+# personal data in bulletins and notes (issue 11): the same guard, exit 2
+before=$(count_rows "$N1" bulletins)
+fails 2 "bulletin with a phone number exits 2" "${X1[@]}" bulletin add --title "Hulp" --body "bel mevrouw op 06-12345678"
+has "the refusal names the option and the finding" "--body text contains a phone number" "$ERR"
+fails 2 "bulletin with a street address exits 2" "${X1[@]}" bulletin add --title "Kerkstraat 12 heeft hulp nodig" --body "boodschappen"
+has "the refusal says address" "street address with a house number" "$ERR"
+fails 2 "bulletin with a written-out e-mail exits 2" "${X1[@]}" bulletin add --title "Hulp" --body "mail jan (at) example.nl"
+eq "refused bulletins are not stored" "$before" "$(count_rows "$N1" bulletins)"
+ok "an ordinary bulletin passes" "${X1[@]}" bulletin add --title "Voedselbank open 10:00-14:00, Kerkstraat" \
+    --body "Vanaf 1 december op dinsdag en donderdag; de testbus staat op het Afrikaanderplein van 9 tot 16 uur."
+ok "--allow-contact-details lets an organisation's number through" "${X1[@]}" bulletin add --title "Voedselbank" \
+    --body "bel de voedselbank: 010-1234567" --allow-contact-details
+fails 2 "a status note with a date of birth exits 2" "${X1[@]}" place status "$P" limited --note "bezoek voor dhr. geboren 12-03-1940"
+has "it says date of birth" "--note text contains a date of birth" "$ERR"
+fails 2 "a place note with a name and initial exits 2" "${X1[@]}" place edit "$P" --note "Fatima B. komt niet meer"
+fails 2 "an offer note with a title and name exits 2" "${X1[@]}" offer add --provider "$P" --category food --note "voor mevrouw Jansen"
+ok "a place's own address and contact are not scanned" "${X1[@]}" place add --name "Buurtkamer" --kind other \
+    --address "Kerkstraat 12, 3072 AB Rotterdam" --contact "010-1234567, info@buurtkamer.example" --note "open, koffie en hulp"
 
 # ---------------------------------------------------------------- expiry (BUURT_NOW_MS)
 NOW=$(($(date +%s) * 1000))
@@ -696,6 +730,60 @@ has "list prints it escaped" 'Evil\x1b[2J\x1b]0;pwn\x07Name' "$OUT"
 ok "show shows it" "${X3[@]}" show "$EV"
 lacks "show prints no escape character" $'\e' "$OUT"
 has "show prints it escaped" 'Evil\x1b[2J' "$OUT"
+
+# ---------------------------------------------------------------- tables fit the terminal (issue 11)
+# Long Arabic, Tigrinya and Turkish text: with BUURT_COLUMNS=80 every line
+# of list needs/places/bulletins is at most 80 terminal columns and every
+# column starts at the same column on every row; --json and pipes keep it whole.
+TW=$TMP/wide
+AR_LONG="شرح رسالة البلدية عن المساعدات المالية للعائلات باللغة العربية وبطريقة بسيطة ومفهومة"
+TI_LONG="ሓበሬታ ብዛዕባ ክታበት ብትግርኛ ንሓደስቲ መጻእቲ ኣብ ቤት-ንባብ ኣፍሪካንደርዋይክ ብዝርዝር ክንገልጽ"
+TR_LONG="İlçedeki yaşlılar için sıcak yemek ve ilaç getirme yardımı, Türkçe ve Arapça konuşan gönüllülerle"
+ok "init a home for wide tables" "$B" --home "$TW" init --name Breed
+i=0
+for t in "$AR_LONG" "$TI_LONG" "$TR_LONG"; do
+    i=$((i + 1))
+    ok "a need with a long summary" "$B" --home "$TW" need add --category information --area Afrikaanderwijk --lang ar,ti,tr --summary "$t"
+    ok "a place with a long note" "$B" --home "$TW" place add --name "Stichting Buurtwerk Afrikaanderwijk $i" --kind other --area Feijenoord \
+        --lang ar,ti --status limited --note "$t" --capacity 12
+    ok "a bulletin with a long title" "$B" --home "$TW" bulletin add --title "$t" --body "$t" --lang ar,ti,tr --source "Gemeente Rotterdam, afdeling Maatschappelijke Ontwikkeling"
+done
+# fits NAME: the output of the last command has lines <= 80 columns whose columns line up
+fits() {
+    [ "$HAVE_PY" = 1 ] || return 0
+    local res
+    if res=$(printf '%s\n' "$OUT" | python3 -c '
+import re, sys, unicodedata
+def width(s):
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return w
+lines = sys.stdin.read().rstrip("\n").split("\n")
+starts = lambda l: [width(l[:m.start()]) for m in re.finditer(r"\S+(?: \S+)*", l)]
+head = starts(lines[0])
+for l in lines:
+    if width(l) > 80:
+        print("%d columns: %s" % (width(l), l)); sys.exit(1)
+    if starts(l) != head:
+        print("columns start at %s, header at %s: %s" % (starts(l), head, l)); sys.exit(1)
+if len(lines) < 4 or not any("\u2026" in l for l in lines):
+    print("expected truncated rows"); sys.exit(1)
+' 2>&1); then pass; else fail "$1" "$res"; fi
+}
+for k in needs places bulletins; do
+    ok "list $k at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list "$k"
+    fits "list $k fits 80 columns and stays aligned"
+done
+ok "list needs at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list needs
+has "an Arabic cell is wrapped in directional isolates" $'\xe2\x81\xa8'"شرح" "$OUT"
+lacks "a Tigrinya cell is not" $'\xe2\x81\xa8'"ሓበሬታ" "$OUT"
+ok "list needs --json at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" --json list needs
+json "--json never truncates" 'sorted(i["fields"]["summary"] for i in d["items"]) == sorted(A)' "$AR_LONG" "$TI_LONG" "$TR_LONG"
+ok "list needs into a pipe" "$B" --home "$TW" list needs
+has "a pipe gets whole rows" "$TR_LONG" "$OUT"
 
 # ---------------------------------------------------------------- summary
 echo "$PASS passed, $FAIL failed"

@@ -1481,8 +1481,11 @@ Test(privacy, bsn_like_numbers_are_refused)
     cr_assert_eq(s_scan("bsn 111222333."), BU_EPRIVACY);
     cr_assert_eq(s_scan("1112.22.333"), BU_EPRIVACY);
     cr_assert_eq(s_scan("123456782"), BU_EPRIVACY); /* also passes */
-    /* nine digits failing the 11-test (and not starting with 0) are no BSN */
-    cr_assert_eq(s_scan("order 123456789"), 0);
+    /* nine digits failing the 11-test are no BSN, but still a 9-digit number */
+    char *cause = NULL;
+    cr_assert_eq(rec_privacy_scan("order 123456789", &cause), BU_EPRIVACY);
+    cr_assert(strstr(cause, "9-digit number") != NULL, "cause: %s", cause);
+    free(cause);
 }
 
 Test(privacy, ordinary_need_text_is_accepted)
@@ -1500,6 +1503,124 @@ Test(privacy, ordinary_need_text_is_accepted)
         NULL};
     for (int i = 0; texts[i]; i++)
         cr_assert_eq(s_scan(texts[i]), 0, "'%s' refused", texts[i]);
+}
+
+/* The rule table of proto/privacy.c, both ways: each text with the word
+ * its cause must contain, or NULL where it must pass. The texts that pass
+ * are what bulletins, status notes and needs in the example neighbourhood
+ * look like, in Dutch, English, Turkish, Arabic and Tigrinya. */
+static const struct {
+    const char *text;
+    const char *want; /* part of the cause, NULL: accepted */
+} s_privacy_cases[] = {
+    /* street addresses with a house number */
+    {"Kerkstraat 12", "street address"},
+    {"woont op de Kerkstraat 12, 2e etage", "street address"},
+    {"kerkstraat 12", "street address"},
+    {"Laan van Meerdervoort 5a", "street address"},
+    {"Putselaan nr. 118", "street address"},
+    {"Stieltjesplein 4-hs", "street address"},
+    {"12 High Street", "street address"},
+    {"5a Church Road, Leeds", "street address"},
+    {"Gül Sokak No: 5", "street address"},
+    {"Atatürk Cad. 12", "street address"},
+    {"Cumhuriyet Mahallesi 7", "street address"},
+    /* dates of birth */
+    {"geboren 12-03-1980", "date of birth"},
+    {"born 1980-03-12", "date of birth"},
+    {"geb. 12/3/1980", "date of birth"},
+    {"DOB: 12.03.80", "date of birth"},
+    {"geboortedatum 1 januari 1990", "date of birth"},
+    {"born on March 12, 1980", "date of birth"},
+    {"do\xc4\x9fum tarihi 12.03.1980", "date of birth"},
+    {"\xd8\xaa\xd8\xa7\xd8\xb1\xd9\x8a\xd8\xae \xd8\xa7\xd9\x84\xd9\x85\xd9\x8a\xd9\x84\xd8\xa7\xd8\xaf 12/03/1980", "date of birth"},
+    {"\xe1\x88\x8d\xe1\x8b\xb0\xe1\x89\xb5 12/03/1980", "date of birth"},
+    /* e-mail written out */
+    {"mail jan (at) example.nl", "e-mail"},
+    {"jan[at]example.nl", "e-mail"},
+    {"jan at example.nl", "e-mail"},
+    {"j.devries (at) mail (dot) example (dot) com", "e-mail"},
+    {"jan@example.nl.", "e-mail"},
+    /* nine digits without a leading 0 */
+    {"612345678", "9-digit"},
+    {"client 123 456 789", "9-digit"},
+    {"123.456.789", "9-digit"},
+    /* phone numbers in Arabic-Indic digits */
+    {"\xd9\xa0\xd9\xa6\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6\xd9\xa7\xd9\xa8", "phone"},
+    /* names */
+    {"mevrouw Jansen", "name"},
+    {"mevrouw van Dijk heeft hulp nodig", "name"},
+    {"Mw. J. de Vries", "name"},
+    {"dhr. A. Yilmaz", "name"},
+    {"meneer K.", "name"},
+    {"Fatima B.", "name"},
+    {"Ay\xc5\x9f" "e K. asked for help", "name"},
+    {"Bay Y\xc4\xb1lmaz", "name"},
+    {"Mr Smith needs shopping", "name"},
+
+    /* what must pass: bulletins, notes and needs */
+    {"Voedselbank open 10:00-14:00, Kerkstraat", NULL},
+    {"Voedselbank open di en do 10:00-14:00 aan de Kerkstraat", NULL},
+    {"De testbus staat op het Afrikaanderplein van 9 tot 16 uur", NULL},
+    {"Test bus on the Afrikaanderplein, Mon-Fri 9-16", NULL},
+    {"From Monday the GGD test bus stands on the Putselaan by the library, Monday to Saturday 9:00-17:00. Book by phone via the number in the GGD letter; library staff can help.", NULL},
+    {"Kerkstraat 10-14 uur", NULL},
+    {"Putselaan 9:00", NULL},
+    {"op het Afrikaanderplein 3 dagen per week", NULL},
+    {"Laan van Meerdervoort", NULL},
+    {"training outdoors on the Stieltjesplein, groups of 8", NULL},
+    {"laptops, an iPad 2 and a printer", NULL},
+    {"open on 12-03", NULL},
+    {"vanaf 1 december", NULL},
+    {"vanaf 1 december 2026 elke dinsdag", NULL},
+    {"Inloopspreekuur 2026-11-23 10:00", NULL},
+    {"geboren in 1980", NULL},
+    {"pasgeboren baby's: luiers op 12-03-2026", NULL},
+    {"Open ma t/m vr 9.00-17.00, za 10.00-12.00", NULL},
+    {"100 food parcels, 2 x 25 kg", NULL},
+    {"12 Turkish families", NULL},
+    {"More information at rotterdam.nl", NULL},
+    {"Register at www.ggd.nl", NULL},
+    {"Ask at ggd.nl/vaccinatie", NULL},
+    {"Lessen via MS Teams", NULL},
+    {"Zaal B. is open", NULL},
+    {"Vitamine D.", NULL},
+    {"Dank aan de Heer", NULL},
+    {"Vraag het aan de meneer. De bus komt om 10 uur.", NULL},
+    {"we have a plan B.", NULL},
+    {"edit 123456789abcdef, need 1a2b3c4d5e", NULL},
+    {"order 1234567890", NULL},
+    {"room 12, floor 3", NULL},
+    {"postcode 3072 AB", NULL},
+    {"closed; help by phone and doorstep", NULL},
+    {"closed for prayers; help desk by phone after Asr", NULL},
+    {"Warm meals for older Turkish-speaking residents who cannot go out and cannot cook", NULL},
+    {"Cuma g\xc3\xbcnleri 10:00-14:00 aras\xc4\xb1 g\xc4\xb1" "da paketi da\xc4\x9f\xc4\xb1t\xc4\xb1m\xc4\xb1", NULL},
+    {"A\xc5\x9f\xc4\xb1 randevusu i\xc3\xa7in k\xc3\xbct\xc3\xbcphaneye gelin, Pazartesi-Cuma 9-17", NULL},
+    /* Arabic: food parcels on Friday from 10 to 14; help for families of newborns */
+    {"\xd8\xaa\xd9\x88\xd8\xb2\xd9\x8a\xd8\xb9 \xd8\xa7\xd9\x84\xd8\xb7\xd8\xb1\xd9\x88\xd8\xaf \xd9\x8a\xd9\x88\xd9\x85 \xd8\xa7\xd9\x84\xd8\xac\xd9\x85\xd8\xb9\xd8\xa9 10-14", NULL},
+    {"\xd9\x85\xd8\xb3\xd8\xa7\xd8\xb9\xd8\xaf\xd8\xa9 \xd9\x84\xd8\xb9\xd8\xa7\xd8\xa6\xd9\x84\xd8\xa7\xd8\xaa \xd8\xa7\xd9\x84\xd9\x85\xd9\x88\xd8\xa7\xd9\x84\xd9\x8a\xd8\xaf \xd8\xa7\xd9\x84\xd8\xac\xd8\xaf\xd8\xaf", NULL},
+    /* Tigrinya: help for families at the library from 10 to 14 */
+    {"\xe1\x88\x93\xe1\x8c\x88\xe1\x8b\x9d \xe1\x8a\x95\xe1\x88\xb5\xe1\x8b\xb5\xe1\x88\xab\xe1\x89\xa4\xe1\x89\xb3\xe1\x89\xb5 10-14", NULL},
+    {"", NULL},
+};
+
+Test(privacy, rule_table_refuses_personal_data_and_lets_ordinary_text_pass)
+{
+    for (size_t i = 0; i < sizeof s_privacy_cases / sizeof *s_privacy_cases; i++) {
+        const char *text = s_privacy_cases[i].text, *want = s_privacy_cases[i].want;
+        char *cause = NULL;
+        int rc = rec_privacy_scan(text, &cause);
+        if (want == NULL) {
+            cr_expect_eq(rc, 0, "'%s' refused: %s", text, cause ? cause : "");
+        } else {
+            cr_expect_eq(rc, BU_EPRIVACY, "'%s' accepted, want a refusal for %s", text, want);
+            cr_expect(cause == NULL || strstr(cause, want) != NULL, "'%s': cause '%s', want '%s'",
+                      text, cause, want);
+            cr_expect(cause == NULL || strchr(cause, '\n') == NULL, "causes are one line");
+        }
+        free(cause);
+    }
 }
 
 /* ---- suite value: pv_pack --------------------------------------------- */
