@@ -4,6 +4,7 @@
  * docs/cli.md describes.
  */
 #include "cli/cli.h"
+#include "proto/text.h"
 #include "node/match.h"
 #include "node/members.h"
 #include "node/query.h"
@@ -219,14 +220,14 @@ static bool s_has_lang(const entity_t *e, const char *lang)
     return false;
 }
 
-/* Appends text wrapped at width columns (counted in code points), each
- * line indented; terminal controls escaped. */
+/* Appends text wrapped at width terminal columns (text_width), each line
+ * indented; terminal controls escaped, never cut inside a character. */
 static void s_wrap(buf_t *out, const char *text, int width, const char *indent)
 {
     buf_t esc = {0};
     text_escape(&esc, text);
     const char *p = buf_cstr(&esc);
-    int avail = width - (int)strlen(indent);
+    int avail = width - (int)text_width(indent);
     if (avail < 20)
         avail = 20;
     while (*p) {
@@ -234,20 +235,22 @@ static void s_wrap(buf_t *out, const char *text, int width, const char *indent)
             p++;
         if (!*p)
             break;
-        /* take words while they fit */
+        /* take characters while they fit; break at the last space */
         const char *end = p, *brk = NULL;
         int cols = 0;
-        while (*end && cols < avail) {
+        while (*end) {
+            uint32_t cp;
+            size_t n = utf8_decode(end, &cp);
+            int w = n ? text_cp_width(cp) : 1;
+            if (cols + w > avail)
+                break;
             if (*end == ' ')
                 brk = end;
-            if (((unsigned char)*end & 0xC0) != 0x80)
-                cols++;
-            end++;
+            cols += w;
+            end += n ? n : 1;
         }
-        while (((unsigned char)*end & 0xC0) == 0x80)
-            end++; /* never inside a character */
         if (*end && *end != ' ' && brk)
-            end = brk; /* break at the last space */
+            end = brk;
         buf_printf(out, "%s%.*s\n", indent, (int)(end - p), p);
         p = end;
     }
@@ -263,18 +266,25 @@ static void s_bulletin_block(cli_t *c, buf_t *b, const entity_t *e, bool replace
     cli_fmt_time(hlc_ms(e->created), when, sizeof when);
     cli_join(pv_map_get(e->fields, "langs"), langs, sizeof langs);
     const char *area = pv_get_str(e->fields, "area"), *src = pv_get_str(e->fields, "source");
-    buf_printf(b, "%s%s  %s%s%s%s%s  ", indent, id, when, langs[0] ? "  [" : "", langs, langs[0] ? "]" : "",
+    buf_t h = {0};
+    buf_printf(&h, "%s%s  %s%s%s%s%s  ", indent, id, when, langs[0] ? "  [" : "", langs, langs[0] ? "]" : "",
                replaced ? "  (replaced)" : "");
-    text_escape(b, query_label(e));
+    text_escape(&h, query_label(e));
     if (src) {
-        buf_printf(b, "  -- ");
-        text_escape(b, src);
+        buf_printf(&h, "  -- ");
+        text_escape(&h, src);
     }
     if (area) {
-        buf_printf(b, "  (area ");
-        text_escape(b, area);
-        buf_putc(b, ')');
+        buf_printf(&h, "  (area ");
+        text_escape(&h, area);
+        buf_putc(&h, ')');
     }
+    /* the heading line fits the terminal; the text below is wrapped */
+    if (c->width > 0)
+        text_fit(b, buf_cstr(&h), (size_t)c->width);
+    else
+        buf_append(b, h.data, h.len);
+    buf_free(&h);
     buf_putc(b, '\n');
     const char *body = pv_get_str(e->fields, "body");
     char in2[32];

@@ -773,10 +773,26 @@ if len(lines) < 4 or not any("\u2026" in l for l in lines):
     print("expected truncated rows"); sys.exit(1)
 ' 2>&1); then pass; else fail "$1" "$res"; fi
 }
-for k in needs places bulletins; do
+for k in needs places; do
     ok "list $k at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list "$k"
     fits "list $k fits 80 columns and stays aligned"
 done
+# bulletins are blocks, not a table: a heading cut to fit, the text wrapped
+ok "list bulletins at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list bulletins
+if [ "$HAVE_PY" = 1 ]; then
+    if res=$(printf '%s\n' "$OUT" | python3 -c '
+import sys, unicodedata
+def width(s):
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = sys.stdin.read().rstrip("\n").split("\n")
+wide = [l for l in lines if width(l) > 80]
+if wide:
+    print("%d columns: %s" % (width(wide[0]), wide[0])); sys.exit(1)
+if not any("\u2026" in l for l in lines) or len(lines) < 7:
+    print("expected cut headings and wrapped text: %r" % lines[:4]); sys.exit(1)
+' 2>&1); then pass; else fail "list bulletins fits 80 columns (headings cut, text wrapped)" "$res"; fi
+fi
 ok "list needs at 80 columns" env BUURT_COLUMNS=80 "$B" --home "$TW" list needs
 has "an Arabic cell is wrapped in directional isolates" $'\xe2\x81\xa8'"شرح" "$OUT"
 lacks "a Tigrinya cell is not" $'\xe2\x81\xa8'"ሓበሬታ" "$OUT"
