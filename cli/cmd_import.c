@@ -1202,7 +1202,7 @@ int cmd_import(cli_t *c, int argc, char **argv)
     } else {
         fprintf(c->out, "%s%zu new, %zu updated, %zu unchanged, %zu rejected, %zu left out%s\n",
                 write ? "imported: " : dry ? "dry run, would import: " : "nothing imported, it would have been: ", created, updated,
-                unchanged, bad, m.ignored, m.ignored ? " (offers of coalitions, and HSDS services that are neither a place's own nor an offer: docs/interop.md)" : ""));
+                unchanged, bad, m.ignored, m.ignored ? " (offers of coalitions, and HSDS services that are neither a place's own nor an offer: docs/interop.md)" : "");
     }
     if (bad && !skip) {
         if (!dry)
