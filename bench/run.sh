@@ -378,6 +378,34 @@ print("dist", *[dist[v] for v in range(k)])
 EOF
 }
 
+# import: a social map of 10,000 rows (issue 14, "importing 10,000 rows
+# takes a few seconds"), read, checked and written into a fresh home with
+# no daemon; then the same file again, which must change nothing
+IMPN=$((QUICK ? 1000 : 10000))
+python3 - "$T/import.csv" "$IMPN" <<'PY'
+import sys
+kinds = ["Buurthuis", "Bibliotheek", "Moskee", "Kerk", "Voedselbank", "Sportclub", "Huisarts"]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("Naam;Soort;Wijk;Talen;Openingstijden;Adres\n")
+    for i in range(int(sys.argv[2])):
+        f.write("Plek %d;%s;Wijk %d;Nederlands, Arabisch;ma-vr 9:00-17:00;Straat %d\n" % (i, kinds[i % 7], i % 40, i))
+PY
+printf 'Naam = name\nSoort = kinds\nWijk = area\nTalen = langs\nOpeningstijden = hours\nAdres = address\nkey = Naam\n' \
+    >"$T/import.map"
+"$BUURT" --home "$T/imp" init --name Import >/dev/null
+t0=$(now_ns)
+if "$BUURT" --home "$T/imp" import --format csv "$T/import.csv" --map "$T/import.map" >"$T/imp.out" 2>&1; then
+    IMP_MS=$(ms_since "$t0")
+    t0=$(now_ns)
+    "$BUURT" --home "$T/imp" import --format csv "$T/import.csv" --map "$T/import.map" >"$T/imp2.out" 2>&1
+    IMP2_MS=$(ms_since "$t0")
+    row "import $IMPN rows (CSV)" "$IMP_MS ms; again, unchanged: $IMP2_MS ms" "<= 5000 ms" "$(le "$IMP_MS" 5000)" \
+        "buurt import --format csv import.csv --map import.map (fresh home, no daemon); then the same again"
+else
+    row "import $IMPN rows (CSV)" "failed: $(head -c 200 "$T/imp.out")" "<= 5000 ms" "FAILED" \
+        "buurt import --format csv import.csv --map import.map"
+fi
+
 # propagate KIND: builds, measures and stops one PK-node topology; adds its row.
 propagate() {
     local kind=$1 p=${1:0:1} i n id mesh line far near ep R ids=() dist=() specs=() homes=()

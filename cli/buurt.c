@@ -9,6 +9,7 @@
  * else ~/.local/share/buurt. BUURT_NOW_MS (tests) fixes the command's time.
  */
 #include "cli/cli.h"
+#include "cli/interop.h"
 #include "node/home.h"
 
 #include <stdio.h>
@@ -21,7 +22,13 @@
 static int s_forward(cli_t *c, int argc, char **argv)
 {
     char *cause = NULL;
-    int rc = cli_daemon_exec(c, argc, argv, &cause);
+    /* buurtd runs in its own directory: paths the command names are
+     * made absolute here */
+    bool files = strcmp(argv[0], "export") == 0 || strcmp(argv[0], "import") == 0;
+    char **args = files ? io_absolute_args(argc, argv) : argv;
+    int rc = cli_daemon_exec(c, argc, args, &cause);
+    if (files)
+        io_args_free(argc, args);
     return rc < 0 ? cli_fail(c, rc, cause) : rc;
 }
 

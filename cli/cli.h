@@ -142,6 +142,8 @@ int cmd_doctor(cli_t *c, int argc, char **argv);
 int cmd_changes(cli_t *c, int argc, char **argv);
 int cmd_conflicts(cli_t *c, int argc, char **argv);
 int cmd_overview(cli_t *c, int argc, char **argv);
+int cmd_export(cli_t *c, int argc, char **argv);
+int cmd_import(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

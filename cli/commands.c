@@ -49,6 +49,8 @@ static const command_t s_commands[] = {
     {"changes", cmd_changes, CMD_READ, "what arrived since the last sync, conflicts marked"},
     {"conflicts", cmd_conflicts, CMD_WRITE, "your edits that lost to another's: list, accept, keep-mine"},
     {"overview", cmd_overview, CMD_READ, "one screen for a coordinator: counts by status, category, area"},
+    {"export", cmd_export, CMD_READ, "write places and offers as HSDS, HXL, GeoJSON or CSV"},
+    {"import", cmd_import, CMD_WRITE, "read places and offers from HSDS or a spreadsheet (CSV)"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };

@@ -51,6 +51,7 @@ static const field_spec_t s_place[] = {
     {"reaches", FT_STRS, NULL, 1, 16, false, "groups it reaches"},
     {"hub", FT_BOOL, NULL, 0, 0, false, "temporary support hub in this crisis"},
     {"editors", FT_IDS, NULL, 1, 32, false, "node ids that may update its status"},
+    TEXT("source_ref", 200, false, "where an import took it from: FORMAT:DATASET#ID"),
     DEL, END};
 
 static const field_spec_t s_coalition[] = {
@@ -87,6 +88,7 @@ static const field_spec_t s_offer[] = {
     {"capacity", FT_INT, NULL, 0, 1000000, false, "how many it can help now"},
     TIME("until", "offer valid until (ms since 1970)"),
     TEXT("note", 280, false, "free text"),
+    TEXT("source_ref", 200, false, "where an import took it from: FORMAT:DATASET#ID"),
     DEL, END};
 
 static const field_spec_t s_bulletin[] = {
