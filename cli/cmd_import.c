@@ -297,8 +297,9 @@ static void s_check(cand_t *c)
         const char *k = f->u.m.keys[i];
         const pv_t *v = f->u.m.vals[i];
         char *cause = NULL;
-        if (strcmp(k, "contact") == 0)
-            continue; /* the organisation's public contact: a phone number belongs there */
+        if (strcmp(k, "contact") == 0 || strcmp(k, "address") == 0 || strcmp(k, "source_ref") == 0)
+            continue; /* the organisation's public address and contact, as for places made by
+                         hand (docs/cli.md); a spreadsheet's other columns are scanned */
         if (v->type == PV_STR && rec_privacy_scan(v->u.s.p, &cause) < 0) {
             s_reject(c, "%s: %s; the shared directory holds no personal data", k, cause);
             free(cause);
