@@ -21,7 +21,12 @@
 static int s_forward(cli_t *c, int argc, char **argv)
 {
     char *cause = NULL;
-    int rc = cli_daemon_exec(c, argc, argv, &cause);
+    /* buurtd's working directory is not ours: file names go absolute */
+    char **args = strcmp(argv[0], "bundle") == 0 ? cmd_bundle_forward_args(argc, argv) : NULL;
+    int rc = cli_daemon_exec(c, argc, args ? args : argv, &cause);
+    for (int i = 0; args && i < argc; i++)
+        free(args[i]);
+    free(args);
     return rc < 0 ? cli_fail(c, rc, cause) : rc;
 }
 

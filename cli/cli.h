@@ -137,6 +137,10 @@ int cmd_doctor(cli_t *c, int argc, char **argv);
 int cmd_changes(cli_t *c, int argc, char **argv);
 int cmd_conflicts(cli_t *c, int argc, char **argv);
 int cmd_overview(cli_t *c, int argc, char **argv);
+int cmd_bundle(cli_t *c, int argc, char **argv);
+/* `bundle` arguments with FILE made absolute, for buurtd (another working
+ * directory); argc + 1 allocated strings and a NULL, freed by the caller. */
+char **cmd_bundle_forward_args(int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

@@ -50,6 +50,7 @@ static const command_t s_commands[] = {
     {"conflicts", cmd_conflicts, CMD_WRITE, "your edits that lost to another's: list, accept, keep-mine"},
     {"overview", cmd_overview, CMD_READ, "one screen for a coordinator: counts by status, category, area"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
+    {"bundle", cmd_bundle, CMD_WRITE, "write edits to a file for a USB stick, or apply one"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
 
