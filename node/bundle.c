@@ -220,6 +220,19 @@ int bundle_make(repo_t *r, const bundle_sel_t *sel, uint64_t made_ms, buf_t *out
         else if (!sel->area || s_in_area(r, e, sel->area))
             m.fl[e] = S_NEW;
     }
+    /* an offer without an area of its own goes with its provider */
+    for (size_t e = 0; sel->area && e < ne; e++) {
+        if (m.fl[e] || repo_entity_kind(r, e) != REC_OFFER)
+            continue;
+        const entity_t *o = repo_entity_peek(r, e);
+        const char *hex = o && o->fields ? pv_get_str(o->fields, "provider") : NULL;
+        uint8_t id[32];
+        long p = hex && !pv_get_str(o->fields, "area") && hex_decode(hex, id, 32) == 0
+                     ? repo_entity_index(r, id)
+                     : -1;
+        if (p >= 0 && (m.fl[p] & S_NEW))
+            m.fl[e] = S_NEW;
+    }
     /* pass 1: which records have an edit in the bundle */
     int rc = repo_scan(r, s_make_one, &m, cause);
     if (rc < 0)

@@ -79,7 +79,8 @@ typedef struct {
  * other records that sel selects, in store order, and the end frame.
  * Selected records' references that authorisation reads (a need's
  * coalition and claimed_by, an offer's provider, and theirs in turn) are
- * included whole. Held edits are left out (a node never passes them on).
+ * included whole. With an area, an offer without an area of its own goes
+ * with its provider. Held edits are left out (a node never passes them on).
  * BU_EPERM when r is in no mesh. made_ms dates the end frame.
  */
 int bundle_make(repo_t *r, const bundle_sel_t *sel, uint64_t made_ms, buf_t *out,
