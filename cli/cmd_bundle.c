@@ -8,7 +8,7 @@
  * the caller's, so the CLI makes FILE absolute before it forwards the
  * command (cmd_bundle_forward_args); inside buurtd a relative FILE is
  * refused. While buurtd applies a bundle it does nothing else: about
- * 100,000 edits per 6 s of one core here (docs/performance.md).
+ * 100,000 edits per 5 s of one core here (docs/performance.md).
  */
 #include "cli/cli.h"
 #include "node/bundle.h"
