@@ -3,6 +3,8 @@
 # create` / `buurt bundle apply`) with the real binaries: nodes of one mesh
 # that never connect to each other exchange edits through files only.
 #
+#   0. Usage: --help, exit 2 for usage errors, 1 for a missing file and a
+#      node outside any mesh.
 #   1. A makes records and a bundle; B (never connected to A) applies it and
 #      lists the same records; applying it again: 0 new, exit 0.
 #   2. --since last-bundle holds only what A stored since its last bundle
@@ -51,6 +53,29 @@ has() {
 mknode a "Buurthuis De Kroon" && mknode b "Bibliotheek Zuid" && mknode c "Moskee" &&
     mknode d "Voedselbank" && mknode x "Elders" || exit 1
 mkmesh a b c d || { echo "$SELF: cannot set up the mesh" >&2; exit 1; }
+
+# ---------------------------------------------------------------- 0. usage
+# code NAME WANT CMD...: CMD exits WANT.
+code() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    WHY="exit $rc, not $want: $(cat "$T/err")"
+    check "$name" [ "$rc" = "$want" ]
+}
+for c in "" create apply; do
+    # shellcheck disable=SC2086
+    code "bundle $c --help exits 0" 0 "$BUURT" --home "$T/a" bundle $c --help
+    WHY="no usage line" check "bundle $c --help prints usage" grep -q usage "$T/out"
+done
+code "bundle without a subcommand: exit 2" 2 bu a bundle
+code "bundle create without -o: exit 2" 2 bu a bundle create
+code "bundle create --since nonsense: exit 2" 2 bu a bundle create --since soon -o "$T/x.bundle"
+code "bundle apply without a file: exit 2" 2 bu a bundle apply
+code "bundle apply of a missing file: exit 1" 1 bu a bundle apply "$T/missing.bundle"
+code "bundle create outside a mesh: exit 1" 1 bu x bundle create -o "$T/x.bundle"
+WHY="$(cat "$T/err")" check "bundle create outside a mesh says so" grep -q "no mesh" "$T/err"
 
 # ---------------------------------------------------------------- 1. round trip
 P1=$(bu a place add --name "Buurthuis De Kroon" --kind community-centre --area Feijenoord)
