@@ -4,6 +4,8 @@
 #
 #   bash bench/run.sh           full sizes (well under 10 min on 2 cores)
 #   bash bench/run.sh --quick   a tenth of the sizes, a smoke check (~30 s)
+#   BENCH_ROWS=bundle bash bench/run.sh [--quick]
+#                               only the verify ceiling and the bundle rows
 #
 # Builds bench/*.c with -O2 into build/bench/ against build/libbuurt.a (run
 # `make all` first; `make bench` does). Everything runs on 127.0.0.1 with
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 QUICK=0
 [ "${1:-}" = --quick ] && QUICK=1
+ONLY=${BENCH_ROWS:-}
 
 BUURT=$PWD/build/buurt
 BUURTD=$PWD/build/buurtd
@@ -89,6 +92,26 @@ le() { python3 -c 'import sys; v,l=float(sys.argv[1]),float(sys.argv[2]); print(
 ge() { python3 -c 'import sys; v,l=float(sys.argv[1]),float(sys.argv[2]); print("%s (x%.2f)"%("pass" if v>=l else "MISS", v/l))' "$1" "$2"; }
 note() { echo "bench: $*" >&2; }
 
+# report: prints the table of every row so far and writes bench/results.json.
+report() {
+    python3 - "$ROWS" "$MODE" "$N" "$GEN_S" "$AVG" <<'EOF'
+import json, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+hdr = ["benchmark", "value", "target", "verdict", "command"]
+w = [max(len(r[i]) for r in rows + [hdr]) for i in range(4)]
+fmt = "  ".join("%%-%ds" % x for x in w) + "  %s"
+print("buurt bench (%s: N=%s edits, generated in %s s, %s B/edit on average)" % tuple(sys.argv[2:6]))
+print(fmt % tuple(hdr))
+print(fmt % tuple("-" * x for x in w + [7]))
+for r in rows:
+    print(fmt % tuple(r))
+json.dump({"mode": sys.argv[2], "n": int(sys.argv[3]),
+           "rows": [dict(zip(hdr, r)) for r in rows]},
+          open("bench/results.json", "w"), indent=1)
+EOF
+    echo "(written: bench/results.json)"
+}
+
 # ---------------------------------------------------------------- 1. verify ceiling
 note "verify ceiling"
 V=$("$OUT/verify" 1.5) || { note "verify failed"; exit 1; }
@@ -96,6 +119,7 @@ VPS=$(jget "$V" per_s)
 row "verify ceiling (1 core, 300 B)" "$VPS verifies/s" "-" "reference" "build/bench/verify 1.5"
 
 # ---------------------------------------------------------------- 2. reconcile
+[ -n "$ONLY" ] && RECON_CASES=""
 for c in $RECON_CASES; do
     n=${c%/*} d=${c#*/}
     note "reconcile $n/$d"
@@ -126,10 +150,48 @@ for q in $QUIET; do
         bu a member add "$(bu "$q" id)" --name "$q" >/dev/null &&
         bu "$q" mesh join "$MESH" >/dev/null || { note "setting up quiet peer $q failed"; exit 1; }
 done
+# G: the node that applies A's bundle (row 3b), admitted before the data too
+bu g init --name "Stick" >/dev/null && bu a member add "$(bu g id)" --name g >/dev/null &&
+    bu g mesh join "$MESH" >/dev/null || { note "setting up g failed"; exit 1; }
 G=$("$OUT/gen" "$T/a" "$N" "$SEED") || { note "gen failed"; exit 1; }
 note "gen: $G"
 EA=$(jget "$G" edits) NEED=$(jget "$G" need) AREA=$(jget "$G" area)
 GEN_S=$(jget "$G" seconds) AVG=$(jget "$G" avg_edit_bytes)
+
+# ---------------------------------------------------------------- 3b. bundles
+# Everything A holds, on a stick: the size of the bundle per 10,000 edits
+# (example-size edits, from gen), and G, a member with an empty store,
+# applying it with `buurt bundle apply` (verify, check, store: one core),
+# against the verify ceiling of row 1.
+note "bundle: create from A ($EA edits), apply on G"
+t0=$(now_ns)
+if BJ=$(bu a --json bundle create -o "$T/a.bundle" 2>"$T/bundle.err"); then
+    BC_MS=$(ms_since "$t0")
+    BE=$(jget "$BJ" edits) BB=$(jget "$BJ" bytes)
+    PER10K=$(python3 -c "print('%.2f' % ($BB / $BE * 10000 / 1e6))")
+    row "bundle size, 10,000 edits" "$PER10K MB (all $BE: $(python3 -c "print('%.1f' % ($BB / 1e6))") MB, made in $BC_MS ms)" \
+        "<= 5 MB" "$(le "$PER10K" 5)" "buurt --home A bundle create -o F; bytes / edits x 10,000"
+    t0=$(now_ns)
+    if bu g bundle apply "$T/a.bundle" >"$T/apply.out" 2>&1; then
+        AP_MS=$(ms_since "$t0")
+        APS=$(python3 -c "print(round($BE / ($AP_MS / 1000.0)))")
+        AFRAC=$(python3 -c "print('%.3f' % ($APS / $VPS))")
+        row "bundle apply ($BE edits)" "$APS edits/s ($AP_MS ms, ${AFRAC} of verify)" \
+            ">= 0.7 of verify ceiling" "$(ge "$AFRAC" 0.7)" "buurt --home G bundle apply F (G: a member, empty store)"
+    else
+        row "bundle apply ($BE edits)" "failed: $(head -c 200 "$T/apply.out")" ">= 0.7 of verify ceiling" \
+            "FAILED" "buurt --home G bundle apply F"
+    fi
+else
+    row "bundle size, 10,000 edits" "failed: $(head -c 200 "$T/bundle.err")" "<= 5 MB" "FAILED" \
+        "buurt --home A bundle create -o F"
+    row "bundle apply" "not run" ">= 0.7 of verify ceiling" "FAILED" "buurt --home G bundle apply F"
+fi
+rm -f "$T/a.bundle"
+if [ "$ONLY" = bundle ]; then
+    report
+    exit 0
+fi
 
 # ---------------------------------------------------------------- 4. start-up
 # start NODE: starts its buurtd, records the pid; sets START_MS to the time
@@ -500,20 +562,4 @@ for kind in chain mesh; do
     for i in $(seq 0 $((PK - 1))); do stop "${kind:0:1}$i"; done
 done
 
-# ---------------------------------------------------------------- report
-python3 - "$ROWS" "$MODE" "$N" "$GEN_S" "$AVG" <<'EOF'
-import json, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-hdr = ["benchmark", "value", "target", "verdict", "command"]
-w = [max(len(r[i]) for r in rows + [hdr]) for i in range(4)]
-fmt = "  ".join("%%-%ds" % x for x in w) + "  %s"
-print("buurt bench (%s: N=%s edits, generated in %s s, %s B/edit on average)" % tuple(sys.argv[2:6]))
-print(fmt % tuple(hdr))
-print(fmt % tuple("-" * x for x in w + [7]))
-for r in rows:
-    print(fmt % tuple(r))
-json.dump({"mode": sys.argv[2], "n": int(sys.argv[3]),
-           "rows": [dict(zip(hdr, r)) for r in rows]},
-          open("bench/results.json", "w"), indent=1)
-EOF
-echo "(written: bench/results.json)"
+report

@@ -9,7 +9,6 @@
  * else ~/.local/share/buurt. BUURT_NOW_MS (tests) fixes the command's time.
  */
 #include "cli/cli.h"
-#include "cli/interop.h"
 #include "node/home.h"
 
 #include <stdio.h>
@@ -22,13 +21,10 @@
 static int s_forward(cli_t *c, int argc, char **argv)
 {
     char *cause = NULL;
-    /* buurtd runs in its own directory: paths the command names are
-     * made absolute here */
-    bool files = strcmp(argv[0], "export") == 0 || strcmp(argv[0], "import") == 0;
-    char **args = files ? io_absolute_args(argc, argv) : argv;
+    /* buurtd's working directory is not ours: file names go absolute */
+    char **args = cli_forward_args(argc, argv);
     int rc = cli_daemon_exec(c, argc, args, &cause);
-    if (files)
-        io_args_free(argc, args);
+    cli_forward_free(argc, args);
     return rc < 0 ? cli_fail(c, rc, cause) : rc;
 }
 

@@ -78,6 +78,13 @@ uint64_t cli_edit_now(cli_t *c);
  * pipes and files get whole rows. */
 int cli_terminal_width(int fd);
 
+/* argv of a command buurtd will run, with the file names in it made
+ * absolute (buurtd's working directory is not ours): the values of -o,
+ * --output and --map, and the files import and bundle apply read. argc
+ * allocated strings and a NULL; free with cli_forward_free. */
+char **cli_forward_args(int argc, char **argv);
+void cli_forward_free(int argc, char **args);
+
 /* Parses "a,b,c" into a PV_ARR of trimmed strings (empty items dropped). */
 pv_t *cli_list(const char *csv);
 /* Checks each item of a list against an enumeration; on a bad token prints
@@ -144,6 +151,7 @@ int cmd_conflicts(cli_t *c, int argc, char **argv);
 int cmd_overview(cli_t *c, int argc, char **argv);
 int cmd_export(cli_t *c, int argc, char **argv);
 int cmd_import(cli_t *c, int argc, char **argv);
+int cmd_bundle(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

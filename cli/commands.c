@@ -52,6 +52,7 @@ static const command_t s_commands[] = {
     {"export", cmd_export, CMD_READ, "write places and offers as HSDS, HXL, GeoJSON or CSV"},
     {"import", cmd_import, CMD_WRITE, "read places and offers from HSDS or a spreadsheet (CSV)"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
+    {"bundle", cmd_bundle, CMD_WRITE, "write edits to a file for a USB stick, or apply one"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
 

@@ -62,12 +62,4 @@ typedef struct {
 void io_contact_split(const char *contact, io_contact_t *out);
 void io_contact_free(io_contact_t *c);
 
-
-/* For a command sent to buurtd, which runs in another directory: a copy
- * of argv (argv[0] is export or import) with the file paths it names
- * (-o, --output, --map and import's positional PATH) made absolute
- * against the current directory; "-" stays. Free with io_args_free. */
-char **io_absolute_args(int argc, char **argv);
-void io_args_free(int argc, char **args);
-
 #endif

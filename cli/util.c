@@ -452,3 +452,64 @@ int cli_terminal_width(int fd)
     e = getenv("COLUMNS");
     return e && atoi(e) > 0 ? atoi(e) : 0;
 }
+
+/* path made absolute against the working directory ("-" and "" stay). */
+static char *s_abs(const char *p)
+{
+    if (p[0] == '/' || p[0] == '\0' || strcmp(p, "-") == 0)
+        return xstrdup(p);
+    char *cwd = getcwd(NULL, 0);
+    char *out = cwd ? xasprintf("%s/%s", cwd, p) : xstrdup(p);
+    free(cwd);
+    return out;
+}
+
+char **cli_forward_args(int argc, char **argv)
+{
+    /* options whose value is a file, and those whose value is not */
+    static const char *const path_opts[] = {"-o", "--output", "--map", NULL};
+    static const char *const value_opts[] = {"--format", "--source", "--since", "--area", "--kind",
+                                             "--lang", "--home", NULL};
+    /* where positional arguments are files: import FILE, bundle apply FILE */
+    int files_from = argc > 0 && strcmp(argv[0], "import") == 0 ? 1
+                     : argc > 1 && strcmp(argv[0], "bundle") == 0 && strcmp(argv[1], "apply") == 0 ? 2
+                                                                                                    : argc;
+    char **v = xcalloc((size_t)argc + 1, sizeof *v);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool path_next = false, value_next = false;
+        for (int k = 0; path_opts[k]; k++)
+            path_next = path_next || strcmp(a, path_opts[k]) == 0;
+        for (int k = 0; value_opts[k]; k++)
+            value_next = value_next || strcmp(a, value_opts[k]) == 0;
+        v[i] = xstrdup(a);
+        if (i > 0 && (path_next || value_next) && i + 1 < argc) {
+            i++;
+            v[i] = path_next ? s_abs(argv[i]) : xstrdup(argv[i]);
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (i > 0 && eq && (strncmp(a, "--output=", 9) == 0 || strncmp(a, "--map=", 6) == 0)) {
+            char *p = s_abs(eq + 1);
+            free(v[i]);
+            v[i] = xasprintf("%.*s%s", (int)(eq + 1 - a), a, p);
+            free(p);
+        } else if (i > 0 && strncmp(a, "-o", 2) == 0 && a[2]) {
+            char *p = s_abs(a + 2);
+            free(v[i]);
+            v[i] = xasprintf("-o%s", p);
+            free(p);
+        } else if (i >= files_from && a[0] != '-') {
+            free(v[i]);
+            v[i] = s_abs(a);
+        }
+    }
+    return v;
+}
+
+void cli_forward_free(int argc, char **args)
+{
+    for (int i = 0; args && i < argc; i++)
+        free(args[i]);
+    free(args);
+}

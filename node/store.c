@@ -89,7 +89,7 @@
 #define S_HEADER "BUURTLG1"
 #define S_HEADER_LEN 8
 #define S_MAGIC 0xB0B1E5EDu
-#define S_FRAME_HDR 12 /* magic + len + crc */
+#define S_FRAME_HDR STORE_FRAME_HDR /* magic + len + crc */
 #define S_NONE UINT64_MAX
 /* Read window at open, in store_scan and store_purge: holds any whole frame
  * twice over, so a frame crossing the window's end fits once slid. */
@@ -198,6 +198,45 @@ static void s_frame_header(uint8_t hdr[S_FRAME_HDR], const uint8_t *payload, uin
     le32_store(hdr, S_MAGIC);
     le32_store(hdr + 4, len);
     le32_store(hdr + 8, s_frame_crc(hdr + 4, payload, len));
+}
+
+uint32_t store_crc32c(const uint8_t *p, size_t n)
+{
+    return s_crc_update(0xffffffffu, p, n) ^ 0xffffffffu;
+}
+
+void store_frame_append(buf_t *out, const uint8_t *payload, size_t len)
+{
+    assert(len >= 1 && len <= STORE_MAX_RECORD);
+    uint8_t hdr[S_FRAME_HDR];
+    s_frame_header(hdr, payload, (uint32_t)len);
+    buf_append(out, hdr, sizeof hdr);
+    buf_append(out, payload, len);
+}
+
+size_t store_frame_at(const uint8_t *p, size_t n)
+{
+    if (n < S_FRAME_HDR || le32_load(p) != S_MAGIC)
+        return 0;
+    uint32_t len = le32_load(p + 4);
+    if (len == 0 || len > STORE_MAX_RECORD || len > n - S_FRAME_HDR)
+        return 0;
+    return s_frame_crc(p + 4, p + S_FRAME_HDR, len) == le32_load(p + 8) ? len : 0;
+}
+
+size_t store_frame_next(const uint8_t *p, size_t n, size_t from)
+{
+    static const uint8_t magic[4] = {0xED, 0xE5, 0xB1, 0xB0};
+    while (from < n && n - from >= S_FRAME_HDR) {
+        const uint8_t *hit = memmem(p + from, n - from, magic, sizeof magic);
+        if (hit == NULL)
+            break;
+        size_t cand = (size_t)(hit - p);
+        if (store_frame_at(p + cand, n - cand) > 0)
+            return cand;
+        from = cand + 1;
+    }
+    return n;
 }
 
 /* Index slot hash of an id: SipHash with the store's random key, so peers

@@ -153,4 +153,24 @@ bool store_is_purged(const store_t *self, const uint8_t id[STORE_ID_LEN]);
 /* Computes a record id (BLAKE2b-256 of the bytes). */
 void store_hash(const uint8_t *data, size_t len, uint8_t id_out[STORE_ID_LEN]);
 
+/*
+ * The frame format on its own, for files other than the log that carry
+ * records the same way (a sneakernet bundle, node/bundle.h): one definition
+ * of magic, length limit and checksum. These work on bytes in memory.
+ */
+#define STORE_FRAME_HDR 12 /* magic, len, crc */
+
+/* CRC-32C (Castagnoli) of n bytes, as the frames use it. */
+uint32_t store_crc32c(const uint8_t *p, size_t n);
+/* Appends one frame holding payload (1 .. STORE_MAX_RECORD bytes; other
+ * lengths are a programmer error) to out. */
+void store_frame_append(buf_t *out, const uint8_t *payload, size_t len);
+/* The payload length of a valid frame starting at p, of which n bytes are
+ * there to read (magic, length in range, the whole frame within n, crc),
+ * or 0 when no valid frame starts there. */
+size_t store_frame_at(const uint8_t *p, size_t n);
+/* The offset of the first valid frame in p[from .. n), or n when there is
+ * none: where reading resumes after damage. */
+size_t store_frame_next(const uint8_t *p, size_t n, size_t from);
+
 #endif

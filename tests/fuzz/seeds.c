@@ -10,6 +10,7 @@
  * Regression inputs (crashes the fuzzers found) live beside these as
  * files named regress-*; this program never writes or removes them.
  */
+#include "node/bundle.h"
 #include "node/store.h"
 #include "proto/beacon.h"
 #include "proto/control.h"
@@ -283,6 +284,23 @@ static void s_store_seeds(buf_t edits[4])
     rmdir(dir);
 }
 
+/* Bundles: whole, with a flipped bit in the middle, cut short. */
+static void s_bundle_seeds(buf_t edits[4])
+{
+    uint8_t mesh[32];
+    memcpy(mesh, s_pk, 32);
+    buf_t b = {0};
+    bundle_head(&b, mesh);
+    for (int i = 0; i < 4; i++)
+        bundle_put(&b, edits[i].data, edits[i].len);
+    bundle_end(&b, mesh, 4, 1767225600000ull);
+    s_write("bundle", "four-edits", b.data, b.len);
+    s_write("bundle", "cut-short", b.data, b.len - 30);
+    b.data[b.len / 2] ^= 0x10;
+    s_write("bundle", "flipped-bit", b.data, b.len);
+    buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     s_root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
@@ -309,6 +327,7 @@ int main(int argc, char **argv)
     s_value_seeds(&edits[3]);
     s_msg_seeds(edits);
     s_invite_seeds(&edits[2]);
+    s_bundle_seeds(edits);
 
     /* the mesh and invite key fuzz_beacon opens beacons with */
     beacon_t bc = {.port = BEACON_DEFAULT_PORT, .addr = {192, 168, 1, 20}};
