@@ -137,6 +137,8 @@ int cmd_doctor(cli_t *c, int argc, char **argv);
 int cmd_changes(cli_t *c, int argc, char **argv);
 int cmd_conflicts(cli_t *c, int argc, char **argv);
 int cmd_overview(cli_t *c, int argc, char **argv);
+int cmd_print(cli_t *c, int argc, char **argv);
+int cmd_print_html(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

@@ -50,6 +50,8 @@ static const command_t s_commands[] = {
     {"conflicts", cmd_conflicts, CMD_WRITE, "your edits that lost to another's: list, accept, keep-mine"},
     {"overview", cmd_overview, CMD_READ, "one screen for a coordinator: counts by status, category, area"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
+    {"print", cmd_print, CMD_LOCAL, "the A4 sheet per area for doors and phone rounds (HTML or PDF)"},
+    {"print-html", cmd_print_html, CMD_READ, "the printed sheet as HTML on stdout (used by print)"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
 

@@ -45,16 +45,17 @@ static const char S_CSS[] =
     "footer{margin:1.5rem 0;font-size:.95rem}.qr svg{width:10rem;height:10rem}";
 
 static const char S_SHEET_CSS[] =
-    "@page{size:A4;margin:11mm}"
-    "body{font:12.5pt/1.3 sans-serif;color:#000;background:#fff;margin:0}"
+    "@page{size:A4;margin:10mm}"
+    "body{font:12pt/1.2 sans-serif;color:#000;background:#fff;margin:0}"
     "section{break-after:page;page-break-after:always}section:last-child{break-after:auto;"
     "page-break-after:auto}"
     ".sh{display:flex;justify-content:space-between;gap:1rem;border-bottom:3px solid #000}"
     "h1{font-size:20pt;margin:0 0 .2rem}h2{font-size:14pt;margin:.5rem 0 .2rem;"
     "border-bottom:1px solid #000}"
-    "table{border-collapse:collapse;width:100%}td{vertical-align:top;padding:.12rem .3rem;"
-    "border-bottom:1px solid #777}td.s{white-space:nowrap;font-weight:bold}"
-    ".qr{text-align:center;font-size:9.5pt;max-width:40mm}.qr svg{width:32mm;height:32mm}"
+    "table{border-collapse:collapse;width:100%}td{vertical-align:top;padding:.1rem .3rem;"
+    "border-bottom:1px solid #777;break-inside:avoid}td.s{white-space:nowrap;font-weight:bold}"
+    "td.m{width:45%}"
+    ".qr{text-align:center;font-size:9pt;max-width:40mm}.qr svg{width:28mm;height:28mm}"
     "ul{margin:.2rem 0;padding-inline-start:1.2rem}.b{margin:.2rem 0}.m{font-size:10.5pt}"
     "nav{margin:.5rem 0}nav a,.langs a{margin-inline-end:.8rem}@media screen{body{max-width:46rem;margin:0 auto;padding:.5rem}"
     "section{border-bottom:4px dashed #777;margin-bottom:1rem}}@media print{nav{display:none}}";
@@ -954,7 +955,7 @@ static void s_sheet_area(buf_t *b, repo_t *r, const board_req_t *q, const char *
         buf_printf(b, "</td><td class=\"m\">");
         const pv_t *ch = pv_map_get(f, "channels");
         if (ch && ch->type == PV_ARR && ch->u.a.n) {
-            buf_printf(b, "%s ", board_text(q->lang, T_STILL_WORKS));
+            buf_printf(b, "<strong>%s</strong> ", board_text(q->lang, T_STILL_WORKS));
             s_tokens(b, ch, q->lang, true);
             buf_printf(b, "<br>");
         }
@@ -962,11 +963,15 @@ static void s_sheet_area(buf_t *b, repo_t *r, const board_req_t *q, const char *
         if (contact) {
             buf_printf(b, "<bdi>");
             board_escape(b, contact);
+            buf_printf(b, "</bdi><br>");
+        }
+        const char *hours = pv_get_str(f, "hours");
+        if (hours) {
+            buf_printf(b, "%s: <bdi>", board_text(q->lang, T_HOURS));
+            board_escape(b, hours);
             buf_printf(b, "</bdi>");
         }
-        buf_printf(b, "</td><td class=\"m\"><bdi>");
-        board_escape(b, pv_get_str(f, "hours"));
-        buf_printf(b, "</bdi></td></tr>\n");
+        buf_printf(b, "</td></tr>\n");
     }
     buf_printf(b, "</table>\n");
     if (npl > shown) {
