@@ -21,12 +21,15 @@
 #include <strings.h>
 #include <time.h>
 
-/* Bytes the header, the area index and the footer may take, and what is
- * left for the items: the largest item (a place with every text field at
- * its schema limit, each character escaped to 6 bytes) is below 9 KB. */
-#define S_HEAD_MAX 5000
+/* The size bound of a page: what comes before the items (head, CSS, nav,
+ * a count table, an area index of at most S_INDEX_MAX bytes) stays below
+ * 10 KB; the largest single item, a bulletin with title, body and source
+ * at their schema limits and every byte escaped to 6, below 15 KB; the
+ * first item always goes in, later ones only while the page with
+ * S_TAIL_MAX (closing tags, the next-page link, the footer) stays within
+ * BOARD_PAGE_MAX. */
 #define S_INDEX_MAX 3500
-#define S_ITEMS_MAX (BOARD_PAGE_MAX - S_HEAD_MAX - S_INDEX_MAX - 9 * 1024 - 600)
+#define S_TAIL_MAX 1200
 
 static const char S_CSS[] =
     "body{font:17px/1.45 sans-serif;margin:0 auto;max-width:46rem;padding:.4rem .7rem;"
@@ -46,17 +49,17 @@ static const char S_CSS[] =
 
 static const char S_SHEET_CSS[] =
     "@page{size:A4;margin:10mm}"
-    "body{font:12pt/1.2 sans-serif;color:#000;background:#fff;margin:0}"
+    "body{font:11.5pt/1.18 sans-serif;color:#000;background:#fff;margin:0}"
     "section{break-after:page;page-break-after:always}section:last-child{break-after:auto;"
     "page-break-after:auto}"
     ".sh{display:flex;justify-content:space-between;gap:1rem;border-bottom:3px solid #000}"
-    "h1{font-size:20pt;margin:0 0 .2rem}h2{font-size:14pt;margin:.5rem 0 .2rem;"
+    "h1{font-size:19pt;margin:0 0 .2rem}h2{font-size:13.5pt;margin:.4rem 0 .15rem;"
     "border-bottom:1px solid #000}"
     "table{border-collapse:collapse;width:100%}td{vertical-align:top;padding:.1rem .3rem;"
-    "border-bottom:1px solid #777;break-inside:avoid}td.s{white-space:nowrap;font-weight:bold}"
+    "border-bottom:1px solid #777;break-inside:avoid}td.s{white-space:nowrap;font-weight:bold;font-size:12pt}"
     "td.m{width:45%}"
     ".qr{text-align:center;font-size:9pt;max-width:40mm}.qr svg{width:28mm;height:28mm}"
-    "ul{margin:.2rem 0;padding-inline-start:1.2rem}.b{margin:.2rem 0}.m{font-size:10.5pt}"
+    "ul{margin:.2rem 0;padding-inline-start:1.2rem}.b{margin:.2rem 0}.m{font-size:10pt}"
     "nav{margin:.5rem 0}nav a,.langs a{margin-inline-end:.8rem}@media screen{body{max-width:46rem;margin:0 auto;padding:.5rem}"
     "section{border-bottom:4px dashed #777;margin-bottom:1rem}}@media print{nav{display:none}}";
 
@@ -300,11 +303,12 @@ static void s_end(buf_t *b, lang_t lang)
     buf_printf(b, "</p></footer>\n</body></html>\n");
 }
 
-/* Appends item to page when it fits the items' budget (or is the first);
- * false when the page is full. */
-static bool s_fits(buf_t *page, size_t items_start, const buf_t *item, size_t shown)
+/* Appends item to page when the page stays within BOARD_PAGE_MAX with
+ * what may follow (S_TAIL_MAX), or when it is the first item; false when
+ * the page is full. */
+static bool s_fits(buf_t *page, const buf_t *item, size_t shown)
 {
-    if (shown > 0 && page->len - items_start + item->len > (size_t)S_ITEMS_MAX)
+    if (shown > 0 && page->len + item->len + S_TAIL_MAX > (size_t)BOARD_PAGE_MAX)
         return false;
     buf_append(page, item->data, item->len);
     return true;
@@ -457,7 +461,7 @@ static int s_home(repo_t *r, const board_req_t *q, buf_t *b)
     }
     if (pl.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
-    size_t items = b->len, shown = 0, i = q->from < pl.n ? q->from : pl.n;
+    size_t shown = 0, i = q->from < pl.n ? q->from : pl.n;
     const char *cur = NULL;
     buf_t it = {0};
     for (; i < pl.n; i++) {
@@ -471,7 +475,7 @@ static int s_home(repo_t *r, const board_req_t *q, buf_t *b)
             buf_printf(&it, "</bdi></h2>\n<ul>\n");
         }
         s_place_item(&it, r, pl.v[i], q, stale, false);
-        if (!s_fits(b, items, &it, shown))
+        if (!s_fits(b, &it, shown))
             break;
         cur = a;
         shown++;
@@ -584,12 +588,12 @@ static int s_offers(repo_t *r, const board_req_t *q, buf_t *b)
     if (ol.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
     buf_printf(b, "<ul>\n");
-    size_t items = b->len, shown = 0, i = q->from < ol.n ? q->from : ol.n;
+    size_t shown = 0, i = q->from < ol.n ? q->from : ol.n;
     buf_t it = {0};
     for (; i < ol.n; i++) {
         buf_reset(&it);
         s_offer_item(&it, r, ol.v[i], q, true);
-        if (!s_fits(b, items, &it, shown))
+        if (!s_fits(b, &it, shown))
             break;
         shown++;
     }
@@ -687,7 +691,7 @@ static int s_needs(repo_t *r, const board_req_t *q, buf_t *b)
         s_area_index(b, &sorted, q, "/needs");
         free(sorted.v);
     }
-    size_t items = b->len, shown = 0, i = q->from < nl.n ? q->from : nl.n;
+    size_t shown = 0, i = q->from < nl.n ? q->from : nl.n;
     const char *cur = NULL;
     buf_t it = {0};
     for (; i < nl.n; i++) {
@@ -701,7 +705,7 @@ static int s_needs(repo_t *r, const board_req_t *q, buf_t *b)
             buf_printf(&it, "</h3>\n<ul>\n");
         }
         s_need_item(&it, nl.v[i], q->lang);
-        if (!s_fits(b, items, &it, shown))
+        if (!s_fits(b, &it, shown))
             break;
         cur = cat ? cat : "";
         shown++;
@@ -828,12 +832,12 @@ static int s_bulletins(repo_t *r, const board_req_t *q, buf_t *b)
     if (bl.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
     buf_printf(b, "<ul>\n");
-    size_t items = b->len, shown = 0, i = q->from < bl.n ? q->from : bl.n;
+    size_t shown = 0, i = q->from < bl.n ? q->from : bl.n;
     buf_t it = {0};
     for (; i < bl.n; i++) {
         buf_reset(&it);
         s_bulletin_item(&it, bl.v[i], q->lang, tr[i], false);
-        if (!s_fits(b, items, &it, shown))
+        if (!s_fits(b, &it, shown))
             break;
         shown++;
     }
@@ -880,21 +884,24 @@ static int s_place(repo_t *r, const board_req_t *q, buf_t *b)
     s_offers_of(r, q->now_ms, NULL, &ol);
     char hex[65];
     hex_encode(e->entity, 32, hex);
-    bool any = false;
-    size_t start = b->len;
+    size_t shown = 0;
+    buf_t it = {0};
     for (size_t i = 0; i < ol.n; i++) {
         const char *p = pv_get_str(ol.v[i]->fields, "provider");
         if (!p || strcmp(p, hex) != 0)
             continue;
-        if (b->len - start > (size_t)S_ITEMS_MAX)
+        buf_reset(&it);
+        if (!shown)
+            buf_printf(&it, "<h2>%s</h2>\n<ul>\n", board_text(q->lang, T_OFFERS_HERE));
+        s_offer_item(&it, r, ol.v[i], q, false);
+        /* the place itself came first: every offer must fit */
+        if (!s_fits(b, &it, 1))
             break;
-        if (!any)
-            buf_printf(b, "<h2>%s</h2>\n<ul>\n", board_text(q->lang, T_OFFERS_HERE));
-        any = true;
-        s_offer_item(b, r, ol.v[i], q, false);
+        shown++;
     }
-    if (any)
+    if (shown)
         buf_printf(b, "</ul>\n");
+    buf_free(&it);
     free(ol.v);
     s_end(b, q->lang);
     return 200;

@@ -34,7 +34,7 @@
 
 #define BOARD_PAGE_MAX (30 * 1024) /* bytes of one board page, at most */
 #define BOARD_AREA_MAX 80          /* bytes of an area name (as the schema) */
-#define BOARD_SHEET_PLACES 24      /* places per area on the printed sheet */
+#define BOARD_SHEET_PLACES 20      /* places per area on the printed sheet */
 
 typedef enum {
     BOARD_HOME = 0,  /* places by area */
