@@ -29,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +51,7 @@ typedef struct {
     uint8_t id[32];
     char url[160];         /* BOARD_SHEET: the address in its QR code */
     bool pending;          /* a thread waits for the loop to render it */
+    bool inflight;         /* the renderer child is rendering it */
     bool ready;            /* body holds a rendered page */
     char *body;
     size_t len;
@@ -63,6 +67,10 @@ struct http {
     int efd;               /* eventfd: requests wait for the loop */
     int listen_fd;         /* the listening socket (libmicrohttpd's) */
     bool stopping;         /* http_stop: waiting requests give up */
+    pid_t child;           /* the renderer child, 0: none */
+    int child_fd;          /* its pages, -1 when none */
+    buf_t got;             /* bytes it wrote, not filed yet */
+    uint64_t child_version; /* repo_version when it was forked */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     _Atomic uint64_t version; /* published by the loop */
@@ -262,17 +270,30 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
 {
     (void)version;
     (void)upload;
-    (void)con_cls;
+    static int first_call, got_body; /* markers in *con_cls */
     http_t *h = cls;
     lang_t lang = board_lang_accept(
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), LANG_NL);
     const char *ls = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
     if (ls && board_lang_parse(ls) >= 0)
         lang = (lang_t)board_lang_parse(ls);
+    /* other methods are answered at once, their body never read (the
+     * connection is closed after the answer) */
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return s_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, lang);
-    if (*upload_size)
-        return s_error(c, MHD_HTTP_BAD_REQUEST, lang); /* a GET carries no body */
+    if (*con_cls == NULL) {
+        /* the headers are in; answering on the next call, once the
+         * request is complete, lets the connection be kept alive */
+        *con_cls = &first_call;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0; /* a GET carries no body: refused once it is read */
+        *con_cls = &got_body;
+        return MHD_YES;
+    }
+    if (*con_cls == &got_body)
+        return s_error(c, MHD_HTTP_BAD_REQUEST, lang);
     slot_t req = {0};
     int st = s_route(c, url, &req);
     if (st)
@@ -340,62 +361,163 @@ const char *http_url(const http_t *h)
     return h->url;
 }
 
-void http_work(http_t *h, repo_t *repo, uint64_t now_ms)
+/* The renderer child: renders every request in reqs against the repo as
+ * it was at the fork and writes each page to fd as [u32 key length][key]
+ * [i32 status][u32 body length][body]; touches no socket, leaves with
+ * _exit. */
+static void s_child(http_t *h, repo_t *repo, const slot_t *reqs, size_t n, uint64_t now_ms, int fd)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_IGN); /* the node stops it */
+    signal(SIGPIPE, SIG_DFL);
+    for (size_t i = 0; i < n; i++) {
+        const slot_t *r = &reqs[i];
+        board_req_t q = {.page = r->page,
+                         .lang = r->lang,
+                         .area = r->has_area ? r->area : NULL,
+                         .from = r->from,
+                         .now_ms = now_ms,
+                         .url = r->url[0] ? r->url : h->url,
+                         .board_links = true};
+        memcpy(q.id, r->id, 32);
+        buf_t b = {0};
+        uint32_t kl = (uint32_t)strlen(r->key);
+        buf_append(&b, &kl, 4);
+        buf_append(&b, r->key, kl);
+        size_t head = b.len;
+        int32_t st = 0;
+        uint32_t len = 0;
+        buf_append(&b, &st, 4);
+        buf_append(&b, &len, 4);
+        st = board_render(repo, &q, &b);
+        len = (uint32_t)(b.len - head - 8);
+        memcpy(b.data + head, &st, 4);
+        memcpy(b.data + head + 4, &len, 4);
+        for (size_t off = 0; off < b.len;) {
+            ssize_t w = write(fd, b.data + off, b.len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        buf_free(&b);
+    }
+    _exit(0);
+}
+
+/* Files the pages the child wrote (complete frames of h->got) in their
+ * slots; with done, slots still waiting for this child go back to wait
+ * for the next one. */
+static void s_file(http_t *h, bool done)
+{
+    size_t off = 0;
+    pthread_mutex_lock(&h->mu);
+    while (h->got.len - off >= 4) {
+        uint32_t kl, len;
+        int32_t st;
+        memcpy(&kl, h->got.data + off, 4);
+        if (kl >= S_KEY_MAX || h->got.len - off < 4 + (size_t)kl + 8)
+            break;
+        memcpy(&st, h->got.data + off + 4 + kl, 4);
+        memcpy(&len, h->got.data + off + 8 + kl, 4);
+        if (h->got.len - off < 12 + (size_t)kl + len)
+            break;
+        char key[S_KEY_MAX];
+        memcpy(key, h->got.data + off + 4, kl);
+        key[kl] = 0;
+        slot_t *s = s_find(h, key);
+        if (s && s->inflight) {
+            free(s->body);
+            s->body = xmalloc(len + 1);
+            memcpy(s->body, h->got.data + off + 12 + kl, len);
+            s->len = len;
+            s->status = st;
+            s->version = h->child_version;
+            s->made = s_mono();
+            s->ready = true;
+            s->pending = s->inflight = false;
+        }
+        off += 12 + (size_t)kl + len;
+    }
+    memmove(h->got.data, h->got.data + off, h->got.len - off);
+    h->got.len -= off;
+    if (done)
+        for (size_t i = 0; i < HTTP_CACHE_PAGES; i++)
+            h->slots[i].inflight = false; /* its child is gone: the next one renders it */
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+int http_child_fd(const http_t *h)
+{
+    return h->child ? h->child_fd : -1;
+}
+
+void http_work(http_t *h, repo_t *repo, uint64_t now_ms, void (*prepare)(repo_t *repo))
 {
     uint64_t cnt;
     ssize_t rd = read(h->efd, &cnt, sizeof cnt);
     (void)rd;
-    uint64_t t0 = s_mono(), version = repo_version(repo);
-    atomic_store(&h->version, version);
-    bool more = false;
-    for (;;) {
-        slot_t req;
-        pthread_mutex_lock(&h->mu);
-        slot_t *s = NULL;
-        for (size_t i = 0; i < HTTP_CACHE_PAGES && !s; i++)
-            if (h->slots[i].pending)
-                s = &h->slots[i];
-        if (s)
-            req = *s;
-        pthread_mutex_unlock(&h->mu);
-        if (!s)
-            break;
-        if (s_mono() - t0 >= HTTP_WORK_MS) {
-            more = true;
-            break;
-        }
-        board_req_t q = {.page = req.page,
-                         .lang = req.lang,
-                         .area = req.has_area ? req.area : NULL,
-                         .from = req.from,
-                         .now_ms = now_ms,
-                         .url = req.url[0] ? req.url : h->url,
-                         .board_links = true};
-        memcpy(q.id, req.id, 32);
-        buf_t b = {0};
-        int status = board_render(repo, &q, &b);
-        pthread_mutex_lock(&h->mu);
-        s = s_find(h, req.key); /* pending slots stay where they are */
-        if (s) {
-            free(s->body);
-            s->body = (char *)b.data;
-            s->len = b.len;
-            s->status = status;
-            s->version = version;
-            s->made = s_mono();
-            s->ready = true;
-            s->pending = false;
-            b.data = NULL;
-        }
-        pthread_cond_broadcast(&h->cv);
-        pthread_mutex_unlock(&h->mu);
-        buf_free(&b);
+    atomic_store(&h->version, repo_version(repo));
+    if (h->child) { /* what the renderer wrote so far */
+        uint8_t tmp[65536];
+        ssize_t r;
+        while ((r = read(h->child_fd, tmp, sizeof tmp)) > 0)
+            buf_append(&h->got, tmp, (size_t)r);
+        bool eof = r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
+        s_file(h, eof);
+        if (!eof)
+            return;
+        int st = 0;
+        waitpid(h->child, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fprintf(stderr, "buurtd: the web board's renderer ended badly (status %d)\n", st);
+        close(h->child_fd);
+        h->child = 0;
+        h->child_fd = -1;
+        h->got.len = 0;
     }
-    if (more) { /* the rest next turn: keep the fd readable */
-        uint64_t one = 1;
-        ssize_t w = write(h->efd, &one, sizeof one);
-        (void)w;
+    /* pages waiting: one child renders them all, from the repo as it is */
+    slot_t *reqs = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&h->mu);
+    for (size_t i = 0; i < HTTP_CACHE_PAGES; i++)
+        if (h->slots[i].pending && !h->slots[i].inflight) {
+            reqs = xrealloc(reqs, (n + 1) * sizeof *reqs);
+            reqs[n] = h->slots[i];
+            reqs[n].body = NULL;
+            n++;
+            h->slots[i].inflight = true;
+        }
+    pthread_mutex_unlock(&h->mu);
+    if (!n)
+        return;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        free(reqs);
+        s_file(h, true); /* they wait for the next turn */
+        return;
     }
+    if (prepare)
+        prepare(repo);
+    h->child_version = repo_version(repo);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        s_child(h, repo, reqs, n, now_ms, p[1]);
+    }
+    close(p[1]);
+    free(reqs);
+    if (pid < 0) {
+        close(p[0]);
+        s_file(h, true);
+        return;
+    }
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    h->child = pid;
+    h->child_fd = p[0];
 }
 
 /* ---- start and stop */
@@ -440,6 +562,7 @@ int http_start(const char *addr, const char *home, http_t **out, char **cause)
     http_t *h = xcalloc(1, sizeof *h);
     h->home = xstrdup(home);
     h->listen_fd = -1;
+    h->child_fd = -1;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -503,6 +626,12 @@ void http_stop(http_t **self_p)
     }
     if (s_http == h)
         s_http = NULL;
+    if (h->child) {
+        kill(h->child, SIGKILL);
+        waitpid(h->child, NULL, 0);
+        close(h->child_fd);
+    }
+    buf_free(&h->got);
     for (size_t i = 0; i < HTTP_CACHE_PAGES; i++)
         free(h->slots[i].body);
     if (h->efd >= 0)

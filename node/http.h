@@ -3,19 +3,29 @@
  * served with libmicrohttpd to phones on the LAN; the pages themselves are
  * node/board.c's.
  *
- * Threads. libmicrohttpd runs the connections on threads of its own (one
- * per connection, at most HTTP_CONN_MAX, HTTP_CONN_PER_IP from one
- * address), and they never touch the repo, which is buurtd's loop's
- * alone. They answer from a cache of rendered pages; a page that is not
- * cached, or was rendered at an older repo_version, is asked of the loop:
- * the thread queues it, wakes the loop through http_fd(), and waits (at
- * most HTTP_WAIT_MS, then 503). The loop renders what is queued in
- * http_work, at most HTTP_WORK_MS per turn, and publishes the repo's
- * version after every turn and every write (http_publish), so a page
- * served after an edit was stored is never one rendered before it: a
- * status set through the CLI or received from a peer shows on the next
- * load. A cached page is also rendered again after HTTP_MAX_AGE_MS, so
- * "5 min ago" stays true. Requests for the same page share one render.
+ * Threads and processes. libmicrohttpd runs the connections on threads
+ * of its own (one per connection, at most HTTP_CONN_MAX, HTTP_CONN_PER_IP
+ * from one address), and they never touch the repo, which is buurtd's
+ * loop's alone. They answer from a cache of rendered pages; a page that
+ * is not cached, or was rendered at an older repo_version, is asked of
+ * the loop: the thread marks it pending, wakes the loop through
+ * http_fd(), and waits (at most HTTP_WAIT_MS, then 503). The loop does not
+ * render either: http_work forks a renderer child, which holds the repo
+ * as it was at the fork, renders every pending page and writes them to a
+ * pipe the loop reads as they come (http_child_fd), like the readers of
+ * node/control.c. So a page that merges 45,000 needs (about 0.5 s with
+ * 100,000 records) holds up neither the mesh nor the loop, and the
+ * states it merges grow the child, not buurtd. One renderer at a time;
+ * pages asked for meanwhile wait for the next one. Requests for the same
+ * page share one render.
+ *
+ * Freshness. The loop publishes the repo's version every turn and after
+ * every write (http_publish), and a cached page counts only at the
+ * version it was rendered at, so a page served after an edit was stored
+ * is never one rendered before it: a status set through the CLI or
+ * received from a peer shows on the next load (after one render). A
+ * cached page is also rendered again after HTTP_MAX_AGE_MS, so "5 min
+ * ago" stays true.
  *
  * Slow clients. A client that sends or reads slowly holds only its own
  * thread: the loop never waits for a connection, and a connection waits
@@ -30,9 +40,10 @@
  * every resource but inline styles and data: images, X-Content-Type-
  * Options: nosniff, no-referrer, and no cookie.
  *
- * Fork safety: buurtd forks read children (node/control.c) while these
- * threads run. A child closes the board's sockets at once (pthread_atfork),
- * so a connection the parent closes is really closed.
+ * Fork safety: buurtd forks children (the renderer, node/control.c's
+ * readers) while these threads run. A child closes the board's sockets at
+ * once (pthread_atfork), so a connection the parent closes is really
+ * closed, and touches nothing of libmicrohttpd's.
  */
 #ifndef BUURT_HTTP_H
 #define BUURT_HTTP_H
@@ -48,7 +59,6 @@
 #define HTTP_REQ_MEM_MAX 16384  /* request line and headers, bytes */
 #define HTTP_URL_MAX 1024       /* longer request targets: 414 */
 #define HTTP_WAIT_MS 10000      /* a request waits this long for its page */
-#define HTTP_WORK_MS 20         /* the loop renders at most this long per turn */
 #define HTTP_MAX_AGE_MS 60000   /* a cached page is rendered again after this */
 #define HTTP_CACHE_PAGES 96     /* rendered pages kept */
 
@@ -67,10 +77,15 @@ const char *http_url(const http_t *self);
 int http_fd(const http_t *self);
 /* Tells the server the repo's version now (repo_version). */
 void http_publish(http_t *self, uint64_t version);
-/* On the loop: renders waiting pages for at most HTTP_WORK_MS (the fd
- * stays readable when some are left). now_ms: the wall clock. */
-void http_work(http_t *self, repo_t *repo, uint64_t now_ms);
-/* Stops the server (waits for its threads), removes buurtd.http. Accepts NULL. */
+/* The renderer child's pipe (poll it), or -1 when none runs. */
+int http_child_fd(const http_t *self);
+/* On the loop, when http_fd or http_child_fd is readable: files the pages
+ * the renderer wrote, and forks a renderer for the pages that wait (after
+ * prepare(repo), which brings caches the child inherits up to date; may be
+ * NULL). now_ms: the wall clock, the pages' "as of". */
+void http_work(http_t *self, repo_t *repo, uint64_t now_ms, void (*prepare)(repo_t *repo));
+/* Stops the server (waits for its threads, kills the renderer), removes
+ * buurtd.http. Accepts NULL. */
 void http_stop(http_t **self_p);
 
 #endif

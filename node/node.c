@@ -1430,7 +1430,7 @@ int node_run(node_t *n)
         if (ct >= 0 && ct < timeout)
             timeout = ct;
 
-        size_t need = 5 + n->npeers + 2 * (CONTROL_CHILDREN + 1);
+        size_t need = 6 + n->npeers + 2 * (CONTROL_CHILDREN + 1);
         if (need > cap) {
             cap = need * 2;
             items = xrealloc(items, cap * sizeof *items);
@@ -1450,10 +1450,13 @@ int node_run(node_t *n)
                 order[k - first_dealer] = n->peers[i];
                 items[k++] = (zmq_pollitem_t){n->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
             }
-        size_t hi = k; /* the web board: pages waiting for a render */
+        size_t hi = k; /* the web board: pages waiting, its renderer's pipe */
         if (n->http) {
             http_publish(n->http, repo_version(n->repo));
             items[k++] = (zmq_pollitem_t){NULL, http_fd(n->http), ZMQ_POLLIN, 0};
+            items[k++] = (zmq_pollitem_t){NULL, http_child_fd(n->http), ZMQ_POLLIN, 0};
+            if (items[k - 1].fd < 0)
+                k--;
         }
         size_t ci = k;
         k += control_poll_items(n->control, items + k, cap - k);
@@ -1499,10 +1502,9 @@ int node_run(node_t *n)
                     ;
         }
         control_handle(n->control, items + ci, k - ci, s_now());
-        if (n->http && (items[hi].revents & ZMQ_POLLIN)) {
-            http_work(n->http, n->repo, repo_wall_ms());
-            repo_trim(n->repo);
-        }
+        if (n->http && ((items[hi].revents | (ci > hi + 1 ? items[hi + 1].revents : 0)) &
+                        (ZMQ_POLLIN | ZMQ_POLLERR)))
+            http_work(n->http, n->repo, repo_wall_ms(), n->o.exec.prepare_child);
         if (n->members_dirty)
             s_members_changed(n);
         if (n->voids_dirty)
