@@ -386,6 +386,35 @@ row "push C->A->D while a member floods A" "$FPUSH_MS ms (flood of $FLOODN still
     "<= 500 ms" "$(le "$FPUSH_MS" 500)" "place add on C until show on D, while E sends A $FLOODN new places"
 for q in c d; do stop "$q"; done
 
+# ---------------------------------------------------------------- 7d. the web board under load
+# A again, now with its web board (buurtd --http): bench/http_load.py
+# runs 30 clients on kept-alive connections fetching the board's front
+# page for HTTP_S seconds; pages come from the cache, rendered again by a
+# forked renderer whenever the repo changes (node/http.c).
+HTTP_S=$((QUICK ? 5 : 30))
+note "web board of A: 30 clients for $HTTP_S s"
+stop a
+"$BUURTD" --home "$T/a" --listen 'tcp://127.0.0.1:*' --no-beacon --http 127.0.0.1:0 2>"$T/a.http.log" &
+PID[a]=$!
+for _ in $(seq 200); do [ -s "$T/a/buurtd.http" ] && "$BUURT" --home "$T/a" peers >/dev/null 2>&1 && break; sleep 0.1; done
+HURL=$(cat "$T/a/buurtd.http" 2>/dev/null)
+t0=$(now_ns)
+python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=60).read()' "$HURL" 2>/dev/null
+FIRST_MS=$(ms_since "$t0")
+if [ -n "$HURL" ] && L=$(python3 bench/http_load.py "$HURL" --clients 30 --seconds "$HTTP_S" 2>"$T/load.err"); then
+    RPS=$(jget "$L" rps) P50=$(jget "$L" p50_ms) P99=$(jget "$L" p99_ms) BAD=$(($(jget "$L" non_200) + $(jget "$L" errors)))
+    V=$(python3 -c 'import sys; r,p,b=float(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]); print("%s (x%.2f req/s, x%.2f p99)"%("pass" if r>=200 and p<100 and b==0 else "MISS", r/200, p/100))' "$RPS" "$P99" "$BAD")
+    row "web board, 30 clients ($EA edits)" "$RPS req/s, p50 $P50 ms, p99 $P99 ms, $BAD failed (first render $FIRST_MS ms)" \
+        ">= 200 req/s, p99 < 100 ms" "$V" "python3 bench/http_load.py <board> --clients 30 --seconds $HTTP_S"
+else
+    row "web board, 30 clients ($EA edits)" "failed: $(head -c 200 "$T/load.err")" ">= 200 req/s, p99 < 100 ms" "FAILED" \
+        "python3 bench/http_load.py <board> --clients 30 --seconds $HTTP_S"
+fi
+HWM_MB=$(mb a VmHWM) RSS_MB=$(mb a VmRSS)
+row "footprint A, web board under load" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
+    "VmHWM/VmRSS in /proc/<A buurtd --http>/status after the load"
+stop a
+
 # ---------------------------------------------------------------- 8. propagation
 # PK buurtd (20; 6 with --quick) on 127.0.0.1 with static peers, twice:
 # a chain (node i dials node i-1) and a seeded random 3-regular mesh. Node

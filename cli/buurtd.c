@@ -49,6 +49,8 @@ static void s_usage(FILE *f)
           "  --beacon-port N          UDP port of beacons (default 4836)\n"
           "  --beacon-interval MS     how often to announce (default 2000)\n"
           "  --sync-interval MS       periodic reconciliation with each peer (default 30000)\n"
+          "  --http ADDR:PORT         serve the read-only web board for phones there, e.g.\n"
+          "                           0.0.0.0:8080 on the organisation's Wi-Fi (default: off)\n"
           "  --daemon                 detach and log to HOME/buurtd.log\n"
           "  --verbose                log every connection and round\n"
           "  --help                   this help\n",
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
         {"beacon-port", required_argument, NULL, 'p'}, {"beacon-interval", required_argument, NULL, 'b'},
         {"sync-interval", required_argument, NULL, 's'}, {"daemon", no_argument, NULL, 'd'},
         {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
+        {"http", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
                      .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
         case 's': o.recon_interval_ms = atoi(optarg); break;
         case 'd': daemonize = true; break;
         case 'v': o.verbose = true; break;
+        case 'w': o.http = optarg; break;
         case 'h': s_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "buurtd: option %s needs a value; see buurtd --help\n", argv[optind - 1]);

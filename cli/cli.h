@@ -152,6 +152,8 @@ int cmd_overview(cli_t *c, int argc, char **argv);
 int cmd_export(cli_t *c, int argc, char **argv);
 int cmd_import(cli_t *c, int argc, char **argv);
 int cmd_bundle(cli_t *c, int argc, char **argv);
+int cmd_print(cli_t *c, int argc, char **argv);
+int cmd_print_html(cli_t *c, int argc, char **argv);
 
 /* The control protocol's client side (proto/control.h). Each waits for a
  * buurtd that is starting, and reports one that dies at once. */

@@ -53,6 +53,8 @@ static const command_t s_commands[] = {
     {"import", cmd_import, CMD_WRITE, "read places and offers from HSDS or a spreadsheet (CSV)"},
     {"doctor", cmd_doctor, CMD_DAEMON, "check this node: permissions, disk, buurtd, store, clock, peers"},
     {"bundle", cmd_bundle, CMD_WRITE, "write edits to a file for a USB stick, or apply one"},
+    {"print", cmd_print, CMD_LOCAL, "the A4 sheet per area for doors and phone rounds (HTML or PDF)"},
+    {"print-html", cmd_print_html, CMD_READ, "the printed sheet as HTML on stdout (used by print)"},
     {NULL, NULL, CMD_LOCAL, NULL},
 };
 

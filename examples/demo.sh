@@ -4,7 +4,8 @@
 # the example neighbourhood (examples/neighbourhood.sh --node), linked in a
 # line on 127.0.0.1 and shown converging; a status change on kroon reaches
 # moskee through bibliotheek; then "the board" a coalition coordinator looks
-# at: places by status, open needs, and who can help with one of them.
+# at: places by status, open needs, and who can help with one of them; and
+# moskee's web board for phones (buurtd --http) and the printed sheet.
 #
 # usage: bash examples/demo.sh      (after `make all`; uses build/buurt)
 
@@ -155,8 +156,10 @@ printf '%-12s %7s %6s %7s %11s %10s\n' node places needs offers coalitions bulle
 shown
 echo
 for n in kroon bibliotheek moskee; do
+    web=()
+    [ $n = moskee ] && web=(--http 127.0.0.1:0) # the web board for phones (a free port)
     "$buurtd_bin" --home "$top/$n" --listen 'tcp://127.0.0.1:*' --no-beacon --sync-interval 5000 \
-        2>"$top/$n.log" &
+        "${web[@]}" 2>"$top/$n.log" &
     pids+=($!)
 done
 for n in kroon bibliotheek moskee; do
@@ -217,6 +220,22 @@ heading "Who can help?" \
     "Feijenoord: offers and places ranked by category, area, language, the groups" \
     "they reach, capacity now and status. Closed or full providers come last."
 show who-can-help "$need"
+
+heading "When the network is down: the web board and the printed sheet" \
+    "moskee's buurtd also serves a read-only board to phones on its Wi-Fi" \
+    "(buurtd --http 0.0.0.0:8080; here 127.0.0.1). buurt print makes the A4 sheet" \
+    "for the door, with a QR code to that board (-o sheet.pdf with Chromium)."
+url=$(cat "$top/moskee/buurtd.http")
+printf 'web board: %s  (?lang=ar, /needs, /offers, /bulletins, /print)\n' "$url"
+python3 - "$url" "$pname" <<'PY' 2>/dev/null || echo "(python3 not found: open the address in a browser)"
+import html as H, re, sys, urllib.request
+html = urllib.request.urlopen(sys.argv[1] + "?lang=en", timeout=20).read().decode()
+item = re.search(r"<li>(?:(?!</li>).)*" + re.escape(sys.argv[2]) + r"(?:(?!</li>).)*</li>", html, re.S)
+text = H.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item.group(0) if item else ""))).strip()
+print("GET %s?lang=en: %d bytes; %s" % (sys.argv[1], len(html), text[:110]))
+PY
+printf '$ buurt print --area Feijenoord --lang en -o sheet.html\n'
+(cd "$top" && bu print --area Feijenoord --lang en -o sheet.html)
 
 echo
 echo "Stopping the three nodes (SIGTERM); nothing acknowledged is lost."

@@ -29,6 +29,7 @@ typedef enum {
     HOME_CONTROL,
     HOME_ENDPOINT,
     HOME_LOG,
+    HOME_HTTP,     /* the web board's address while buurtd --http runs */
 } home_file_t;
 
 /* The default home: $BUURT_HOME, else $XDG_DATA_HOME/buurt, else

@@ -25,6 +25,7 @@
 #include "node/control.h"
 #include "node/file.h"
 #include "node/guest.h"
+#include "node/http.h"
 #include "node/home.h"
 #include "node/key.h"
 #include "node/lan.h"
@@ -97,6 +98,7 @@ struct node {
     void *ctx, *router;
     zap_t *zap;
     control_t *control;
+    http_t *http;          /* the web board (--http), or NULL */
     lan_t *lan;            /* beacon socket, NULL with --no-beacon */
     uint8_t curve_pk[32], curve_sk[32];
     uint16_t listen_port;
@@ -1248,6 +1250,8 @@ static void s_ctl_after_write(void *ctx)
         memcpy(n->env.mesh, repo_mesh(n->repo), 32);
         s_load_static(n);
     }
+    /* the web board serves nothing rendered before this write */
+    http_publish(n->http, repo_version(n->repo));
     /* between commands no merged state is borrowed; a big command leaves
      * freed memory that glibc would otherwise keep */
     repo_trim(n->repo);
@@ -1342,6 +1346,10 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                           .ctx = n};
     if ((rc = control_open(n->ctx, n->home, &ch, &n->control, cause)) < 0)
         goto fail;
+    if (opts->http && (rc = http_start(opts->http, n->home, &n->http, cause)) < 0)
+        goto fail;
+    if (n->http)
+        s_log(n, "web board on %s", http_url(n->http));
     if (opts->beacon && (rc = lan_open(n->o.beacon_port, n->o.beacon_iface, &n->lan, cause)) < 0)
         goto fail;
     /* written last: the CLI forwards to buurtd once this file exists and
@@ -1422,7 +1430,7 @@ int node_run(node_t *n)
         if (ct >= 0 && ct < timeout)
             timeout = ct;
 
-        size_t need = 4 + n->npeers + 2 * (CONTROL_CHILDREN + 1);
+        size_t need = 6 + n->npeers + 2 * (CONTROL_CHILDREN + 1);
         if (need > cap) {
             cap = need * 2;
             items = xrealloc(items, cap * sizeof *items);
@@ -1442,6 +1450,14 @@ int node_run(node_t *n)
                 order[k - first_dealer] = n->peers[i];
                 items[k++] = (zmq_pollitem_t){n->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
             }
+        size_t hi = k; /* the web board: pages waiting, its renderer's pipe */
+        if (n->http) {
+            http_publish(n->http, repo_version(n->repo));
+            items[k++] = (zmq_pollitem_t){NULL, http_fd(n->http), ZMQ_POLLIN, 0};
+            items[k++] = (zmq_pollitem_t){NULL, http_child_fd(n->http), ZMQ_POLLIN, 0};
+            if (items[k - 1].fd < 0)
+                k--;
+        }
         size_t ci = k;
         k += control_poll_items(n->control, items + k, cap - k);
         int r = zmq_poll(items, (int)k, timeout);
@@ -1476,7 +1492,7 @@ int node_run(node_t *n)
                 ;
         if (n->lan && (items[li].revents & ZMQ_POLLIN))
             s_beacon_in(n);
-        for (size_t d = first_dealer; d < ci; d++) {
+        for (size_t d = first_dealer; d < hi; d++) {
             peer_t *p = order[d - first_dealer];
             until = s_now() + slice;
             if ((items[d].revents & ZMQ_POLLIN) && p->dealer == items[d].socket)
@@ -1486,6 +1502,9 @@ int node_run(node_t *n)
                     ;
         }
         control_handle(n->control, items + ci, k - ci, s_now());
+        if (n->http && ((items[hi].revents | (ci > hi + 1 ? items[hi + 1].revents : 0)) &
+                        (ZMQ_POLLIN | ZMQ_POLLERR)))
+            http_work(n->http, n->repo, repo_wall_ms(), n->o.exec.prepare_child);
         if (n->members_dirty)
             s_members_changed(n);
         if (n->voids_dirty)
@@ -1513,6 +1532,7 @@ void node_destroy(node_t **self_p)
     }
     free(n->peers);
     free(n->marks);
+    http_stop(&n->http); /* first: its threads wait for nothing of ours */
     bool had_control = n->control != NULL;
     control_close(&n->control);
     if (n->router)

@@ -34,6 +34,8 @@ typedef struct {
     int recon_interval_ms;     /* periodic reconciliation, default 30000 */
     node_exec_t exec;          /* runs CLI commands for the control socket */
     bool verbose;
+    const char *http;          /* ADDR:PORT of the read-only web board
+                                  (node/http.h), or NULL for none */
 } node_opts_t;
 
 /* Opens the home, binds everything; returns 0 or an error with *cause. */
