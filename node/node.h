@@ -34,6 +34,8 @@ typedef struct {
     int recon_interval_ms;     /* periodic reconciliation, default 30000 */
     node_exec_t exec;          /* runs CLI commands for the control socket */
     bool verbose;
+    bool log_priority;         /* log lines start with "<N>", their syslog priority
+                                * (sd-daemon(3)): 3 error, 4 warning, 6 info */
 } node_opts_t;
 
 /* Opens the home, binds everything; returns 0 or an error with *cause. */
