@@ -32,7 +32,8 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%) $(B)/tools/gen
 
 LIB := $(B)/libbuurt.a
 
-.PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean install uninstall
+.PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean install uninstall \
+        cross-arm64 check-cross
 all: $(B)/buurt $(B)/buurtd
 
 deps:
@@ -115,7 +116,19 @@ bench-quick: all
 	@bash bench/run.sh --quick
 
 clean:
-	rm -rf $(B) build-asan
+	rm -rf $(B) build-asan build-arm64
+
+# arm64 (Raspberry Pi class boards), on an x86-64 Debian: .ci/deps-cross
+# installs Debian's cross compiler, qemu-user and the arm64 packages of the
+# dependencies (multiarch); tests/cross/arm64.sh builds buurt, buurtd and
+# the unit tests into build-arm64/, runs the tests under qemu-user and
+# syncs a native node with an arm64 node on loopback. It says SKIPPED, with
+# the reason, when the toolchain cannot be had. CI runs it (.ci/run).
+cross-arm64:
+	@bash .ci/deps-cross build-arm64/deps || echo "cross-arm64: .ci/deps-cross failed (see above)"
+	@bash tests/cross/arm64.sh
+
+check-cross: cross-arm64
 
 # Installation (GNU conventions: PREFIX, DESTDIR, and each directory may be
 # overridden). Both programs go to bin/: buurtd is run by ordinary users on
