@@ -33,7 +33,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%) $(B)/tools/gen
 LIB := $(B)/libbuurt.a
 
 .PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean install uninstall \
-        cross-arm64 check-cross
+        cross-arm64 check-cross bench-arm64
 all: $(B)/buurt $(B)/buurtd
 
 deps:
@@ -129,6 +129,11 @@ cross-arm64:
 	@bash tests/cross/arm64.sh
 
 check-cross: cross-arm64
+
+# Binary sizes and buurtd's memory with 100,000 records on the arm64 build
+# (under qemu-user), next to the native figures; docs/performance.md.
+bench-arm64: all
+	@bash bench/arm64.sh
 
 # Installation (GNU conventions: PREFIX, DESTDIR, and each directory may be
 # overridden). Both programs go to bin/: buurtd is run by ordinary users on
