@@ -151,7 +151,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 INSTALL     ?= install
 DOCS := README.md docs/architecture.md docs/cli.md docs/performance.md docs/protocol.md \
-        docs/trust.md
+        docs/trust.md examples/raspberry-pi.md
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
@@ -159,7 +159,7 @@ install: all
 	$(INSTALL) -m 0755 $(B)/buurt $(B)/buurtd $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 man/buurt.1 $(DESTDIR)$(MANDIR)/man1/buurt.1
 	$(INSTALL) -m 0644 man/buurtd.8 $(DESTDIR)$(MANDIR)/man8/buurtd.8
-	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 README.md examples/raspberry-pi.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
 	sed 's|/usr/local/bin/buurtd|$(BINDIR)/buurtd|' examples/systemd/buurtd.service \
 	    >$(DESTDIR)$(UNITDIR)/buurtd.service
@@ -171,7 +171,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/buurt $(DESTDIR)$(BINDIR)/buurtd \
 	    $(DESTDIR)$(MANDIR)/man1/buurt.1 $(DESTDIR)$(MANDIR)/man8/buurtd.8 \
 	    $(DESTDIR)$(UNITDIR)/buurtd.service $(DESTDIR)$(SYSUSERSDIR)/buurt.conf \
-	    $(DESTDIR)$(DOCDIR)/README.md \
+	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/raspberry-pi.md \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(filter docs/%,$(DOCS))))
 	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 

@@ -51,7 +51,7 @@ mode() { stat -c %a "$1"; }
 D=$T/dest
 P=$D/usr/local
 FILES="bin/buurt:755 bin/buurtd:755 share/man/man1/buurt.1:644 share/man/man8/buurtd.8:644
-share/doc/buurt/README.md:644
+share/doc/buurt/README.md:644 share/doc/buurt/raspberry-pi.md:644
 share/doc/buurt/docs/cli.md:644 share/doc/buurt/docs/architecture.md:644
 share/doc/buurt/docs/protocol.md:644 share/doc/buurt/docs/trust.md:644
 share/doc/buurt/docs/performance.md:644
