@@ -42,8 +42,10 @@ skip() { SKIP=$((SKIP + 1)); echo "SKIPPED $1"; }
 check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n" "failed: $*"; fi; }
 
 # mk TARGET ARGS...: make in the repository with this build directory, not
-# as part of the make that may be running this script
-mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$ROOT" B="$B" "$@"; }
+# as part of the make that may be running this script, and without
+# building (-o all): what is installed is exactly the build under test
+# (make check-asan runs this script against build-asan/)
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$ROOT" B="$B" -o all "$@"; }
 
 # mode FILE: its octal mode, e.g. 755
 mode() { stat -c %a "$1"; }
