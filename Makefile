@@ -32,7 +32,8 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%) $(B)/tools/gen
 
 LIB := $(B)/libbuurt.a
 
-.PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean
+.PHONY: all deps demo test unit e2e tools check-asan bench bench-quick clean install uninstall \
+        cross-arm64 check-cross bench-arm64
 all: $(B)/buurt $(B)/buurtd
 
 deps:
@@ -115,7 +116,64 @@ bench-quick: all
 	@bash bench/run.sh --quick
 
 clean:
-	rm -rf $(B) build-asan
+	rm -rf $(B) build-asan build-arm64
+
+# arm64 (Raspberry Pi class boards), on an x86-64 Debian: .ci/deps-cross
+# installs Debian's cross compiler, qemu-user and the arm64 packages of the
+# dependencies (multiarch); tests/cross/arm64.sh builds buurt, buurtd and
+# the unit tests into build-arm64/, runs the tests under qemu-user and
+# syncs a native node with an arm64 node on loopback. It says SKIPPED, with
+# the reason, when the toolchain cannot be had. CI runs it (.ci/run).
+cross-arm64:
+	@bash .ci/deps-cross build-arm64/deps || echo "cross-arm64: .ci/deps-cross failed (see above)"
+	@bash tests/cross/arm64.sh
+
+check-cross: cross-arm64
+
+# Binary sizes and buurtd's memory with 100,000 records on the arm64 build
+# (under qemu-user), next to the native figures; docs/performance.md.
+bench-arm64: all
+	@bash bench/arm64.sh
+
+# Installation (GNU conventions: PREFIX, DESTDIR, and each directory may be
+# overridden). Both programs go to bin/: buurtd is run by ordinary users on
+# their laptops as much as by systemd, and sbin/ is not on a Debian user's
+# PATH. The unit goes to PREFIX/lib/systemd/system, which systemd searches
+# for /usr/local and, on Debian's merged /usr, for /usr; its ExecStart= is
+# rewritten to the BINDIR installed here. The sysusers.d file declares the
+# user `buurt` the unit runs as. tests/install.sh checks install and
+# uninstall in a temporary DESTDIR.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/buurt
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL     ?= install
+DOCS := README.md docs/architecture.md docs/cli.md docs/performance.md docs/protocol.md \
+        docs/trust.md examples/raspberry-pi.md
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(INSTALL) -m 0755 $(B)/buurt $(B)/buurtd $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 man/buurt.1 $(DESTDIR)$(MANDIR)/man1/buurt.1
+	$(INSTALL) -m 0644 man/buurtd.8 $(DESTDIR)$(MANDIR)/man8/buurtd.8
+	$(INSTALL) -m 0644 README.md examples/raspberry-pi.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+	sed 's|/usr/local/bin/buurtd|$(BINDIR)/buurtd|' examples/systemd/buurtd.service \
+	    >$(DESTDIR)$(UNITDIR)/buurtd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/buurtd.service
+	$(INSTALL) -m 0644 examples/systemd/buurt.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/buurt.conf
+
+# Removes exactly what install wrote, and the doc directory if then empty.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/buurt $(DESTDIR)$(BINDIR)/buurtd \
+	    $(DESTDIR)$(MANDIR)/man1/buurt.1 $(DESTDIR)$(MANDIR)/man8/buurtd.8 \
+	    $(DESTDIR)$(UNITDIR)/buurtd.service $(DESTDIR)$(SYSUSERSDIR)/buurt.conf \
+	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/raspberry-pi.md \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(filter docs/%,$(DOCS))))
+	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # libFuzzer harnesses of every decoder: make fuzz, fuzz-smoke (tests/fuzz/).
 include tests/fuzz/fuzz.mk

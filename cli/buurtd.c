@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static node_t *s_node;
@@ -30,6 +31,19 @@ static void s_on_signal(int sig)
     (void)sig;
     if (s_node)
         node_stop(s_node);
+}
+
+/* True when stderr is the journal's stream: systemd sets JOURNAL_STREAM to
+ * "DEVICE:INODE" of the stream it connects stderr to (systemd.exec(5)), so
+ * a JOURNAL_STREAM inherited by a process whose stderr goes elsewhere (a
+ * terminal, a file) does not count. */
+static bool s_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 static void s_usage(FILE *f)
@@ -53,6 +67,9 @@ static void s_usage(FILE *f)
           "                           0.0.0.0:8080 on the organisation's Wi-Fi (default: off)\n"
           "  --daemon                 detach and log to HOME/buurtd.log\n"
           "  --verbose                log every connection and round\n"
+          "  --journal                start log lines with their syslog priority (<3>\n"
+          "                           error, <4> warning, <6> info) for systemd's journal;\n"
+          "                           the default when stderr is the journal\n"
           "  --help                   this help\n",
           f);
 }
@@ -64,8 +81,8 @@ int main(int argc, char **argv)
         {"no-beacon", no_argument, NULL, 'n'},        {"beacon-interface", required_argument, NULL, 'i'},
         {"beacon-port", required_argument, NULL, 'p'}, {"beacon-interval", required_argument, NULL, 'b'},
         {"sync-interval", required_argument, NULL, 's'}, {"daemon", no_argument, NULL, 'd'},
-        {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
-        {"http", required_argument, NULL, 'w'},
+        {"verbose", no_argument, NULL, 'v'},          {"journal", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},             {"http", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
                      .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
@@ -86,6 +103,7 @@ int main(int argc, char **argv)
         case 'd': daemonize = true; break;
         case 'v': o.verbose = true; break;
         case 'w': o.http = optarg; break;
+        case 'j': o.log_priority = true; break;
         case 'h': s_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "buurtd: option %s needs a value; see buurtd --help\n", argv[optind - 1]);
@@ -116,10 +134,12 @@ int main(int argc, char **argv)
         dup2(fd, 2);
         close(fd);
     }
+    if (s_stderr_is_journal())
+        o.log_priority = true;
     char *cause = NULL;
     int rc = node_start(&o, &s_node, &cause);
     if (rc < 0) {
-        fprintf(stderr, "buurtd: %s\n", cause ? cause : bu_strerror(rc));
+        fprintf(stderr, "%sbuurtd: %s\n", o.log_priority ? "<3>" : "", cause ? cause : bu_strerror(rc));
         free(cause);
         free(home);
         return 1;

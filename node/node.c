@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -144,27 +145,43 @@ static uint64_t s_now(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void s_log(node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_log(node_t *n, const char *fmt, ...)
+/* Every line buurtd logs goes through here: "buurtd HH:MM:SS text" on
+ * stderr, one line, with "<N>" (its syslog priority, sd-daemon(3)) in front
+ * when the options ask for it, so that the journal files it at that
+ * priority. Lines from the session, ZAP, control, guest and beacon hooks
+ * are info. */
+static void s_vlog(node_t *n, int prio, const char *fmt, va_list ap)
 {
-    (void)n;
     char ts[32];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(ts, sizeof ts, "%H:%M:%S", &tm);
     char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     /* names, causes and fields may come from the wire: one line, no
      * terminal controls */
     buf_t b = {0};
     text_escape(&b, line);
-    fprintf(stderr, "buurtd %s %s\n", ts, buf_cstr(&b));
+    char pre[8] = "";
+    if (n->o.log_priority)
+        snprintf(pre, sizeof pre, "<%d>", prio);
+    fprintf(stderr, "%sbuurtd %s %s\n", pre, ts, buf_cstr(&b));
     buf_free(&b);
 }
+
+#define S_LOGGER(name, prio)                                                                       \
+    static void name(node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));     \
+    static void name(node_t *n, const char *fmt, ...)                                             \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        s_vlog(n, prio, fmt, ap);                                                                  \
+        va_end(ap);                                                                                \
+    }
+S_LOGGER(s_log, LOG_INFO)     /* what happens: peers, rounds, start and stop */
+S_LOGGER(s_warn, LOG_WARNING) /* what a person should look at; buurtd carries on */
+S_LOGGER(s_err, LOG_ERR)      /* what failed: a write, a purge, the poll loop */
 
 static void s_log_line(void *ctx, const char *line)
 {
@@ -366,7 +383,7 @@ static void s_connect(node_t *n, peer_t *p, const char *addr)
     zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, n->curve_pk, 32);
     zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, n->curve_sk, 32);
     if (zmq_connect(d, addr) != 0) {
-        s_log(n, "cannot connect to %s: %s", addr, zmq_strerror(errno));
+        s_warn(n, "cannot connect to %s: %s", addr, zmq_strerror(errno));
         zmq_close(d);
         return;
     }
@@ -441,7 +458,7 @@ static void s_rebuild_set(node_t *n)
     n->env.set = n->set;
     char *cause = NULL;
     if (repo_scan(n->repo, s_set_add, n, &cause) < 0) {
-        s_log(n, "%s", cause); /* what could not be read is not offered */
+        s_warn(n, "%s", cause); /* what could not be read is not offered */
         free(cause);
     }
     for (size_t i = 0; i < n->nbad; i++) /* refused edits stay claimed */
@@ -470,7 +487,7 @@ static void s_purge(node_t *n)
     if (k > 0) {
         char *cause = NULL;
         if (repo_purge(n->repo, ents, k, &removed, &cause) < 0) {
-            s_log(n, "retention purge failed: %s", cause ? cause : "?");
+            s_err(n, "retention purge failed: %s", cause ? cause : "?");
             free(cause);
         } else {
             s_log(n, "retention: purged %zu needs (%zu edits)", k, removed);
@@ -490,7 +507,7 @@ static void s_apply_voids(node_t *n)
     size_t removed = 0;
     char *cause = NULL;
     if (repo_apply_voids(n->repo, &removed, &cause) < 0) {
-        s_log(n, "cannot remove void edits: %s", cause ? cause : "?");
+        s_err(n, "cannot remove void edits: %s", cause ? cause : "?");
         free(cause);
     } else if (removed) {
         s_log(n, "removed %zu edits an admin declared void", removed);
@@ -514,9 +531,9 @@ static void s_members_changed(node_t *n)
     if (me && me->revoked && !n->self_revoked) {
         char by[65];
         hex_encode(me->revoked_by, 32, by);
-        s_log(n, "this node was revoked from the mesh by %.10s%s%s: its edits no longer count and "
-                 "it refuses new ones; an admin can admit it again",
-              by, me->reason[0] ? ": " : "", me->reason);
+        s_warn(n, "this node was revoked from the mesh by %.10s%s%s: its edits no longer count and "
+                  "it refuses new ones; an admin can admit it again",
+               by, me->reason[0] ? ": " : "", me->reason);
     }
     n->self_revoked = me && me->revoked;
     for (size_t i = 0; i < n->npeers; i++) {
@@ -566,10 +583,10 @@ static void s_over_quota(node_t *n, const uint8_t author[32])
         repo_quota_limits(n->repo, &lim);
         char hex[65];
         hex_encode(author, 32, hex);
-        s_log(n, "member %.10s (%s) is over its quota (%u edits per hour of its clock, %u in all): "
-                 "%llu of its edits refused so far (see buurt peers)",
-              hex, s_member_name(n, author), lim.per_hour, lim.total,
-              (unsigned long long)n->over[i].refused);
+        s_warn(n, "member %.10s (%s) is over its quota (%u edits per hour of its clock, %u in all): "
+                  "%llu of its edits refused so far (see buurt peers)",
+               hex, s_member_name(n, author), lim.per_hour, lim.total,
+               (unsigned long long)n->over[i].refused);
         n->over[i].logged_at = now;
     }
 }
@@ -647,7 +664,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         int rc = nt ? repo_ingest_checked(n->repo, take, nt, fate, &cause) : 0;
         n->source = NULL;
         if (rc < 0) {
-            s_log(n, "cannot store edits: %s", cause ? cause : bu_strerror(rc));
+            s_err(n, "cannot store edits: %s", cause ? cause : bu_strerror(rc));
             free(cause);
         }
         for (size_t i = 0; rc >= 0 && i < nt; i++) {
@@ -678,9 +695,9 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         uint64_t r, j, h;
         session_counts(s, &r, &j, &h);
         if (h == 0) /* once per peer */
-            s_log(n, "peer %.10s sent edits dated more than %d min ahead of this node's clock: "
-                     "held until then (see buurt peers)",
-                  session_hex(s), HLC_MAX_SKEW_MS / 60000);
+            s_warn(n, "peer %.10s sent edits dated more than %d min ahead of this node's clock: "
+                      "held until then (see buurt peers)",
+                   session_hex(s), HLC_MAX_SKEW_MS / 60000);
     }
     free(cert);
     free(fate);
@@ -1052,7 +1069,7 @@ static void s_clock_log(node_t *n)
     s_clock_notes(n, notes);
     for (size_t i = 0; i < notes->u.a.n; i++)
         if (!strstr(notes->u.a.items[i]->u.s.p, "are held"))
-            s_log(n, "warning: %s", notes->u.a.items[i]->u.s.p);
+            s_warn(n, "warning: %s", notes->u.a.items[i]->u.s.p);
     if (st == 0)
         s_log(n, "this node's clock agrees with its peers again");
     pv_free(&notes);
@@ -1089,12 +1106,12 @@ static void s_repair(node_t *n, uint64_t now)
     uint64_t bytes = rep->corrupt_bytes;
     char *cause = NULL;
     if (repo_compact(n->repo, &cause) < 0) {
-        s_log(n, "store: cannot remove the damaged regions: %s", cause ? cause : "?");
+        s_err(n, "store: cannot remove the damaged regions: %s", cause ? cause : "?");
         free(cause);
         return;
     }
-    s_log(n, "store: repaired: removed %llu damaged bytes from the log after syncing with a peer",
-          (unsigned long long)bytes);
+    s_warn(n, "store: repaired: removed %llu damaged bytes from the log after syncing with a peer",
+           (unsigned long long)bytes);
 }
 
 /* Indexes held edits whose time has come (they are then pushed on). */
@@ -1368,16 +1385,16 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
           repo_mesh(n->repo) ? "in a mesh" : "no mesh yet (buurt mesh create/join)");
     const store_report_t *rep = repo_report(n->repo);
     if (rep->tail_cut_bytes)
-        s_log(n, "store: cut %llu bytes of an unfinished write from the end of the log; every "
-                 "edit before them is kept", (unsigned long long)rep->tail_cut_bytes);
+        s_warn(n, "store: cut %llu bytes of an unfinished write from the end of the log; every "
+                  "edit before them is kept", (unsigned long long)rep->tail_cut_bytes);
     if (rep->leftover_bytes)
-        s_log(n, "store: removed edits.log.new (%llu bytes), left by an interrupted purge",
-              (unsigned long long)rep->leftover_bytes);
+        s_warn(n, "store: removed edits.log.new (%llu bytes), left by an interrupted purge",
+               (unsigned long long)rep->leftover_bytes);
     pv_t *notes = pv_arr();
     s_clock_notes(n, notes);
     s_store_notes(n, notes);
     for (size_t i = 0; i < notes->u.a.n; i++)
-        s_log(n, "warning: %s", notes->u.a.items[i]->u.s.p);
+        s_warn(n, "warning: %s", notes->u.a.items[i]->u.s.p);
     pv_free(&notes);
     n->clock_state = repo_wall_ms() < NODE_CLOCK_FLOOR_MS ? -1 : 0;
     *out = n;
@@ -1464,7 +1481,7 @@ int node_run(node_t *n)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            s_log(n, "poll failed: %s", zmq_strerror(errno));
+            s_err(n, "poll failed: %s", zmq_strerror(errno));
             break;
         }
         if (!warmed) {
