@@ -112,6 +112,10 @@ void cli_short_id(const uint8_t id[32], char *out);
 /* A node for people: "Name (0123456789)" from the membership, else the
  * short id. */
 void cli_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n);
+/* A record named by its hex id, for people: its label, or "offer of
+ * PROVIDER" for an offer; "(unknown)" when not held. Valid until the next
+ * call. */
+const char *cli_ref_name(repo_t *r, const char *hex);
 /* A list field joined with commas into out. */
 void cli_join(const pv_t *list, char *out, size_t n);
 

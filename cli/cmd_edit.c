@@ -10,6 +10,7 @@
  * signed.
  */
 #include "cli/cli.h"
+#include "node/members.h"
 #include "node/private.h"
 #include "node/query.h"
 #include "node/home.h"
@@ -904,6 +905,27 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
     const char *to = claim ? "claimed" : strcmp(sub, "done") == 0 ? "done"
                                       : strcmp(sub, "cancel") == 0 ? "cancelled"
                                                                    : "open";
+    /* errors that name the state, before the rules refuse it plainly */
+    bool finished = st && (strcmp(st, "done") == 0 || strcmp(st, "cancelled") == 0);
+    if (!claim && strcmp(to, "open") != 0 && finished) {
+        rc = cli_err(c, EXIT_FAIL, "need %s is already %s (reopen with: buurt need reopen %s)", p.pos[0], st,
+                     p.pos[0]);
+        goto done;
+    }
+    if (claim && st && strcmp(st, "claimed") == 0 && !pv_get_str(e->fields, "coalition") &&
+        memcmp(e->creator, repo_key(c->repo)->pk, 32) != 0 && repo_members(c->repo) &&
+        members_role_at(repo_members(c->repo), repo_key(c->repo)->pk, repo_edit_now(c->repo) << 16) != ROLE_ADMIN) {
+        char who[200];
+        cli_node_name(c->repo, e->claimer, who, sizeof who);
+        buf_t l = {0};
+        text_escape(&l, cli_ref_name(c->repo, pv_get_str(e->fields, "claimed_by")));
+        rc = cli_err(c, EXIT_FAIL,
+                     "need %s is already claimed by %s (%s); the claimer or the organisation it is claimed "
+                     "for may release it (buurt need reopen %s)",
+                     p.pos[0], buf_cstr(&l), who, p.pos[0]);
+        buf_free(&l);
+        goto done;
+    }
     if (claim && st && strcmp(st, "open") != 0 && strcmp(st, "claimed") != 0) {
         rc = cli_err(c, EXIT_FAIL, "need %s is %s; reopen it first (buurt need reopen %s)",
                      p.pos[0], st, p.pos[0]);

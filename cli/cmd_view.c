@@ -82,19 +82,7 @@ static const char *s_status(const entity_t *e, uint64_t now)
  * provider ("offer of Moskee Zuid"), which has no name of its own. */
 static const char *s_ref_name(repo_t *r, const char *hex)
 {
-    uint8_t id[32];
-    if (!hex || hex_decode(hex, id, 32) < 0)
-        return "";
-    const entity_t *e = repo_entity(r, id);
-    if (e && e->kind == REC_OFFER) {
-        static char label[160];
-        const char *prov = pv_get_str(e->fields, "provider");
-        uint8_t pid[32];
-        const entity_t *p = prov && hex_decode(prov, pid, 32) == 0 ? repo_entity(r, pid) : NULL;
-        snprintf(label, sizeof label, "offer of %s", p ? query_label(p) : "(unknown)");
-        return label;
-    }
-    return e ? query_label(e) : "(unknown)";
+    return cli_ref_name(r, hex);
 }
 
 /* A node as a person reads it: its organisation's name from its

@@ -264,6 +264,23 @@ void cli_node_name(repo_t *r, const uint8_t key[32], char *out, size_t n)
         snprintf(out, n, "%.10s", hex);
 }
 
+const char *cli_ref_name(repo_t *r, const char *hex)
+{
+    uint8_t id[32];
+    if (!hex || hex_decode(hex, id, 32) < 0)
+        return "";
+    const entity_t *e = repo_entity(r, id);
+    if (e && e->kind == REC_OFFER) {
+        static char label[160];
+        const char *prov = pv_get_str(e->fields, "provider");
+        uint8_t pid[32];
+        const entity_t *p = prov && hex_decode(prov, pid, 32) == 0 ? repo_entity(r, pid) : NULL;
+        snprintf(label, sizeof label, "offer of %s", p ? query_label(p) : "(unknown)");
+        return label;
+    }
+    return e ? query_label(e) : "(unknown)";
+}
+
 void cli_short_id(const uint8_t id[32], char *out)
 {
     hex_encode(id, 5, out);

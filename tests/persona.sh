@@ -183,9 +183,19 @@ t3() {
     # hand-off: the coordinator claims n1 for the mosque's offer; the
     # mosque marks it done
     bu co need claim "$n1" --by "$o" >/dev/null && sync_wait mo || { fail "$name: claim"; return; }
+    out=$(bu mo need claim "$n1" --by "$o" 2>&1)
+    rc=$?
+    WHY="exit $rc: $out"
+    check "3f2. claiming a claimed need names who holds it" eval '
+        [ $rc -eq 1 ] && grep -q "already claimed by offer of Moskee Al-Fath (Coordinatie" <<<"$out"'
     out=$(bu mo need done "$n1" 2>&1)
     WHY="need done on the mosque: $out"
     check "3g. hand-off: the offer's owner marks the claimed need done" eval '[ "$(field mo "$n1" status)" = "\"done\"" ]'
+    out=$(bu mo need done "$n1" 2>&1)
+    rc=$?
+    WHY="exit $rc: $out"
+    check "3g2. a done need says so and how to reopen it" eval '
+        [ $rc -eq 1 ] && grep -q "is already done (reopen with: buurt need reopen" <<<"$out"'
     out=$(bu mo overview --json)
     WHY="overview: $out"
     check "3h. overview after done: one open food need" eval '
@@ -243,10 +253,37 @@ t4() {
     check "4h. --lang with a code that is no language: usage error" eval '[ $rc -eq 2 ]'
 }
 
+# ---------------------------------------------------------------- 5. organisation
+t5() {
+    local name="5. organisation sharing its status"
+    mknode ms "Moskee Al-Fath" && mknode bi Bibliotheek && mkmesh bi ms || { fail "$name: setup"; return; }
+    start bi && start ms && link ms bi && wait_connected ms bi || { fail "$name: start"; return; }
+    local P out
+    P=$(add_place ms "Moskee Al-Fath" --status open --note "iftar meals from 18:00" --channels doorstep,phone) &&
+        sync_wait ms || { fail "$name: status"; return; }
+    out=$(bu bi list places --json)
+    WHY="library's list: $out"
+    check "5a. the library sees the mosque's status, fresh, with its note" eval '
+        [ "$(pj "[(r[\"fields\"][\"status\"], r[\"fields\"][\"status_note\"], r[\"stale\"], r[\"status_age_ms\"] < 600000) for r in d[\"items\"]]" <<<"$out")" = "[('"'"'open'"'"', '"'"'iftar meals from 18:00'"'"', False, True)]" ]'
+    out=$(bu bi show "$P")
+    WHY="show: $out"
+    check "5b. show names the organisation that set it (its certificate's name), not a key" grep -q "by ms (${NID[ms]:0:10})" <<<"$out"
+    out=$(BUURT_NOW_MS=$(($(now_ms) + 25 * 3600000)) bu bi list places)
+    WHY="a day later: $out"
+    check "5c. a day later the library's list marks the status stale" grep -q "(stale)" <<<"$out"
+    bu ms place status "$P" closed --note "closed today" >/dev/null && sync_wait ms >/dev/null
+    WHY="library sees: $(bu bi list places --json)"
+    check "5d. a new status reaches the library, fresh" eval '
+        wait_until "$WAIT" eval "bu bi list places --json | pj \"[(r[\\\"fields\\\"][\\\"status\\\"], r[\\\"stale\\\"]) for r in d[\\\"items\\\"]] == [(\\\"closed\\\", False)] or sys.exit(1)\" >/dev/null"'
+    stop ms
+    stop bi
+}
+
 t1
 t2
 t3
 t4
+t5
 daemons_finish
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
