@@ -551,7 +551,7 @@ static void s_example(ex_t *x)
     for (int i = 0; i < 17; i++) {
         uint64_t ms = UINT64_C(1767225000000) + 1000 * (uint64_t)(i <= 7 ? i : i - 1);
         x->hlc[i] = ms << 16;
-        char label[16];
+        char label[24]; /* "item " and any int: no truncation warning at -O1 */
         snprintf(label, sizeof label, "item %d", i);
         crypto_generichash(x->id[i], 32, (const uint8_t *)label, strlen(label), NULL, 0);
     }
