@@ -14,14 +14,17 @@
  * vector can only go stale by failing here. Run from the repository root.
  */
 #include "node/auth.h"
+#include "node/guest.h"
 #include "node/members.h"
 #include "node/merge.h"
 #include "node/sync.h"
+#include "proto/beacon.h"
 #include "proto/edit.h"
 #include "proto/err.h"
 #include "proto/invite.h"
 #include "proto/msg.h"
 #include "proto/record.h"
+#include "proto/seal.h"
 #include "proto/util.h"
 #include "proto/value.h"
 
@@ -1648,6 +1651,281 @@ Test(vectors, merge_results)
         s_free_all(v, n);
         free(hex);
         free(want);
+    }
+    s_free(b, nb);
+}
+
+/* ---- beacons.txt ------------------------------------------------------ */
+
+static void s_seq(uint8_t *p, size_t n, uint8_t first)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(first + i);
+}
+
+/* magic || nonce || XChaCha20-Poly1305(key, nonce, ad, pt), built by hand
+ * so that a refused beacon can differ from a good one in one point only */
+static size_t s_bcn_raw(const char *magic, const char *ad, const uint8_t key[32],
+                        const uint8_t nonce[24], const uint8_t *pt, size_t n, uint8_t *out)
+{
+    unsigned long long cl = 0;
+    memcpy(out, magic, 6);
+    memcpy(out + 6, nonce, 24);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + 30, &cl, pt, n, (const uint8_t *)ad,
+                                               ad ? strlen(ad) : 0, NULL, nonce, key);
+    return 30 + (size_t)cl;
+}
+
+/* "buurt-beacon-v1" || mesh || port || address: what a mesh beacon's sender signs */
+static void s_bcn_signed(const uint8_t mesh[32], uint16_t port, const uint8_t addr[4],
+                         uint8_t out[53])
+{
+    memcpy(out, "buurt-beacon-v1", 15);
+    memcpy(out + 15, mesh, 32);
+    be16_store(out + 47, port);
+    memcpy(out + 49, addr, 4);
+}
+
+/* node || port || address, and for a mesh beacon the signature */
+static size_t s_bcn_plain(const uint8_t node[32], uint16_t port, const uint8_t addr[4],
+                          const uint8_t *sig, uint8_t out[102])
+{
+    memcpy(out, node, 32);
+    be16_store(out + 32, port);
+    memcpy(out + 34, addr, 4);
+    if (!sig)
+        return 38;
+    memcpy(out + 38, sig, 64);
+    return 102;
+}
+
+/* A good mesh beacon (mesh_key NULL) or invite beacon of k at port and addr. */
+static void s_bcn_good(FILE *fp, const char *name, const char *note, const uint8_t mesh[32],
+                       const uint8_t *invite_key, const key_t_ *k, uint16_t port,
+                       const uint8_t addr[4], uint8_t nonce_first)
+{
+    uint8_t key[32], nonce[24], sgn[53], sig[64], pt[102], out[BEACON_LEN];
+    beacon_t b = {.port = port};
+    memcpy(b.node, k->pk, 32);
+    memcpy(b.addr, addr, 4);
+    s_seq(nonce, 24, nonce_first);
+    fprintf(fp, "name: %s\nnote: %s\ntype: %s\n", name, note, invite_key ? "invite" : "mesh");
+    size_t n, pn;
+    if (invite_key) {
+        beacon_invite_key(invite_key, key);
+        beacon_invite_seal_with_nonce(key, &b, nonce, out);
+        n = BEACON_INVITE_LEN;
+        pn = s_bcn_plain(k->pk, port, addr, NULL, pt);
+        s_put_hex(fp, "invite-key", invite_key, 32);
+    } else {
+        beacon_key(mesh, key);
+        beacon_seal_with_nonce(mesh, key, k->sk, &b, nonce, out);
+        n = BEACON_LEN;
+        s_bcn_signed(mesh, port, addr, sgn);
+        crypto_sign_detached(sig, NULL, sgn, sizeof sgn, k->sk);
+        pn = s_bcn_plain(k->pk, port, addr, sig, pt);
+        s_put_hex(fp, "mesh", mesh, 32);
+        s_put_hex(fp, "seed", k->sk, 32); /* libsodium's sk is seed || pk */
+    }
+    s_put_hex(fp, "node", k->pk, 32);
+    fprintf(fp, "port: %u\n", port);
+    s_put_hex(fp, "addr", addr, 4);
+    s_put_hex(fp, "nonce", nonce, 24);
+    s_put_hex(fp, "key", key, 32);
+    if (!invite_key)
+        s_put_hex(fp, "signed", sgn, sizeof sgn);
+    s_put_hex(fp, "plaintext", pt, pn);
+    s_put_hex(fp, "beacon", out, n);
+    fprintf(fp, "valid: true\n\n");
+}
+
+static void s_bcn_bad(FILE *fp, const char *name, const char *why, bool invite,
+                      const uint8_t k32[32], const uint8_t *p, size_t n)
+{
+    fprintf(fp, "name: %s\nwhy: %s\ntype: %s\n", name, why, invite ? "invite" : "mesh");
+    s_put_hex(fp, invite ? "invite-key" : "mesh", k32, 32);
+    s_put_hex(fp, "beacon", p, n);
+    fprintf(fp, "valid: false\n\n");
+}
+
+static void s_gen_beacons(void)
+{
+    ex_t x;
+    s_example(&x);
+    key_t_ C;
+    s_key_tag(&C, 0x63);
+    FILE *fp = s_create(V "beacons.txt",
+                        "# LAN beacons (docs/protocol.md §5). A good beacon gives its inputs\n"
+                        "# (mesh id and the sender's Ed25519 seed, or the invite key; node, port,\n"
+                        "# address, nonce), the derived key, what is signed, the plaintext and\n"
+                        "# the datagram. A refused one gives the reader's mesh id (or invite\n"
+                        "# key) and the datagram. valid: whether a node MUST accept it.\n"
+                        "# Nonces are fixed here; a node MUST draw a fresh random one each time.\n\n");
+    const uint8_t *mesh = x.A.pk;
+    uint8_t addr[4] = {192, 168, 1, 20}, addr_a[4] = {10, 0, 0, 1}, key[32], nonce[24];
+    uint8_t sgn[53], pt[102], good[BEACON_LEN + 1], bad[BEACON_LEN + 1];
+    uint16_t port = BEACON_DEFAULT_PORT;
+    s_bcn_good(fp, "mesh-14.2", "B's beacon of §14.2: mesh A, 192.168.1.20, port 4836", mesh, NULL,
+               &x.B, port, addr, 0x70);
+    s_bcn_good(fp, "mesh-founder", "A's beacon: mesh A, 10.0.0.1, port 4837", mesh, NULL, &x.A,
+               4837, addr_a, 0x88);
+
+    /* refused mesh beacons: each differs from mesh-14.2 in one point */
+    beacon_key(mesh, key);
+    s_seq(nonce, 24, 0x70);
+    beacon_t bb = {.port = port};
+    memcpy(bb.node, x.B.pk, 32);
+    memcpy(bb.addr, addr, 4);
+    beacon_seal_with_nonce(mesh, key, x.B.sk, &bb, nonce, good);
+    s_bcn_signed(mesh, port, addr, sgn);
+    uint8_t sig[64];
+    crypto_sign_detached(sig, NULL, sgn, sizeof sgn, x.B.sk);
+    s_bcn_bad(fp, "other-mesh", "mesh-14.2 heard by a node of another mesh: it does not decrypt "
+              "under that mesh's key", false, C.pk, good, BEACON_LEN);
+    s_bcn_plain(x.B.pk, port, addr, sig, pt);
+    pt[101] ^= 0x01;
+    s_bcn_bad(fp, "bad-signature", "the last bit of the signature flipped before encryption",
+              false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    {
+        uint8_t s2[64], sgn_c[53];
+        crypto_sign_detached(s2, NULL, sgn, sizeof sgn, C.sk);
+        s_bcn_plain(x.B.pk, port, addr, s2, pt);
+        s_bcn_bad(fp, "signed-by-another-key", "B's node id, signed by another key",
+                  false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+        s_bcn_signed(C.pk, port, addr, sgn_c);
+        crypto_sign_detached(s2, NULL, sgn_c, sizeof sgn_c, x.B.sk);
+        s_bcn_plain(x.B.pk, port, addr, s2, pt);
+        s_bcn_bad(fp, "signed-for-another-mesh",
+                  "B's signature over another mesh id, encrypted under mesh A's key", false, mesh,
+                  bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    }
+    s_bcn_plain(x.B.pk, port, addr_a, sig, pt);
+    s_bcn_bad(fp, "address-not-signed", "address 10.0.0.1 with B's signature over 192.168.1.20",
+              false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    s_bcn_plain(x.B.pk, port + 1, addr, sig, pt);
+    s_bcn_bad(fp, "port-not-signed", "port 4837 with B's signature over port 4836", false, mesh,
+              bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    s_bcn_plain(x.B.pk, port, addr, sig, pt);
+    s_bcn_bad(fp, "wrong-magic", "BUURT1 as magic and associated data, all else right", false,
+              mesh, bad, s_bcn_raw("BUURT1", "BUURT1", key, nonce, pt, 102, bad));
+    s_bcn_bad(fp, "no-associated-data", "encrypted without the associated data BUURT2", false,
+              mesh, bad, s_bcn_raw("BUURT2", NULL, key, nonce, pt, 102, bad));
+    s_bcn_bad(fp, "truncated", "mesh-14.2 without its last byte (147 bytes)", false, mesh, good,
+              BEACON_LEN - 1);
+    good[BEACON_LEN] = 0;
+    s_bcn_bad(fp, "trailing-byte", "mesh-14.2 and one zero byte (149 bytes)", false, mesh, good,
+              BEACON_LEN + 1);
+    memcpy(bad, good, BEACON_LEN);
+    bad[60] ^= 0x01;
+    s_bcn_bad(fp, "ciphertext-changed", "one bit of mesh-14.2's ciphertext flipped", false, mesh,
+              bad, BEACON_LEN);
+
+    /* invite beacons: A answers the invite of §10.6 (secret 40..49) */
+    uint8_t secret[10], id[16], ikey[32], ikey2[32], ibk[32];
+    s_seq(secret, 10, 0x40);
+    invite_derive(secret, id, ikey);
+    s_seq(secret, 10, 0x50);
+    invite_derive(secret, id, ikey2);
+    uint8_t addr_i[4] = {192, 168, 1, 10};
+    s_bcn_good(fp, "invite-10.6", "A's invite beacon for the code of §10.6: 192.168.1.10, port 4836",
+               NULL, ikey, &x.A, port, addr_i, 0xa0);
+    beacon_invite_key(ikey, ibk);
+    beacon_t ab = {.port = port};
+    memcpy(ab.node, x.A.pk, 32);
+    memcpy(ab.addr, addr_i, 4);
+    s_seq(nonce, 24, 0xa0);
+    beacon_invite_seal_with_nonce(ibk, &ab, nonce, good);
+    s_bcn_bad(fp, "invite-other-code", "invite-10.6 heard by the holder of another code (secret "
+              "50..59)", true, ikey2, good, BEACON_INVITE_LEN);
+    s_bcn_bad(fp, "invite-truncated", "invite-10.6 without its last byte (83 bytes)", true, ikey,
+              good, BEACON_INVITE_LEN - 1);
+    s_bcn_plain(x.A.pk, port, addr_i, NULL, pt);
+    s_bcn_bad(fp, "invite-wrong-magic", "BUURT2 as magic and associated data, all else right",
+              true, ikey, bad, s_bcn_raw("BUURT2", "BUURT2", ibk, nonce, pt, 38, bad));
+    s_bcn_bad(fp, "invite-mesh-key", "encrypted under the mesh's beacon key, not the invite's",
+              true, ikey, bad, s_bcn_raw("BUURTI", "BUURTI", key, nonce, pt, 38, bad));
+    fclose(fp);
+    s_example_free(&x);
+}
+
+static uint16_t s_port(const blk_t *b)
+{
+    return (uint16_t)strtoul(s_need(b, "port"), NULL, 10);
+}
+
+Test(vectors, beacons)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_beacons();
+    size_t nb, n;
+    blk_t *b = s_load(V "beacons.txt", &nb);
+    cr_assert_geq(nb, 10);
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        bool valid = strcmp(s_need(&b[i], "valid"), "true") == 0;
+        bool invite = strcmp(s_need(&b[i], "type"), "invite") == 0;
+        uint8_t *p = s_unhex(s_need(&b[i], "beacon"), &n);
+        uint8_t in[32], key[32], nonce[24], out[BEACON_LEN], pt[102];
+        beacon_t got;
+        int rc;
+        if (invite) {
+            s_unhex32(s_need(&b[i], "invite-key"), in);
+            beacon_invite_key(in, key);
+            rc = beacon_invite_open(key, p, n, &got);
+        } else {
+            s_unhex32(s_need(&b[i], "mesh"), in);
+            beacon_key(in, key);
+            rc = beacon_open(in, key, p, n, &got);
+        }
+        cr_expect_eq(rc == 0, valid, "%s: open says %d", name, rc);
+        if (!valid) {
+            cr_expect_eq(rc, BU_EINVAL, "%s", name);
+            free(p);
+            continue;
+        }
+        uint8_t node[32], addr[4];
+        uint16_t port = s_port(&b[i]);
+        s_unhex32(s_need(&b[i], "node"), node);
+        cr_assert_eq(hex_decode(s_need(&b[i], "addr"), addr, 4), 0);
+        cr_assert_eq(hex_decode(s_need(&b[i], "nonce"), nonce, 24), 0);
+        char kh[65];
+        hex_encode(key, 32, kh);
+        cr_expect_str_eq(kh, s_need(&b[i], "key"), "%s: beacon key", name);
+        cr_expect(memcmp(got.node, node, 32) == 0 && got.port == port &&
+                  memcmp(got.addr, addr, 4) == 0, "%s: opened contents", name);
+        beacon_t bc = {.port = port};
+        memcpy(bc.node, node, 32);
+        memcpy(bc.addr, addr, 4);
+        size_t np;
+        uint8_t *plain = s_unhex(s_need(&b[i], "plaintext"), &np);
+        if (invite) {
+            cr_assert_eq(n, BEACON_INVITE_LEN);
+            beacon_invite_seal_with_nonce(key, &bc, nonce, out);
+            cr_expect_eq(np, s_bcn_plain(node, port, addr, NULL, pt));
+        } else {
+            uint8_t seed[32], pk[32], sk[64], sgn[53], sig[64];
+            cr_assert_eq(n, BEACON_LEN);
+            s_unhex32(s_need(&b[i], "seed"), seed);
+            crypto_sign_seed_keypair(pk, sk, seed);
+            cr_expect(memcmp(pk, node, 32) == 0, "%s: the seed is the node's", name);
+            beacon_seal_with_nonce(in, key, sk, &bc, nonce, out);
+            s_bcn_signed(in, port, addr, sgn);
+            char *sh = s_hex(sgn, sizeof sgn);
+            cr_expect_str_eq(sh, s_need(&b[i], "signed"), "%s: signed bytes", name);
+            free(sh);
+            crypto_sign_detached(sig, NULL, sgn, sizeof sgn, sk);
+            cr_expect_eq(np, s_bcn_plain(node, port, addr, sig, pt));
+        }
+        cr_expect(memcmp(plain, pt, np) == 0, "%s: plaintext", name);
+        cr_expect(memcmp(out, p, n) == 0, "%s: sealing again gives the same bytes", name);
+        /* the documented construction, by hand */
+        uint8_t raw[BEACON_LEN];
+        const char *magic = invite ? "BUURTI" : "BUURT2";
+        cr_expect_eq(s_bcn_raw(magic, magic, key, nonce, plain, np, raw), n);
+        cr_expect(memcmp(raw, p, n) == 0, "%s: magic, nonce, AEAD(plaintext, ad = magic)", name);
+        free(plain);
+        free(p);
     }
     s_free(b, nb);
 }
