@@ -29,6 +29,8 @@
 #include "proto/value.h"
 
 #include <criterion/criterion.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1927,5 +1929,327 @@ Test(vectors, beacons)
         free(plain);
         free(p);
     }
+    s_free(b, nb);
+}
+
+/* ---- invites.txt: codes and JOIN verdicts ---------------------------- */
+
+static void s_code_write(FILE *fp, const char *name, const char *note, const uint8_t prefix[8],
+                         const uint8_t secret[10])
+{
+    invite_code_t c;
+    char text[INVITE_CODE_LEN];
+    uint8_t id[16], key[32];
+    memcpy(c.mesh_prefix, prefix, 8);
+    memcpy(c.secret, secret, 10);
+    invite_code_format(&c, text);
+    invite_derive(secret, id, key);
+    fprintf(fp, "name: %s\nnote: %s\n", name, note);
+    s_put_hex(fp, "mesh-prefix", prefix, 8);
+    s_put_hex(fp, "secret", secret, 10);
+    fprintf(fp, "code: %s\n", text);
+    s_put_hex(fp, "id", id, 16);
+    s_put_hex(fp, "key", key, 32);
+    fprintf(fp, "\n");
+}
+
+static void s_text_write(FILE *fp, const char *name, const char *text, const invite_code_t *c)
+{
+    fprintf(fp, "name: %s\ntext:%s%s\n", name, *text ? " " : "", text); /* no trailing space */
+    if (c) {
+        s_put_hex(fp, "mesh-prefix", c->mesh_prefix, 8);
+        s_put_hex(fp, "secret", c->secret, 10);
+    }
+    fprintf(fp, "valid: %s\n\n", c ? "true" : "false");
+}
+
+/* One JOIN A's node answers: the invite it holds (secret 40..49), the
+ * connection's CURVE key, the clock. */
+typedef struct {
+    const char *name, *why;
+    int status; /* -1: the JOIN does not decode, no answer */
+    bool used;
+    int64_t now_offset; /* now = expires + now_offset */
+} join_case_t;
+
+static void s_join_write(FILE *fp, const join_case_t *jc, const uint8_t mesh[32],
+                         const uint8_t server_curve[32], const uint8_t guest_curve[32],
+                         const uint8_t id[16], const uint8_t key[32], uint64_t expires,
+                         const buf_t *join, const uint8_t *proof)
+{
+    fprintf(fp, "name: %s\nwhy: %s\n", jc->name, jc->why);
+    s_put_hex(fp, "mesh", mesh, 32);
+    s_put_hex(fp, "server-curve", server_curve, 32);
+    s_put_hex(fp, "guest-curve", guest_curve, 32);
+    fprintf(fp, "now: %" PRIu64 "\n", (uint64_t)((int64_t)expires + jc->now_offset));
+    s_put_hex(fp, "invite-id", id, 16);
+    s_put_hex(fp, "invite-key", key, 32);
+    fprintf(fp, "invite-used: %s\ninvite-expires: %" PRIu64 "\n", jc->used ? "true" : "false",
+            expires);
+    s_put_hex(fp, "join", join->data, join->len);
+    if (proof)
+        s_put_hex(fp, "proof", proof, 32);
+    if (jc->status < 0)
+        fprintf(fp, "status: none\n\n");
+    else
+        fprintf(fp, "status: %d\n\n", jc->status);
+}
+
+static void s_gen_invites(void)
+{
+    ex_t x;
+    s_example(&x);
+    key_t_ C;
+    s_key_tag(&C, 0x63);
+    FILE *fp = s_create(
+        V "invites.txt",
+        "# Invite codes and JOIN (docs/protocol.md §10.6).\n"
+        "# A block with code: mesh-prefix and secret are written as code; reading\n"
+        "# code gives them back; id and key derive from secret.\n"
+        "# A block with text: reading text gives mesh-prefix and secret (valid:\n"
+        "# true) or is refused (valid: false).\n"
+        "# A block with join: the inviting node of mesh, with CURVE key\n"
+        "# server-curve, holds one invite (invite-*; times in ms) and receives the\n"
+        "# JOIN frame join from a guest whose connection's CURVE key is guest-curve\n"
+        "# at time now; it MUST answer JOINED with status (none: the frame does\n"
+        "# not decode, no answer). proof, where given, is the proof the joiner\n"
+        "# computes from invite-key, its node id and the two CURVE keys.\n\n");
+    uint8_t secret[10], prefix[8];
+    s_seq(secret, 10, 0x40);
+    memcpy(prefix, x.A.pk, 8);
+    s_code_write(fp, "code-10.6", "the code of §10.6's example: mesh A, secret 40..49", prefix,
+                 secret);
+    {
+        uint8_t z[10] = {0}, zp[8] = {0}, f[10], fp8[8];
+        memset(f, 0xff, 10);
+        memset(fp8, 0xff, 8);
+        s_code_write(fp, "code-zero", "all bits 0", zp, z);
+        s_code_write(fp, "code-ones", "all 144 bits 1: the last character holds 4 bits and the "
+                     "zero padding bit", fp8, f);
+    }
+    /* reading */
+    invite_code_t c;
+    char code[INVITE_CODE_LEN], t[80];
+    memcpy(c.mesh_prefix, prefix, 8);
+    memcpy(c.secret, secret, 10);
+    invite_code_format(&c, code); /* 0EGGF-FZKSR-8BWG2-1891M-8HA68-X44J */
+    size_t len = strlen(code);
+    for (size_t i = 0; i <= len; i++)
+        t[i] = (char)tolower((unsigned char)code[i]);
+    s_text_write(fp, "lower-case", t, &c);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        if (code[i] != '-')
+            t[k++] = code[i];
+    t[k] = '\0';
+    s_text_write(fp, "no-dashes", t, &c);
+    for (size_t i = 0; i <= len; i++)
+        t[i] = code[i] == '-' ? ' ' : code[i];
+    s_text_write(fp, "spaces", t, &c);
+    snprintf(t, sizeof t, "%.2s-%.3s--%s", code, code + 2, code + 5);
+    s_text_write(fp, "dashes-anywhere", t, &c);
+    snprintf(t, sizeof t, "%s", code);
+    cr_assert_eq(t[0], '0');
+    cr_assert_eq(t[18], '1');
+    t[0] = 'O';
+    t[18] = 'I';
+    s_text_write(fp, "o-and-i", t, &c);
+    t[0] = 'o';
+    t[18] = 'l';
+    s_text_write(fp, "o-and-l-lower-case", t, &c);
+    snprintf(t, sizeof t, "%.*s", (int)len - 1, code);
+    s_text_write(fp, "28-characters", t, NULL);
+    snprintf(t, sizeof t, "%s0", code);
+    s_text_write(fp, "30-characters", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[1] = 'U';
+    s_text_write(fp, "letter-u", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[len - 1] = 'K'; /* J = 18, K = 19: the padding bit set */
+    s_text_write(fp, "padding-bit-set", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[5] = '.';
+    s_text_write(fp, "dot", t, NULL);
+    s_text_write(fp, "empty", "", NULL);
+
+    /* JOIN verdicts: A's node, mesh A, holds the invite of secret 40..49 */
+    uint8_t id[16], key[32], id2[16], key2[32], acurve[32], bcurve[32], ccurve[32], proof[32];
+    invite_derive(secret, id, key);
+    s_seq(secret, 10, 0x50);
+    invite_derive(secret, id2, key2);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(acurve, x.A.pk), 0);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(bcurve, x.B.pk), 0);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(ccurve, C.pk), 0);
+    uint64_t expires = T0 + 7 * UINT64_C(86400000);
+    const int64_t hour = -3600000;
+    static const join_case_t cases[] = {
+        {"join-ok", "B joins with the code of §10.6: status 0 OK", 0, false, hour},
+        {"join-last-ms", "one ms before the expiry: 0 OK", 0, false, -1},
+        {"join-wrong-mesh", "mesh_prefix of another mesh: 5 WRONG_MESH", 5, false, hour},
+        {"join-wrong-mesh-first", "another mesh, another invite, used and expired: 5 "
+         "WRONG_MESH is checked first", 5, true, 1},
+        {"join-unknown", "the id and proof of another code (secret 50..59): 1 UNKNOWN", 1, false,
+         hour},
+        {"join-node-not-connection", "node is C (proof made for C) on B's connection: 4 BAD_PROOF",
+         4, false, hour},
+        {"join-wrong-key", "the right id, the proof made with another code's key: 4 BAD_PROOF", 4,
+         false, hour},
+        {"join-other-server", "the proof bound to another server's CURVE key: 4 BAD_PROOF", 4,
+         false, hour},
+        {"join-proof-over-ed25519", "the proof over the two Ed25519 node ids instead of the "
+         "X25519 keys: 4 BAD_PROOF", 4, false, hour},
+        {"join-used", "the invite was used: 2 USED", 2, true, hour},
+        {"join-used-bad-proof", "used, and a wrong proof: 4 BAD_PROOF (who lacks the code learns "
+         "nothing of the invite)", 4, true, hour},
+        {"join-expired", "now equals the expiry: 3 EXPIRED", 3, false, 0},
+        {"join-used-expired", "used and expired: 2 USED is checked first", 2, true, 1},
+        {"join-empty-name", "a name of 0 bytes: not a JOIN, no answer", -1, false, hour},
+        {"join-version-2", "version 2: not a JOIN, no answer", -1, false, hour},
+    };
+    buf_t w = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const join_case_t *jc = &cases[i];
+        join_msg_t j = {0};
+        memcpy(j.mesh_prefix, x.A.pk, 8);
+        memcpy(j.id, id, 16);
+        memcpy(j.node, x.B.pk, 32);
+        snprintf(j.name, sizeof j.name, "Bieb");
+        const uint8_t *pkey = key, *pnode_curve = bcurve, *pserver = acurve;
+        const char *n = jc->name;
+        if (strstr(n, "wrong-mesh"))
+            memcpy(j.mesh_prefix, C.pk, 8);
+        if (strcmp(n, "join-unknown") == 0 || strcmp(n, "join-wrong-mesh-first") == 0) {
+            memcpy(j.id, id2, 16);
+            pkey = key2;
+        }
+        if (strcmp(n, "join-node-not-connection") == 0) {
+            memcpy(j.node, C.pk, 32);
+            pnode_curve = ccurve;
+        }
+        if (strcmp(n, "join-wrong-key") == 0 || strcmp(n, "join-used-bad-proof") == 0)
+            pkey = key2;
+        if (strcmp(n, "join-other-server") == 0)
+            pserver = ccurve;
+        if (strcmp(n, "join-proof-over-ed25519") == 0)
+            invite_proof(pkey, j.node, j.node, x.A.pk, j.proof);
+        else
+            invite_proof(pkey, j.node, pnode_curve, pserver, j.proof);
+        memcpy(proof, j.proof, 32);
+        if (strcmp(n, "join-empty-name") == 0)
+            j.name[0] = '\0';
+        if (strcmp(n, "join-version-2") == 0) {
+            pv_t *a = pv_arr();
+            pv_arr_push(a, pv_int(MSG_JOIN));
+            pv_arr_push(a, pv_int(2));
+            pv_arr_push(a, pv_bin(j.mesh_prefix, 8));
+            pv_arr_push(a, pv_bin(j.id, 16));
+            pv_arr_push(a, pv_bin(j.node, 32));
+            pv_arr_push(a, pv_str(j.name));
+            pv_arr_push(a, pv_bin(j.proof, 32));
+            pv_encode(a, &w);
+            pv_free(&a);
+        } else {
+            invite_join_encode(&j, &w);
+        }
+        bool honest = jc->status == 0 || jc->status == 2 || jc->status == 3;
+        s_join_write(fp, jc, x.A.pk, acurve, bcurve, id, key, expires, &w, honest ? proof : NULL);
+        buf_reset(&w);
+    }
+    buf_free(&w);
+    fclose(fp);
+    s_example_free(&x);
+}
+
+static bool s_bool(const blk_t *b, const char *key)
+{
+    return strcmp(s_need(b, key), "true") == 0;
+}
+
+Test(vectors, invite_codes_and_join)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_invites();
+    size_t nb, n;
+    blk_t *b = s_load(V "invites.txt", &nb);
+    cr_assert_geq(nb, 20);
+    size_t ncode = 0, ntext = 0, njoin = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        invite_code_t c;
+        uint8_t prefix[8], secret[10];
+        if (s_val(&b[i], "mesh-prefix")) {
+            cr_assert_eq(hex_decode(s_need(&b[i], "mesh-prefix"), prefix, 8), 0);
+            cr_assert_eq(hex_decode(s_need(&b[i], "secret"), secret, 10), 0);
+        }
+        if (s_val(&b[i], "code")) {
+            ncode++;
+            char text[INVITE_CODE_LEN], *h;
+            uint8_t id[16], key[32];
+            memcpy(c.mesh_prefix, prefix, 8);
+            memcpy(c.secret, secret, 10);
+            invite_code_format(&c, text);
+            cr_expect_str_eq(text, s_need(&b[i], "code"), "%s: written", name);
+            memset(&c, 0, sizeof c);
+            cr_expect_eq(invite_code_parse(s_need(&b[i], "code"), &c), 0, "%s: read", name);
+            cr_expect(memcmp(c.mesh_prefix, prefix, 8) == 0 && memcmp(c.secret, secret, 10) == 0,
+                      "%s: read back", name);
+            invite_derive(secret, id, key);
+            h = s_hex(id, 16);
+            cr_expect_str_eq(h, s_need(&b[i], "id"), "%s: id", name);
+            free(h);
+            h = s_hex(key, 32);
+            cr_expect_str_eq(h, s_need(&b[i], "key"), "%s: key", name);
+            free(h);
+        } else if (s_val(&b[i], "text")) {
+            ntext++;
+            bool valid = s_bool(&b[i], "valid");
+            int rc = invite_code_parse(s_need(&b[i], "text"), &c);
+            cr_expect_eq(rc == 0, valid, "%s: read says %d", name, rc);
+            if (valid && rc == 0)
+                cr_expect(memcmp(c.mesh_prefix, prefix, 8) == 0 &&
+                              memcmp(c.secret, secret, 10) == 0, "%s: what is read", name);
+        } else {
+            njoin++;
+            uint8_t *p = s_unhex(s_need(&b[i], "join"), &n);
+            const char *st = s_need(&b[i], "status");
+            join_msg_t j;
+            int rc = invite_join_decode(p, n, &j);
+            if (strcmp(st, "none") == 0) {
+                cr_expect_lt(rc, 0, "%s: not a JOIN", name);
+                free(p);
+                continue;
+            }
+            cr_assert_eq(rc, 0, "%s: decodes", name);
+            buf_t again = {0};
+            invite_join_encode(&j, &again);
+            cr_expect(again.len == n && memcmp(again.data, p, n) == 0, "%s: encodes back", name);
+            buf_free(&again);
+            uint8_t mesh[32], scurve[32], gcurve[32];
+            invite_t inv = {.role = "member"};
+            s_unhex32(s_need(&b[i], "mesh"), mesh);
+            s_unhex32(s_need(&b[i], "server-curve"), scurve);
+            s_unhex32(s_need(&b[i], "guest-curve"), gcurve);
+            cr_assert_eq(hex_decode(s_need(&b[i], "invite-id"), inv.id, 16), 0);
+            s_unhex32(s_need(&b[i], "invite-key"), inv.key);
+            inv.used = s_bool(&b[i], "invite-used");
+            inv.expires = strtoull(s_need(&b[i], "invite-expires"), NULL, 10);
+            guest_env_t env = {.mesh = mesh, .curve_pk = scurve,
+                               .now_ms = strtoull(s_need(&b[i], "now"), NULL, 10)};
+            const char *text = NULL;
+            int got = guest_verdict(&env, gcurve, &j, &inv, &text);
+            cr_expect_eq(got, atoi(st), "%s: status %d (%s), want %s", name, got, text, st);
+            if (s_val(&b[i], "proof")) {
+                uint8_t want[32], proof[32];
+                s_unhex32(s_need(&b[i], "proof"), want);
+                invite_proof(inv.key, j.node, gcurve, scurve, proof);
+                cr_expect(memcmp(proof, want, 32) == 0 && memcmp(j.proof, want, 32) == 0,
+                          "%s: proof", name);
+            }
+            free(p);
+        }
+    }
+    cr_expect(ncode >= 3 && ntext >= 10 && njoin >= 10, "codes %zu, texts %zu, joins %zu", ncode,
+              ntext, njoin);
     s_free(b, nb);
 }
