@@ -2253,3 +2253,254 @@ Test(vectors, invite_codes_and_join)
               ntext, njoin);
     s_free(b, nb);
 }
+
+/* ---- sealed.txt: sealed edits of private coalitions ------------------- */
+
+/* entity || author || hlc (little-endian): a sealed box's associated data */
+static void s_seal_ad(const uint8_t ent[32], const uint8_t author[32], uint64_t hlc,
+                      uint8_t ad[72])
+{
+    memcpy(ad, ent, 32);
+    memcpy(ad + 32, author, 32);
+    le64_store(ad + 64, hlc);
+}
+
+/* A sealed edit whose box is nonce || AEAD(key, nonce, ad, plain), by hand. */
+static void s_sealed_raw(buf_t *wire, const uint8_t key[32], const uint8_t *plain, size_t n,
+                         const uint8_t nonce[24], const uint8_t ent[32], const key_t_ *k,
+                         uint64_t hlc)
+{
+    uint8_t ad[72], kid[SEAL_KEY_ID_LEN], *box = xmalloc(24 + n + 16);
+    unsigned long long cl = 0;
+    s_seal_ad(ent, k->pk, hlc, ad);
+    memcpy(box, nonce, 24);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + 24, &cl, plain, n, ad, sizeof ad, NULL, nonce,
+                                               key);
+    seal_key_id(key, kid);
+    s_sign(wire, REC_SEALED, ent, k, hlc,
+           s_f("box", pv_bin(box, 24 + (size_t)cl), "key", pv_bin(kid, SEAL_KEY_ID_LEN), NULL));
+    free(box);
+}
+
+static void s_sealed_write(FILE *fp, const char *name, const char *note, const uint8_t key[32],
+                           const buf_t *w, const uint8_t *nonce, const buf_t *inner, bool valid)
+{
+    fprintf(fp, "name: %s\n%s: %s\n", name, valid ? "note" : "why", note);
+    s_put_hex(fp, "key", key, 32);
+    if (valid) {
+        uint8_t kid[SEAL_KEY_ID_LEN], ad[72], id[32];
+        edit_t *e = NULL;
+        cr_assert_eq(edit_decode(w->data, w->len, EDIT_VERIFY, &e, NULL), 0);
+        seal_key_id(key, kid);
+        s_put_hex(fp, "key-id", kid, SEAL_KEY_ID_LEN);
+        s_put_hex(fp, "entity", e->entity, 32);
+        s_put_hex(fp, "author", e->author, 32);
+        fprintf(fp, "hlc: %" PRIu64 "\n", e->hlc);
+        s_seal_ad(e->entity, e->author, e->hlc, ad);
+        s_put_hex(fp, "ad", ad, sizeof ad);
+        s_put_hex(fp, "nonce", nonce, 24);
+        s_put_hex(fp, "inner", inner->data, inner->len);
+        char *j = s_json_of(inner->data, inner->len);
+        fprintf(fp, "inner-json: %s\n", j);
+        free(j);
+        const pv_t *box = pv_map_get(e->fields, "box");
+        s_put_hex(fp, "box", (const uint8_t *)box->u.s.p, box->u.s.n);
+        crypto_generichash(id, 32, w->data, w->len, NULL, 0);
+        s_put_hex(fp, "id", id, 32);
+        edit_free(&e);
+    }
+    s_put_hex(fp, "edit", w->data, w->len);
+    fprintf(fp, "valid: %s\n\n", valid ? "true" : "false");
+}
+
+/* seals (kind, fields) as the reference does; *inner gets [kind, fields] */
+static void s_sealed(buf_t *wire, buf_t *inner, const uint8_t key[32], rec_kind_t kind,
+                     pv_t *fields, const uint8_t nonce[24], const uint8_t *ent, const key_t_ *k,
+                     uint64_t hlc)
+{
+    uint8_t bound[32];
+    if (!ent) {
+        edit_bound_id(k->pk, hlc, bound);
+        ent = bound;
+    }
+    pv_t *in = pv_arr();
+    pv_arr_push(in, pv_str(rec_kind_name(kind)));
+    pv_arr_push(in, pv_dup(fields));
+    buf_reset(inner);
+    pv_encode(in, inner);
+    pv_free(&in);
+    s_sign(wire, REC_SEALED, ent, k, hlc,
+           seal_fields_with_nonce(key, kind, fields, ent, k->pk, hlc, nonce));
+    pv_free(&fields);
+}
+
+static void s_gen_sealed(void)
+{
+    ex_t x;
+    s_example(&x);
+    FILE *fp = s_create(
+        V "sealed.txt",
+        "# Sealed edits of private coalitions (docs/protocol.md §8.10). Every\n"
+        "# edit here verifies and is a valid edit of kind sealed. A node holding\n"
+        "# key opens it (valid: true) and treats it as an edit of the kind and\n"
+        "# fields of inner, or cannot (valid: false) and keeps it sealed.\n"
+        "# For an opened one: key-id names key; ad is entity || author || hlc\n"
+        "# (8 bytes little-endian); box is nonce || XChaCha20-Poly1305(key,\n"
+        "# nonce, ad, inner); id is the edit's id. Nonces are fixed here; a node\n"
+        "# MUST draw a fresh random one for every edit.\n\n");
+    uint8_t key[32], key2[32], nonce[24], ent[32];
+    s_seq(key, 32, 0xc0);
+    s_seq(key2, 32, 0xe0);
+    buf_t w = {0}, inner = {0}, need = {0};
+    uint8_t coal[32];
+    edit_bound_id(x.A.pk, H(40), coal);
+    s_seq(nonce, 24, 0x50);
+    s_sealed(&w, &inner, key, REC_COALITION,
+             s_f("coordinators", s_list(x.A.hex, NULL), "name", pv_str("Buurtzorg Noord"), NULL),
+             nonce, NULL, &x.A, H(40));
+    s_sealed_write(fp, "sealed-coalition", "a private coalition's own record, by A; its id is "
+                   "bound to this edit (§7.6)", key, &w, nonce, &inner, true);
+    buf_reset(&w);
+    char chex[65];
+    hex_encode(coal, 32, chex);
+    s_seq(nonce, 24, 0x68);
+    s_sealed(&w, &inner, key, REC_NEED,
+             s_f("category", pv_str("food"), "coalition", pv_str(chex), "summary",
+                 pv_str("Boodschappen voor een gezin"), "urgency", pv_str("high"), NULL),
+             nonce, NULL, &x.B, H(41));
+    s_sealed_write(fp, "sealed-need", "a need of that coalition, by B", key, &w, nonce, &inner,
+                   true);
+    buf_append(&need, w.data, w.len);
+    buf_reset(&w);
+
+    /* refused: each differs from sealed-need in one point */
+    s_sealed_write(fp, "wrong-key", "sealed-need tried with another key", key2, &need, NULL, NULL,
+                   false);
+    edit_t *e = NULL;
+    cr_assert_eq(edit_decode(need.data, need.len, EDIT_VERIFY, &e, NULL), 0);
+    memcpy(ent, e->entity, 32);
+    s_sign(&w, REC_SEALED, ent, &x.B, H(42), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-clock", "sealed-need's fields in an edit by B at "
+                   "another hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_sign(&w, REC_SEALED, ent, &x.A, H(41), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-author", "sealed-need's fields in an edit by A, same "
+                   "entity and hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_sign(&w, REC_SEALED, coal, &x.B, H(41), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-entity", "sealed-need's fields in an edit of the "
+                   "coalition's entity, same author and hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    edit_free(&e);
+    s_seq(nonce, 24, 0x80);
+    s_sealed(&w, &inner, key, REC_MEMBER,
+             s_f("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("admin"), NULL),
+             nonce, x.B.pk, &x.A, H(43));
+    s_sealed_write(fp, "inner-member", "a member certificate sealed: only place, coalition, "
+                   "need, offer and bulletin may be", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_seq(nonce, 24, 0x98);
+    s_sealed(&w, &inner, key, REC_NEED, s_f("urgency", pv_str("soon"), NULL), nonce, ent, &x.B,
+             H(44));
+    s_sealed_write(fp, "inner-fails-schema", "a need whose urgency is not a token", key, &w, NULL,
+                   NULL, false);
+    buf_reset(&w);
+    {
+        /* ["need", {"urgency": "high", "category": "food"}]: keys out of order */
+        static const char *hex = "92a46e65656482a7757267656e6379a468696768a863617465676f7279a4666f6f64";
+        size_t n;
+        uint8_t *plain = s_unhex(hex, &n);
+        s_seq(nonce, 24, 0xb0);
+        s_sealed_raw(&w, key, plain, n, nonce, ent, &x.B, H(45));
+        s_sealed_write(fp, "inner-not-canonical", "inner is [\"need\", {urgency, category}], "
+                       "map keys out of order", key, &w, NULL, NULL, false);
+        buf_reset(&w);
+        free(plain);
+        /* ["need", {"urgency": "high"}, nil] */
+        plain = s_unhex("93a46e65656481a7757267656e6379a468696768c0", &n);
+        s_seq(nonce, 24, 0xc8);
+        s_sealed_raw(&w, key, plain, n, nonce, ent, &x.B, H(46));
+        s_sealed_write(fp, "inner-three-items", "inner is [kind, fields, nil]", key, &w, NULL,
+                       NULL, false);
+        buf_reset(&w);
+        free(plain);
+    }
+    buf_free(&w);
+    buf_free(&need);
+    buf_free(&inner);
+    fclose(fp);
+    s_example_free(&x);
+}
+
+Test(vectors, sealed_edits)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_sealed();
+    size_t nb, n;
+    blk_t *b = s_load(V "sealed.txt", &nb);
+    cr_assert_geq(nb, 8);
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        bool valid = s_bool(&b[i], "valid");
+        uint8_t key[32];
+        s_unhex32(s_need(&b[i], "key"), key);
+        uint8_t *p = s_unhex(s_need(&b[i], "edit"), &n);
+        edit_t *e = NULL;
+        char *cause = NULL;
+        cr_assert_eq(edit_decode(p, n, EDIT_VERIFY, &e, &cause), 0, "%s: the edit: %s", name,
+                     cause ? cause : "");
+        cr_expect_eq(e->kind, REC_SEALED, "%s: kind sealed", name);
+        rec_kind_t kind;
+        pv_t *fields = NULL;
+        int rc = seal_open(key, e->fields, e->entity, e->author, e->hlc, &kind, &fields);
+        cr_expect_eq(rc == 0, valid, "%s: seal_open says %d", name, rc);
+        if (valid && rc == 0) {
+            uint8_t kid[SEAL_KEY_ID_LEN], ad[72], nonce[24], id[32];
+            seal_key_id(key, kid);
+            char *h = s_hex(kid, sizeof kid);
+            cr_expect_str_eq(h, s_need(&b[i], "key-id"), "%s: key id", name);
+            free(h);
+            cr_expect(memcmp(seal_key_of(e->fields), kid, sizeof kid) == 0, "%s: named key", name);
+            s_seal_ad(e->entity, e->author, e->hlc, ad);
+            h = s_hex(ad, sizeof ad);
+            cr_expect_str_eq(h, s_need(&b[i], "ad"), "%s: associated data", name);
+            free(h);
+            /* what it opens to is inner */
+            size_t ni;
+            uint8_t *in = s_unhex(s_need(&b[i], "inner"), &ni);
+            pv_t *iv = NULL;
+            cr_assert_eq(pv_decode(in, ni, &iv), 0);
+            cr_expect_str_eq(iv->u.a.items[0]->u.s.p, rec_kind_name(kind), "%s: kind", name);
+            buf_t f1 = {0}, f2 = {0};
+            pv_encode(fields, &f1);
+            pv_encode(iv->u.a.items[1], &f2);
+            cr_expect(f1.len == f2.len && memcmp(f1.data, f2.data, f1.len) == 0, "%s: fields",
+                      name);
+            /* sealing inner again with the nonce gives the box */
+            cr_assert_eq(hex_decode(s_need(&b[i], "nonce"), nonce, 24), 0);
+            pv_t *sf = seal_fields_with_nonce(key, kind, iv->u.a.items[1], e->entity, e->author,
+                                              e->hlc, nonce);
+            const pv_t *box = pv_map_get(sf, "box"), *ebox = pv_map_get(e->fields, "box");
+            h = s_hex((const uint8_t *)box->u.s.p, box->u.s.n);
+            cr_expect_str_eq(h, s_need(&b[i], "box"), "%s: box", name);
+            free(h);
+            cr_expect(ebox->u.s.n == box->u.s.n && memcmp(ebox->u.s.p, box->u.s.p, box->u.s.n) == 0,
+                      "%s: the edit's box", name);
+            crypto_generichash(id, 32, p, n, NULL, 0);
+            h = s_hex(id, 32);
+            cr_expect_str_eq(h, s_need(&b[i], "id"), "%s: id", name);
+            free(h);
+            pv_free(&sf);
+            buf_free(&f1);
+            buf_free(&f2);
+            pv_free(&iv);
+            free(in);
+        }
+        pv_free(&fields);
+        edit_free(&e);
+        free(cause);
+        free(p);
+    }
+    s_free(b, nb);
+}
