@@ -24,7 +24,8 @@
  *     node id (32) | port (2) | address (4))
  *   key = BLAKE2b-256(key "buurt-invite-beacon-v1", message invite key)
  *
- * Pure functions, no I/O (the nonce comes from libsodium's randombytes).
+ * Pure functions, no I/O (the nonce comes from libsodium's randombytes;
+ * the _with_nonce variants take it, for tests/vectors/beacons.txt).
  */
 #ifndef BUURT_BEACON_H
 #define BUURT_BEACON_H
