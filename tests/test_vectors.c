@@ -4,8 +4,10 @@
  * them: every input is read from the file, every output recomputed and
  * compared with the file. The format is in tests/vectors/README.md.
  *
- * The files are made by this program too (deterministic: fixed seeds and
- * clocks, Ed25519 signatures are deterministic). After a deliberate change
+ * The files are made by this program too (deterministic: fixed seeds,
+ * clocks and nonces, Ed25519 signatures are deterministic; beacons and
+ * sealed edits go through the _with_nonce functions their random-nonce
+ * sealers call). After a deliberate change
  * regenerate them from the repository root with
  *
  *     BUURT_WRITE_VECTORS=1 build/tests/test_vectors
