@@ -81,6 +81,37 @@ static int s_joined(const guest_env_t *env, int status, const char *text, buf_t 
     return 1;
 }
 
+int guest_verdict(const guest_env_t *env, const uint8_t guest_curve[32], const join_msg_t *j,
+                  const invite_t *inv, const char **text)
+{
+    uint8_t want_curve[32], proof[32];
+    int st = JOIN_OK;
+    *text = "admitted";
+    if (memcmp(j->mesh_prefix, env->mesh, INVITE_PREFIX_LEN) != 0) {
+        st = JOIN_WRONG_MESH;
+        *text = "this node belongs to another mesh";
+    } else if (!inv || memcmp(inv->id, j->id, 16) != 0) {
+        st = JOIN_UNKNOWN;
+        *text = "this node did not make that invite";
+    } else if (key_curve_pk(j->node, want_curve) < 0 || memcmp(want_curve, guest_curve, 32) != 0) {
+        st = JOIN_BAD_PROOF;
+        *text = "the node id does not match the connection's key";
+    } else {
+        invite_proof(inv->key, j->node, guest_curve, env->curve_pk, proof);
+        if (sodium_memcmp(proof, j->proof, 32) != 0) {
+            st = JOIN_BAD_PROOF;
+            *text = "wrong invite code";
+        } else if (inv->used) {
+            st = JOIN_USED;
+            *text = "this invite code was already used";
+        } else if (inv->expires <= env->now_ms) {
+            st = JOIN_EXPIRED;
+            *text = "this invite code has expired";
+        }
+    }
+    return st;
+}
+
 int guest_answer(const guest_env_t *env, const uint8_t guest_curve[32], const uint8_t *frame,
                  size_t len, buf_t *reply)
 {
@@ -91,20 +122,11 @@ int guest_answer(const guest_env_t *env, const uint8_t guest_curve[32], const ui
     char hex[65];
     hex_encode(j.node, 32, hex);
     invite_t inv;
-    uint8_t want_curve[32], proof[32];
-    if (memcmp(j.mesh_prefix, env->mesh, INVITE_PREFIX_LEN) != 0)
-        return s_joined(env, JOIN_WRONG_MESH, "this node belongs to another mesh", reply);
-    if (!invites_find(home, j.id, &inv))
-        return s_joined(env, JOIN_UNKNOWN, "this node did not make that invite", reply);
-    if (key_curve_pk(j.node, want_curve) < 0 || memcmp(want_curve, guest_curve, 32) != 0)
-        return s_joined(env, JOIN_BAD_PROOF, "the node id does not match the connection's key", reply);
-    invite_proof(inv.key, j.node, guest_curve, env->curve_pk, proof);
-    if (sodium_memcmp(proof, j.proof, 32) != 0)
-        return s_joined(env, JOIN_BAD_PROOF, "wrong invite code", reply);
-    if (inv.used)
-        return s_joined(env, JOIN_USED, "this invite code was already used", reply);
-    if (inv.expires <= env->now_ms)
-        return s_joined(env, JOIN_EXPIRED, "this invite code has expired", reply);
+    bool found = invites_find(home, j.id, &inv);
+    const char *text;
+    int st = guest_verdict(env, guest_curve, &j, found ? &inv : NULL, &text);
+    if (st != JOIN_OK)
+        return s_joined(env, st, text, reply);
     char *cause = NULL;
     /* used first: a crash after this admits nobody twice */
     if (invites_mark_used(home, j.id, &cause) < 0) {

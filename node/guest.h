@@ -12,7 +12,9 @@
 #ifndef BUURT_GUEST_H
 #define BUURT_GUEST_H
 
+#include "node/invites.h"
 #include "node/repo.h"
+#include "proto/invite.h"
 
 typedef struct {
     repo_t *repo;                /* the inviting node's repo (written) */
@@ -23,6 +25,19 @@ typedef struct {
     void (*log)(void *ctx, const char *line);
     void *ctx;
 } guest_env_t;
+
+/*
+ * The status the inviting node answers a decoded JOIN with, checked in
+ * the order of docs/protocol.md §10.6: mesh_prefix against env->mesh
+ * (WRONG_MESH), inv (NULL: this node holds no invite with j->id; an inv
+ * whose id is not j->id counts as none: UNKNOWN), the CURVE key derived
+ * from j->node against guest_curve and then the proof, in constant time
+ * (BAD_PROOF), inv->used (USED), inv->expires <= env->now_ms (EXPIRED);
+ * JOIN_OK when all pass. Uses only env's mesh, curve_pk and now_ms: no
+ * I/O, nothing recorded. *text gets the static reason JOINED carries.
+ */
+int guest_verdict(const guest_env_t *env, const uint8_t guest_curve[32], const join_msg_t *j,
+                  const invite_t *inv, const char **text);
 
 /*
  * Answers one frame from a guest whose connection authenticated with the

@@ -10,7 +10,7 @@
 
 #define DOMAIN "buurt-beacon-v1"
 #define INVITE_DOMAIN "buurt-invite-beacon-v1"
-#define NONCE 24
+#define NONCE BEACON_NONCE_LEN
 #define MAC 16
 #define BODY 38 /* node, port, address */
 
@@ -48,10 +48,10 @@ static void s_signed(const uint8_t mesh[32], const uint8_t body[BODY], uint8_t o
 }
 
 static void s_seal(const char *magic, const uint8_t key[32], const uint8_t *pt, size_t n,
-                   uint8_t *out)
+                   const uint8_t nonce[NONCE], uint8_t *out)
 {
     memcpy(out, magic, 6);
-    randombytes_buf(out + 6, NONCE);
+    memcpy(out + 6, nonce, NONCE);
     crypto_aead_xchacha20poly1305_ietf_encrypt(out + 6 + NONCE, NULL, pt, n, (const uint8_t *)magic,
                                                6, NULL, out + 6, key);
 }
@@ -67,14 +67,23 @@ static int s_open(const char *magic, const uint8_t key[32], const uint8_t *data,
     return 0;
 }
 
-void beacon_seal(const uint8_t mesh[32], const uint8_t key[32], const uint8_t sk[64],
-                 const beacon_t *b, uint8_t out[BEACON_LEN])
+void beacon_seal_with_nonce(const uint8_t mesh[32], const uint8_t key[32], const uint8_t sk[64],
+                            const beacon_t *b, const uint8_t nonce[BEACON_NONCE_LEN],
+                            uint8_t out[BEACON_LEN])
 {
     uint8_t pt[BODY + 64], msg[53];
     s_body(b, pt);
     s_signed(mesh, pt, msg);
     crypto_sign_detached(pt + BODY, NULL, msg, sizeof msg, sk);
-    s_seal(BEACON_MAGIC, key, pt, sizeof pt, out);
+    s_seal(BEACON_MAGIC, key, pt, sizeof pt, nonce, out);
+}
+
+void beacon_seal(const uint8_t mesh[32], const uint8_t key[32], const uint8_t sk[64],
+                 const beacon_t *b, uint8_t out[BEACON_LEN])
+{
+    uint8_t nonce[NONCE];
+    randombytes_buf(nonce, NONCE);
+    beacon_seal_with_nonce(mesh, key, sk, b, nonce, out);
 }
 
 int beacon_open(const uint8_t mesh[32], const uint8_t key[32], const uint8_t *data, size_t len,
@@ -90,11 +99,20 @@ int beacon_open(const uint8_t mesh[32], const uint8_t key[32], const uint8_t *da
     return 0;
 }
 
-void beacon_invite_seal(const uint8_t key[32], const beacon_t *b, uint8_t out[BEACON_INVITE_LEN])
+void beacon_invite_seal_with_nonce(const uint8_t key[32], const beacon_t *b,
+                                   const uint8_t nonce[BEACON_NONCE_LEN],
+                                   uint8_t out[BEACON_INVITE_LEN])
 {
     uint8_t pt[BODY];
     s_body(b, pt);
-    s_seal(BEACON_INVITE_MAGIC, key, pt, sizeof pt, out);
+    s_seal(BEACON_INVITE_MAGIC, key, pt, sizeof pt, nonce, out);
+}
+
+void beacon_invite_seal(const uint8_t key[32], const beacon_t *b, uint8_t out[BEACON_INVITE_LEN])
+{
+    uint8_t nonce[NONCE];
+    randombytes_buf(nonce, NONCE);
+    beacon_invite_seal_with_nonce(key, b, nonce, out);
 }
 
 int beacon_invite_open(const uint8_t key[32], const uint8_t *data, size_t len, beacon_t *b)

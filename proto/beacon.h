@@ -24,7 +24,8 @@
  *     node id (32) | port (2) | address (4))
  *   key = BLAKE2b-256(key "buurt-invite-beacon-v1", message invite key)
  *
- * Pure functions, no I/O (the nonce comes from libsodium's randombytes).
+ * Pure functions, no I/O (the nonce comes from libsodium's randombytes;
+ * the _with_nonce variants take it, for tests/vectors/beacons.txt).
  */
 #ifndef BUURT_BEACON_H
 #define BUURT_BEACON_H
@@ -36,6 +37,7 @@
 #define BEACON_INVITE_MAGIC "BUURTI"
 #define BEACON_LEN 148
 #define BEACON_INVITE_LEN 84
+#define BEACON_NONCE_LEN 24
 #define BEACON_DEFAULT_PORT 4836 /* UDP port of beacons (and buurtd's TCP port) */
 
 typedef struct {
@@ -52,6 +54,12 @@ void beacon_invite_key(const uint8_t invite_key[32], uint8_t key[32]);
 /* A mesh beacon of b, signed with sk (whose public half must be b->node). */
 void beacon_seal(const uint8_t mesh[32], const uint8_t key[32], const uint8_t sk[64],
                  const beacon_t *b, uint8_t out[BEACON_LEN]);
+/* The same with the nonce given instead of drawn: for tests and the
+ * conformance vectors (tests/vectors/beacons.txt) only. A node MUST NOT
+ * send two beacons with one nonce. */
+void beacon_seal_with_nonce(const uint8_t mesh[32], const uint8_t key[32], const uint8_t sk[64],
+                            const beacon_t *b, const uint8_t nonce[BEACON_NONCE_LEN],
+                            uint8_t out[BEACON_LEN]);
 /* 0 and *b when data is a beacon of the mesh (key = beacon_key(mesh))
  * whose signature verifies; BU_EINVAL for anything else. */
 int beacon_open(const uint8_t mesh[32], const uint8_t key[32], const uint8_t *data, size_t len,
@@ -59,6 +67,10 @@ int beacon_open(const uint8_t mesh[32], const uint8_t key[32], const uint8_t *da
 
 /* An invite beacon of b under key = beacon_invite_key(invite key). */
 void beacon_invite_seal(const uint8_t key[32], const beacon_t *b, uint8_t out[BEACON_INVITE_LEN]);
+/* The same with the nonce given (tests and vectors only, as above). */
+void beacon_invite_seal_with_nonce(const uint8_t key[32], const beacon_t *b,
+                                   const uint8_t nonce[BEACON_NONCE_LEN],
+                                   uint8_t out[BEACON_INVITE_LEN]);
 /* 0 and *b when data is an invite beacon under key; BU_EINVAL otherwise. */
 int beacon_invite_open(const uint8_t key[32], const uint8_t *data, size_t len, beacon_t *b);
 

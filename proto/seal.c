@@ -24,8 +24,9 @@ static void s_ad(const uint8_t entity[32], const uint8_t author[32], uint64_t hl
     le64_store(ad + 64, hlc);
 }
 
-pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
-                  const uint8_t entity[32], const uint8_t author[32], uint64_t hlc)
+pv_t *seal_fields_with_nonce(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
+                             const uint8_t entity[32], const uint8_t author[32], uint64_t hlc,
+                             const uint8_t nonce[SEAL_NONCE_LEN])
 {
     pv_t *inner = pv_arr();
     pv_arr_push(inner, pv_str(rec_kind_name(kind)));
@@ -35,7 +36,7 @@ pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
     pv_free(&inner);
     size_t bl = SEAL_NONCE_LEN + plain.len + S_ABYTES;
     uint8_t *box = xmalloc(bl);
-    randombytes_buf(box, SEAL_NONCE_LEN);
+    memcpy(box, nonce, SEAL_NONCE_LEN);
     uint8_t ad[72];
     s_ad(entity, author, hlc, ad);
     unsigned long long cl = 0;
@@ -50,6 +51,14 @@ pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
     pv_map_set(f, "box", pv_bin(box, SEAL_NONCE_LEN + (size_t)cl));
     free(box);
     return f;
+}
+
+pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
+                  const uint8_t entity[32], const uint8_t author[32], uint64_t hlc)
+{
+    uint8_t nonce[SEAL_NONCE_LEN];
+    randombytes_buf(nonce, SEAL_NONCE_LEN);
+    return seal_fields_with_nonce(key, kind, fields, entity, author, hlc, nonce);
 }
 
 const uint8_t *seal_key_of(const pv_t *sealed)

@@ -36,6 +36,13 @@ void seal_key_id(const uint8_t key[32], uint8_t id[SEAL_KEY_ID_LEN]);
 pv_t *seal_fields(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
                   const uint8_t entity[32], const uint8_t author[32], uint64_t hlc);
 
+/* The same with the nonce given instead of drawn: for tests and the
+ * conformance vectors (tests/vectors/sealed.txt) only. A node MUST NOT
+ * seal twice with one key and nonce. */
+pv_t *seal_fields_with_nonce(const uint8_t key[32], rec_kind_t kind, const pv_t *fields,
+                             const uint8_t entity[32], const uint8_t author[32], uint64_t hlc,
+                             const uint8_t nonce[SEAL_NONCE_LEN]);
+
 /* The key id a sealed edit's fields name, or NULL when they are not a
  * sealed edit's fields. Borrowed from sealed. */
 const uint8_t *seal_key_of(const pv_t *sealed);

@@ -4,8 +4,10 @@
  * them: every input is read from the file, every output recomputed and
  * compared with the file. The format is in tests/vectors/README.md.
  *
- * The files are made by this program too (deterministic: fixed seeds and
- * clocks, Ed25519 signatures are deterministic). After a deliberate change
+ * The files are made by this program too (deterministic: fixed seeds,
+ * clocks and nonces, Ed25519 signatures are deterministic; beacons and
+ * sealed edits go through the _with_nonce functions their random-nonce
+ * sealers call). After a deliberate change
  * regenerate them from the repository root with
  *
  *     BUURT_WRITE_VECTORS=1 build/tests/test_vectors
@@ -14,18 +16,23 @@
  * vector can only go stale by failing here. Run from the repository root.
  */
 #include "node/auth.h"
+#include "node/guest.h"
 #include "node/members.h"
 #include "node/merge.h"
 #include "node/sync.h"
+#include "proto/beacon.h"
 #include "proto/edit.h"
 #include "proto/err.h"
 #include "proto/invite.h"
 #include "proto/msg.h"
 #include "proto/record.h"
+#include "proto/seal.h"
 #include "proto/util.h"
 #include "proto/value.h"
 
 #include <criterion/criterion.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1648,6 +1655,854 @@ Test(vectors, merge_results)
         s_free_all(v, n);
         free(hex);
         free(want);
+    }
+    s_free(b, nb);
+}
+
+/* ---- beacons.txt ------------------------------------------------------ */
+
+static void s_seq(uint8_t *p, size_t n, uint8_t first)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(first + i);
+}
+
+/* magic || nonce || XChaCha20-Poly1305(key, nonce, ad, pt), built by hand
+ * so that a refused beacon can differ from a good one in one point only */
+static size_t s_bcn_raw(const char *magic, const char *ad, const uint8_t key[32],
+                        const uint8_t nonce[24], const uint8_t *pt, size_t n, uint8_t *out)
+{
+    unsigned long long cl = 0;
+    memcpy(out, magic, 6);
+    memcpy(out + 6, nonce, 24);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + 30, &cl, pt, n, (const uint8_t *)ad,
+                                               ad ? strlen(ad) : 0, NULL, nonce, key);
+    return 30 + (size_t)cl;
+}
+
+/* "buurt-beacon-v1" || mesh || port || address: what a mesh beacon's sender signs */
+static void s_bcn_signed(const uint8_t mesh[32], uint16_t port, const uint8_t addr[4],
+                         uint8_t out[53])
+{
+    memcpy(out, "buurt-beacon-v1", 15);
+    memcpy(out + 15, mesh, 32);
+    be16_store(out + 47, port);
+    memcpy(out + 49, addr, 4);
+}
+
+/* node || port || address, and for a mesh beacon the signature */
+static size_t s_bcn_plain(const uint8_t node[32], uint16_t port, const uint8_t addr[4],
+                          const uint8_t *sig, uint8_t out[102])
+{
+    memcpy(out, node, 32);
+    be16_store(out + 32, port);
+    memcpy(out + 34, addr, 4);
+    if (!sig)
+        return 38;
+    memcpy(out + 38, sig, 64);
+    return 102;
+}
+
+/* A good mesh beacon (mesh_key NULL) or invite beacon of k at port and addr. */
+static void s_bcn_good(FILE *fp, const char *name, const char *note, const uint8_t mesh[32],
+                       const uint8_t *invite_key, const key_t_ *k, uint16_t port,
+                       const uint8_t addr[4], uint8_t nonce_first)
+{
+    uint8_t key[32], nonce[24], sgn[53], sig[64], pt[102], out[BEACON_LEN];
+    beacon_t b = {.port = port};
+    memcpy(b.node, k->pk, 32);
+    memcpy(b.addr, addr, 4);
+    s_seq(nonce, 24, nonce_first);
+    fprintf(fp, "name: %s\nnote: %s\ntype: %s\n", name, note, invite_key ? "invite" : "mesh");
+    size_t n, pn;
+    if (invite_key) {
+        beacon_invite_key(invite_key, key);
+        beacon_invite_seal_with_nonce(key, &b, nonce, out);
+        n = BEACON_INVITE_LEN;
+        pn = s_bcn_plain(k->pk, port, addr, NULL, pt);
+        s_put_hex(fp, "invite-key", invite_key, 32);
+    } else {
+        beacon_key(mesh, key);
+        beacon_seal_with_nonce(mesh, key, k->sk, &b, nonce, out);
+        n = BEACON_LEN;
+        s_bcn_signed(mesh, port, addr, sgn);
+        crypto_sign_detached(sig, NULL, sgn, sizeof sgn, k->sk);
+        pn = s_bcn_plain(k->pk, port, addr, sig, pt);
+        s_put_hex(fp, "mesh", mesh, 32);
+        s_put_hex(fp, "seed", k->sk, 32); /* libsodium's sk is seed || pk */
+    }
+    s_put_hex(fp, "node", k->pk, 32);
+    fprintf(fp, "port: %u\n", port);
+    s_put_hex(fp, "addr", addr, 4);
+    s_put_hex(fp, "nonce", nonce, 24);
+    s_put_hex(fp, "key", key, 32);
+    if (!invite_key)
+        s_put_hex(fp, "signed", sgn, sizeof sgn);
+    s_put_hex(fp, "plaintext", pt, pn);
+    s_put_hex(fp, "beacon", out, n);
+    fprintf(fp, "valid: true\n\n");
+}
+
+static void s_bcn_bad(FILE *fp, const char *name, const char *why, bool invite,
+                      const uint8_t k32[32], const uint8_t *p, size_t n)
+{
+    fprintf(fp, "name: %s\nwhy: %s\ntype: %s\n", name, why, invite ? "invite" : "mesh");
+    s_put_hex(fp, invite ? "invite-key" : "mesh", k32, 32);
+    s_put_hex(fp, "beacon", p, n);
+    fprintf(fp, "valid: false\n\n");
+}
+
+static void s_gen_beacons(void)
+{
+    ex_t x;
+    s_example(&x);
+    key_t_ C;
+    s_key_tag(&C, 0x63);
+    FILE *fp = s_create(V "beacons.txt",
+                        "# LAN beacons (docs/protocol.md §5). A good beacon gives its inputs\n"
+                        "# (mesh id and the sender's Ed25519 seed, or the invite key; node, port,\n"
+                        "# address, nonce), the derived key, what is signed, the plaintext and\n"
+                        "# the datagram. A refused one gives the reader's mesh id (or invite\n"
+                        "# key) and the datagram. valid: whether a node MUST accept it.\n"
+                        "# Nonces are fixed here; a node MUST draw a fresh random one each time.\n\n");
+    const uint8_t *mesh = x.A.pk;
+    uint8_t addr[4] = {192, 168, 1, 20}, addr_a[4] = {10, 0, 0, 1}, key[32], nonce[24];
+    uint8_t sgn[53], pt[102], good[BEACON_LEN + 1], bad[BEACON_LEN + 1];
+    uint16_t port = BEACON_DEFAULT_PORT;
+    s_bcn_good(fp, "mesh-14.2", "B's beacon of §14.2: mesh A, 192.168.1.20, port 4836", mesh, NULL,
+               &x.B, port, addr, 0x70);
+    s_bcn_good(fp, "mesh-founder", "A's beacon: mesh A, 10.0.0.1, port 4837", mesh, NULL, &x.A,
+               4837, addr_a, 0x88);
+
+    /* refused mesh beacons: each differs from mesh-14.2 in one point */
+    beacon_key(mesh, key);
+    s_seq(nonce, 24, 0x70);
+    beacon_t bb = {.port = port};
+    memcpy(bb.node, x.B.pk, 32);
+    memcpy(bb.addr, addr, 4);
+    beacon_seal_with_nonce(mesh, key, x.B.sk, &bb, nonce, good);
+    s_bcn_signed(mesh, port, addr, sgn);
+    uint8_t sig[64];
+    crypto_sign_detached(sig, NULL, sgn, sizeof sgn, x.B.sk);
+    s_bcn_bad(fp, "other-mesh", "mesh-14.2 heard by a node of another mesh: it does not decrypt "
+              "under that mesh's key", false, C.pk, good, BEACON_LEN);
+    s_bcn_plain(x.B.pk, port, addr, sig, pt);
+    pt[101] ^= 0x01;
+    s_bcn_bad(fp, "bad-signature", "the last bit of the signature flipped before encryption",
+              false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    {
+        uint8_t s2[64], sgn_c[53];
+        crypto_sign_detached(s2, NULL, sgn, sizeof sgn, C.sk);
+        s_bcn_plain(x.B.pk, port, addr, s2, pt);
+        s_bcn_bad(fp, "signed-by-another-key", "B's node id, signed by another key",
+                  false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+        s_bcn_signed(C.pk, port, addr, sgn_c);
+        crypto_sign_detached(s2, NULL, sgn_c, sizeof sgn_c, x.B.sk);
+        s_bcn_plain(x.B.pk, port, addr, s2, pt);
+        s_bcn_bad(fp, "signed-for-another-mesh",
+                  "B's signature over another mesh id, encrypted under mesh A's key", false, mesh,
+                  bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    }
+    s_bcn_plain(x.B.pk, port, addr_a, sig, pt);
+    s_bcn_bad(fp, "address-not-signed", "address 10.0.0.1 with B's signature over 192.168.1.20",
+              false, mesh, bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    s_bcn_plain(x.B.pk, port + 1, addr, sig, pt);
+    s_bcn_bad(fp, "port-not-signed", "port 4837 with B's signature over port 4836", false, mesh,
+              bad, s_bcn_raw("BUURT2", "BUURT2", key, nonce, pt, 102, bad));
+    s_bcn_plain(x.B.pk, port, addr, sig, pt);
+    s_bcn_bad(fp, "wrong-magic", "BUURT1 as magic and associated data, all else right", false,
+              mesh, bad, s_bcn_raw("BUURT1", "BUURT1", key, nonce, pt, 102, bad));
+    s_bcn_bad(fp, "no-associated-data", "encrypted without the associated data BUURT2", false,
+              mesh, bad, s_bcn_raw("BUURT2", NULL, key, nonce, pt, 102, bad));
+    s_bcn_bad(fp, "truncated", "mesh-14.2 without its last byte (147 bytes)", false, mesh, good,
+              BEACON_LEN - 1);
+    good[BEACON_LEN] = 0;
+    s_bcn_bad(fp, "trailing-byte", "mesh-14.2 and one zero byte (149 bytes)", false, mesh, good,
+              BEACON_LEN + 1);
+    memcpy(bad, good, BEACON_LEN);
+    bad[60] ^= 0x01;
+    s_bcn_bad(fp, "ciphertext-changed", "one bit of mesh-14.2's ciphertext flipped", false, mesh,
+              bad, BEACON_LEN);
+
+    /* invite beacons: A answers the invite of §10.6 (secret 40..49) */
+    uint8_t secret[10], id[16], ikey[32], ikey2[32], ibk[32];
+    s_seq(secret, 10, 0x40);
+    invite_derive(secret, id, ikey);
+    s_seq(secret, 10, 0x50);
+    invite_derive(secret, id, ikey2);
+    uint8_t addr_i[4] = {192, 168, 1, 10};
+    s_bcn_good(fp, "invite-10.6", "A's invite beacon for the code of §10.6: 192.168.1.10, port 4836",
+               NULL, ikey, &x.A, port, addr_i, 0xa0);
+    beacon_invite_key(ikey, ibk);
+    beacon_t ab = {.port = port};
+    memcpy(ab.node, x.A.pk, 32);
+    memcpy(ab.addr, addr_i, 4);
+    s_seq(nonce, 24, 0xa0);
+    beacon_invite_seal_with_nonce(ibk, &ab, nonce, good);
+    s_bcn_bad(fp, "invite-other-code", "invite-10.6 heard by the holder of another code (secret "
+              "50..59)", true, ikey2, good, BEACON_INVITE_LEN);
+    s_bcn_bad(fp, "invite-truncated", "invite-10.6 without its last byte (83 bytes)", true, ikey,
+              good, BEACON_INVITE_LEN - 1);
+    s_bcn_plain(x.A.pk, port, addr_i, NULL, pt);
+    s_bcn_bad(fp, "invite-wrong-magic", "BUURT2 as magic and associated data, all else right",
+              true, ikey, bad, s_bcn_raw("BUURT2", "BUURT2", ibk, nonce, pt, 38, bad));
+    s_bcn_bad(fp, "invite-mesh-key", "encrypted under the mesh's beacon key, not the invite's",
+              true, ikey, bad, s_bcn_raw("BUURTI", "BUURTI", key, nonce, pt, 38, bad));
+    fclose(fp);
+    s_example_free(&x);
+}
+
+static uint16_t s_port(const blk_t *b)
+{
+    return (uint16_t)strtoul(s_need(b, "port"), NULL, 10);
+}
+
+Test(vectors, beacons)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_beacons();
+    size_t nb, n;
+    blk_t *b = s_load(V "beacons.txt", &nb);
+    cr_assert_geq(nb, 10);
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        bool valid = strcmp(s_need(&b[i], "valid"), "true") == 0;
+        bool invite = strcmp(s_need(&b[i], "type"), "invite") == 0;
+        uint8_t *p = s_unhex(s_need(&b[i], "beacon"), &n);
+        uint8_t in[32], key[32], nonce[24], out[BEACON_LEN], pt[102];
+        beacon_t got;
+        int rc;
+        if (invite) {
+            s_unhex32(s_need(&b[i], "invite-key"), in);
+            beacon_invite_key(in, key);
+            rc = beacon_invite_open(key, p, n, &got);
+        } else {
+            s_unhex32(s_need(&b[i], "mesh"), in);
+            beacon_key(in, key);
+            rc = beacon_open(in, key, p, n, &got);
+        }
+        cr_expect_eq(rc == 0, valid, "%s: open says %d", name, rc);
+        if (!valid) {
+            cr_expect_eq(rc, BU_EINVAL, "%s", name);
+            free(p);
+            continue;
+        }
+        uint8_t node[32], addr[4];
+        uint16_t port = s_port(&b[i]);
+        s_unhex32(s_need(&b[i], "node"), node);
+        cr_assert_eq(hex_decode(s_need(&b[i], "addr"), addr, 4), 0);
+        cr_assert_eq(hex_decode(s_need(&b[i], "nonce"), nonce, 24), 0);
+        char kh[65];
+        hex_encode(key, 32, kh);
+        cr_expect_str_eq(kh, s_need(&b[i], "key"), "%s: beacon key", name);
+        cr_expect(memcmp(got.node, node, 32) == 0 && got.port == port &&
+                  memcmp(got.addr, addr, 4) == 0, "%s: opened contents", name);
+        beacon_t bc = {.port = port};
+        memcpy(bc.node, node, 32);
+        memcpy(bc.addr, addr, 4);
+        size_t np;
+        uint8_t *plain = s_unhex(s_need(&b[i], "plaintext"), &np);
+        if (invite) {
+            cr_assert_eq(n, BEACON_INVITE_LEN);
+            beacon_invite_seal_with_nonce(key, &bc, nonce, out);
+            cr_expect_eq(np, s_bcn_plain(node, port, addr, NULL, pt));
+        } else {
+            uint8_t seed[32], pk[32], sk[64], sgn[53], sig[64];
+            cr_assert_eq(n, BEACON_LEN);
+            s_unhex32(s_need(&b[i], "seed"), seed);
+            crypto_sign_seed_keypair(pk, sk, seed);
+            cr_expect(memcmp(pk, node, 32) == 0, "%s: the seed is the node's", name);
+            beacon_seal_with_nonce(in, key, sk, &bc, nonce, out);
+            s_bcn_signed(in, port, addr, sgn);
+            char *sh = s_hex(sgn, sizeof sgn);
+            cr_expect_str_eq(sh, s_need(&b[i], "signed"), "%s: signed bytes", name);
+            free(sh);
+            crypto_sign_detached(sig, NULL, sgn, sizeof sgn, sk);
+            cr_expect_eq(np, s_bcn_plain(node, port, addr, sig, pt));
+        }
+        cr_expect(memcmp(plain, pt, np) == 0, "%s: plaintext", name);
+        cr_expect(memcmp(out, p, n) == 0, "%s: sealing again gives the same bytes", name);
+        /* the documented construction, by hand */
+        uint8_t raw[BEACON_LEN];
+        const char *magic = invite ? "BUURTI" : "BUURT2";
+        cr_expect_eq(s_bcn_raw(magic, magic, key, nonce, plain, np, raw), n);
+        cr_expect(memcmp(raw, p, n) == 0, "%s: magic, nonce, AEAD(plaintext, ad = magic)", name);
+        free(plain);
+        free(p);
+    }
+    s_free(b, nb);
+}
+
+/* ---- invites.txt: codes and JOIN verdicts ---------------------------- */
+
+static void s_code_write(FILE *fp, const char *name, const char *note, const uint8_t prefix[8],
+                         const uint8_t secret[10])
+{
+    invite_code_t c;
+    char text[INVITE_CODE_LEN];
+    uint8_t id[16], key[32];
+    memcpy(c.mesh_prefix, prefix, 8);
+    memcpy(c.secret, secret, 10);
+    invite_code_format(&c, text);
+    invite_derive(secret, id, key);
+    fprintf(fp, "name: %s\nnote: %s\n", name, note);
+    s_put_hex(fp, "mesh-prefix", prefix, 8);
+    s_put_hex(fp, "secret", secret, 10);
+    fprintf(fp, "code: %s\n", text);
+    s_put_hex(fp, "id", id, 16);
+    s_put_hex(fp, "key", key, 32);
+    fprintf(fp, "\n");
+}
+
+static void s_text_write(FILE *fp, const char *name, const char *text, const invite_code_t *c)
+{
+    fprintf(fp, "name: %s\ntext:%s%s\n", name, *text ? " " : "", text); /* no trailing space */
+    if (c) {
+        s_put_hex(fp, "mesh-prefix", c->mesh_prefix, 8);
+        s_put_hex(fp, "secret", c->secret, 10);
+    }
+    fprintf(fp, "valid: %s\n\n", c ? "true" : "false");
+}
+
+/* One JOIN A's node answers: the invite it holds (secret 40..49), the
+ * connection's CURVE key, the clock. */
+typedef struct {
+    const char *name, *why;
+    int status; /* -1: the JOIN does not decode, no answer */
+    bool used;
+    int64_t now_offset; /* now = expires + now_offset */
+} join_case_t;
+
+static void s_join_write(FILE *fp, const join_case_t *jc, const uint8_t mesh[32],
+                         const uint8_t server_curve[32], const uint8_t guest_curve[32],
+                         const uint8_t id[16], const uint8_t key[32], uint64_t expires,
+                         const buf_t *join, const uint8_t *proof)
+{
+    fprintf(fp, "name: %s\nwhy: %s\n", jc->name, jc->why);
+    s_put_hex(fp, "mesh", mesh, 32);
+    s_put_hex(fp, "server-curve", server_curve, 32);
+    s_put_hex(fp, "guest-curve", guest_curve, 32);
+    fprintf(fp, "now: %" PRIu64 "\n", (uint64_t)((int64_t)expires + jc->now_offset));
+    s_put_hex(fp, "invite-id", id, 16);
+    s_put_hex(fp, "invite-key", key, 32);
+    fprintf(fp, "invite-used: %s\ninvite-expires: %" PRIu64 "\n", jc->used ? "true" : "false",
+            expires);
+    s_put_hex(fp, "join", join->data, join->len);
+    if (proof)
+        s_put_hex(fp, "proof", proof, 32);
+    if (jc->status < 0)
+        fprintf(fp, "status: none\n\n");
+    else
+        fprintf(fp, "status: %d\n\n", jc->status);
+}
+
+static void s_gen_invites(void)
+{
+    ex_t x;
+    s_example(&x);
+    key_t_ C;
+    s_key_tag(&C, 0x63);
+    FILE *fp = s_create(
+        V "invites.txt",
+        "# Invite codes and JOIN (docs/protocol.md §10.6).\n"
+        "# A block with code: mesh-prefix and secret are written as code; reading\n"
+        "# code gives them back; id and key derive from secret.\n"
+        "# A block with text: reading text gives mesh-prefix and secret (valid:\n"
+        "# true) or is refused (valid: false).\n"
+        "# A block with join: the inviting node of mesh, with CURVE key\n"
+        "# server-curve, holds one invite (invite-*; times in ms) and receives the\n"
+        "# JOIN frame join from a guest whose connection's CURVE key is guest-curve\n"
+        "# at time now; it MUST answer JOINED with status (none: the frame does\n"
+        "# not decode, no answer). proof, where given, is the proof the joiner\n"
+        "# computes from invite-key, its node id and the two CURVE keys.\n\n");
+    uint8_t secret[10], prefix[8];
+    s_seq(secret, 10, 0x40);
+    memcpy(prefix, x.A.pk, 8);
+    s_code_write(fp, "code-10.6", "the code of §10.6's example: mesh A, secret 40..49", prefix,
+                 secret);
+    {
+        uint8_t z[10] = {0}, zp[8] = {0}, f[10], fp8[8];
+        memset(f, 0xff, 10);
+        memset(fp8, 0xff, 8);
+        s_code_write(fp, "code-zero", "all bits 0", zp, z);
+        s_code_write(fp, "code-ones", "all 144 bits 1: the last character holds 4 bits and the "
+                     "zero padding bit", fp8, f);
+    }
+    /* reading */
+    invite_code_t c;
+    char code[INVITE_CODE_LEN], t[80];
+    memcpy(c.mesh_prefix, prefix, 8);
+    memcpy(c.secret, secret, 10);
+    invite_code_format(&c, code); /* 0EGGF-FZKSR-8BWG2-1891M-8HA68-X44J */
+    size_t len = strlen(code);
+    for (size_t i = 0; i <= len; i++)
+        t[i] = (char)tolower((unsigned char)code[i]);
+    s_text_write(fp, "lower-case", t, &c);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        if (code[i] != '-')
+            t[k++] = code[i];
+    t[k] = '\0';
+    s_text_write(fp, "no-dashes", t, &c);
+    for (size_t i = 0; i <= len; i++)
+        t[i] = code[i] == '-' ? ' ' : code[i];
+    s_text_write(fp, "spaces", t, &c);
+    snprintf(t, sizeof t, "%.2s-%.3s--%s", code, code + 2, code + 5);
+    s_text_write(fp, "dashes-anywhere", t, &c);
+    snprintf(t, sizeof t, "%s", code);
+    cr_assert_eq(t[0], '0');
+    cr_assert_eq(t[18], '1');
+    t[0] = 'O';
+    t[18] = 'I';
+    s_text_write(fp, "o-and-i", t, &c);
+    t[0] = 'o';
+    t[18] = 'l';
+    s_text_write(fp, "o-and-l-lower-case", t, &c);
+    snprintf(t, sizeof t, "%.*s", (int)len - 1, code);
+    s_text_write(fp, "28-characters", t, NULL);
+    snprintf(t, sizeof t, "%s0", code);
+    s_text_write(fp, "30-characters", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[1] = 'U';
+    s_text_write(fp, "letter-u", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[len - 1] = 'K'; /* J = 18, K = 19: the padding bit set */
+    s_text_write(fp, "padding-bit-set", t, NULL);
+    snprintf(t, sizeof t, "%s", code);
+    t[5] = '.';
+    s_text_write(fp, "dot", t, NULL);
+    s_text_write(fp, "empty", "", NULL);
+
+    /* JOIN verdicts: A's node, mesh A, holds the invite of secret 40..49 */
+    uint8_t id[16], key[32], id2[16], key2[32], acurve[32], bcurve[32], ccurve[32], proof[32];
+    invite_derive(secret, id, key);
+    s_seq(secret, 10, 0x50);
+    invite_derive(secret, id2, key2);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(acurve, x.A.pk), 0);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(bcurve, x.B.pk), 0);
+    cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(ccurve, C.pk), 0);
+    uint64_t expires = T0 + 7 * UINT64_C(86400000);
+    const int64_t hour = -3600000;
+    static const join_case_t cases[] = {
+        {"join-ok", "B joins with the code of §10.6: status 0 OK", 0, false, hour},
+        {"join-last-ms", "one ms before the expiry: 0 OK", 0, false, -1},
+        {"join-wrong-mesh", "mesh_prefix of another mesh: 5 WRONG_MESH", 5, false, hour},
+        {"join-wrong-mesh-first", "another mesh, another invite, used and expired: 5 "
+         "WRONG_MESH is checked first", 5, true, 1},
+        {"join-unknown", "the id and proof of another code (secret 50..59): 1 UNKNOWN", 1, false,
+         hour},
+        {"join-node-not-connection", "node is C (proof made for C) on B's connection: 4 BAD_PROOF",
+         4, false, hour},
+        {"join-wrong-key", "the right id, the proof made with another code's key: 4 BAD_PROOF", 4,
+         false, hour},
+        {"join-other-server", "the proof bound to another server's CURVE key: 4 BAD_PROOF", 4,
+         false, hour},
+        {"join-proof-over-ed25519", "the proof over the two Ed25519 node ids instead of the "
+         "X25519 keys: 4 BAD_PROOF", 4, false, hour},
+        {"join-used", "the invite was used: 2 USED", 2, true, hour},
+        {"join-used-bad-proof", "used, and a wrong proof: 4 BAD_PROOF (who lacks the code learns "
+         "nothing of the invite)", 4, true, hour},
+        {"join-expired", "now equals the expiry: 3 EXPIRED", 3, false, 0},
+        {"join-used-expired", "used and expired: 2 USED is checked first", 2, true, 1},
+        {"join-empty-name", "a name of 0 bytes: not a JOIN, no answer", -1, false, hour},
+        {"join-version-2", "version 2: not a JOIN, no answer", -1, false, hour},
+    };
+    buf_t w = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const join_case_t *jc = &cases[i];
+        join_msg_t j = {0};
+        memcpy(j.mesh_prefix, x.A.pk, 8);
+        memcpy(j.id, id, 16);
+        memcpy(j.node, x.B.pk, 32);
+        snprintf(j.name, sizeof j.name, "Bieb");
+        const uint8_t *pkey = key, *pnode_curve = bcurve, *pserver = acurve;
+        const char *n = jc->name;
+        if (strstr(n, "wrong-mesh"))
+            memcpy(j.mesh_prefix, C.pk, 8);
+        if (strcmp(n, "join-unknown") == 0 || strcmp(n, "join-wrong-mesh-first") == 0) {
+            memcpy(j.id, id2, 16);
+            pkey = key2;
+        }
+        if (strcmp(n, "join-node-not-connection") == 0) {
+            memcpy(j.node, C.pk, 32);
+            pnode_curve = ccurve;
+        }
+        if (strcmp(n, "join-wrong-key") == 0 || strcmp(n, "join-used-bad-proof") == 0)
+            pkey = key2;
+        if (strcmp(n, "join-other-server") == 0)
+            pserver = ccurve;
+        if (strcmp(n, "join-proof-over-ed25519") == 0)
+            invite_proof(pkey, j.node, j.node, x.A.pk, j.proof);
+        else
+            invite_proof(pkey, j.node, pnode_curve, pserver, j.proof);
+        memcpy(proof, j.proof, 32);
+        if (strcmp(n, "join-empty-name") == 0)
+            j.name[0] = '\0';
+        if (strcmp(n, "join-version-2") == 0) {
+            pv_t *a = pv_arr();
+            pv_arr_push(a, pv_int(MSG_JOIN));
+            pv_arr_push(a, pv_int(2));
+            pv_arr_push(a, pv_bin(j.mesh_prefix, 8));
+            pv_arr_push(a, pv_bin(j.id, 16));
+            pv_arr_push(a, pv_bin(j.node, 32));
+            pv_arr_push(a, pv_str(j.name));
+            pv_arr_push(a, pv_bin(j.proof, 32));
+            pv_encode(a, &w);
+            pv_free(&a);
+        } else {
+            invite_join_encode(&j, &w);
+        }
+        bool honest = jc->status == 0 || jc->status == 2 || jc->status == 3;
+        s_join_write(fp, jc, x.A.pk, acurve, bcurve, id, key, expires, &w, honest ? proof : NULL);
+        buf_reset(&w);
+    }
+    buf_free(&w);
+    fclose(fp);
+    s_example_free(&x);
+}
+
+static bool s_bool(const blk_t *b, const char *key)
+{
+    return strcmp(s_need(b, key), "true") == 0;
+}
+
+Test(vectors, invite_codes_and_join)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_invites();
+    size_t nb, n;
+    blk_t *b = s_load(V "invites.txt", &nb);
+    cr_assert_geq(nb, 20);
+    size_t ncode = 0, ntext = 0, njoin = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        invite_code_t c;
+        uint8_t prefix[8], secret[10];
+        if (s_val(&b[i], "mesh-prefix")) {
+            cr_assert_eq(hex_decode(s_need(&b[i], "mesh-prefix"), prefix, 8), 0);
+            cr_assert_eq(hex_decode(s_need(&b[i], "secret"), secret, 10), 0);
+        }
+        if (s_val(&b[i], "code")) {
+            ncode++;
+            char text[INVITE_CODE_LEN], *h;
+            uint8_t id[16], key[32];
+            memcpy(c.mesh_prefix, prefix, 8);
+            memcpy(c.secret, secret, 10);
+            invite_code_format(&c, text);
+            cr_expect_str_eq(text, s_need(&b[i], "code"), "%s: written", name);
+            memset(&c, 0, sizeof c);
+            cr_expect_eq(invite_code_parse(s_need(&b[i], "code"), &c), 0, "%s: read", name);
+            cr_expect(memcmp(c.mesh_prefix, prefix, 8) == 0 && memcmp(c.secret, secret, 10) == 0,
+                      "%s: read back", name);
+            invite_derive(secret, id, key);
+            h = s_hex(id, 16);
+            cr_expect_str_eq(h, s_need(&b[i], "id"), "%s: id", name);
+            free(h);
+            h = s_hex(key, 32);
+            cr_expect_str_eq(h, s_need(&b[i], "key"), "%s: key", name);
+            free(h);
+        } else if (s_val(&b[i], "text")) {
+            ntext++;
+            bool valid = s_bool(&b[i], "valid");
+            int rc = invite_code_parse(s_need(&b[i], "text"), &c);
+            cr_expect_eq(rc == 0, valid, "%s: read says %d", name, rc);
+            if (valid && rc == 0)
+                cr_expect(memcmp(c.mesh_prefix, prefix, 8) == 0 &&
+                              memcmp(c.secret, secret, 10) == 0, "%s: what is read", name);
+        } else {
+            njoin++;
+            uint8_t *p = s_unhex(s_need(&b[i], "join"), &n);
+            const char *st = s_need(&b[i], "status");
+            join_msg_t j;
+            int rc = invite_join_decode(p, n, &j);
+            if (strcmp(st, "none") == 0) {
+                cr_expect_lt(rc, 0, "%s: not a JOIN", name);
+                free(p);
+                continue;
+            }
+            cr_assert_eq(rc, 0, "%s: decodes", name);
+            buf_t again = {0};
+            invite_join_encode(&j, &again);
+            cr_expect(again.len == n && memcmp(again.data, p, n) == 0, "%s: encodes back", name);
+            buf_free(&again);
+            uint8_t mesh[32], scurve[32], gcurve[32];
+            invite_t inv = {.role = "member"};
+            s_unhex32(s_need(&b[i], "mesh"), mesh);
+            s_unhex32(s_need(&b[i], "server-curve"), scurve);
+            s_unhex32(s_need(&b[i], "guest-curve"), gcurve);
+            cr_assert_eq(hex_decode(s_need(&b[i], "invite-id"), inv.id, 16), 0);
+            s_unhex32(s_need(&b[i], "invite-key"), inv.key);
+            inv.used = s_bool(&b[i], "invite-used");
+            inv.expires = strtoull(s_need(&b[i], "invite-expires"), NULL, 10);
+            guest_env_t env = {.mesh = mesh, .curve_pk = scurve,
+                               .now_ms = strtoull(s_need(&b[i], "now"), NULL, 10)};
+            const char *text = NULL;
+            int got = guest_verdict(&env, gcurve, &j, &inv, &text);
+            cr_expect_eq(got, atoi(st), "%s: status %d (%s), want %s", name, got, text, st);
+            if (s_val(&b[i], "proof")) {
+                uint8_t want[32], proof[32];
+                s_unhex32(s_need(&b[i], "proof"), want);
+                invite_proof(inv.key, j.node, gcurve, scurve, proof);
+                cr_expect(memcmp(proof, want, 32) == 0 && memcmp(j.proof, want, 32) == 0,
+                          "%s: proof", name);
+            }
+            free(p);
+        }
+    }
+    cr_expect(ncode >= 3 && ntext >= 10 && njoin >= 10, "codes %zu, texts %zu, joins %zu", ncode,
+              ntext, njoin);
+    s_free(b, nb);
+}
+
+/* ---- sealed.txt: sealed edits of private coalitions ------------------- */
+
+/* entity || author || hlc (little-endian): a sealed box's associated data */
+static void s_seal_ad(const uint8_t ent[32], const uint8_t author[32], uint64_t hlc,
+                      uint8_t ad[72])
+{
+    memcpy(ad, ent, 32);
+    memcpy(ad + 32, author, 32);
+    le64_store(ad + 64, hlc);
+}
+
+/* A sealed edit whose box is nonce || AEAD(key, nonce, ad, plain), by hand. */
+static void s_sealed_raw(buf_t *wire, const uint8_t key[32], const uint8_t *plain, size_t n,
+                         const uint8_t nonce[24], const uint8_t ent[32], const key_t_ *k,
+                         uint64_t hlc)
+{
+    uint8_t ad[72], kid[SEAL_KEY_ID_LEN], *box = xmalloc(24 + n + 16);
+    unsigned long long cl = 0;
+    s_seal_ad(ent, k->pk, hlc, ad);
+    memcpy(box, nonce, 24);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + 24, &cl, plain, n, ad, sizeof ad, NULL, nonce,
+                                               key);
+    seal_key_id(key, kid);
+    s_sign(wire, REC_SEALED, ent, k, hlc,
+           s_f("box", pv_bin(box, 24 + (size_t)cl), "key", pv_bin(kid, SEAL_KEY_ID_LEN), NULL));
+    free(box);
+}
+
+static void s_sealed_write(FILE *fp, const char *name, const char *note, const uint8_t key[32],
+                           const buf_t *w, const uint8_t *nonce, const buf_t *inner, bool valid)
+{
+    fprintf(fp, "name: %s\n%s: %s\n", name, valid ? "note" : "why", note);
+    s_put_hex(fp, "key", key, 32);
+    if (valid) {
+        uint8_t kid[SEAL_KEY_ID_LEN], ad[72], id[32];
+        edit_t *e = NULL;
+        cr_assert_eq(edit_decode(w->data, w->len, EDIT_VERIFY, &e, NULL), 0);
+        seal_key_id(key, kid);
+        s_put_hex(fp, "key-id", kid, SEAL_KEY_ID_LEN);
+        s_put_hex(fp, "entity", e->entity, 32);
+        s_put_hex(fp, "author", e->author, 32);
+        fprintf(fp, "hlc: %" PRIu64 "\n", e->hlc);
+        s_seal_ad(e->entity, e->author, e->hlc, ad);
+        s_put_hex(fp, "ad", ad, sizeof ad);
+        s_put_hex(fp, "nonce", nonce, 24);
+        s_put_hex(fp, "inner", inner->data, inner->len);
+        char *j = s_json_of(inner->data, inner->len);
+        fprintf(fp, "inner-json: %s\n", j);
+        free(j);
+        const pv_t *box = pv_map_get(e->fields, "box");
+        s_put_hex(fp, "box", (const uint8_t *)box->u.s.p, box->u.s.n);
+        crypto_generichash(id, 32, w->data, w->len, NULL, 0);
+        s_put_hex(fp, "id", id, 32);
+        edit_free(&e);
+    }
+    s_put_hex(fp, "edit", w->data, w->len);
+    fprintf(fp, "valid: %s\n\n", valid ? "true" : "false");
+}
+
+/* seals (kind, fields) as the reference does; *inner gets [kind, fields] */
+static void s_sealed(buf_t *wire, buf_t *inner, const uint8_t key[32], rec_kind_t kind,
+                     pv_t *fields, const uint8_t nonce[24], const uint8_t *ent, const key_t_ *k,
+                     uint64_t hlc)
+{
+    uint8_t bound[32];
+    if (!ent) {
+        edit_bound_id(k->pk, hlc, bound);
+        ent = bound;
+    }
+    pv_t *in = pv_arr();
+    pv_arr_push(in, pv_str(rec_kind_name(kind)));
+    pv_arr_push(in, pv_dup(fields));
+    buf_reset(inner);
+    pv_encode(in, inner);
+    pv_free(&in);
+    s_sign(wire, REC_SEALED, ent, k, hlc,
+           seal_fields_with_nonce(key, kind, fields, ent, k->pk, hlc, nonce));
+    pv_free(&fields);
+}
+
+static void s_gen_sealed(void)
+{
+    ex_t x;
+    s_example(&x);
+    FILE *fp = s_create(
+        V "sealed.txt",
+        "# Sealed edits of private coalitions (docs/protocol.md §8.10). Every\n"
+        "# edit here verifies and is a valid edit of kind sealed. A node holding\n"
+        "# key opens it (valid: true) and treats it as an edit of the kind and\n"
+        "# fields of inner, or cannot (valid: false) and keeps it sealed.\n"
+        "# For an opened one: key-id names key; ad is entity || author || hlc\n"
+        "# (8 bytes little-endian); box is nonce || XChaCha20-Poly1305(key,\n"
+        "# nonce, ad, inner); id is the edit's id. Nonces are fixed here; a node\n"
+        "# MUST draw a fresh random one for every edit.\n\n");
+    uint8_t key[32], key2[32], nonce[24], ent[32];
+    s_seq(key, 32, 0xc0);
+    s_seq(key2, 32, 0xe0);
+    buf_t w = {0}, inner = {0}, need = {0};
+    uint8_t coal[32];
+    edit_bound_id(x.A.pk, H(40), coal);
+    s_seq(nonce, 24, 0x50);
+    s_sealed(&w, &inner, key, REC_COALITION,
+             s_f("coordinators", s_list(x.A.hex, NULL), "name", pv_str("Buurtzorg Noord"), NULL),
+             nonce, NULL, &x.A, H(40));
+    s_sealed_write(fp, "sealed-coalition", "a private coalition's own record, by A; its id is "
+                   "bound to this edit (§7.6)", key, &w, nonce, &inner, true);
+    buf_reset(&w);
+    char chex[65];
+    hex_encode(coal, 32, chex);
+    s_seq(nonce, 24, 0x68);
+    s_sealed(&w, &inner, key, REC_NEED,
+             s_f("category", pv_str("food"), "coalition", pv_str(chex), "summary",
+                 pv_str("Boodschappen voor een gezin"), "urgency", pv_str("high"), NULL),
+             nonce, NULL, &x.B, H(41));
+    s_sealed_write(fp, "sealed-need", "a need of that coalition, by B", key, &w, nonce, &inner,
+                   true);
+    buf_append(&need, w.data, w.len);
+    buf_reset(&w);
+
+    /* refused: each differs from sealed-need in one point */
+    s_sealed_write(fp, "wrong-key", "sealed-need tried with another key", key2, &need, NULL, NULL,
+                   false);
+    edit_t *e = NULL;
+    cr_assert_eq(edit_decode(need.data, need.len, EDIT_VERIFY, &e, NULL), 0);
+    memcpy(ent, e->entity, 32);
+    s_sign(&w, REC_SEALED, ent, &x.B, H(42), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-clock", "sealed-need's fields in an edit by B at "
+                   "another hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_sign(&w, REC_SEALED, ent, &x.A, H(41), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-author", "sealed-need's fields in an edit by A, same "
+                   "entity and hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_sign(&w, REC_SEALED, coal, &x.B, H(41), pv_dup(e->fields));
+    s_sealed_write(fp, "moved-to-another-entity", "sealed-need's fields in an edit of the "
+                   "coalition's entity, same author and hlc", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    edit_free(&e);
+    s_seq(nonce, 24, 0x80);
+    s_sealed(&w, &inner, key, REC_MEMBER,
+             s_f("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("admin"), NULL),
+             nonce, x.B.pk, &x.A, H(43));
+    s_sealed_write(fp, "inner-member", "a member certificate sealed: only place, coalition, "
+                   "need, offer and bulletin may be", key, &w, NULL, NULL, false);
+    buf_reset(&w);
+    s_seq(nonce, 24, 0x98);
+    s_sealed(&w, &inner, key, REC_NEED, s_f("urgency", pv_str("soon"), NULL), nonce, ent, &x.B,
+             H(44));
+    s_sealed_write(fp, "inner-fails-schema", "a need whose urgency is not a token", key, &w, NULL,
+                   NULL, false);
+    buf_reset(&w);
+    {
+        /* ["need", {"urgency": "high", "category": "food"}]: keys out of order */
+        static const char *hex = "92a46e65656482a7757267656e6379a468696768a863617465676f7279a4666f6f64";
+        size_t n;
+        uint8_t *plain = s_unhex(hex, &n);
+        s_seq(nonce, 24, 0xb0);
+        s_sealed_raw(&w, key, plain, n, nonce, ent, &x.B, H(45));
+        s_sealed_write(fp, "inner-not-canonical", "inner is [\"need\", {urgency, category}], "
+                       "map keys out of order", key, &w, NULL, NULL, false);
+        buf_reset(&w);
+        free(plain);
+        /* ["need", {"urgency": "high"}, nil] */
+        plain = s_unhex("93a46e65656481a7757267656e6379a468696768c0", &n);
+        s_seq(nonce, 24, 0xc8);
+        s_sealed_raw(&w, key, plain, n, nonce, ent, &x.B, H(46));
+        s_sealed_write(fp, "inner-three-items", "inner is [kind, fields, nil]", key, &w, NULL,
+                       NULL, false);
+        buf_reset(&w);
+        free(plain);
+    }
+    buf_free(&w);
+    buf_free(&need);
+    buf_free(&inner);
+    fclose(fp);
+    s_example_free(&x);
+}
+
+Test(vectors, sealed_edits)
+{
+    cr_assert_geq(sodium_init(), 0);
+    if (s_writing())
+        s_gen_sealed();
+    size_t nb, n;
+    blk_t *b = s_load(V "sealed.txt", &nb);
+    cr_assert_geq(nb, 8);
+    for (size_t i = 0; i < nb; i++) {
+        const char *name = s_need(&b[i], "name");
+        bool valid = s_bool(&b[i], "valid");
+        uint8_t key[32];
+        s_unhex32(s_need(&b[i], "key"), key);
+        uint8_t *p = s_unhex(s_need(&b[i], "edit"), &n);
+        edit_t *e = NULL;
+        char *cause = NULL;
+        cr_assert_eq(edit_decode(p, n, EDIT_VERIFY, &e, &cause), 0, "%s: the edit: %s", name,
+                     cause ? cause : "");
+        cr_expect_eq(e->kind, REC_SEALED, "%s: kind sealed", name);
+        rec_kind_t kind;
+        pv_t *fields = NULL;
+        int rc = seal_open(key, e->fields, e->entity, e->author, e->hlc, &kind, &fields);
+        cr_expect_eq(rc == 0, valid, "%s: seal_open says %d", name, rc);
+        if (valid && rc == 0) {
+            uint8_t kid[SEAL_KEY_ID_LEN], ad[72], nonce[24], id[32];
+            seal_key_id(key, kid);
+            char *h = s_hex(kid, sizeof kid);
+            cr_expect_str_eq(h, s_need(&b[i], "key-id"), "%s: key id", name);
+            free(h);
+            cr_expect(memcmp(seal_key_of(e->fields), kid, sizeof kid) == 0, "%s: named key", name);
+            s_seal_ad(e->entity, e->author, e->hlc, ad);
+            h = s_hex(ad, sizeof ad);
+            cr_expect_str_eq(h, s_need(&b[i], "ad"), "%s: associated data", name);
+            free(h);
+            /* what it opens to is inner */
+            size_t ni;
+            uint8_t *in = s_unhex(s_need(&b[i], "inner"), &ni);
+            pv_t *iv = NULL;
+            cr_assert_eq(pv_decode(in, ni, &iv), 0);
+            cr_expect_str_eq(iv->u.a.items[0]->u.s.p, rec_kind_name(kind), "%s: kind", name);
+            buf_t f1 = {0}, f2 = {0};
+            pv_encode(fields, &f1);
+            pv_encode(iv->u.a.items[1], &f2);
+            cr_expect(f1.len == f2.len && memcmp(f1.data, f2.data, f1.len) == 0, "%s: fields",
+                      name);
+            /* sealing inner again with the nonce gives the box */
+            cr_assert_eq(hex_decode(s_need(&b[i], "nonce"), nonce, 24), 0);
+            pv_t *sf = seal_fields_with_nonce(key, kind, iv->u.a.items[1], e->entity, e->author,
+                                              e->hlc, nonce);
+            const pv_t *box = pv_map_get(sf, "box"), *ebox = pv_map_get(e->fields, "box");
+            h = s_hex((const uint8_t *)box->u.s.p, box->u.s.n);
+            cr_expect_str_eq(h, s_need(&b[i], "box"), "%s: box", name);
+            free(h);
+            cr_expect(ebox->u.s.n == box->u.s.n && memcmp(ebox->u.s.p, box->u.s.p, box->u.s.n) == 0,
+                      "%s: the edit's box", name);
+            crypto_generichash(id, 32, p, n, NULL, 0);
+            h = s_hex(id, 32);
+            cr_expect_str_eq(h, s_need(&b[i], "id"), "%s: id", name);
+            free(h);
+            pv_free(&sf);
+            buf_free(&f1);
+            buf_free(&f2);
+            pv_free(&iv);
+            free(in);
+        }
+        pv_free(&fields);
+        edit_free(&e);
+        free(cause);
+        free(p);
     }
     s_free(b, nb);
 }
