@@ -905,16 +905,20 @@ static int s_need_state(cli_t *c, const char *sub, int argc, char **argv)
     const char *to = claim ? "claimed" : strcmp(sub, "done") == 0 ? "done"
                                       : strcmp(sub, "cancel") == 0 ? "cancelled"
                                                                    : "open";
-    /* errors that name the state, before the rules refuse it plainly */
+    /* errors that name the state, where the rules would refuse it plainly:
+     * for a node that is not the need's creator, an admin or (a need
+     * addressed to a coalition) maybe one of its coordinators */
     bool finished = st && (strcmp(st, "done") == 0 || strcmp(st, "cancelled") == 0);
-    if (!claim && strcmp(to, "open") != 0 && finished) {
+    bool may_all = pv_get_str(e->fields, "coalition") || memcmp(e->creator, repo_key(c->repo)->pk, 32) == 0 ||
+                   !repo_members(c->repo) ||
+                   members_role_at(repo_members(c->repo), repo_key(c->repo)->pk, repo_edit_now(c->repo) << 16) ==
+                       ROLE_ADMIN;
+    if (!may_all && !claim && strcmp(to, "open") != 0 && finished) {
         rc = cli_err(c, EXIT_FAIL, "need %s is already %s (reopen with: buurt need reopen %s)", p.pos[0], st,
                      p.pos[0]);
         goto done;
     }
-    if (claim && st && strcmp(st, "claimed") == 0 && !pv_get_str(e->fields, "coalition") &&
-        memcmp(e->creator, repo_key(c->repo)->pk, 32) != 0 && repo_members(c->repo) &&
-        members_role_at(repo_members(c->repo), repo_key(c->repo)->pk, repo_edit_now(c->repo) << 16) != ROLE_ADMIN) {
+    if (!may_all && claim && st && strcmp(st, "claimed") == 0) {
         char who[200];
         cli_node_name(c->repo, e->claimer, who, sizeof who);
         buf_t l = {0};
