@@ -9,6 +9,9 @@
  *   hxl      one CSV file in 3W shape, with a row of HXL hashtags
  *   geojson  one RFC 7946 FeatureCollection of the places with coordinates
  *
+ * csv and hsds write a folder, or with -o NAME.zip the same files as one
+ * zip archive (libzip), built in memory and written atomically.
+ *
  * Invariants: the same store (and the same BUURT_NOW_MS, which decides
  * whether a need is still open) gives the same bytes: rows are sorted by
  * record id, columns and keys are in a fixed order, and no time but the

@@ -5,10 +5,12 @@
  *
  * Three passes, so that bad input never leaves half an import behind:
  *
- *   1. read: the whole input is read and parsed; a file that is not what
- *      the format says (not CSV, not UTF-8, an HSDS folder without its
- *      tables, a sheet without the columns its map names) is refused here,
- *      before anything is written (exit 1).
+ *   1. read: the whole input is read and parsed (a zip archive: every
+ *      entry unpacked and CRC-checked; HSDS JSON: parsed strictly and
+ *      turned into the same tables as the CSV package); a file that is not
+ *      what the format says (not CSV, not UTF-8, malformed JSON, a damaged
+ *      zip, an HSDS package without its tables, a sheet without the columns
+ *      its map names) is refused here, before anything is written (exit 1).
  *   2. check: every row becomes a candidate record with the same checks a
  *      record made by hand gets (rec_validate), plus the personal-data scan
  *      on its texts (rec_privacy_scan; the organisation's public contact
@@ -1699,8 +1701,10 @@ static void s_usage(FILE *f)
     fputs("usage: buurt import --format hsds|csv PATH [--map FILE] [--dry-run] [--skip-bad]\n\n"
           "Reads places and offers into this node, signed by it (docs/interop.md):\n"
           "  csv   PATH is a spreadsheet saved as CSV (one place a row; --map FILE says\n"
-          "        what its columns mean), or a folder written by buurt export --format csv\n"
-          "  hsds  PATH is an Open Referral HSDS data package: a folder of CSV tables\n\n"
+          "        what its columns mean), or a folder (or .zip) written by buurt export\n"
+          "        --format csv\n"
+          "  hsds  PATH is an Open Referral HSDS data package: a folder of CSV tables,\n"
+          "        a .zip of one, or HSDS JSON (tabular, or services and organizations)\n\n"
           "Each record remembers where it came from (source_ref), so a second import\n"
           "of the same rows updates what changed and adds no duplicates. A rejected row\n"
           "is reported with its line and reason, and then nothing is written.\n\n"
