@@ -9,6 +9,9 @@
  *   hxl      one CSV file in 3W shape, with a row of HXL hashtags
  *   geojson  one RFC 7946 FeatureCollection of the places with coordinates
  *
+ * csv and hsds write a folder, or with -o NAME.zip the same files as one
+ * zip archive (libzip), built in memory and written atomically.
+ *
  * Invariants: the same store (and the same BUURT_NOW_MS, which decides
  * whether a need is still open) gives the same bytes: rows are sorted by
  * record id, columns and keys are in a fixed order, and no time but the
@@ -30,6 +33,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <zip.h>
 
 /* ---------------------------------------------------------------- records */
 
@@ -138,16 +143,108 @@ static const char *s_summary(const entity_t *e)
 typedef struct {
     cli_t *c;
     const char *dir;   /* folder formats: the folder; else NULL */
+    const char *zpath; /* folder formats written as a .zip: its path; else NULL */
+    zip_source_t *zsrc; /* the archive, built in memory */
+    zip_t *zip;
     buf_t json;        /* the --json summary's "files" items */
     size_t nfiles;
 } out_t;
 
+/*
+ * A folder format written as one .zip archive (-o NAME.zip): the same
+ * files at the archive's root, deflated. Built in memory and written with
+ * file_write_atomic like any other export, so a failed export leaves no
+ * half archive. Deterministic: entries in the order written, and every
+ * entry's time 2000-01-01 00:00 (zip keeps local time without a zone, so
+ * the time is given as the local midnight: the same bytes in any zone).
+ */
+static int s_zip_open(out_t *o, const char *path)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    o->zpath = path;
+    o->zsrc = zip_source_buffer_create(NULL, 0, 0, &ze);
+    if (o->zsrc) {
+        zip_source_keep(o->zsrc); /* kept past zip_close, to read the bytes back */
+        o->zip = zip_open_from_source(o->zsrc, ZIP_TRUNCATE, &ze);
+    }
+    if (!o->zip) {
+        int e = cli_err(o->c, EXIT_FAIL, "cannot make a zip archive: %s", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return e;
+    }
+    zip_error_fini(&ze);
+    return 0;
+}
+
+static int s_zip_add(out_t *o, const char *name, const buf_t *b)
+{
+    void *copy = xmalloc(b->len ? b->len : 1);
+    if (b->len)
+        memcpy(copy, b->data, b->len);
+    zip_source_t *fs = zip_source_buffer(o->zip, copy, b->len, 1);
+    zip_int64_t i = fs ? zip_file_add(o->zip, name, fs, ZIP_FL_ENC_UTF_8) : -1;
+    if (i < 0) {
+        if (fs)
+            zip_source_free(fs);
+        else
+            free(copy);
+        return cli_err(o->c, EXIT_FAIL, "cannot add %s to the zip archive: %s", name, zip_strerror(o->zip));
+    }
+    struct tm tm = {.tm_year = 100, .tm_mon = 0, .tm_mday = 1, .tm_isdst = -1};
+    zip_file_set_mtime(o->zip, (zip_uint64_t)i, mktime(&tm), 0);
+    return 0;
+}
+
+/* Closes the archive and writes it to o->zpath; frees it either way. */
+static int s_zip_close(out_t *o, int rc)
+{
+    if (!o->zip)
+        return rc;
+    if (rc) {
+        zip_discard(o->zip);
+        zip_source_free(o->zsrc);
+        o->zip = NULL;
+        return rc;
+    }
+    buf_t b = {0};
+    zip_stat_t st;
+    if (zip_close(o->zip) < 0) {
+        rc = cli_err(o->c, EXIT_FAIL, "cannot make the zip archive: %s", zip_strerror(o->zip));
+        zip_discard(o->zip);
+    } else if (zip_source_stat(o->zsrc, &st) < 0 || zip_source_open(o->zsrc) < 0) {
+        rc = cli_err(o->c, EXIT_FAIL, "cannot read the zip archive back: %s",
+                     zip_error_strerror(zip_source_error(o->zsrc)));
+    } else {
+        b.data = xmalloc((size_t)st.size + 1);
+        b.cap = (size_t)st.size + 1;
+        zip_int64_t got = zip_source_read(o->zsrc, b.data, st.size);
+        zip_source_close(o->zsrc);
+        b.len = got < 0 ? 0 : (size_t)got;
+        char *cause = NULL;
+        if (got != (zip_int64_t)st.size)
+            rc = cli_err(o->c, EXIT_FAIL, "cannot read the zip archive back");
+        else if ((rc = file_write_atomic(o->zpath, b.data, b.len, 0644, &cause)) < 0)
+            rc = cli_fail(o->c, rc, cause);
+    }
+    zip_source_free(o->zsrc);
+    o->zip = NULL;
+    buf_free(&b);
+    return rc;
+}
+
 static int s_write(out_t *o, const char *path_or_name, const buf_t *b, size_t rows)
 {
-    char *path = o->dir ? xasprintf("%s/%s", o->dir, path_or_name) : xstrdup(path_or_name);
+    char *path = o->dir ? xasprintf("%s/%s", o->dir, path_or_name)
+                 : o->zip ? xasprintf("%s/%s", o->zpath, path_or_name) : xstrdup(path_or_name);
     char *cause = NULL;
     int rc = 0;
-    if (strcmp(path, "-") == 0) {
+    if (o->zip) {
+        if ((rc = s_zip_add(o, path_or_name, b))) {
+            free(path);
+            return rc;
+        }
+    } else if (strcmp(path, "-") == 0) {
         fwrite(b->data, 1, b->len, o->c->out);
     } else if ((rc = file_write_atomic(path, b->data ? (const void *)b->data : "", b->len, 0644, &cause)) < 0) {
         free(path);
@@ -888,10 +985,12 @@ static void s_usage(FILE *f)
           "  hxl      file PATH: a 3W sheet with HXL hashtags; needs counted by area\n"
           "           and category\n"
           "  geojson  file PATH: an RFC 7946 FeatureCollection of places with coordinates\n"
-          "PATH - writes hxl and geojson to standard output.\n\n"
+          "PATH - writes hxl and geojson to standard output; a csv or hsds PATH ending\n"
+          "in .zip writes the folder's files into one zip archive.\n\n"
           "options:\n"
           "  --format F   hsds, hxl, geojson or csv (required)\n"
-          "  -o PATH      where to write (required); a folder is made when missing\n"
+          "  -o PATH      where to write (required); a folder is made when missing,\n"
+          "               or NAME.zip for csv and hsds\n"
           "  --area AREA  only records of this area\n"
           "  --kind KIND  only places of this kind, and their offers\n"
           "  --json       print what was written as JSON\n"
@@ -940,6 +1039,10 @@ int cmd_export(cli_t *c, int argc, char **argv)
     repo_t *r = cli_repo(c);
     if (!r)
         return EXIT_FAIL;
+    size_t pl = strlen(path);
+    bool zipped = folder && pl > 4 && strcasecmp(path + pl - 4, ".zip") == 0;
+    if (zipped)
+        folder = false; /* one file */
     if (folder && mkdir(path, 0755) < 0 && errno != EEXIST)
         return cli_err(c, EXIT_FAIL, "cannot make folder %s: %s", path, strerror(errno));
     if (folder) {
@@ -965,15 +1068,16 @@ int cmd_export(cli_t *c, int argc, char **argv)
     }
 
     out_t o = {.c = c, .dir = folder ? path : NULL};
-    int rc;
-    if (strcmp(format, "csv") == 0)
+    int rc = zipped ? s_zip_open(&o, path) : 0;
+    if (rc == 0 && strcmp(format, "csv") == 0)
         rc = s_export_csv(&o, &d);
-    else if (strcmp(format, "hsds") == 0)
+    else if (rc == 0 && strcmp(format, "hsds") == 0)
         rc = s_export_hsds(&o, &d);
-    else if (strcmp(format, "hxl") == 0)
+    else if (rc == 0 && strcmp(format, "hxl") == 0)
         rc = s_export_hxl(&o, &d, path);
-    else
+    else if (rc == 0)
         rc = s_export_geojson(&o, &d, path);
+    rc = s_zip_close(&o, rc);
     if (rc == 0 && c->json) {
         buf_t b = {0};
         buf_printf(&b, "{\"format\":\"%s\",\"path\":", format);

@@ -5,10 +5,12 @@
  *
  * Three passes, so that bad input never leaves half an import behind:
  *
- *   1. read: the whole input is read and parsed; a file that is not what
- *      the format says (not CSV, not UTF-8, an HSDS folder without its
- *      tables, a sheet without the columns its map names) is refused here,
- *      before anything is written (exit 1).
+ *   1. read: the whole input is read and parsed (a zip archive: every
+ *      entry unpacked and CRC-checked; HSDS JSON: parsed strictly and
+ *      turned into the same tables as the CSV package); a file that is not
+ *      what the format says (not CSV, not UTF-8, malformed JSON, a damaged
+ *      zip, an HSDS package without its tables, a sheet without the columns
+ *      its map names) is refused here, before anything is written (exit 1).
  *   2. check: every row becomes a candidate record with the same checks a
  *      record made by hand gets (rec_validate), plus the personal-data scan
  *      on its texts (rec_privacy_scan; the organisation's public contact
@@ -30,6 +32,7 @@
 #include "node/file.h"
 #include "node/query.h"
 #include "proto/csv.h"
+#include "proto/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,8 +42,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <zip.h>
 
 #define IMPORT_MAX_FILE (256u << 20) /* 256 MiB: a sheet far beyond any neighbourhood */
+#define IMPORT_LIST_LEFT 50          /* left-out rows listed one by one; --json lists all */
 
 /* ---------------------------------------------------------------- candidates */
 
@@ -58,12 +63,21 @@ typedef struct {
     pv_t *changed;      /* names of the fields written */
 } cand_t;
 
+/* A row that is not imported by design (docs/interop.md), never silently:
+ * each is reported with its file, line and why. */
+typedef struct {
+    char *file;
+    size_t line;
+    char *why;
+} leave_t;
+
 typedef struct {
     cli_t *c;
     const char *format, *path, *dataset;
     cand_t *v;
     size_t n, cap;
-    size_t ignored;     /* rows or services read but not imported (documented losses) */
+    leave_t *left;      /* rows or services read but not imported (documented losses) */
+    size_t nleft;
 } imp_t;
 
 static cand_t *s_cand(imp_t *m, rec_kind_t kind, const char *file, size_t line)
@@ -93,6 +107,21 @@ static void s_reject(cand_t *c, const char *fmt, ...)
     va_end(ap);
 }
 
+static void s_leave(imp_t *m, const char *file, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void s_leave(imp_t *m, const char *file, size_t line, const char *fmt, ...)
+{
+    m->left = xrealloc(m->left, (m->nleft + 1) * sizeof *m->left);
+    leave_t *l = &m->left[m->nleft++];
+    l->file = xstrdup(file);
+    l->line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&l->why, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+}
+
 static void s_set_ref(cand_t *c, const char *format, const char *dataset, const char *key)
 {
     free(c->ref);
@@ -110,6 +139,11 @@ static void s_imp_free(imp_t *m)
         pv_free(&m->v[i].changed);
     }
     free(m->v);
+    for (size_t i = 0; i < m->nleft; i++) {
+        free(m->left[i].file);
+        free(m->left[i].why);
+    }
+    free(m->left);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -329,6 +363,24 @@ static void s_check(cand_t *c)
 
 /* ---------------------------------------------------------------- files */
 
+/* Parses the text of one sheet; label names it in reports. */
+static int s_parse_csv(imp_t *m, const char *label, const char *data, size_t len, csv_t *out)
+{
+    char *cause = NULL;
+    if (csv_parse(data, len, out, &cause) < 0) {
+        int e = cli_err(m->c, EXIT_FAIL, "%s is not a CSV file buurt can read: %s; nothing was imported", label,
+                        cause);
+        free(cause);
+        return e;
+    }
+    if (out->n == 0) {
+        csv_free(out);
+        return cli_err(m->c, EXIT_FAIL, "%s is empty: no header row; nothing was imported", label);
+    }
+    return 0;
+}
+
+/* 0, 1 when the file is missing and not required, or an exit code. */
 static int s_read_file(imp_t *m, const char *path, csv_t *out, bool required)
 {
     char *data = NULL, *cause = NULL;
@@ -342,19 +394,150 @@ static int s_read_file(imp_t *m, const char *path, csv_t *out, bool required)
         }
         return cli_fail(m->c, rc, cause);
     }
-    rc = csv_parse(data, len, out, &cause);
+    rc = s_parse_csv(m, path, data, len, out);
     free(data);
-    if (rc < 0) {
-        int e = cli_err(m->c, EXIT_FAIL, "%s is not a CSV file buurt can read: %s; nothing was imported", path,
-                        cause);
-        free(cause);
+    return rc;
+}
+
+/*
+ * Where the files of a package come from: a folder, or a zip archive that
+ * is read whole into memory first, every entry unpacked and its CRC
+ * checked (libzip), so that a damaged archive is refused before anything
+ * is written. Entries are found by the last part of their name, so an
+ * archive of a folder ("zuid-hsds/organization.csv") reads like the folder.
+ */
+typedef struct {
+    const char *dir;   /* a folder, or NULL for an archive */
+    const char *label; /* the archive's path, for reports */
+    size_t n;
+    char **names;      /* entry names as stored */
+    char **data;       /* their bytes, NUL-terminated */
+    size_t *len;
+} src_t;
+
+static void s_src_free(src_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->names[i]);
+        free(s->data[i]);
+    }
+    free(s->names);
+    free(s->data);
+    free(s->len);
+    memset(s, 0, sizeof *s);
+}
+
+static bool s_is_zip(const char *data, size_t len)
+{
+    return len >= 4 && (memcmp(data, "PK\x03\x04", 4) == 0 || memcmp(data, "PK\x05\x06", 4) == 0);
+}
+
+static int s_zip_load(imp_t *m, const char *path, const char *data, size_t len, src_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->label = path;
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *zs = zip_source_buffer_create(data, len, 0, &ze);
+    zip_t *za = zs ? zip_open_from_source(zs, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
+    if (!za) {
+        int e = cli_err(m->c, EXIT_FAIL, "%s is not a zip archive buurt can read (%s); nothing was imported", path,
+                        zip_error_strerror(&ze));
+        zip_source_free(zs);
+        zip_error_fini(&ze);
         return e;
     }
-    if (out->n == 0) {
-        csv_free(out);
-        return cli_err(m->c, EXIT_FAIL, "%s is empty: no header row; nothing was imported", path);
+    zip_error_fini(&ze);
+    int rc = 0;
+    size_t total = 0;
+    zip_int64_t n = zip_get_num_entries(za, 0);
+    for (zip_int64_t i = 0; i < n && rc == 0; i++) {
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) < 0 || !(st.valid & ZIP_STAT_NAME) ||
+            !(st.valid & ZIP_STAT_SIZE)) {
+            rc = cli_err(m->c, EXIT_FAIL, "%s is damaged: entry %lld cannot be read (%s); nothing was imported",
+                         path, (long long)i, zip_strerror(za));
+            break;
+        }
+        size_t nl = strlen(st.name);
+        if (nl == 0 || st.name[nl - 1] == '/')
+            continue; /* a folder */
+        if (st.size > IMPORT_MAX_FILE - total) {
+            rc = cli_err(m->c, EXIT_FAIL, "%s unpacks to more than %u MiB; nothing was imported", path,
+                         IMPORT_MAX_FILE >> 20);
+            break;
+        }
+        total += (size_t)st.size;
+        zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
+        char *buf = xmalloc((size_t)st.size + 1), extra;
+        zip_int64_t got = zf ? zip_fread(zf, buf, st.size) : -1;
+        /* reading past the end is what makes libzip compare the CRC */
+        if (got == (zip_int64_t)st.size)
+            got = zip_fread(zf, &extra, 1) == 0 ? got : -1;
+        if (got != (zip_int64_t)st.size) {
+            rc = cli_err(m->c, EXIT_FAIL, "%s is damaged: %s cannot be unpacked (%s); nothing was imported", path,
+                         st.name, zf ? zip_file_strerror(zf) : zip_strerror(za));
+            free(buf);
+        } else {
+            buf[st.size] = '\0';
+            s->names = xrealloc(s->names, (s->n + 1) * sizeof *s->names);
+            s->data = xrealloc(s->data, (s->n + 1) * sizeof *s->data);
+            s->len = xrealloc(s->len, (s->n + 1) * sizeof *s->len);
+            s->names[s->n] = xstrdup(st.name);
+            s->data[s->n] = buf;
+            s->len[s->n++] = (size_t)st.size;
+        }
+        if (zf)
+            zip_fclose(zf);
     }
-    return 0;
+    zip_discard(za);
+    if (rc)
+        s_src_free(s);
+    return rc;
+}
+
+static const char *s_base(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b && b[1] ? b + 1 : path;
+}
+
+/* The archive entry whose last name part is name, or -1. */
+static int s_src_find(const src_t *s, const char *name)
+{
+    for (size_t i = 0; !s->dir && i < s->n; i++)
+        if (strcmp(s_base(s->names[i]), name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Reads the sheet name from the source: 0 (and *label_out, to free, names
+ * it as FOLDER/NAME or ARCHIVE/ENTRY), 1 when it is missing and not
+ * required, or an exit code. */
+static int s_src_csv(imp_t *m, const src_t *s, const char *name, csv_t *out, bool required, char **label_out)
+{
+    int rc;
+    char *label;
+    if (s->dir) {
+        label = xasprintf("%s/%s", s->dir, name);
+        rc = s_read_file(m, label, out, required);
+    } else {
+        int i = s_src_find(s, name);
+        if (i < 0) {
+            memset(out, 0, sizeof *out);
+            if (!required)
+                return 1;
+            return cli_err(m->c, EXIT_FAIL, "%s holds no %s; nothing was imported", s->label, name);
+        }
+        label = xasprintf("%s/%s", s->label, s->names[i]);
+        rc = s_parse_csv(m, label, s->data[i], s->len[i], out);
+    }
+    if (rc == 0 && label_out)
+        *label_out = label;
+    else
+        free(label);
+    return rc;
 }
 
 /* Index of a column by its heading (case-insensitive, trimmed), or -1. */
@@ -378,12 +561,6 @@ static int s_col(const csv_t *t, const char *name)
 static const char *s_cell(const csv_t *t, size_t row, int col)
 {
     return col >= 0 && (size_t)col < t->rows[row].n ? t->rows[row].cells[col] : "";
-}
-
-static const char *s_base(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b && b[1] ? b + 1 : path;
 }
 
 /* ---------------------------------------------------------------- map file */
@@ -531,7 +708,8 @@ static int s_csv_offers(imp_t *m, const char *path, const char *places_file, csv
         for (size_t k = 1; cid >= 0 && k < coal->n && !coalition; k++)
             coalition = strcmp(s_cell(coal, k, cid), s_cell(t, r, prov)) == 0;
         if (coalition) {
-            m->ignored++; /* a coalition's offer: coalitions are not imported (docs/interop.md) */
+            s_leave(m, file, t->rows[r].line, "an offer of coalition %s: coalitions are not imported",
+                    s_cell(t, r, prov));
             continue;
         }
         cand_t *c = s_cand(m, REC_OFFER, file, t->rows[r].line);
@@ -551,24 +729,38 @@ static int s_read_csv(imp_t *m, const map_t *mp)
     struct stat sb;
     if (stat(m->path, &sb) < 0)
         return cli_err(m->c, EXIT_FAIL, "cannot read %s: %s", m->path, strerror(errno));
+    src_t src = {0};
+    int rc = 0;
     if (!S_ISDIR(sb.st_mode)) {
-        csv_t t;
-        int rc = s_read_file(m, m->path, &t, true);
+        char *data = NULL, *cause = NULL;
+        size_t len = 0;
+        if ((rc = file_read(m->path, IMPORT_MAX_FILE, &data, &len, &cause)) < 0)
+            return cli_fail(m->c, rc, cause);
+        if (s_is_zip(data, len)) {
+            rc = s_zip_load(m, m->path, data, len, &src); /* the folder, zipped */
+        } else {
+            csv_t t;
+            rc = s_parse_csv(m, m->path, data, len, &t); /* one sheet */
+            if (rc == 0)
+                rc = s_csv_places(m, m->path, mp, &t);
+            csv_free(&t);
+            free(data);
+            return rc;
+        }
+        free(data);
         if (rc)
             return rc;
-        rc = s_csv_places(m, m->path, mp, &t);
-        csv_free(&t);
-        return rc;
+    } else {
+        src.dir = m->path;
     }
-    /* a folder written by buurt export --format csv */
-    char *pp = xasprintf("%s/places.csv", m->path), *op = xasprintf("%s/offers.csv", m->path),
-         *cp = xasprintf("%s/coalitions.csv", m->path);
+    /* a folder (or its zip) written by buurt export --format csv */
+    char *pp = NULL, *op = NULL, *cp = NULL;
     csv_t t = {0}, o = {0}, co = {0};
-    int rc = s_read_file(m, pp, &t, true);
+    rc = s_src_csv(m, &src, "places.csv", &t, true, &pp);
     if (rc == 0)
-        rc = s_read_file(m, op, &o, false);
+        rc = s_src_csv(m, &src, "offers.csv", &o, false, &op);
     if (rc == 0 || rc == 1)
-        rc = s_read_file(m, cp, &co, false);
+        rc = s_src_csv(m, &src, "coalitions.csv", &co, false, &cp);
     if (rc == 1)
         rc = 0;
     if (rc == 0)
@@ -581,6 +773,7 @@ static int s_read_csv(imp_t *m, const map_t *mp)
     free(pp);
     free(op);
     free(cp);
+    s_src_free(&src);
     return rc;
 }
 
@@ -599,25 +792,266 @@ typedef struct {
 } hsds_t;
 
 /* Reads table i as NAME.csv, NAMEs.csv or NAMEies.csv (HSDS 3.0's package
- * names its files in the plural). */
-static int s_hsds_table(imp_t *m, hsds_t *h, int i)
+ * names its files in the plural) from the folder or archive. */
+static int s_hsds_table(imp_t *m, const src_t *src, hsds_t *h, int i)
 {
     const char *n = s_htables[i];
     size_t l = strlen(n);
-    char *cands[4] = {xasprintf("%s/%s.csv", m->path, n), xasprintf("%s/%ss.csv", m->path, n),
-                      n[l - 1] == 'y' ? xasprintf("%s/%.*sies.csv", m->path, (int)l - 1, n) : NULL, NULL};
+    char *cands[3] = {xasprintf("%s.csv", n), xasprintf("%ss.csv", n),
+                      n[l - 1] == 'y' ? xasprintf("%.*sies.csv", (int)l - 1, n) : NULL};
     int rc = 1;
-    for (int k = 0; k < 3 && cands[k] && rc == 1; k++) {
-        rc = s_read_file(m, cands[k], &h->t[i], false);
-        if (rc == 0) {
-            h->paths[i] = cands[k];
-            cands[k] = NULL;
-        }
-    }
+    for (int k = 0; k < 3 && cands[k] && rc == 1; k++)
+        rc = s_src_csv(m, src, cands[k], &h->t[i], false, &h->paths[i]);
     for (int k = 0; k < 3; k++)
         free(cands[k]);
     h->file[i] = h->paths[i] ? s_base(h->paths[i]) : n;
     return rc == 1 ? 0 : rc;
+}
+
+/*
+ * HSDS's JSON forms, turned into the same tables as the CSV package, so
+ * that one mapping serves all three (docs/interop.md):
+ *
+ *   tabular   an object whose members are tables ("organization": [rows])
+ *             -- the hsds.json buurt writes, and HSDS's tabular form;
+ *   records   HSDS 3.x's API objects: one service or organization, a list
+ *             of them, or a page of them ({"contents": [...]}), with their
+ *             related objects nested ("service_at_locations", "location",
+ *             "addresses", "phones", "languages", "attributes", ...).
+ *
+ * Nested objects become rows of their table. An array member's rows get
+ * the parent's id as PARENT_id (an attribute: link_id and link_entity); an
+ * object member gives the parent CHILD_id. A row met twice (the same
+ * location under two services) is kept once, its cells merged. Members
+ * that are no table buurt reads (contacts, funding, metadata, ...) are
+ * skipped: contacts in particular name people.
+ */
+typedef struct {
+    size_t line;
+    size_t n;
+    char **keys, **vals;
+} jrow_t;
+
+typedef struct {
+    jrow_t *rows;
+    size_t n, cap;
+} jtab_t;
+
+static int s_table_of(const char *key)
+{
+    static const char *const alias[][2] = {
+        {"organizations", "organization"},       {"locations", "location"},
+        {"services", "service"},                 {"service_at_locations", "service_at_location"},
+        {"services_at_location", "service_at_location"}, {"service_areas", "service_area"},
+        {"phones", "phone"},                     {"languages", "language"},
+        {"schedules", "schedule"},               {"capacities", "service_capacity"},
+        {"service_capacities", "service_capacity"}, {"taxonomy_terms", "taxonomy_term"},
+        {"attributes", "attribute"},             {"addresses", "address"},
+    };
+    for (int i = 0; i < H__N; i++)
+        if (strcmp(key, s_htables[i]) == 0)
+            return i;
+    for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
+        if (strcmp(key, alias[k][0]) == 0)
+            for (int i = 0; i < H__N; i++)
+                if (strcmp(alias[k][1], s_htables[i]) == 0)
+                    return i;
+    return -1;
+}
+
+static const char *s_jrow_get(const jrow_t *r, const char *k)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->keys[i], k) == 0)
+            return r->vals[i];
+    return NULL;
+}
+
+/* Sets cell k unless the row has it already. */
+static void s_jrow_set(jrow_t *r, const char *k, const char *v)
+{
+    if (!v || s_jrow_get(r, k))
+        return;
+    r->keys = xrealloc(r->keys, (r->n + 1) * sizeof *r->keys);
+    r->vals = xrealloc(r->vals, (r->n + 1) * sizeof *r->vals);
+    r->keys[r->n] = xstrdup(k);
+    r->vals[r->n++] = xstrdup(v);
+}
+
+static const char *s_jscalar(const json_t *v)
+{
+    switch (v->type) {
+    case JSON_STR:
+    case JSON_NUM: return v->s;
+    case JSON_BOOL: return v->b ? "true" : "false";
+    default: return NULL;
+    }
+}
+
+static void s_jflat(jtab_t *jt, int tab, const json_t *o, int ptab, const char *pid)
+{
+    if (o->type != JSON_OBJ)
+        return;
+    jtab_t *t = &jt[tab];
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->rows = xrealloc(t->rows, t->cap * sizeof *t->rows);
+    }
+    size_t ri = t->n++;
+    memset(&t->rows[ri], 0, sizeof t->rows[ri]);
+    t->rows[ri].line = o->line;
+    for (size_t i = 0; i < o->n; i++)
+        s_jrow_set(&t->rows[ri], o->keys[i], s_jscalar(o->items[i]));
+    if (ptab >= 0 && pid && tab == H_ATTR) {
+        s_jrow_set(&t->rows[ri], "link_id", pid);
+        s_jrow_set(&t->rows[ri], "link_entity", s_htables[ptab]);
+    } else if (ptab >= 0 && pid) {
+        char fk[64];
+        snprintf(fk, sizeof fk, "%s_id", s_htables[ptab]);
+        s_jrow_set(&t->rows[ri], fk, pid);
+    }
+    char *id = s_jrow_get(&t->rows[ri], "id") ? xstrdup(s_jrow_get(&t->rows[ri], "id")) : NULL;
+    for (size_t i = 0; i < o->n; i++) {
+        const json_t *v = o->items[i];
+        int ct = v->type == JSON_OBJ || v->type == JSON_ARR ? s_table_of(o->keys[i]) : -1;
+        if (ct < 0)
+            continue;
+        if (v->type == JSON_OBJ) {
+            const json_t *cid = json_get(v, "id");
+            if (cid && s_jscalar(cid)) {
+                char fk[64];
+                snprintf(fk, sizeof fk, "%s_id", s_htables[ct]);
+                s_jrow_set(&jt[tab].rows[ri], fk, s_jscalar(cid));
+            }
+            s_jflat(jt, ct, v, -1, NULL);
+        } else {
+            for (size_t k = 0; k < v->n; k++)
+                s_jflat(jt, ct, v->items[k], tab, id);
+        }
+    }
+    free(id);
+}
+
+static const jtab_t *s_jsort_t;
+static int s_jsort_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const char *ix = s_jrow_get(&s_jsort_t->rows[x], "id"), *iy = s_jrow_get(&s_jsort_t->rows[y], "id");
+    int d = strcmp(ix ? ix : "", iy ? iy : "");
+    return d ? d : x < y ? -1 : 1;
+}
+
+/* One table's rows as a csv_t: rows with the same id merged into the
+ * first, the columns the union of the rows' cells. */
+static void s_jtab_csv(jtab_t *t, csv_t *out)
+{
+    size_t *ix = xmalloc((t->n + 1) * sizeof *ix);
+    bool *dead = xcalloc(t->n + 1, sizeof *dead);
+    for (size_t i = 0; i < t->n; i++)
+        ix[i] = i;
+    s_jsort_t = t;
+    qsort(ix, t->n, sizeof *ix, s_jsort_cmp);
+    for (size_t i = 1; i < t->n; i++) {
+        const char *a = s_jrow_get(&t->rows[ix[i - 1]], "id"), *b = s_jrow_get(&t->rows[ix[i]], "id");
+        if (!a || !b || !*a || strcmp(a, b) != 0)
+            continue;
+        /* the run's first row is the earliest (the sort is stable by position) */
+        size_t k = i - 1;
+        while (dead[ix[k]])
+            k--;
+        jrow_t *keep = &t->rows[ix[k]], *gone = &t->rows[ix[i]];
+        for (size_t c = 0; c < gone->n; c++)
+            s_jrow_set(keep, gone->keys[c], gone->vals[c]);
+        dead[ix[i]] = true;
+    }
+    const char **cols = NULL;
+    size_t ncols = 0;
+    for (size_t r = 0; r < t->n; r++)
+        for (size_t c = 0; !dead[r] && c < t->rows[r].n; c++) {
+            size_t k = 0;
+            while (k < ncols && strcmp(cols[k], t->rows[r].keys[c]) != 0)
+                k++;
+            if (k == ncols && ncols < CSV_MAX_CELLS) {
+                cols = xrealloc(cols, (ncols + 1) * sizeof *cols);
+                cols[ncols++] = t->rows[r].keys[c];
+            }
+        }
+    memset(out, 0, sizeof *out);
+    out->sep = ',';
+    out->rows = xcalloc(t->n + 1, sizeof *out->rows);
+    out->rows[0] = (csv_row_t){1, ncols, xcalloc(ncols + 1, sizeof(char *))};
+    for (size_t k = 0; k < ncols; k++)
+        out->rows[0].cells[k] = xstrdup(cols[k]);
+    out->n = 1;
+    for (size_t r = 0; r < t->n; r++) {
+        if (dead[r])
+            continue;
+        csv_row_t *row = &out->rows[out->n++];
+        *row = (csv_row_t){t->rows[r].line, ncols, xcalloc(ncols + 1, sizeof(char *))};
+        for (size_t k = 0; k < ncols; k++) {
+            const char *v = s_jrow_get(&t->rows[r], cols[k]);
+            row->cells[k] = xstrdup(v ? v : "");
+        }
+    }
+    free(cols);
+    free(ix);
+    free(dead);
+}
+
+/* Reads HSDS JSON text into h's tables; label names it in reports. */
+static int s_hsds_json(imp_t *m, const char *label, const char *data, size_t len, hsds_t *h)
+{
+    json_t *root = NULL;
+    char *cause = NULL;
+    if (json_parse(data, len, &root, &cause) < 0) {
+        int e = cli_err(m->c, EXIT_FAIL, "%s is not JSON buurt can read: %s; nothing was imported", label, cause);
+        free(cause);
+        return e;
+    }
+    jtab_t jt[H__N];
+    memset(jt, 0, sizeof jt);
+    const json_t *list = root->type == JSON_ARR ? root : json_get(root, "contents");
+    if (list && list->type == JSON_ARR) {
+        for (size_t i = 0; i < list->n; i++) /* a service has a status; an organization has none */
+            s_jflat(jt, json_get(list->items[i], "status") ? H_SVC : H_ORG, list->items[i], -1, NULL);
+    } else if (root->type == JSON_OBJ && json_get(root, "id")) {
+        s_jflat(jt, json_get(root, "status") ? H_SVC : H_ORG, root, -1, NULL);
+    } else if (root->type == JSON_OBJ) {
+        for (size_t i = 0; i < root->n; i++) {
+            int t = s_table_of(root->keys[i]);
+            for (size_t k = 0; t >= 0 && root->items[i]->type == JSON_ARR && k < root->items[i]->n; k++)
+                s_jflat(jt, t, root->items[i]->items[k], -1, NULL);
+        }
+    }
+    json_destroy(&root);
+    size_t rows = 0;
+    for (int i = 0; i < H__N; i++) {
+        rows += jt[i].n;
+        s_jtab_csv(&jt[i], &h->t[i]);
+        h->paths[i] = xstrdup(label);
+        h->file[i] = s_base(h->paths[i]);
+        for (size_t r = 0; r < jt[i].n; r++) {
+            for (size_t c = 0; c < jt[i].rows[r].n; c++) {
+                free(jt[i].rows[r].keys[c]);
+                free(jt[i].rows[r].vals[c]);
+            }
+            free(jt[i].rows[r].keys);
+            free(jt[i].rows[r].vals);
+        }
+        free(jt[i].rows);
+    }
+    if (h->t[H_ORG].n < 2 && h->t[H_LOC].n < 2 && h->t[H_SVC].n < 2)
+        return cli_err(m->c, EXIT_FAIL, "%s holds no HSDS organization, location or service (%s); nothing was "
+                                        "imported", label, rows ? "only other tables" : "no rows at all");
+    return 0;
+}
+
+static bool s_looks_json(const char *data, size_t len)
+{
+    size_t i = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < len && strchr(" \t\r\n", data[i]) && data[i])
+        i++;
+    return i < len && (data[i] == '{' || data[i] == '[');
 }
 
 /* Rows of table i whose column col equals v. Linear: HSDS packages of a
@@ -732,6 +1166,97 @@ static void s_capacity(const hsds_t *h, const char *service, cand_t *c)
     s_first(h, H_CAP, "service_id", service, "available", c, "capacity");
 }
 
+/* The service area's name as the area, when it is a name (at most 80
+ * characters: HSDS packages often put a sentence there, left out then). */
+static void s_area(const hsds_t *h, const char *service, cand_t *c)
+{
+    hits_t x = s_where(&h->t[H_AREA], "service_id", service);
+    if (x.n) {
+        const char *a = s_get(&h->t[H_AREA], x.rows[0], "name");
+        if (strlen(a) <= 80)
+            s_field(c, NULL, "area", a);
+    }
+    free(x.rows);
+}
+
+/* At most max characters of s (whole UTF-8 sequences), ending in "..."
+ * when cut. */
+static char *s_clip(const char *s, size_t max)
+{
+    size_t chars = 0, i = 0, cut = 0;
+    while (s[i]) {
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, &cp);
+        if (n == 0)
+            break;
+        if (chars == max - 3)
+            cut = i;
+        i += n;
+        chars++;
+    }
+    if (chars <= max)
+        return xstrdup(s);
+    char *out = xmalloc(cut + 4);
+    memcpy(out, s, cut);
+    memcpy(out + cut, "...", 4);
+    return out;
+}
+
+/* True when the package is buurt's own export: an attribute names a term
+ * of buurt's taxonomies. Its services without buurt-category attributes
+ * are then places' own; in any other package, services are offers through
+ * the taxonomy mapping. */
+static bool s_buurt_package(const hsds_t *h)
+{
+    const csv_t *a = &h->t[H_ATTR];
+    for (size_t r = 1; r < a->n; r++) {
+        const char *code = NULL;
+        if (s_term(h, s_get(a, r, "taxonomy_term_id"), &code))
+            return true;
+    }
+    return false;
+}
+
+/* Categories of a service from another directory (docs/interop.md,
+ * "Taxonomy mapping"): its taxonomy terms' codes and names, else its
+ * name. NULL when nothing maps. */
+static pv_t *s_mapped(const hsds_t *h, const char *sid, const char *name)
+{
+    pv_t *l = pv_arr();
+    hits_t a = s_where(&h->t[H_ATTR], "link_id", sid);
+    for (size_t i = 0; i < a.n; i++) {
+        hits_t t = s_where(&h->t[H_TERM], "id", s_get(&h->t[H_ATTR], a.rows[i], "taxonomy_term_id"));
+        if (t.n) {
+            io_categories(s_get(&h->t[H_TERM], t.rows[0], "code"), l);
+            io_categories(s_get(&h->t[H_TERM], t.rows[0], "name"), l);
+        }
+        free(t.rows);
+    }
+    free(a.rows);
+    if (l->u.a.n == 0)
+        io_categories(name, l);
+    if (l->u.a.n == 0)
+        pv_free(&l);
+    return l;
+}
+
+/* The organisation of a location that names none: that of the first
+ * service given there (HSDS's nested JSON puts the organisation on the
+ * service). "" when none. */
+static const char *s_loc_org(const hsds_t *h, const char *lid)
+{
+    hits_t sl = s_where(&h->t[H_SAL], "location_id", lid);
+    const char *oid = "";
+    for (size_t k = 0; k < sl.n && !*oid; k++) {
+        hits_t s = s_where(&h->t[H_SVC], "id", s_get(&h->t[H_SAL], sl.rows[k], "service_id"));
+        if (s.n)
+            oid = s_get(&h->t[H_SVC], s.rows[0], "organization_id");
+        free(s.rows);
+    }
+    free(sl.rows);
+    return oid;
+}
+
 /* The place's own status, from its service (the one without categories). */
 static void s_place_service(const hsds_t *h, const char *svc_row_id, size_t r, cand_t *c)
 {
@@ -755,7 +1280,7 @@ static void s_place_service(const hsds_t *h, const char *svc_row_id, size_t r, c
     if (pv_map_get(c->fields, "status"))
         s_field(c, NULL, "status_at", s_get(s, r, "last_modified"));
     s_capacity(h, svc_row_id, c);
-    s_first(h, H_AREA, "service_id", svc_row_id, "name", c, "area");
+    s_area(h, svc_row_id, c);
     s_attrs(h, svc_row_id, c, "functions");
     s_attrs(h, svc_row_id, c, "channels");
 }
@@ -765,21 +1290,61 @@ static int s_read_hsds(imp_t *m)
     struct stat sb;
     if (stat(m->path, &sb) < 0)
         return cli_err(m->c, EXIT_FAIL, "cannot read %s: %s", m->path, strerror(errno));
-    if (!S_ISDIR(sb.st_mode))
-        return cli_err(m->c, EXIT_FAIL, "%s is not a folder: buurt reads an HSDS data package as a folder of CSV "
-                                        "files (unpack a .zip first); nothing was imported", m->path);
     hsds_t h = {0};
+    src_t src = {0};
     int rc = 0;
-    for (int i = 0; i < H__N && rc == 0; i++)
-        rc = s_hsds_table(m, &h, i);
-    if (rc == 0 && (!h.paths[H_ORG] || s_col(&h.t[H_ORG], "id") < 0 || s_col(&h.t[H_ORG], "name") < 0))
+    bool json = false;
+    /* pass 1, all of it: a folder, a zip archive or a JSON file, every
+     * table read and parsed before anything else happens */
+    if (S_ISDIR(sb.st_mode)) {
+        src.dir = m->path;
+    } else {
+        char *data = NULL, *cause = NULL;
+        size_t len = 0;
+        if ((rc = file_read(m->path, IMPORT_MAX_FILE, &data, &len, &cause)) < 0)
+            return cli_fail(m->c, rc, cause);
+        if (s_is_zip(data, len)) {
+            rc = s_zip_load(m, m->path, data, len, &src);
+        } else if (s_looks_json(data, len)) {
+            rc = s_hsds_json(m, m->path, data, len, &h);
+            json = true;
+        } else {
+            rc = cli_err(m->c, EXIT_FAIL, "%s is neither a folder, a zip archive nor JSON: not an HSDS data "
+                                          "package; nothing was imported", m->path);
+        }
+        free(data);
+    }
+    for (int i = 0; i < H__N && rc == 0 && !json; i++)
+        rc = s_hsds_table(m, &src, &h, i);
+    if (rc == 0 && !json && !h.paths[H_ORG] && !src.dir) {
+        /* an archive without CSV tables: its JSON form, if it has one */
+        for (size_t i = 0; i < src.n && !json; i++) {
+            size_t nl = strlen(src.names[i]);
+            if (nl > 5 && strcmp(src.names[i] + nl - 5, ".json") == 0 &&
+                strcmp(s_base(src.names[i]), "datapackage.json") != 0) {
+                for (int k = 0; k < H__N; k++) {
+                    csv_free(&h.t[k]);
+                    free(h.paths[k]);
+                    h.paths[k] = NULL;
+                }
+                char *label = xasprintf("%s/%s", m->path, src.names[i]);
+                rc = s_hsds_json(m, label, src.data[i], src.len[i], &h);
+                free(label);
+                json = true;
+            }
+        }
+    }
+    if (rc == 0 && !json &&
+        (!h.paths[H_ORG] || s_col(&h.t[H_ORG], "id") < 0 || s_col(&h.t[H_ORG], "name") < 0))
         rc = cli_err(m->c, EXIT_FAIL, "%s is not an HSDS data package: no organization table with id and name; "
                                       "nothing was imported", m->path);
-    if (rc == 0 && h.paths[H_LOC] && s_col(&h.t[H_LOC], "id") < 0)
+    if (rc == 0 && !json && h.paths[H_LOC] && s_col(&h.t[H_LOC], "id") < 0)
         rc = cli_err(m->c, EXIT_FAIL, "%s: the location table has no id column; nothing was imported", h.paths[H_LOC]);
-    if (rc == 0 && h.paths[H_SVC] && (s_col(&h.t[H_SVC], "id") < 0 || s_col(&h.t[H_SVC], "organization_id") < 0))
+    if (rc == 0 && !json && h.paths[H_SVC] &&
+        (s_col(&h.t[H_SVC], "id") < 0 || s_col(&h.t[H_SVC], "organization_id") < 0))
         rc = cli_err(m->c, EXIT_FAIL, "%s: the service table has no id or organization_id column; nothing was imported",
                      h.paths[H_SVC]);
+    s_src_free(&src);
     const char *ds = m->dataset;
     if (rc)
         goto done;
@@ -789,7 +1354,11 @@ static int s_read_hsds(imp_t *m)
     for (size_t r = 1; r < loc->n; r++) {
         cand_t *c = s_cand(m, REC_PLACE, h.file[H_LOC], loc->rows[r].line);
         const char *lid = s_get(loc, r, "id"), *oid = s_get(loc, r, "organization_id");
+        if (!*lid)
+            s_reject(c, "a location without an id (HSDS requires one)");
         s_set_ref(c, "hsds", ds, lid);
+        if (!*oid) /* nested JSON: the organisation of a service given here */
+            oid = s_loc_org(&h, lid);
         hits_t o = s_where(org, "id", oid);
         const char *name = s_get(loc, r, "name");
         if (!*name && o.n)
@@ -852,31 +1421,51 @@ static int s_read_hsds(imp_t *m)
         }
         free(sl.rows);
     }
-    /* offers: services with categories, at a location imported above */
+    /* offers: services with buurt categories, or (from other directories)
+     * with categories through the taxonomy mapping, at a location imported
+     * above; every other service is listed as left out */
+    bool own = s_buurt_package(&h);
     for (size_t r = 1; r < svc->n; r++) {
-        const char *sid = s_get(svc, r, "id");
-        if (!s_has_categories(&h, sid)) {
-            hits_t sl = s_where(&h.t[H_SAL], "service_id", sid);
-            if (sl.n == 0)
-                m->ignored++; /* a service neither a place's own nor an offer */
-            free(sl.rows);
-            continue;
-        }
+        const char *sid = s_get(svc, r, "id"), *sname = s_get(svc, r, "name");
+        size_t line = svc->rows[r].line;
+        cand_t probe = {.fields = pv_map()};
+        s_attrs(&h, sid, &probe, "categories");
+        pv_t *cats = pv_map_get(probe.fields, "categories") ? pv_dup(pv_map_get(probe.fields, "categories")) : NULL;
+        pv_free(&probe.fields);
+        if (!cats && !own)
+            cats = s_mapped(&h, sid, sname);
         hits_t sl = s_where(&h.t[H_SAL], "service_id", sid);
-        if (sl.n == 0) {
-            m->ignored++; /* a coalition's offer: no place to hang it on (docs/interop.md) */
-            free(sl.rows);
+        size_t nsl = sl.n;
+        char *at = nsl ? xstrdup(s_get(&h.t[H_SAL], sl.rows[0], "location_id")) : NULL;
+        free(sl.rows);
+        if (!cats) {
+            if (!own)
+                s_leave(m, h.file[H_SVC], line, "service '%s' maps to no buurt category (docs/interop.md, "
+                                                "\"Taxonomy mapping\")", sname);
+            else if (!nsl)
+                s_leave(m, h.file[H_SVC], line, "service '%s' is neither a place's own nor an offer", sname);
+            /* else: a place's own service, read into the place above */
+            free(at);
             continue;
         }
-        cand_t *c = s_cand(m, REC_OFFER, h.file[H_SVC], svc->rows[r].line);
+        if (!nsl) {
+            s_leave(m, h.file[H_SVC], line, "service '%s' is at no location (a coalition's offer): buurt keeps "
+                                            "offers at places", sname);
+            pv_free(&cats);
+            continue;
+        }
+        cand_t *c = s_cand(m, REC_OFFER, h.file[H_SVC], line);
         s_set_ref(c, "hsds", ds, sid);
-        c->provider_ref = xasprintf("hsds:%s#%s", ds, s_get(&h.t[H_SAL], sl.rows[0], "location_id"));
-        free(sl.rows);
-        s_attrs(&h, sid, c, "categories");
-        s_first(&h, H_AREA, "service_id", sid, "name", c, "area");
+        c->provider_ref = xasprintf("hsds:%s#%s", ds, at);
+        free(at);
+        pv_map_set(c->fields, "categories", cats);
+        s_area(&h, sid, c);
         s_langs(&h, "service_id", sid, c);
         s_capacity(&h, sid, c);
-        s_field(c, NULL, "note", s_get(svc, r, "description"));
+        const char *d = s_get(svc, r, "description");
+        char *note = own ? xstrdup(d) : s_clip(d, 280); /* another directory's long description */
+        s_field(c, NULL, "note", note);
+        free(note);
     }
 done:
     for (int i = 0; i < H__N; i++) {
@@ -1112,8 +1701,10 @@ static void s_usage(FILE *f)
     fputs("usage: buurt import --format hsds|csv PATH [--map FILE] [--dry-run] [--skip-bad]\n\n"
           "Reads places and offers into this node, signed by it (docs/interop.md):\n"
           "  csv   PATH is a spreadsheet saved as CSV (one place a row; --map FILE says\n"
-          "        what its columns mean), or a folder written by buurt export --format csv\n"
-          "  hsds  PATH is an Open Referral HSDS data package: a folder of CSV tables\n\n"
+          "        what its columns mean), or a folder (or .zip) written by buurt export\n"
+          "        --format csv\n"
+          "  hsds  PATH is an Open Referral HSDS data package: a folder of CSV tables,\n"
+          "        a .zip of one, or HSDS JSON (tabular, or services and organizations)\n\n"
           "Each record remembers where it came from (source_ref), so a second import\n"
           "of the same rows updates what changed and adds no duplicates. A rejected row\n"
           "is reported with its line and reason, and then nothing is written.\n\n"
@@ -1181,6 +1772,11 @@ int cmd_import(cli_t *c, int argc, char **argv)
         size_t n = strlen(dsname);
         while (n > 1 && dsname[n - 1] == '/')
             dsname[--n] = '\0';
+        /* a folder and its zip or JSON form name the same dataset */
+        if (n > 4 && strcasecmp(dsname + n - 4, ".zip") == 0)
+            dsname[n - 4] = '\0';
+        else if (n > 5 && strcasecmp(dsname + n - 5, ".json") == 0)
+            dsname[n - 5] = '\0';
         m.dataset = dsname;
     }
     repo_t *r = cli_repo(c);
@@ -1263,7 +1859,14 @@ int cmd_import(cli_t *c, int argc, char **argv)
         if (rc)
             goto done;
     }
-    /* report */
+    /* report: what is left out by design, then what was rejected */
+    for (size_t i = 0; i < m.nleft && !c->json; i++) {
+        if (i == IMPORT_LIST_LEFT) {
+            fprintf(c->err, "buurt import: left out: %zu more (--json lists them all)\n", m.nleft - i);
+            break;
+        }
+        fprintf(c->err, "buurt import: left out: %s:%zu: %s\n", m.left[i].file, m.left[i].line, m.left[i].why);
+    }
     for (size_t i = 0; i < m.n; i++)
         if (m.v[i].reject)
             fprintf(c->err, "buurt import: %s:%zu: %s\n", m.v[i].file, m.v[i].line, m.v[i].reject);
@@ -1272,8 +1875,16 @@ int cmd_import(cli_t *c, int argc, char **argv)
         buf_printf(&b, "{\"format\":\"%s\",\"path\":", format);
         json_str(&b, m.path, strlen(m.path));
         buf_printf(&b, ",\"dry_run\":%s,\"written\":%s,\"rows\":%zu,\"created\":%zu,\"updated\":%zu,"
-                       "\"unchanged\":%zu,\"ignored\":%zu,\"rejected\":[",
-                   dry ? "true" : "false", write ? "true" : "false", m.n, created, updated, unchanged, m.ignored);
+                       "\"unchanged\":%zu,\"ignored\":%zu,\"left_out\":[",
+                   dry ? "true" : "false", write ? "true" : "false", m.n, created, updated, unchanged, m.nleft);
+        for (size_t i = 0; i < m.nleft; i++) {
+            buf_printf(&b, "%s{\"file\":", i ? "," : "");
+            json_str(&b, m.left[i].file, strlen(m.left[i].file));
+            buf_printf(&b, ",\"line\":%zu,\"reason\":", m.left[i].line);
+            json_str(&b, m.left[i].why, strlen(m.left[i].why));
+            buf_putc(&b, '}');
+        }
+        buf_printf(&b, "],\"rejected\":[");
         size_t k = 0;
         for (size_t i = 0; i < m.n; i++) {
             if (!m.v[i].reject)
@@ -1309,7 +1920,7 @@ int cmd_import(cli_t *c, int argc, char **argv)
     } else {
         fprintf(c->out, "%s%zu new, %zu updated, %zu unchanged, %zu rejected, %zu left out%s\n",
                 write ? "imported: " : dry ? "dry run, would import: " : "nothing imported, it would have been: ", created, updated,
-                unchanged, bad, m.ignored, m.ignored ? " (offers of coalitions, and HSDS services that are neither a place's own nor an offer: docs/interop.md)" : "");
+                unchanged, bad, m.nleft, m.nleft ? " (listed on stderr; docs/interop.md says why)" : "");
     }
     if (bad && !skip) {
         if (!dry)

@@ -342,3 +342,68 @@ void io_contact_free(io_contact_t *c)
     memset(c, 0, sizeof *c);
 }
 
+
+/* docs/interop.md, "Taxonomy mapping": words of HSDS taxonomy terms and
+ * service names from other directories, Dutch and English, and the buurt
+ * category each stands for. An entry matches where a word of the text
+ * starts with it, so "maaltijd" finds "Maaltijden" and "opvang" finds
+ * "Opvang" but not "Kinderopvang" (which has its own entry). */
+static const char *const s_cats[][2] = {
+    {"voedselbank", "food"},     {"foodbank", "food"},         {"food", "food"},
+    {"voedsel", "food"},         {"maaltijd", "food"},         {"meal", "food"},
+    {"buurtrestaurant", "food"}, {"pantry", "food"},           {"soup kitchen", "food"},
+    {"shelter", "shelter"},      {"opvang", "shelter"},        {"nachtopvang", "shelter"},
+    {"onderdak", "shelter"},     {"housing", "shelter"},       {"huisvesting", "shelter"},
+    {"homeless", "shelter"},     {"dakloos", "shelter"},       {"dakloz", "shelter"},
+    {"information", "information"}, {"informatie", "information"}, {"advice", "information"},
+    {"advies", "information"},   {"spreekuur", "information"}, {"inloopspreekuur", "information"},
+    {"legal aid", "information"}, {"juridisch", "information"}, {"rechtswinkel", "information"},
+    {"befriending", "contact"},  {"maatje", "contact"},        {"loneliness", "contact"},
+    {"eenzaam", "contact"},      {"ontmoeting", "contact"},    {"koffieochtend", "contact"},
+    {"digital", "digital"},      {"digita", "digital"},        {"computer", "digital"},
+    {"internet", "digital"},     {"health", "health"},         {"gezondheid", "health"},
+    {"medical", "health"},       {"huisarts", "health"},       {"mental health", "health"},
+    {"ggz", "health"},           {"counselling", "health"},    {"counseling", "health"},
+    {"clinic", "health"},        {"money", "money"},           {"geldzaken", "money"},
+    {"financial", "money"},      {"financi", "money"},         {"schuld", "money"},
+    {"debt", "money"},           {"budget", "money"},          {"benefits", "money"},
+    {"uitkering", "money"},      {"toeslag", "money"},         {"errand", "errands"},
+    {"boodschappen", "errands"}, {"shopping", "errands"},      {"klussen", "errands"},
+    {"vervoer", "errands"},      {"transport", "errands"},     {"childcare", "childcare"},
+    {"child care", "childcare"}, {"kinderopvang", "childcare"}, {"peuter", "childcare"},
+    {"creche", "childcare"},     {"opvoed", "childcare"},      {"parenting", "childcare"},
+    {"safety", "safety"},        {"veiligheid", "safety"},     {"veilig thuis", "safety"},
+    {"huiselijk geweld", "safety"}, {"domestic violence", "safety"}, {"crisis", "safety"},
+};
+
+static void s_add_token(pv_t *list, const char *tok, size_t *added)
+{
+    for (size_t i = 0; i < list->u.a.n; i++)
+        if (strcmp(list->u.a.items[i]->u.s.p, tok) == 0)
+            return;
+    pv_arr_push(list, pv_str(tok));
+    (*added)++;
+}
+
+size_t io_categories(const char *text, pv_t *list)
+{
+    size_t added = 0;
+    if (!text || !*text)
+        return 0;
+    for (int i = 0; REC_CATEGORIES[i]; i++)
+        if (strcasecmp(text, REC_CATEGORIES[i]) == 0) {
+            s_add_token(list, REC_CATEGORIES[i], &added);
+            return added;
+        }
+    for (size_t k = 0; k < sizeof s_cats / sizeof s_cats[0]; k++) {
+        size_t n = strlen(s_cats[k][0]);
+        for (const char *p = text; *p; p++) {
+            bool start = p == text || !isalnum((unsigned char)p[-1]);
+            if (start && strncasecmp(p, s_cats[k][0], n) == 0) {
+                s_add_token(list, s_cats[k][1], &added);
+                break;
+            }
+        }
+    }
+    return added;
+}

@@ -49,6 +49,15 @@ const char *io_kind_word(const char *word);
  * name ("Arabisch", "Turkish", "Tigrinya"); NULL when unknown. */
 const char *io_lang_word(const char *word);
 
+/* The buurt categories (REC_CATEGORIES tokens) that a service from another
+ * directory names: a word is a buurt token when it equals one
+ * (case-insensitive); otherwise each entry of the taxonomy table in
+ * docs/interop.md ("voedselbank", "food bank", "opvang", "advies", ...)
+ * that starts a word of text (case-insensitive, ASCII letters) adds its
+ * category. Appends distinct tokens to list (a PV_ARR), in the table's
+ * order; returns how many were added. */
+size_t io_categories(const char *text, pv_t *list);
+
 /* A contact text split at commas and semicolons: the first e-mail
  * address, the phone numbers (digits with spaces, '+', '-', '(' ')') each
  * with the words after it as a description, and the rest. */

@@ -20,6 +20,12 @@
 #   5. bad input: each rejected row with its line and reason, nothing
 #      written; --dry-run writes nothing; files that are not what the format
 #      says are refused.
+#   6. HSDS's JSON forms and zip archives: the JSON form and the .zip give
+#      the same places and offers as the folder; another directory's
+#      package (HSDS 3.x API objects, no buurt taxonomy) becomes offers
+#      through the taxonomy mapping, with what maps to nothing listed as
+#      left out; malformed JSON and damaged zips are refused with one line
+#      before anything is written.
 #
 # Needs python3. Runs in a few seconds; prints one FAIL line per failed
 # check and ends with "N passed, M failed"; exits 1 if any check failed.
@@ -308,14 +314,14 @@ EOF
 
 R1=$T/r1
 bu "$R1" init --name R1 >/dev/null
-check "import the HSDS export into a fresh node" bu "$R1" import --format hsds "$E/hsds" >/dev/null
+check "import the HSDS export into a fresh node" bu "$R1" import --format hsds "$E/hsds" >/dev/null 2>&1
 # HSDS loses: hub (no field), contact text that is neither e-mail nor phone,
 # editors (node ids), and coalitions' offers (3 in the example)
 check "HSDS round trip: same places and offers, documented losses aside" \
     python3 "$T/compare.py" "$BUURT" "$N" "$R1" source_ref,editors,hub,contact 17
 R2=$T/r2
 bu "$R2" init --name R2 >/dev/null
-check "import the CSV export into a fresh node" bu "$R2" import --format csv "$E/csv" >/dev/null
+check "import the CSV export into a fresh node" bu "$R2" import --format csv "$E/csv" >/dev/null 2>&1
 check "CSV round trip: same places and offers (coalitions' offers aside)" \
     python3 "$T/compare.py" "$BUURT" "$N" "$R2" source_ref,editors 17
 
@@ -381,6 +387,115 @@ bu "$S" export --format csv -o "$T/x" --kind swimming >/dev/null 2>&1
 check "an unknown --kind is a usage error (exit 2)" [ $? = 2 ]
 bu "$N" export --format hxl -o "$T/lib.csv" --kind library >/dev/null
 check "--kind library exports only libraries" bash -c "[ \$(grep -c '^place,' '$T/lib.csv') = 1 ]"
+
+# ---------------------------------------------------------------- 6. JSON, zip, other directories
+
+# the JSON form (hsds.json) gives what the CSV tables give
+R3=$T/r3
+bu "$R3" init --name R3 >/dev/null
+check "import the HSDS JSON form into a fresh node" bu "$R3" import --format hsds "$E/hsds/hsds.json" >/dev/null 2>&1
+check "HSDS JSON round trip: same places and offers as the CSV tables give" \
+    python3 "$T/compare.py" "$BUURT" "$N" "$R3" source_ref,editors,hub,contact 17
+# zip: export, export again (same bytes), import
+check "export hsds as a .zip" bu "$N" export --format hsds -o "$E/hsds.zip" >/dev/null
+bu "$N" export --format hsds -o "$E/hsds2.zip" >/dev/null
+check "a second .zip export is byte-identical" cmp -s "$E/hsds.zip" "$E/hsds2.zip"
+check "the .zip holds the folder's files" python3 -c '
+import sys, zipfile, os
+names = sorted(zipfile.ZipFile(sys.argv[1]).namelist())
+sys.exit(0 if names == sorted(os.listdir(sys.argv[2])) else 1)' "$E/hsds.zip" "$E/hsds"
+R4=$T/r4
+bu "$R4" init --name R4 >/dev/null
+check "import the HSDS .zip into a fresh node" bu "$R4" import --format hsds "$E/hsds.zip" >/dev/null 2>&1
+check "HSDS zip round trip: same places and offers" \
+    python3 "$T/compare.py" "$BUURT" "$N" "$R4" source_ref,editors,hub,contact 17
+out=$(bu "$R4" import --format hsds "$E/hsds" 2>/dev/null)
+check "the folder after its .zip adds nothing (one dataset): $out" grep -q "0 new, 0 updated, 47 unchanged" <<<"$out"
+R5=$T/r5
+bu "$R5" init --name R5 >/dev/null
+bu "$N" export --format csv -o "$E/sheets.zip" >/dev/null
+check "import the CSV sheets as a .zip" bu "$R5" import --format csv "$E/sheets.zip" >/dev/null 2>&1
+check "CSV zip round trip: same places and offers" \
+    python3 "$T/compare.py" "$BUURT" "$N" "$R5" source_ref,editors 17
+
+# another directory's package: HSDS 3.x API objects, no buurt taxonomy
+cat >"$T/gemeente.json" <<'JSON'
+{"total_items": 4, "page": 1, "contents": [
+ {"id": "svc-1", "name": "Voedselbank uitgifte", "status": "active", "description": "Pakketten op vrijdag",
+  "organization": {"id": "org-1", "name": "Voedselbank Zuid", "description": "voedselbank",
+                   "phones": [{"id": "ph-1", "number": "010 000 2222"}]},
+  "service_areas": [{"id": "sa-1", "name": "Charlois"}],
+  "languages": [{"id": "la-1", "code": "nl"}, {"id": "la-2", "code": "ar"}],
+  "service_at_locations": [{"id": "sal-1", "location": {"id": "loc-1", "location_type": "physical",
+     "name": "Uitgiftepunt Wolphaert", "latitude": 51.88, "longitude": 4.48,
+     "addresses": [{"id": "ad-1", "address_1": "Wolphaertsbocht 1", "city": "Rotterdam",
+                    "postal_code": "3083 AA", "state_province": "ZH", "country": "NL"}]}}]},
+ {"id": "svc-2", "name": "Winteropvang", "status": "active",
+  "organization": {"id": "org-1", "name": "Voedselbank Zuid", "description": "voedselbank"},
+  "attributes": [{"id": "at-1", "taxonomy_term": {"id": "tt-1", "code": "BH-1800.8500", "name": "Emergency Shelter"}}],
+  "service_at_locations": [{"id": "sal-2", "location": {"id": "loc-1"}}]},
+ {"id": "svc-3", "name": "Inloopspreekuur geldzaken", "status": "active",
+  "organization": {"id": "org-1", "name": "Voedselbank Zuid", "description": "voedselbank"},
+  "service_at_locations": [{"id": "sal-3", "location": {"id": "loc-1"}}]},
+ {"id": "svc-4", "name": "Tuinonderhoud", "status": "active",
+  "organization": {"id": "org-1", "name": "Voedselbank Zuid", "description": "voedselbank"},
+  "service_at_locations": [{"id": "sal-4", "location": {"id": "loc-1"}}]}
+]}
+JSON
+cat >"$T/foreign.py" <<'PY'
+import json, subprocess, sys
+B, h = sys.argv[1:3]
+def items(k):
+    return json.loads(subprocess.check_output([B, "--home", h, "list", k, "--json"]))["items"]
+places = items("places")
+got = sorted(tuple(o["fields"]["categories"]) for o in items("offers"))
+ok = (len(places) == 1 and places[0]["fields"]["name"] == "Uitgiftepunt Wolphaert"
+      and places[0]["fields"].get("address") == "Wolphaertsbocht 1, 3083 AA, Rotterdam"
+      and got == [("food",), ("information", "money"), ("shelter",)])
+if not ok:
+    print("  places %s, offers %s" % ([p["fields"] for p in places], got))
+sys.exit(0 if ok else 1)
+PY
+F=$T/f
+bu "$F" init --name Foreign >/dev/null
+bu "$F" import --format hsds "$T/gemeente.json" --json >"$T/f.json" 2>"$T/f.err"
+check "another directory's package imports (exit 0)" [ $? = 0 ]
+check "its services become offers through the taxonomy mapping" python3 "$T/foreign.py" "$BUURT" "$F"
+check "a service that maps to nothing is listed as left out in --json, with its line" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+l = d["left_out"]
+sys.exit(0 if d["ignored"] == 1 and len(l) == 1 and d["created"] == 4 and l[0]["file"] == "gemeente.json"
+         and l[0]["line"] == 18 and "Tuinonderhoud" in l[0]["reason"] else 1)' "$T/f.json"
+bu "$F" import --format hsds "$T/gemeente.json" >"$T/f2.out" 2>"$T/f2.err"
+check "without --json, the left-out service is on stderr" grep -qF "left out: gemeente.json:18: service 'Tuinonderhoud'" "$T/f2.err"
+check "importing it again changes nothing: $(cat "$T/f2.out")" grep -q "0 new, 0 updated, 4 unchanged" "$T/f2.out"
+
+# refused before anything is written, with one line that says why
+before=$(bu "$F" edits | wc -l)
+printf '{"organization": [{"id": "a", "name": "x",}]}\n' >"$T/bad.json"
+bu "$F" import --format hsds "$T/bad.json" >/dev/null 2>"$T/badjson.err"
+check "malformed JSON: exit 1" [ $? = 1 ]
+check "malformed JSON: one line naming the fault" \
+    bash -c "[ \$(wc -l <'$T/badjson.err') = 1 ] && grep -q 'not JSON buurt can read: line 1: a comma before' '$T/badjson.err'"
+printf '{"organization": [{"id": "a", "name": "Dubbel", "name": "x"}]}' >"$T/dup.json"
+bu "$F" import --format hsds "$T/dup.json" >/dev/null 2>&1
+check "a name twice in one JSON object is refused" [ $? = 1 ]
+head -c 3000 "$E/hsds.zip" >"$T/cut.zip"
+bu "$F" import --format hsds "$T/cut.zip" >/dev/null 2>"$T/cut.err"
+check "a truncated zip: exit 1, one line" \
+    bash -c "[ $? = 1 ] && [ \$(wc -l <'$T/cut.err') = 1 ] && grep -q 'not a zip archive buurt can read' '$T/cut.err'"
+python3 -c '
+import sys, zipfile
+i = zipfile.ZipFile(sys.argv[1]).getinfo("location.csv")
+d = bytearray(open(sys.argv[1], "rb").read())
+start = i.header_offset + 30 + len(i.filename.encode()) + len(i.extra)
+d[start + i.compress_size // 2] ^= 0x55
+open(sys.argv[2], "wb").write(d)' "$E/hsds.zip" "$T/crc.zip"
+bu "$F" import --format hsds "$T/crc.zip" >/dev/null 2>"$T/crc.err"
+check "a zip with a damaged entry: exit 1, one line" \
+    bash -c "[ $? = 1 ] && [ \$(wc -l <'$T/crc.err') = 1 ] && grep -q 'is damaged: location.csv cannot be unpacked' '$T/crc.err'"
+check "nothing was written by any of them" [ "$(bu "$F" edits | wc -l)" = "$before" ]
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
