@@ -22,7 +22,8 @@ static const char *s_fit(const char *s, size_t cols, size_t *w)
     buf_t b = {0};
     *w = text_fit(&b, s, cols);
     cr_assert_lt(b.len, sizeof out);
-    memcpy(out, b.data, b.len);
+    if (b.len) /* an empty fit has no buffer: no memcpy from NULL */
+        memcpy(out, b.data, b.len);
     out[b.len] = '\0';
     buf_free(&b);
     return out;
