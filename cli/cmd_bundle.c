@@ -330,7 +330,9 @@ static int s_apply(cli_t *c, int argc, char **argv)
     if (rc < 0) {
         if (data)
             munmap(data, len);
-        return cli_err(c, EXIT_FAIL, "%s: %s", path, cause ? cause : "not a bundle");
+        rc = cli_err(c, EXIT_FAIL, "%s: %s", path, cause ? cause : "not a bundle");
+        free(cause);
+        return rc;
     }
     bundle_result_t res;
     rc = bundle_apply(r, &b, &res, &cause);
