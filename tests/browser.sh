@@ -47,8 +47,31 @@ chrome() {
     timeout 90 "$CHROME" --headless --disable-gpu --no-first-run --hide-scrollbars \
         "${SANDBOX[@]}" --user-data-dir="$T/profile" "$@" 2>>"$T/chrome.err"
 }
+# warm PATH: asks for PATH (as Chromium does, in English) until buurtd
+# answers 200 rather than 503 "being rendered" (a page rendered after a
+# change can take longer than a request waits when the machine is slow,
+# as under make check-asan); at most 60 s.
+warm() {
+    python3 - "$URL$1" <<'PYEOF' 2>/dev/null
+import sys, time, urllib.request, urllib.error
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        req = urllib.request.Request(sys.argv[1], headers={"Accept-Language": "en-US,en;q=0.9"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except urllib.error.HTTPError as e:
+        if e.code != 503:
+            sys.exit(0)  # the page answers; the checks say whether rightly
+    except OSError:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PYEOF
+}
 # dom PATH: the DOM Chromium built for PATH, into $T/dom.
-dom() { chrome --dump-dom "$URL$1" >"$T/dom"; }
+dom() { warm "$1"; chrome --dump-dom "$URL$1" >"$T/dom"; }
 has() { grep -qF -- "$1" "$T/dom"; }
 
 # ---------------------------------------------------------------- setup
