@@ -20,6 +20,7 @@
 #include "proto/edit.h"
 #include "proto/err.h"
 #include "proto/util.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -33,15 +34,9 @@
 #define S_BASE UINT64_C(1700000000000)
 #define H(n) ((S_BASE + (uint64_t)(n)) << 16)
 
-typedef struct {
-    uint8_t pk[32];
-    uint8_t sk[64];
-    char hex[65];
-} s_key_t;
-
 /* F founds the mesh; A admin, C and D coordinators, M and N members (all
  * admitted by s_mesh_home); X and Y are admitted only where a test says. */
-static s_key_t F, A, C, D, M, N, X, Y;
+static fx_key_t F, A, C, D, M, N, X, Y;
 static uint8_t s_ent[16][32]; /* fixed entity ids: ID(0)..ID(15) */
 #define ID(n) (s_ent[n])
 
@@ -49,20 +44,12 @@ static char s_root[64];
 static repo_t *s_repos[4];
 static size_t s_nrepos;
 
-static void s_key(uint8_t tag, s_key_t *k)
-{
-    uint8_t seed[32];
-    memset(seed, tag, sizeof seed);
-    crypto_sign_seed_keypair(k->pk, k->sk, seed);
-    hex_encode(k->pk, 32, k->hex);
-}
-
 static void s_setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
-    s_key_t *keys[] = {&F, &A, &C, &D, &M, &N, &X, &Y};
+    fx_key_t *keys[] = {&F, &A, &C, &D, &M, &N, &X, &Y};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        s_key((uint8_t)(0x10 + i), keys[i]);
+        fx_key((uint8_t)(0x10 + i), keys[i]);
     for (int i = 0; i < 16; i++) {
         memset(s_ent[i], 0x5a, 32);
         s_ent[i][0] = (uint8_t)(0xe0 + i);
@@ -72,19 +59,11 @@ static void s_setup(void)
     s_nrepos = 0;
 }
 
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void s_teardown(void)
 {
     for (size_t i = 0; i < s_nrepos; i++)
         repo_close(&s_repos[i]);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(auth, .init = s_setup, .fini = s_teardown);
@@ -122,12 +101,12 @@ static pv_t *s_f(const char *key, ...)
 }
 
 /* A list of node ids (hex) from keys ending with NULL. */
-static pv_t *s_ids(const s_key_t *k, ...)
+static pv_t *s_ids(const fx_key_t *k, ...)
 {
     pv_t *l = pv_arr();
     va_list ap;
     va_start(ap, k);
-    for (; k; k = va_arg(ap, const s_key_t *))
+    for (; k; k = va_arg(ap, const fx_key_t *))
         pv_arr_push(l, pv_str(k->hex));
     va_end(ap);
     return l;
@@ -172,22 +151,6 @@ static pv_t *s_need(const char *summary, const uint8_t *coalition)
     return f;
 }
 
-/* Signs an edit (fields taken) and appends its wire bytes to w. */
-static void s_sign(rec_kind_t kind, const uint8_t ent[32], const s_key_t *k, uint64_t hlc,
-                   pv_t *fields, buf_t *w)
-{
-    edit_t e = {0};
-    e.kind = kind;
-    memcpy(e.entity, ent, 32);
-    memcpy(e.author, k->pk, 32);
-    e.hlc = hlc;
-    e.fields = fields;
-    char *cause = NULL;
-    int rc = edit_sign(&e, k->sk, 0, w, &cause);
-    cr_assert_eq(rc, 0, "test edit does not sign: %s", cause ? cause : "");
-    pv_free(&e.fields);
-}
-
 static void s_ingest(repo_t *r, const buf_t *w)
 {
     char *cause = NULL;
@@ -196,17 +159,17 @@ static void s_ingest(repo_t *r, const buf_t *w)
 }
 
 /* Signs an edit and ingests it into r. */
-static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
+static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const fx_key_t *k,
                   uint64_t hlc, pv_t *fields)
 {
     buf_t w = {0};
-    s_sign(kind, ent, k, hlc, fields, &w);
+    fx_sign(kind, ent, k, hlc, fields, &w);
     s_ingest(r, &w);
     buf_free(&w);
 }
 
 /* Revokes who at clock hlc; at_ms > 0 backdates it with revoked_at. */
-static void s_revoke(repo_t *r, const s_key_t *by, const uint8_t who[32], uint64_t hlc,
+static void s_revoke(repo_t *r, const fx_key_t *by, const uint8_t who[32], uint64_t hlc,
                      uint64_t at_ms)
 {
     pv_t *f = s_f("revoked", pv_bool(true), "reason", pv_str("lost laptop"), NULL);
@@ -219,7 +182,7 @@ static void s_revoke(repo_t *r, const s_key_t *by, const uint8_t who[32], uint64
 static repo_t *s_mesh_home(void)
 {
     repo_t *r = s_home("a", F.pk);
-    const s_key_t *who[] = {&A, &C, &D, &M, &N};
+    const fx_key_t *who[] = {&A, &C, &D, &M, &N};
     const char *role[] = {"admin", "coordinator", "coordinator", "member", "member"};
     for (int i = 0; i < 5; i++)
         s_put(r, REC_MEMBER, who[i]->pk, &F, H(i + 1), s_role_f(role[i]));
@@ -252,7 +215,7 @@ static const char *s_str(repo_t *r, const uint8_t ent[32], const char *key)
     return s ? s : "-";
 }
 
-static int s_role(repo_t *r, const s_key_t *k, uint64_t hlc)
+static int s_role(repo_t *r, const fx_key_t *k, uint64_t hlc)
 {
     const members_t *m = repo_members(r);
     cr_assert_not_null(m);
@@ -269,7 +232,7 @@ typedef struct {
 static s_want_t s_wants[64];
 static size_t s_nwants;
 
-static void s_try(repo_t *r, int want, rec_kind_t kind, const uint8_t *ent, const s_key_t *k,
+static void s_try(repo_t *r, int want, rec_kind_t kind, const uint8_t *ent, const fx_key_t *k,
                   int n, pv_t *fields, int line)
 {
     s_put(r, kind, ent, k, H(n), fields);
@@ -622,26 +585,26 @@ Test(auth, verdicts_do_not_depend_on_the_order_edits_arrive_in)
 {
     buf_t w[S_NW] = {{0}};
     int k = 0;
-    s_sign(REC_MEMBER, A.pk, &F, H(1), s_role_f("admin"), &w[k++]);
-    s_sign(REC_MEMBER, C.pk, &F, H(2), s_role_f("coordinator"), &w[k++]);
-    s_sign(REC_MEMBER, M.pk, &F, H(4), s_role_f("member"), &w[k++]);
-    s_sign(REC_MEMBER, N.pk, &F, H(5), s_role_f("member"), &w[k++]);
-    s_sign(REC_COALITION, ID(0), &N, H(10), s_coalition("K", s_ids(&N, NULL)), &w[k++]);
-    s_sign(REC_NEED, ID(1), &M, H(12), s_need("soup", ID(0)), &w[k++]);
+    fx_sign(REC_MEMBER, A.pk, &F, H(1), s_role_f("admin"), &w[k++]);
+    fx_sign(REC_MEMBER, C.pk, &F, H(2), s_role_f("coordinator"), &w[k++]);
+    fx_sign(REC_MEMBER, M.pk, &F, H(4), s_role_f("member"), &w[k++]);
+    fx_sign(REC_MEMBER, N.pk, &F, H(5), s_role_f("member"), &w[k++]);
+    fx_sign(REC_COALITION, ID(0), &N, H(10), s_coalition("K", s_ids(&N, NULL)), &w[k++]);
+    fx_sign(REC_NEED, ID(1), &M, H(12), s_need("soup", ID(0)), &w[k++]);
     const int c_edit = k; /* C edits the need: counts only once C is listed */
-    s_sign(REC_NEED, ID(1), &C, H(13), s_one("summary", "soup by C"), &w[k++]);
+    fx_sign(REC_NEED, ID(1), &C, H(13), s_one("summary", "soup by C"), &w[k++]);
     const int k_edit = k; /* N lists C as coordinator (earlier clock, arrives later) */
-    s_sign(REC_COALITION, ID(0), &N, H(11), s_f("coordinators", s_ids(&N, &C, NULL), NULL),
+    fx_sign(REC_COALITION, ID(0), &N, H(11), s_f("coordinators", s_ids(&N, &C, NULL), NULL),
            &w[k++]);
-    s_sign(REC_PLACE, ID(2), &M, H(14), s_place("P", s_ids(&N, NULL)), &w[k++]);
-    s_sign(REC_OFFER, ID(3), &N, H(15), s_offer(ID(2)), &w[k++]);
-    s_sign(REC_PLACE, ID(2), &N, H(16), s_one("status", "closed"), &w[k++]);
-    s_sign(REC_MEMBER, N.pk, &F, H(30),
+    fx_sign(REC_PLACE, ID(2), &M, H(14), s_place("P", s_ids(&N, NULL)), &w[k++]);
+    fx_sign(REC_OFFER, ID(3), &N, H(15), s_offer(ID(2)), &w[k++]);
+    fx_sign(REC_PLACE, ID(2), &N, H(16), s_one("status", "closed"), &w[k++]);
+    fx_sign(REC_MEMBER, N.pk, &F, H(30),
            s_f("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)S_BASE + 16), NULL),
            &w[k++]);
-    s_sign(REC_NEED, ID(1), &M, H(17), s_claim(&M), &w[k++]);
-    s_sign(REC_NEED, ID(1), &D, H(18), s_one("status", "done"), &w[k++]); /* not a member */
-    s_sign(REC_BULLETIN, ID(4), &X, H(19), s_bulletin("spam"), &w[k++]);
+    fx_sign(REC_NEED, ID(1), &M, H(17), s_claim(&M), &w[k++]);
+    fx_sign(REC_NEED, ID(1), &D, H(18), s_one("status", "done"), &w[k++]); /* not a member */
+    fx_sign(REC_BULLETIN, ID(4), &X, H(19), s_bulletin("spam"), &w[k++]);
     cr_assert_eq(k, S_NW);
 
     /* as listed, reversed, and a fixed shuffle */

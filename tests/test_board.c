@@ -7,6 +7,7 @@
 #include "node/private.h"
 #include "node/setup.h"
 #include "proto/err.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -105,14 +106,6 @@ Test(board, qr_code_is_an_inline_svg)
 static char s_root[64];
 static repo_t *s_r;
 
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void s_setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
@@ -127,7 +120,7 @@ static void s_setup(void)
 static void s_teardown(void)
 {
     repo_close(&s_r);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 static pv_t *s_list1(const char *s)

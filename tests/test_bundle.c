@@ -21,6 +21,7 @@
 #include "proto/err.h"
 #include "proto/util.h"
 #include "proto/value.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -33,23 +34,9 @@
 #define S_BASE UINT64_C(1700000000000)
 #define H(n) ((S_BASE + (uint64_t)(n)) << 16)
 
-typedef struct {
-    uint8_t pk[32];
-    uint8_t sk[64];
-    char hex[65];
-} s_key_t;
-
-static s_key_t F, M, X; /* F founds the mesh, M is admitted, X never is */
+static fx_key_t F, M, X; /* F founds the mesh, M is admitted, X never is */
 static char s_root[64];
 static repo_t *s_src, *s_dst;
-
-static void s_key(uint8_t tag, s_key_t *k)
-{
-    uint8_t seed[32];
-    memset(seed, tag, sizeof seed);
-    crypto_sign_seed_keypair(k->pk, k->sk, seed);
-    hex_encode(k->pk, 32, k->hex);
-}
 
 static repo_t *s_home(const char *name, const uint8_t *mesh)
 {
@@ -68,28 +55,20 @@ static repo_t *s_home(const char *name, const uint8_t *mesh)
 static void s_setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
-    s_key(0x31, &F);
-    s_key(0x32, &M);
-    s_key(0x33, &X);
+    fx_key(0x31, &F);
+    fx_key(0x32, &M);
+    fx_key(0x33, &X);
     strcpy(s_root, "/tmp/buurt-test-bundle-XXXXXX");
     cr_assert_not_null(mkdtemp(s_root));
     s_src = s_home("src", F.pk);
     s_dst = s_home("dst", F.pk);
 }
 
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void s_teardown(void)
 {
     repo_close(&s_src);
     repo_close(&s_dst);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(bundle, .init = s_setup, .fini = s_teardown);
@@ -121,40 +100,12 @@ static pv_t *s_hexid(const uint8_t id[32])
     return pv_str(hex);
 }
 
-/* Signs an edit (fields taken) into w (appended). */
-static void s_sign(rec_kind_t kind, const uint8_t ent[32], const s_key_t *k, uint64_t hlc,
-                   pv_t *fields, buf_t *w)
-{
-    edit_t e = {0};
-    e.kind = kind;
-    memcpy(e.entity, ent, 32);
-    memcpy(e.author, k->pk, 32);
-    e.hlc = hlc;
-    e.fields = fields;
-    char *cause = NULL;
-    int rc = edit_sign(&e, k->sk, 0, w, &cause);
-    cr_assert_eq(rc, 0, "test edit does not sign: %s", cause ? cause : "");
-    pv_free(&e.fields);
-}
-
-/* Signs an edit and ingests it into r. */
-static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
-                  uint64_t hlc, pv_t *fields)
-{
-    buf_t w = {0};
-    s_sign(kind, ent, k, hlc, fields, &w);
-    char *cause = NULL;
-    int rc = repo_ingest(r, w.data, w.len, &cause);
-    cr_assert_eq(rc, 1, "repo_ingest: %d %s", rc, cause ? cause : "");
-    buf_free(&w);
-}
-
 /* A record created by k at hlc: its bound id into id. */
-static void s_new(repo_t *r, rec_kind_t kind, const s_key_t *k, uint64_t hlc, pv_t *fields,
+static void s_new(repo_t *r, rec_kind_t kind, const fx_key_t *k, uint64_t hlc, pv_t *fields,
                   uint8_t id[32])
 {
     edit_bound_id(k->pk, hlc, id);
-    s_put(r, kind, id, k, hlc, fields);
+    fx_put(r, kind, id, k, hlc, fields);
 }
 
 #define s_place(name, area)                                                                    \
@@ -171,7 +122,7 @@ static uint8_t s_p1[32], s_p2[32], s_coal[32], s_need[32], s_offer[32], s_bull[3
  */
 static void s_fill(repo_t *r)
 {
-    s_put(r, REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL));
+    fx_put(r, REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL));
     s_new(r, REC_PLACE, &M, H(10), s_place("Buurthuis", "Noord"), s_p1);
     s_new(r, REC_PLACE, &M, H(11), s_place("Bieb", "Zuid"), s_p2);
     pv_t *coord = pv_arr();
@@ -185,10 +136,10 @@ static void s_fill(repo_t *r)
           s_need);
     s_new(r, REC_OFFER, &M, H(14),
           s_f("provider", s_hexid(s_p1), "categories", s_list1("food"), NULL), s_offer);
-    s_put(r, REC_PLACE, s_p1, &M, H(15), s_f("status", pv_str("limited"), NULL));
+    fx_put(r, REC_PLACE, s_p1, &M, H(15), s_f("status", pv_str("limited"), NULL));
     s_new(r, REC_BULLETIN, &F, H(16),
           s_f("title", pv_str("Water"), "body", pv_str("water is safe again"), NULL), s_bull);
-    s_put(r, REC_PLACE, s_p2, &M, H(17), s_f("status", pv_str("closed"), NULL));
+    fx_put(r, REC_PLACE, s_p2, &M, H(17), s_f("status", pv_str("closed"), NULL));
     cr_assert_eq(repo_edit_count(r), S_FILL_EDITS);
 }
 
@@ -296,8 +247,8 @@ Test(bundle, an_edit_listed_before_its_authors_certificate_still_verifies)
     buf_t e = {0}, c = {0}, b = {0};
     uint8_t id[32];
     edit_bound_id(M.pk, H(10), id);
-    s_sign(REC_PLACE, id, &M, H(10), s_place("Buurthuis", "Noord"), &e);
-    s_sign(REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL), &c);
+    fx_sign(REC_PLACE, id, &M, H(10), s_place("Buurthuis", "Noord"), &e);
+    fx_sign(REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL), &c);
     bundle_head(&b, F.pk);
     bundle_put(&b, e.data, e.len);
     bundle_put(&b, c.data, c.len);
@@ -494,10 +445,10 @@ Test(bundle, a_forged_and_a_non_members_edit_are_rejected_with_their_reasons)
     buf_t f = {0}, x = {0}, nb = {0};
     uint8_t id[32];
     edit_bound_id(M.pk, H(30), id);
-    s_sign(REC_PLACE, id, &M, H(30), s_place("Vervalst", "Noord"), &f);
+    fx_sign(REC_PLACE, id, &M, H(30), s_place("Vervalst", "Noord"), &f);
     f.data[f.len - 1] ^= 0x01; /* the signature's last byte */
     edit_bound_id(X.pk, H(31), id);
-    s_sign(REC_PLACE, id, &X, H(31), s_place("Indringer", "Noord"), &x);
+    fx_sign(REC_PLACE, id, &X, H(31), s_place("Indringer", "Noord"), &x);
     bundle_head(&nb, F.pk);
     for (size_t i = 0; i < good.nitems; i++)
         bundle_put(&nb, good.items[i].data, good.items[i].len);
@@ -529,10 +480,10 @@ Test(bundle, an_edit_dated_before_its_authors_admission_is_rejected)
 {
     buf_t c = {0}, e = {0}, b = {0};
     uint8_t id[32];
-    s_sign(REC_MEMBER, M.pk, &F, H(100), s_f("name", pv_str("M"), "role", pv_str("member"), NULL),
+    fx_sign(REC_MEMBER, M.pk, &F, H(100), s_f("name", pv_str("M"), "role", pv_str("member"), NULL),
            &c);
     edit_bound_id(M.pk, H(50), id);
-    s_sign(REC_PLACE, id, &M, H(50), s_place("Te vroeg", "Noord"), &e);
+    fx_sign(REC_PLACE, id, &M, H(50), s_place("Te vroeg", "Noord"), &e);
     bundle_head(&b, F.pk);
     bundle_put(&b, c.data, c.len);
     bundle_put(&b, e.data, e.len);
@@ -598,7 +549,7 @@ Test(bundle, since_a_position_holds_later_edits_and_every_certificate)
     s_fill(s_src);
     bundle_mark_t m;
     bundle_mark_now(s_src, S_BASE, &m);
-    s_put(s_src, REC_PLACE, s_p1, &M, H(40), s_f("status", pv_str("open"), NULL));
+    fx_put(s_src, REC_PLACE, s_p1, &M, H(40), s_f("status", pv_str("open"), NULL));
     bool lost;
     bundle_sel_t sel = {.since_pos = bundle_mark_pos(s_src, &m, &lost)};
     cr_expect(!lost);

@@ -12,6 +12,7 @@
 #include "node/key.h"
 #include "proto/invite.h"
 #include "proto/err.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -21,14 +22,6 @@
 
 static char s_root[64];
 static repo_t *s_a, *s_b;
-
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static repo_t *s_home(const char *name)
 {
@@ -53,7 +46,7 @@ static void s_teardown(void)
 {
     repo_close(&s_a);
     repo_close(&s_b);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(mesh, .init = s_setup, .fini = s_teardown);

@@ -6,6 +6,7 @@
 #include "node/setup.h"
 #include "node/query.h"
 #include "proto/err.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -16,14 +17,6 @@
 
 static char s_root[64];
 static repo_t *s_r;
-
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void s_setup(void)
 {
@@ -39,7 +32,7 @@ static void s_setup(void)
 static void s_teardown(void)
 {
     repo_close(&s_r);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(query, .init = s_setup, .fini = s_teardown);

@@ -25,6 +25,7 @@
 #include "proto/err.h"
 #include "proto/seal.h"
 #include "proto/util.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -41,50 +42,26 @@
 
 #define S_CACHE_MAX 24576 /* repo_trim keeps at most this many states cached */
 
-typedef struct {
-    uint8_t pk[32];
-    uint8_t sk[64];
-    char hex[65];
-} s_key_t;
-
-static s_key_t F, M, N, X; /* F founds the mesh; M, N, X are members where a test says */
+static fx_key_t F, M, N, X; /* F founds the mesh; M, N, X are members where a test says */
 static char s_root[64];
 static char *s_path;  /* the test's home */
-static repo_t *s_repo; /* closed by the teardown */
-
-static void s_key(uint8_t tag, s_key_t *k)
-{
-    uint8_t seed[32];
-    memset(seed, tag, sizeof seed);
-    crypto_sign_seed_keypair(k->pk, k->sk, seed);
-    hex_encode(k->pk, 32, k->hex);
-}
-
-static void s_setup(void)
+static repo_t *s_repo; static void s_setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
-    s_key(0x21, &F);
-    s_key(0x22, &M);
-    s_key(0x23, &N);
-    s_key(0x24, &X);
+    fx_key(0x21, &F);
+    fx_key(0x22, &M);
+    fx_key(0x23, &N);
+    fx_key(0x24, &X);
     strcpy(s_root, "/tmp/buurt-test-repo-XXXXXX");
     cr_assert_not_null(mkdtemp(s_root));
     s_path = xasprintf("%s/home", s_root);
     s_repo = NULL;
 }
 
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void s_teardown(void)
 {
     repo_close(&s_repo);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
     free(s_path);
 }
 
@@ -264,34 +241,6 @@ static void s_reference(repo_t *r, size_t i, entity_t *out)
     free(h);
 }
 
-/* Signs an edit (fields taken) and appends its wire bytes to w. */
-static void s_sign(rec_kind_t kind, const uint8_t ent[32], const s_key_t *k, uint64_t hlc,
-                   pv_t *fields, buf_t *w)
-{
-    edit_t e = {0};
-    e.kind = kind;
-    memcpy(e.entity, ent, 32);
-    memcpy(e.author, k->pk, 32);
-    e.hlc = hlc;
-    e.fields = fields;
-    char *cause = NULL;
-    int rc = edit_sign(&e, k->sk, 0, w, &cause);
-    cr_assert_eq(rc, 0, "test edit does not sign: %s", cause ? cause : "");
-    pv_free(&e.fields);
-}
-
-/* Signs an edit and ingests it into r. */
-static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
-                  uint64_t hlc, pv_t *fields)
-{
-    buf_t w = {0};
-    s_sign(kind, ent, k, hlc, fields, &w);
-    char *cause = NULL;
-    int rc = repo_ingest(r, w.data, w.len, &cause);
-    cr_assert_eq(rc, 1, "repo_ingest: %d %s", rc, cause ? cause : "");
-    buf_free(&w);
-}
-
 #define s_role(role) s_f("name", pv_str("org"), "role", pv_str(role), NULL)
 
 /* A home in F's mesh with M and N members (admitted at H(1), H(2)). */
@@ -299,12 +248,12 @@ static repo_t *s_mesh_home(void)
 {
     repo_t *r = s_home();
     repo_set_mesh(r, F.pk);
-    s_put(r, REC_MEMBER, M.pk, &F, H(1), s_role("member"));
-    s_put(r, REC_MEMBER, N.pk, &F, H(2), s_role("member"));
+    fx_put(r, REC_MEMBER, M.pk, &F, H(1), s_role("member"));
+    fx_put(r, REC_MEMBER, N.pk, &F, H(2), s_role("member"));
     return r;
 }
 
-static pv_t *s_place_of(const char *name, const s_key_t *editor)
+static pv_t *s_place_of(const char *name, const fx_key_t *editor)
 {
     pv_t *f = s_f("name", pv_str(name), "kinds", s_list1("food"), NULL);
     if (editor)
@@ -552,9 +501,9 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     memset(offer, 0xa2, 32);
     memset(notice, 0xa3, 32);
     /* N's place, M may edit it; so M may offer help on its behalf */
-    s_put(r, REC_PLACE, place, &N, H(10), s_place_of("N's food bank", &M));
-    s_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place));
-    s_put(r, REC_BULLETIN, notice, &M, H(12),
+    fx_put(r, REC_PLACE, place, &N, H(10), s_place_of("N's food bank", &M));
+    fx_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place));
+    fx_put(r, REC_BULLETIN, notice, &M, H(12),
           s_f("title", pv_str("Notice"), "body", pv_str("text"), NULL));
     size_t io = (size_t)s_at(r, offer), ip = (size_t)s_at(r, place), ib = (size_t)s_at(r, notice);
     const entity_t *o = repo_entity_at(r, io); /* its merge reads the place */
@@ -564,7 +513,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
              vb = repo_entity_version(r, ib);
 
     /* N takes M off the place's editors: the offer no longer counts */
-    s_put(r, REC_PLACE, place, &N, H(20), s_f("editors", s_list1(N.hex), NULL));
+    fx_put(r, REC_PLACE, place, &N, H(20), s_f("editors", s_list1(N.hex), NULL));
     cr_expect_neq(repo_entity_version(r, ip), vp, "the edited place");
     cr_expect_neq(repo_entity_version(r, io), vo, "the offer whose merge read the place");
     cr_expect_eq(repo_entity_version(r, ib), vb, "an unrelated record");
@@ -582,7 +531,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     vo = repo_entity_version(r, io);
     vb = repo_entity_version(r, ib);
     cr_expect(entity_deleted(repo_entity_peek(r, io)), "after reopening");
-    s_put(r, REC_PLACE, place, &N, H(30), s_f("editors", s_list1(M.hex), NULL));
+    fx_put(r, REC_PLACE, place, &N, H(30), s_f("editors", s_list1(M.hex), NULL));
     cr_expect_neq(repo_entity_version(r, io), vo, "an offer merged by repo_entity_peek");
     cr_expect_eq(repo_entity_version(r, ib), vb);
     cr_expect(!entity_deleted(repo_entity_peek(r, io)), "M is an editor again");
@@ -591,7 +540,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     /* an edit of the offer leaves the place's version alone */
     vp = repo_entity_version(r, ip);
     vo = repo_entity_version(r, io);
-    s_put(r, REC_OFFER, offer, &M, H(31), s_f("capacity", pv_int(3), NULL));
+    fx_put(r, REC_OFFER, offer, &M, H(31), s_f("capacity", pv_int(3), NULL));
     cr_expect_neq(repo_entity_version(r, io), vo);
     cr_expect_eq(repo_entity_version(r, ip), vp);
 }
@@ -602,11 +551,11 @@ Test(repo, version_changes_when_a_missing_provider_arrives)
     uint8_t place[32], offer[32];
     memset(place, 0xb1, 32);
     memset(offer, 0xb2, 32);
-    s_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place)); /* the place is not here yet */
+    fx_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place)); /* the place is not here yet */
     size_t io = (size_t)s_at(r, offer);
     cr_expect(entity_deleted(repo_entity_peek(r, io)), "no provider: the offer does not count");
     uint64_t vo = repo_entity_version(r, io);
-    s_put(r, REC_PLACE, place, &N, H(10), s_place_of("late place", &M));
+    fx_put(r, REC_PLACE, place, &N, H(10), s_place_of("late place", &M));
     cr_expect_neq(repo_entity_version(r, io), vo, "the place its merge looked for arrived");
     cr_expect(!entity_deleted(repo_entity_peek(r, io)));
     cr_expect_eq(repo_entity_at(r, io)->edits, 1);
@@ -617,14 +566,14 @@ Test(repo, version_of_every_entity_changes_with_membership)
     repo_t *r = s_mesh_home();
     uint8_t place[32];
     memset(place, 0xc1, 32);
-    s_put(r, REC_PLACE, place, &X, H(10), s_place_of("X's place", NULL));
+    fx_put(r, REC_PLACE, place, &X, H(10), s_place_of("X's place", NULL));
     size_t ip = (size_t)s_at(r, place), n = repo_entity_count(r);
     cr_expect(entity_deleted(repo_entity_at(r, ip)), "X is no member yet");
     uint64_t v[8];
     cr_assert_leq(n, 8);
     for (size_t i = 0; i < n; i++)
         v[i] = repo_entity_version(r, i);
-    s_put(r, REC_MEMBER, X.pk, &F, H(5), s_role("member"));
+    fx_put(r, REC_MEMBER, X.pk, &F, H(5), s_role("member"));
     for (size_t i = 0; i < n; i++)
         cr_expect_neq(repo_entity_version(r, i), v[i], "entity %zu: membership changed", i);
     cr_expect(!entity_deleted(repo_entity_at(r, ip)), "X was a member at H(10)");
@@ -674,7 +623,7 @@ Test(repo, trim_over_the_limit_drops_states_that_then_merge_again_equal)
         memcpy(ent + 1, &i, sizeof i);
         char body[32];
         snprintf(body, sizeof body, "notice %zu", i);
-        s_sign(REC_BULLETIN, ent, &M, H(100 + i),
+        fx_sign(REC_BULLETIN, ent, &M, H(100 + i),
                s_f("title", pv_str("Notice"), "body", pv_str(body), NULL), &w[i]);
         recs[i] = (store_rec_t){w[i].data, w[i].len};
     }
@@ -777,24 +726,24 @@ Test(repo, reopen_keeps_counts_records_and_merged_states)
 Test(repo, a_change_two_lookups_away_re_merges_and_bumps_the_version)
 {
     repo_t *r = s_mesh_home();
-    s_put(r, REC_MEMBER, N.pk, &F, H(3), s_role("coordinator"));
+    fx_put(r, REC_MEMBER, N.pk, &F, H(3), s_role("coordinator"));
     uint8_t C[32], Y[32], Xn[32];
     randombytes_buf(C, 32);
     randombytes_buf(Y, 32);
     randombytes_buf(Xn, 32);
-    s_put(r, REC_PLACE, C, &N, H(10), s_place_of("Place C", NULL));
-    s_put(r, REC_OFFER, Y, &M, H(11), s_offer_of(C));
-    s_put(r, REC_COALITION, Y, &M, H(12),
+    fx_put(r, REC_PLACE, C, &N, H(10), s_place_of("Place C", NULL));
+    fx_put(r, REC_OFFER, Y, &M, H(11), s_offer_of(C));
+    fx_put(r, REC_COALITION, Y, &M, H(12),
           s_f("name", pv_str("Coalition Y"), "coordinators", s_list1(N.hex), NULL));
-    s_put(r, REC_NEED, Xn, &M, H(13),
+    fx_put(r, REC_NEED, Xn, &M, H(13),
           s_f("category", pv_str("food"), "summary", pv_str("bread"), "coalition", s_hexid(Y), NULL));
-    s_put(r, REC_NEED, Xn, &N, H(14), s_f("status", pv_str("done"), NULL));
+    fx_put(r, REC_NEED, Xn, &N, H(14), s_f("status", pv_str("done"), NULL));
     const entity_t *x = repo_entity(r, Xn);
     cr_assert_str_eq(pv_get_str(x->fields, "status"), "done");
     cr_assert_eq(x->denied, 0);
     uint64_t v0 = repo_entity_version(r, (size_t)s_at(r, Xn));
 
-    s_put(r, REC_PLACE, C, &N, H(15), s_f("editors", s_list1(M.hex), NULL));
+    fx_put(r, REC_PLACE, C, &N, H(15), s_f("editors", s_list1(M.hex), NULL));
     cr_assert_eq(repo_entity(r, Y)->kind, REC_OFFER, "Y's first edit should count now");
     cr_assert_neq(repo_entity_version(r, (size_t)s_at(r, Xn)), v0,
                   "the need's version must change: what it reads changed");
@@ -819,13 +768,13 @@ Test(repo, repeated_scans_do_not_grow_reader_or_orphan_lists)
     uint8_t P[32], missing[32];
     randombytes_buf(P, 32);
     randombytes_buf(missing, 32);
-    s_put(r, REC_PLACE, P, &M, H(10), s_place_of("Place", NULL));
+    fx_put(r, REC_PLACE, P, &M, H(10), s_place_of("Place", NULL));
     for (int i = 0; i < 3; i++) {
         uint8_t o[32];
         randombytes_buf(o, 32);
-        s_put(r, REC_OFFER, o, &M, H(11 + i), s_offer_of(P));
+        fx_put(r, REC_OFFER, o, &M, H(11 + i), s_offer_of(P));
         randombytes_buf(o, 32);
-        s_put(r, REC_OFFER, o, &N, H(21 + i), s_offer_of(missing)); /* an orphan */
+        fx_put(r, REC_OFFER, o, &N, H(21 + i), s_offer_of(missing)); /* an orphan */
     }
     repo_stats_t st;
     for (int round = 0; round < 500; round++)
@@ -904,16 +853,16 @@ static const uint8_t *store_id_of_last(repo_t *r)
 static repo_t *s_admin_home(void)
 {
     repo_t *r = s_mesh_home();
-    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("admin"));
+    fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("admin"));
     return r;
 }
 
 /* Ingests one signed edit with repo_ingest_many; returns its fate. */
-static int s_ingest_fate(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const s_key_t *k,
+static int s_ingest_fate(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const fx_key_t *k,
                          uint64_t hlc, pv_t *fields)
 {
     buf_t w = {0};
-    s_sign(kind, ent, k, hlc, fields, &w);
+    fx_sign(kind, ent, k, hlc, fields, &w);
     store_rec_t rec = {w.data, w.len};
     uint8_t fate = 0xff;
     char *cause = NULL;
@@ -1093,7 +1042,7 @@ Test(repo, a_void_declaration_by_a_member_is_ignored)
 /* ---- creator-bound ids (issue 9.3, docs/protocol.md §7.6) -------------- */
 
 /* How many boxes of the keys records open for k: what k could read. */
-static size_t s_boxes_for(repo_t *r, const s_key_t *k)
+static size_t s_boxes_for(repo_t *r, const fx_key_t *k)
 {
     uint8_t cpk[32], csk[32];
     cr_assert_eq(crypto_sign_ed25519_pk_to_curve25519(cpk, k->pk), 0);
@@ -1146,7 +1095,7 @@ Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_
     cr_assert_eq(s_boxes_for(r, &N), 1);
     /* M, a member but no reader, dates a plain coalition edit of the same
      * id just before its creation to become its merged creator */
-    s_put(r, REC_COALITION, id, &M, created - 1, s_f("name", pv_str("mine now"), NULL));
+    fx_put(r, REC_COALITION, id, &M, created - 1, s_f("name", pv_str("mine now"), NULL));
     e = repo_entity(r, id);
     cr_assert(memcmp(e->creator, repo_key(r)->pk, 32) == 0, "the creator stays the one the id names");
     cr_assert_eq(e->created, created);
@@ -1167,7 +1116,7 @@ Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_
 #define S_HOUR (UINT64_C(3600000) << 16)
 
 /* n new places by k at clock t, t+1, ...; returns how many were added. */
-static int s_flood(repo_t *r, const s_key_t *k, uint64_t t, int n, uint8_t tag, int *quota)
+static int s_flood(repo_t *r, const fx_key_t *k, uint64_t t, int n, uint8_t tag, int *quota)
 {
     int added = 0;
     for (int i = 0; i < n; i++) {
@@ -1184,7 +1133,7 @@ Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
     repo_t *r = s_admin_home();
     uint8_t settings[32];
     rec_mesh_settings_id(F.pk, settings);
-    s_put(r, REC_MESH, settings, &F, H(5),
+    fx_put(r, REC_MESH, settings, &F, H(5),
           s_f("member_edits_per_hour", pv_int(5), "member_edits_max", pv_int(8), NULL));
     quota_limits_t lim;
     repo_quota_limits(r, &lim);
@@ -1210,7 +1159,7 @@ Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
     cr_assert_eq(s_flood(r, &M, t + 5 * S_HOUR, 1, 0x44, &q), 0);
     cr_assert_eq(q, 1, "still over its total after a restart");
     /* an admin raises the quota: M may write again */
-    s_put(r, REC_MESH, settings, &F, H(6), s_f("member_edits_max", pv_int(100), NULL));
+    fx_put(r, REC_MESH, settings, &F, H(6), s_f("member_edits_max", pv_int(100), NULL));
     q = 0;
     cr_assert_eq(s_flood(r, &M, t + 6 * S_HOUR, 2, 0x45, &q), 2);
 }
@@ -1218,10 +1167,10 @@ Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
 Test(repo, a_node_over_its_quota_cannot_edit_locally)
 {
     repo_t *r = s_mesh_home();
-    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
+    fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
     uint8_t settings[32];
     rec_mesh_settings_id(F.pk, settings);
-    s_put(r, REC_MESH, settings, &F, H(5), s_f("member_edits_per_hour", pv_int(3), NULL));
+    fx_put(r, REC_MESH, settings, &F, H(5), s_f("member_edits_per_hour", pv_int(3), NULL));
     for (int i = 0; i < 3; i++)
         s_edit(r, REC_PLACE, NULL, s_place_of("mijn plek", NULL), NULL);
     char *cause = NULL;
@@ -1239,17 +1188,17 @@ Test(repo, a_revoked_member_cannot_write_before_its_revocation_with_a_slow_clock
 {
     repo_t *r = s_mesh_home(); /* F's mesh, M and N members; this node is neither */
     uint8_t p[32] = {0x50};
-    s_put(r, REC_PLACE, p, &M, H(10), s_place_of("Buurthuis", &N));
-    s_put(r, REC_PLACE, p, &M, H(20), s_f("status", pv_str("open"), NULL));
+    fx_put(r, REC_PLACE, p, &M, H(10), s_place_of("Buurthuis", &N));
+    fx_put(r, REC_PLACE, p, &M, H(20), s_f("status", pv_str("open"), NULL));
     /* F revokes M at H(100), naming M's newest edit it held: H(20) */
-    s_put(r, REC_MEMBER, M.pk, &F, H(100),
+    fx_put(r, REC_MEMBER, M.pk, &F, H(100),
           s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)H(20)), NULL));
     const members_t *m = repo_members(r);
     cr_assert_eq(members_role_at(m, M.pk, H(20)), ROLE_MEMBER, "what F held still counts");
     cr_assert_eq(members_role_at(m, M.pk, H(50)), -1, "dated before the revocation, but unseen by F");
     cr_assert_eq(members_role_at(m, M.pk, H(150)), -1);
     /* M's clock is behind: it writes at H(50), "before" its revocation */
-    s_put(r, REC_PLACE, p, &M, H(50), s_f("status", pv_str("closed"), NULL));
+    fx_put(r, REC_PLACE, p, &M, H(50), s_f("status", pv_str("closed"), NULL));
     const entity_t *e = repo_entity(r, p);
     cr_assert_str_eq(pv_get_str(e->fields, "status"), "open", "the late edit does not count");
     cr_assert_geq(e->denied, 1);
@@ -1260,12 +1209,12 @@ Test(repo, a_revoked_member_cannot_write_before_its_revocation_with_a_slow_clock
 Test(repo, a_revoked_node_with_a_slow_clock_knows_it_is_revoked)
 {
     repo_t *r = s_mesh_home();
-    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
+    fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
     repo_set_clock(r, S_BASE + 10);
     s_edit(r, REC_PLACE, NULL, s_place_of("mijn plek", NULL), NULL); /* at H(10) */
     uint64_t newest = 0;
     cr_assert(repo_author_newest(r, repo_key(r)->pk, &newest));
-    s_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(100),
+    fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(100),
           s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)newest), NULL));
     repo_set_clock(r, S_BASE + 50); /* its clock is behind the revocation */
     char *cause = NULL;

@@ -19,6 +19,7 @@
 #include "proto/edit.h"
 #include "proto/err.h"
 #include "proto/msg.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -53,14 +54,6 @@ static t_node_t A, B;
 static uint64_t s_clock;
 static const uint8_t s_rid[] = {0, 'A', 'B', 'C', 'D'}; /* A's connection as B's router sees it */
 static uint8_t s_rid_now[5];
-
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 /* ---- hooks ------------------------------------------------------------ */
 
@@ -215,7 +208,7 @@ static void s_teardown(void)
 {
     t_node_free(&A);
     t_node_free(&B);
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(session, .init = s_setup, .fini = s_teardown);

@@ -11,6 +11,7 @@
 
 #include "proto/err.h"
 #include "proto/util.h"
+#include "tests/lib/fixture.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -40,17 +41,9 @@ static void s_setup(void)
     snprintf(s_log, sizeof s_log, "%s/edits.log", s_dir);
 }
 
-static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void s_teardown(void)
 {
-    nftw(s_root, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(s_root);
 }
 
 TestSuite(store, .init = s_setup, .fini = s_teardown);
