@@ -47,6 +47,7 @@ struct session {
     uint64_t sent, received, rejected, held;
     int64_t clock_offset;
     bool clock_known;
+    uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -135,6 +136,7 @@ const uint8_t *session_rid(const session_t *self, size_t *len)
     return self->rid;
 }
 
+uint32_t session_caps(const session_t *self) { return self->env->caps & self->peer_caps; }
 bool session_backlog(const session_t *self) { return self->gq_n > 0 || self->oq_n > 0; }
 
 bool session_clock_offset(const session_t *self, int64_t *offset_ms)
@@ -251,7 +253,7 @@ static int s_send_answer(session_t *s, link_t link, buf_t *b, uint64_t now)
 static void s_hello(session_t *s, link_t link, uint64_t now)
 {
     buf_t b = {0};
-    msg_hello(&b, s->env->mesh, s->env->name, s->env->wall_ms);
+    msg_hello_caps(&b, s->env->mesh, s->env->name, s->env->wall_ms, s->env->caps);
     if (s_send(s, link, &b, now) == 0 && link == LINK_DEALER)
         s->dealer_waiting = true;
     buf_free(&b);
@@ -612,6 +614,7 @@ static void s_on_hello(session_t *s, link_t link, const msg_t *m, uint64_t now)
 {
     if (m->name[0] && !s->name[0])
         session_set_name(s, m->name);
+    s->peer_caps = m->caps;
     if (m->time_ms >= 0) {
         s->clock_offset = m->time_ms - (int64_t)s->env->wall_ms;
         s->clock_known = true;

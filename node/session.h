@@ -109,6 +109,7 @@ typedef struct {
     const char *name;            /* the node's name, for HELLO */
     int recon_interval_ms;       /* periodic rounds */
     uint64_t wall_ms;            /* the node's wall clock now, for HELLO */
+    uint32_t caps;               /* MSG_CAP_* this node offers in HELLO */
     /*
      * Sends one frame on a link: 0, or -1 with errno EAGAIN (the link is
      * full: try later) or anything else (the link is gone).
@@ -124,6 +125,10 @@ typedef struct {
     bool verbose;                /* log every round */
     void *ctx;
 } session_env_t;
+
+/* The MSG_CAP_* features in use with the peer: offered by both sides
+ * (the peer's from its latest HELLO). */
+uint32_t session_caps(const session_t *self);
 
 /* A session with the peer of node id key. env is borrowed for its life. */
 session_t *session_new(const session_env_t *env, const uint8_t key[32]);

@@ -15,7 +15,24 @@ static void s_put(buf_t *out, pv_t *arr)
     pv_free(&arr);
 }
 
+/* Bit i of a caps mask is s_caps[i]; a name not here is ignored on receipt. */
+static const char *const s_caps[] = {"zstd", "announce", NULL};
+
+const char *msg_cap_name(uint32_t bit)
+{
+    for (size_t i = 0; s_caps[i]; i++)
+        if (bit == 1u << i)
+            return s_caps[i];
+    return NULL;
+}
+
 void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms)
+{
+    msg_hello_caps(out, mesh, name, now_ms, 0);
+}
+
+void msg_hello_caps(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms,
+                    uint32_t caps)
 {
     pv_t *a = pv_arr(), *ext = pv_map();
     pv_arr_push(a, pv_int(MSG_HELLO));
@@ -23,6 +40,14 @@ void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t no
     pv_arr_push(a, pv_bin(mesh, 32));
     pv_arr_push(a, pv_str(name));
     pv_map_set(ext, "time", pv_int((int64_t)now_ms));
+    pv_t *names = pv_arr();
+    for (size_t i = 0; s_caps[i]; i++)
+        if (caps & (1u << i))
+            pv_arr_push(names, pv_str(s_caps[i]));
+    if (names->u.a.n)
+        pv_map_set(ext, "caps", names);
+    else
+        pv_free(&names);
     pv_arr_push(a, ext);
     s_put(out, a);
 }
@@ -164,6 +189,17 @@ int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
             goto done;
         if (t)
             m->time_ms = t->u.i;
+        const pv_t *c = n == 5 ? pv_map_get(it[4], "caps") : NULL;
+        if (c && (c->type != PV_ARR || c->u.a.n > MSG_CAPS_MAX))
+            goto done;
+        for (size_t i = 0; c && i < c->u.a.n; i++) {
+            const pv_t *nm = c->u.a.items[i];
+            if (nm->type != PV_STR || nm->u.s.n > MSG_CAP_NAME_MAX)
+                goto done;
+            for (size_t j = 0; s_caps[j]; j++)
+                if (nm->u.s.n == strlen(s_caps[j]) && memcmp(nm->u.s.p, s_caps[j], nm->u.s.n) == 0)
+                    m->caps |= 1u << j;
+        }
         m->version = (int)it[1]->u.i;
         m->name = xstrdup(it[3]->u.s.p);
         break;

@@ -7,6 +7,9 @@
  *                                ext (optional on receipt) carries
  *                                extensions; unknown keys are ignored.
  *                                "time": the sender's wall clock, ms
+ *                                "caps": [str...] optional features the
+ *                                sender understands (MSG_CAP_*); each is
+ *                                used on a link only when both sides name it
  *   RECON  [2, [range...]]       range = [hlc, prefix: bin(0..32), mode, payload]
  *                                  mode 0 SKIP  payload nil
  *                                  mode 1 FP    payload [fp: bin(16), count]
@@ -46,6 +49,12 @@
 #define MSG_INF_HLC INT64_MAX
 
 typedef enum { MSG_HELLO = 1, MSG_RECON = 2, MSG_WANT = 3, MSG_EDITS = 4, MSG_PING = 5 } msg_type_t;
+/* Optional features named in HELLO's "caps" (protocol.md §10.1). */
+#define MSG_CAP_ZSTD (1u << 0)       /* "zstd": compressed EDITS (protocol.md §10.7) */
+#define MSG_CAP_ANNOUNCE (1u << 1)   /* "announce": new edits announced by id (protocol.md §10.8) */
+#define MSG_CAPS_MAX 16              /* names in one "caps" list */
+#define MSG_CAP_NAME_MAX 32          /* bytes of one name */
+
 typedef enum { RANGE_SKIP = 0, RANGE_FP = 1, RANGE_IDS = 2 } range_mode_t;
 
 typedef struct {
@@ -75,6 +84,7 @@ typedef struct {
     uint8_t mesh[32];
     char *name;
     int64_t time_ms;      /* sender's wall clock, or -1 when not sent */
+    uint32_t caps;        /* MSG_CAP_* bits the sender named (unknown names ignored) */
     /* RECON */
     range_t *ranges;
     size_t nranges;
@@ -90,6 +100,12 @@ typedef struct {
 /* Encoders: append one message to out. */
 /* now_ms: this node's wall clock, sent as the "time" extension. */
 void msg_hello(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms);
+/* The same with the "caps" extension naming the MSG_CAP_* bits of caps
+ * (none: no "caps" key, the bytes of msg_hello). */
+void msg_hello_caps(buf_t *out, const uint8_t mesh[32], const char *name, uint64_t now_ms,
+                    uint32_t caps);
+/* The name of a MSG_CAP_* bit, or NULL for a bit no feature has. */
+const char *msg_cap_name(uint32_t bit);
 void msg_recon(buf_t *out, const range_t *ranges, size_t n);
 void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
 void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply);

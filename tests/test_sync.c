@@ -1885,6 +1885,73 @@ Test(msg, hello_round_trips)
     buf_free(&f);
 }
 
+/* "caps" names optional features: known names become bits, unknown ones
+ * are ignored, a HELLO without caps has none (and the same bytes as
+ * msg_hello), and caps of the wrong type or over the limits is refused. */
+static void s_hello_with_caps(buf_t *f, pv_t *caps)
+{
+    uint8_t mesh[32] = {7};
+    pv_t *a = pv_arr(), *ext = pv_map();
+    pv_arr_push(a, pv_int(MSG_HELLO));
+    pv_arr_push(a, pv_int(PROTO_VERSION));
+    pv_arr_push(a, pv_bin(mesh, 32));
+    pv_arr_push(a, pv_str("n"));
+    pv_map_set(ext, "caps", caps);
+    pv_arr_push(a, ext);
+    pv_encode(a, f);
+    pv_free(&a);
+}
+
+Test(msg, hello_caps_name_features_and_unknown_ones_are_ignored)
+{
+    uint8_t mesh[32] = {7};
+    buf_t f = {0}, g = {0};
+    msg_t m;
+    msg_hello_caps(&f, mesh, "n", 5, MSG_CAP_ZSTD | MSG_CAP_ANNOUNCE);
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.caps, MSG_CAP_ZSTD | MSG_CAP_ANNOUNCE);
+    msg_clear(&m);
+    buf_free(&f);
+    msg_hello_caps(&f, mesh, "n", 5, 0);
+    msg_hello(&g, mesh, "n", 5);
+    cr_assert(f.len == g.len && memcmp(f.data, g.data, f.len) == 0, "no caps: no caps key");
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.caps, 0u);
+    msg_clear(&m);
+    buf_free(&f);
+    buf_free(&g);
+    cr_assert_str_eq(msg_cap_name(MSG_CAP_ZSTD), "zstd");
+    cr_assert_str_eq(msg_cap_name(MSG_CAP_ANNOUNCE), "announce");
+    cr_assert_null(msg_cap_name(1u << 20));
+
+    pv_t *c = pv_arr();
+    pv_arr_push(c, pv_str("teleport"));
+    pv_arr_push(c, pv_str("announce"));
+    s_hello_with_caps(&f, c);
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.caps, MSG_CAP_ANNOUNCE, "unknown names are ignored");
+    msg_clear(&m);
+    buf_free(&f);
+
+    s_hello_with_caps(&f, pv_str("zstd"));
+    cr_assert_lt(msg_decode(f.data, f.len, &m), 0, "caps must be a list");
+    msg_clear(&m);
+    buf_free(&f);
+    c = pv_arr();
+    for (int i = 0; i <= MSG_CAPS_MAX; i++)
+        pv_arr_push(c, pv_str("x"));
+    s_hello_with_caps(&f, c);
+    cr_assert_lt(msg_decode(f.data, f.len, &m), 0, "at most MSG_CAPS_MAX names");
+    msg_clear(&m);
+    buf_free(&f);
+    c = pv_arr();
+    pv_arr_push(c, pv_int(1));
+    s_hello_with_caps(&f, c);
+    cr_assert_lt(msg_decode(f.data, f.len, &m), 0, "names are strings");
+    msg_clear(&m);
+    buf_free(&f);
+}
+
 /* HELLO's fifth element is an extension map: a HELLO without it (four
  * elements) is still valid, unknown keys are ignored, and a "time" that
  * is not a non-negative integer is refused. */
