@@ -45,6 +45,7 @@ struct session {
     bool round_open;        /* a round we started is not complete */
     /* counters */
     uint64_t sent, received, rejected, held;
+    uint64_t bytes_out, bytes_in, msgs_out, msgs_in; /* frames, since the session began */
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
@@ -169,8 +170,11 @@ static int s_send(session_t *s, link_t link, const buf_t *b, uint64_t now)
         return -1;
     }
     int rc = s->env->send(s->env->ctx, s, link, b);
-    if (rc == 0)
+    if (rc == 0) {
         s->last_sent = now;
+        s->bytes_out += b->len;
+        s->msgs_out++;
+    }
     return rc;
 }
 
@@ -669,6 +673,8 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         s->in_bytes = s->work = 0;
     }
     s->in_bytes += len;
+    s->bytes_in += len;
+    s->msgs_in++;
     if (++s->in_msgs > SESSION_IN_MAX || s->in_bytes > SESSION_IN_MAX_BYTES) {
         session_ban(s, "flooding", now);
         return SESSION_BANNED;
@@ -786,6 +792,10 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "held", pv_int((int64_t)s->held));
     pv_map_set(m, "queued", pv_int((int64_t)(s->gq_n + s->wq_n)));
     pv_map_set(m, "unanswered", pv_int((int64_t)s->dropped));
+    pv_map_set(m, "bytes_sent", pv_int((int64_t)s->bytes_out));
+    pv_map_set(m, "bytes_received", pv_int((int64_t)s->bytes_in));
+    pv_map_set(m, "msgs_sent", pv_int((int64_t)s->msgs_out));
+    pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;
