@@ -6,6 +6,8 @@
 #   bash bench/run.sh --quick   a tenth of the sizes, a smoke check (~30 s)
 #   BENCH_ROWS=bundle bash bench/run.sh [--quick]
 #                               only the verify ceiling and the bundle rows
+#   BENCH_ROWS=relay bash bench/run.sh [--quick]
+#                               only the verify ceiling, start-up and the relay rows
 #
 # Builds bench/*.c with -O2 into build/bench/ against build/libbuurt.a (run
 # `make all` first; `make bench` does). Everything runs on 127.0.0.1 with
@@ -50,7 +52,7 @@ WAIT_S=$((QUICK ? 60 : 300)) # deadline for the catch-up
 
 mkdir -p "$OUT"
 # shellcheck disable=SC2046
-for x in verify recon gen prop tests/tools/hostile; do
+for x in verify recon gen prop lat tests/tools/hostile; do
     src=bench/$x.c
     case $x in */*) src=$x.c ;; esac
     $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -I. "$src" build/libbuurt.a \
@@ -150,14 +152,25 @@ for q in $QUIET; do
         bu a member add "$(bu "$q" id)" --name "$q" >/dev/null &&
         bu "$q" mesh join "$MESH" >/dev/null || { note "setting up quiet peer $q failed"; exit 1; }
 done
+# L and M: the relay rows (3c), A -> L -> M, admitted before the data too
+for q in l m; do
+    bu "$q" init --name "Relay $q" >/dev/null && bu a member add "$(bu "$q" id)" --name "$q" >/dev/null &&
+        bu "$q" mesh join "$MESH" >/dev/null || { note "setting up $q failed"; exit 1; }
+done
 # G: the node that applies A's bundle (row 3b), admitted before the data too
 bu g init --name "Stick" >/dev/null && bu a member add "$(bu g id)" --name g >/dev/null &&
     bu g mesh join "$MESH" >/dev/null || { note "setting up g failed"; exit 1; }
+# L and M start from A's log as it is now (every certificate): the relay row
+# measures relaying, not a dial refused until a certificate arrives
+for q in l m; do
+    cp "$T/a/store/edits.log" "$T/$q/store/edits.log" || { note "copy to $q failed"; exit 1; }
+done
 G=$("$OUT/gen" "$T/a" "$N" "$SEED") || { note "gen failed"; exit 1; }
 note "gen: $G"
 EA=$(jget "$G" edits) NEED=$(jget "$G" need) AREA=$(jget "$G" area)
 GEN_S=$(jget "$G" seconds) AVG=$(jget "$G" avg_edit_bytes)
 
+if [ -z "$ONLY" ] || [ "$ONLY" = bundle ]; then
 # ---------------------------------------------------------------- 3b. bundles
 # Everything A holds, on a stick: the size of the bundle per 10,000 edits
 # (example-size edits, from gen), and G, a member with an empty store,
@@ -188,6 +201,7 @@ else
     row "bundle apply" "not run" ">= 0.7 of verify ceiling" "FAILED" "buurt --home G bundle apply F"
 fi
 rm -f "$T/a.bundle"
+fi
 if [ "$ONLY" = bundle ]; then
     report
     exit 0
@@ -223,9 +237,81 @@ start a || exit 1
 row "start-up ($EA edits)" "$START_MS ms" "<= 300 ms" "$(le "$START_MS" 300)" \
     "buurtd --home A ... & until buurt --home A peers answers"
 
-# ---------------------------------------------------------------- 3. catch-up
 for _ in $(seq 100); do [ -s "$T/a/buurtd.endpoint" ] && break; sleep 0.05; done
 EPA=$(cat "$T/a/buurtd.endpoint")
+
+# ---------------------------------------------------------------- 3c. a relay, and answers meanwhile
+# L and M (every certificate, none of the data) dial A and L: the time until L holds all
+# N edits against the time until M does, in one run (issue 13.1: a relay
+# passes edits on while it receives them; target M <= 1.2 x L). Meanwhile
+# build/bench/lat times `buurt peers` on L's control socket and a new
+# peer's CURVE handshake with L, one after the other (issue 13.2: p99 of
+# each <= 100 ms while a catch-up of N runs).
+# got_from NODE PEER_ID: edits NODE stored from that peer
+got_from() {
+    bu "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sum(int(p.get("received", 0)) for p in d.get("peers", []) if p.get("id") == sys.argv[1]))' "$2" 2>/dev/null || echo 0
+}
+relay_rows() {
+    local idl tl=-1 tm=-1 t0 el gl=0 gm=0 epl
+    note "relay: A -> L -> M ($N edits)"
+    start l && start m || return 1
+    for _ in $(seq 100); do [ -s "$T/l/buurtd.endpoint" ] && break; sleep 0.05; done
+    epl=$(cat "$T/l/buurtd.endpoint") idl=$(bu l id)
+    bu m peer add "$epl" "$idl" >/dev/null || { note "peer add on m failed"; return 1; }
+    rm -f "$T/lat.stop"
+    "$OUT/lat" "$T/l" "$epl" "$idl" "$T/lat.stop" "$WAIT_S" 20 >"$T/lat.json" 2>"$T/lat.err" &
+    local latpid=$!
+    t0=$(now_ns)
+    bu l peer add "$EPA" "$IDA" >/dev/null || { note "peer add on l failed"; touch "$T/lat.stop"; wait $latpid; return 1; }
+    while :; do
+        el=$(ms_since "$t0")
+        [ "$tl" -lt 0 ] && { gl=$(got_from l "$IDA"); [ "$gl" -ge "$N" ] && tl=$(ms_since "$t0"); }
+        gm=$(got_from m "$idl")
+        [ -n "${BENCH_DEBUG:-}" ] && note "relay: $(ms_since "$t0") ms: L $gl M $gm"
+        [ "$gm" -ge "$N" ] && { tm=$(ms_since "$t0"); break; }
+        [ "$el" -gt $((WAIT_S * 1000)) ] && break
+        sleep 0.05
+    done
+    touch "$T/lat.stop"
+    wait $latpid
+    if [ "$tm" -ge 0 ] && [ "$tl" -gt 0 ]; then
+        local ratio
+        ratio=$(python3 -c "print('%.2f' % ($tm / $tl))")
+        row "relay A->L->M ($N edits)" "L $tl ms, M $tm ms: M/L $ratio" "M <= 1.2 x L" "$(le "$ratio" 1.2)" \
+            "L dials A, M dials L; peers --json received on each until >= $N"
+    else
+        row "relay A->L->M ($N edits)" "timeout: L $gl, M $gm received after $el ms" "M <= 1.2 x L" "MISS" \
+            "L dials A, M dials L; peers --json received on each until >= $N"
+    fi
+    local lat cp zp
+    lat=$(cat "$T/lat.json")
+    cp=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["control"]; print(d["p99"], d["n"], d["max"])' "$lat" 2>/dev/null)
+    zp=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["zap"]; print(d["p99"], d["n"], d["max"])' "$lat" 2>/dev/null)
+    if [ -n "$cp" ] && [ -n "$zp" ]; then
+        set -- $cp
+        row "control during a relay of $N" "p99 $1 ms ($2 requests, max $3)" "p99 <= 100 ms" "$(le "$1" 100)" \
+            "bench/lat: peers on L's control socket, during the relay row"
+        set -- $zp
+        row "ZAP verdict during a relay of $N" "p99 $1 ms ($2 handshakes, max $3)" "p99 <= 100 ms" "$(le "$1" 100)" \
+            "bench/lat: a CURVE handshake with L from a fresh key, during the relay row"
+    else
+        row "control and ZAP during a relay" "failed: $(head -c 200 "$T/lat.err")" "p99 <= 100 ms" "FAILED" "bench/lat"
+    fi
+    stop l
+    stop m
+}
+if [ -z "$ONLY" ] || [ "$ONLY" = relay ]; then
+    relay_rows || row "relay A->L->M" "failed to set up" "M <= 1.2 x L" "FAILED" "see bench log"
+fi
+if [ "$ONLY" = relay ]; then
+    report
+    exit 0
+fi
+
+# ---------------------------------------------------------------- 3. catch-up
 bu b peer add "$EPA" "$IDA" >/dev/null || { note "peer add failed"; exit 1; }
 received() {
     bu b peers --json 2>/dev/null | python3 -c '

@@ -68,6 +68,7 @@
 #define NODE_READS 4096              /* messages read from one socket per turn ... */
 #define NODE_READ_MS 50              /* ... or for at most this long when others wait ... */
 #define NODE_READ_ALONE_MS 1000      /* ... or this long when nothing else had input */
+#define NODE_SERVICE_MS 10           /* during a long read: ZAP, control and pushes this often */
 #define NODE_WARM_QUIET_MS 200       /* warm the query caches after this long without events */
 /* A wall clock before this date is certainly wrong (a board without a
  * real-time clock that booted without network time). */
@@ -1409,6 +1410,28 @@ void node_stop(node_t *self)
     self->stop = 1;
 }
 
+/*
+ * Between the messages of a long read (a catch-up keeps one socket busy
+ * for up to NODE_READ_ALONE_MS): answers ZAP and the control socket, and
+ * sends what the edits stored so far queued for the other peers. Without
+ * it a relay passed nothing on until its own catch-up was done, and a
+ * `buurt peers` or a new peer's handshake waited seconds.
+ */
+static void s_service(node_t *n)
+{
+    zmq_pollitem_t items[8 + 2 * (CONTROL_CHILDREN + 1)];
+    size_t k = 0;
+    items[k++] = (zmq_pollitem_t){zap_socket(n->zap), 0, ZMQ_POLLIN, 0};
+    k += control_poll_items(n->control, items + k, sizeof items / sizeof *items - k);
+    if (zmq_poll(items, (int)k, 0) > 0 && (items[0].revents & ZMQ_POLLIN))
+        zap_handle(n->zap, s_zap_decide, n, s_log_line, n->o.verbose);
+    control_handle(n->control, items + 1, k - 1, s_now());
+    uint64_t now = s_now();
+    for (size_t i = 0; i < n->npeers; i++)
+        if (session_backlog(n->peers[i]->s))
+            session_tick(n->peers[i]->s, now);
+}
+
 int node_run(node_t *n)
 {
     size_t cap = 0;
@@ -1502,11 +1525,17 @@ int node_run(node_t *n)
          * (a catch-up from one peer) for up to NODE_READ_ALONE_MS, as every
          * turn of the loop costs the catch-up time (measured: 100 turns
          * instead of 5 made a 100,000-edit catch-up ~20 % slower). */
+        /* the control socket before the reads: s_service polls it again
+         * during them, which makes these poll items stale */
+        control_handle(n->control, items + ci, k - ci, s_now());
         uint64_t slice = r > 1 ? NODE_READ_MS : NODE_READ_ALONE_MS;
-        uint64_t until = s_now() + slice;
+        uint64_t t = s_now(), until = t + slice, service = t + NODE_SERVICE_MS;
         if (n->router && (items[ri].revents & ZMQ_POLLIN))
-            for (int c = 0; c < NODE_READS && s_router_in(n) && s_now() < until; c++)
-                ;
+            for (int c = 0; c < NODE_READS && s_router_in(n) && (t = s_now()) < until; c++)
+                if (t >= service) {
+                    s_service(n);
+                    service = s_now() + NODE_SERVICE_MS;
+                }
         if (n->lan && (items[li].revents & ZMQ_POLLIN))
             s_beacon_in(n);
         for (size_t d = first_dealer; d < hi; d++) {
@@ -1514,11 +1543,13 @@ int node_run(node_t *n)
             until = s_now() + slice;
             if ((items[d].revents & ZMQ_POLLIN) && p->dealer == items[d].socket)
                 for (int c = 0; c < NODE_READS && p->dealer == items[d].socket && s_dealer_in(n, p) &&
-                                s_now() < until;
+                                (t = s_now()) < until;
                      c++)
-                    ;
+                    if (t >= service) {
+                        s_service(n);
+                        service = s_now() + NODE_SERVICE_MS;
+                    }
         }
-        control_handle(n->control, items + ci, k - ci, s_now());
         if (n->http && ((items[hi].revents | (ci > hi + 1 ? items[hi + 1].revents : 0)) &
                         (ZMQ_POLLIN | ZMQ_POLLERR)))
             http_work(n->http, n->repo, repo_wall_ms(), n->o.exec.prepare_child);
