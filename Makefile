@@ -11,9 +11,9 @@ CC      ?= cc
 PKGS    := libzmq libsodium msgpack libmicrohttpd libqrencode libzip
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
-BU_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. $(PKG_CFLAGS) $(CFLAGS)
+BU_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP -I. $(PKG_CFLAGS) $(CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 TEST_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
 B := build

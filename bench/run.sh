@@ -6,6 +6,8 @@
 #   bash bench/run.sh --quick   a tenth of the sizes, a smoke check (~30 s)
 #   BENCH_ROWS=bundle bash bench/run.sh [--quick]
 #                               only the verify ceiling and the bundle rows
+#   BENCH_ROWS=catchup bash bench/run.sh [--quick]
+#                               only the verify ceiling, start-up, catch-up and B's footprint
 #   BENCH_ROWS=relay bash bench/run.sh [--quick]
 #                               only the verify ceiling, start-up and the relay rows
 #
@@ -213,7 +215,7 @@ fi
 start() {
     local n=$1 t0
     t0=$(now_ns)
-    "$BUURTD" --home "$T/$n" --listen 'tcp://127.0.0.1:*' --no-beacon 2>"$T/$n.log" &
+    "$BUURTD" --home "$T/$n" --listen 'tcp://127.0.0.1:*' --no-beacon ${BENCH_BUURTD_ARGS:-} 2>"$T/$n.log" &
     PID[$n]=$!
     while ! "$BUURT" --home "$T/$n" peers >/dev/null 2>&1; do
         kill -0 "${PID[$n]}" 2>/dev/null || { note "buurtd $n died: $(tail -n 5 "$T/$n.log")"; return 1; }
@@ -347,6 +349,10 @@ mb() { awk -v f="$2:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${PID[$1]}/sta
 HWM_MB=$(mb b VmHWM) RSS_MB=$(mb b VmRSS)
 row "footprint B, catch-up of $N" "peak $HWM_MB MB, now $RSS_MB MB" "<= 64 MB peak" "$(le "$HWM_MB" 64)" \
     "VmHWM/VmRSS in /proc/<B buurtd>/status"
+if [ "$ONLY" = catchup ]; then
+    report
+    exit 0
+fi
 
 # ---------------------------------------------------------------- 6. idle
 # A with 5 connected peers in sync (B and C..F; C..F start from a copy of

@@ -63,6 +63,8 @@ static void s_usage(FILE *f)
           "  --beacon-port N          UDP port of beacons (default 4836)\n"
           "  --beacon-interval MS     how often to announce (default 2000)\n"
           "  --sync-interval MS       periodic reconciliation with each peer (default 30000)\n"
+          "  --verify-threads N       threads that verify received edits (default: one\n"
+          "                           per core)\n"
           "  --http ADDR:PORT         serve the read-only web board for phones there, e.g.\n"
           "                           0.0.0.0:8080 on the organisation's Wi-Fi (default: off)\n"
           "  --daemon                 detach and log to HOME/buurtd.log\n"
@@ -83,6 +85,7 @@ int main(int argc, char **argv)
         {"sync-interval", required_argument, NULL, 's'}, {"daemon", no_argument, NULL, 'd'},
         {"verbose", no_argument, NULL, 'v'},          {"journal", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},             {"http", required_argument, NULL, 'w'},
+        {"verify-threads", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
                      .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
@@ -104,6 +107,13 @@ int main(int argc, char **argv)
         case 'v': o.verbose = true; break;
         case 'w': o.http = optarg; break;
         case 'j': o.log_priority = true; break;
+        case 't':
+            o.verify_threads = atoi(optarg);
+            if (o.verify_threads < 1 || o.verify_threads > 64) {
+                fprintf(stderr, "buurtd: --verify-threads takes 1 to 64, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': s_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "buurtd: option %s needs a value; see buurtd --help\n", argv[optind - 1]);

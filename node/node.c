@@ -32,6 +32,7 @@
 #include "node/members.h"
 #include "node/invites.h"
 #include "node/peers.h"
+#include "node/pool.h"
 #include "node/retention.h"
 #include "node/session.h"
 #include "node/sync.h"
@@ -101,6 +102,7 @@ struct node {
     zap_t *zap;
     control_t *control;
     http_t *http;          /* the web board (--http), or NULL */
+    pool_t *pool;          /* threads that verify received edits */
     lan_t *lan;            /* beacon socket, NULL with --no-beacon */
     uint8_t curve_pk[32], curve_sk[32];
     uint16_t listen_port;
@@ -593,6 +595,24 @@ static void s_over_quota(node_t *n, const uint8_t author[32])
 }
 
 /* session_env_t.ingest: verify, authorise, group commit. */
+/* One received edit on its way through s_ingest's verification. */
+typedef struct {
+    const msg_blob_t *blob;
+    uint8_t id[32];
+    edit_head_t peek;    /* its envelope, when peeked */
+    bool peeked;
+    edit_t *e;           /* decoded and verified, or NULL ... */
+    char *cause;         /* ... and why */
+} s_check_t;
+
+/* Decodes and verifies edit i of a batch: on a verify thread. */
+static void s_check(void *ctx, size_t i)
+{
+    s_check_t *c = (s_check_t *)ctx + i;
+    if (edit_decode_id(c->blob->data, c->blob->len, EDIT_VERIFY, c->id, &c->e, &c->cause) < 0)
+        c->e = NULL;
+}
+
 static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
 {
     node_t *n = ctx;
@@ -604,44 +624,54 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
     size_t k = 0;
     quota_limits_t lim;
     repo_quota_limits(n->repo, &lim);
-    /* pass 1: hash, skip what is known, decode and verify once */
+    /* pass 1: hash, skip what is known and what is over its author's
+     * quota (refused before the cost of a signature check, so a flood
+     * costs little) */
+    s_check_t *chk = xcalloc(m->nedits ? m->nedits : 1, sizeof *chk);
+    size_t nc = 0;
     for (size_t i = 0; i < m->nedits; i++) {
-        repo_in_t *x = &in[k];
-        store_hash(m->edits[i].data, m->edits[i].len, x->id);
-        if (repo_find_record(n->repo, x->id) >= 0 || repo_is_purged(n->repo, x->id) ||
-            s_is_bad(n, x->id))
+        s_check_t *c = &chk[nc];
+        store_hash(m->edits[i].data, m->edits[i].len, c->id);
+        if (repo_find_record(n->repo, c->id) >= 0 || repo_is_purged(n->repo, c->id) ||
+            s_is_bad(n, c->id))
             continue; /* known, purged here for good, or refused lately */
-        edit_head_t head;
-        bool peeked = edit_peek(m->edits[i].data, m->edits[i].len, &head) == 0;
-        if (peeked && !repo_quota_allows(n->repo, &lim, head.author, head.hlc)) {
-            /* over its author's quota: refused before the cost of a
-             * signature check, so a flood costs little */
+        c->peeked = edit_peek(m->edits[i].data, m->edits[i].len, &c->peek) == 0;
+        if (c->peeked && !repo_quota_allows(n->repo, &lim, c->peek.author, c->peek.hlc)) {
             res.rejected++;
-            s_over_quota(n, head.author);
-            s_mark_bad(n, x->id, true, head.hlc);
+            s_over_quota(n, c->peek.author);
+            s_mark_bad(n, c->id, true, c->peek.hlc);
             continue;
         }
-        edit_t *e = NULL;
-        char *cause = NULL;
-        if (edit_decode_id(m->edits[i].data, m->edits[i].len, EDIT_VERIFY, x->id, &e, &cause) < 0) {
+        c->blob = &m->edits[i];
+        nc++;
+    }
+    /* pass 2: decode and verify, on every verify thread; then, in the
+     * order received, keep what verified */
+    pool_run(n->pool, nc, s_check, chk);
+    for (size_t j = 0; j < nc; j++) {
+        s_check_t *c = &chk[j];
+        if (!c->e) {
             res.rejected++;
             res.invalid++;
-            s_mark_bad(n, x->id, peeked, peeked ? head.hlc : 0);
+            s_mark_bad(n, c->id, c->peeked, c->peeked ? c->peek.hlc : 0);
             if (!res.why[0]) /* the session logs it, summed up per peer */
-                snprintf(res.why, sizeof res.why, "%s", cause ? cause : "invalid");
-            free(cause);
+                snprintf(res.why, sizeof res.why, "%s", c->cause ? c->cause : "invalid");
+            free(c->cause);
             continue;
         }
-        x->data = m->edits[i].data;
-        x->len = m->edits[i].len;
-        x->head = (edit_head_t){.kind = e->kind, .hlc = e->hlc};
-        memcpy(x->head.entity, e->entity, 32);
-        memcpy(x->head.author, e->author, 32);
-        cert[k] = e->kind == REC_MEMBER;
-        edit_free(&e);
+        repo_in_t *x = &in[k];
+        memcpy(x->id, c->id, 32);
+        x->data = c->blob->data;
+        x->len = c->blob->len;
+        x->head = (edit_head_t){.kind = c->e->kind, .hlc = c->e->hlc};
+        memcpy(x->head.entity, c->e->entity, 32);
+        memcpy(x->head.author, c->e->author, 32);
+        cert[k] = c->e->kind == REC_MEMBER;
+        edit_free(&c->e);
         k++;
     }
-    /* pass 2: certificates first (members_build judges them), then the
+    free(chk);
+    /* pass 3: certificates first (members_build judges them), then the
      * rest, each kept only if its author was a member at its clock */
     for (int pass = 0; pass < 2; pass++) {
         repo_in_t *take = xcalloc(k ? k : 1, sizeof *take);
@@ -1304,6 +1334,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
         goto fail;
     }
     key_curve(repo_key(n->repo), n->curve_pk, n->curve_sk);
+    n->pool = pool_new(n->o.verify_threads > 0 ? n->o.verify_threads - 1 : pool_default_workers());
     n->marks = xcalloc(1, sizeof *n->marks);
     syncmark_load(n->home, n->marks);
     n->out_of_touch = true; /* the first sync after start begins a contact */
@@ -1600,6 +1631,7 @@ void node_destroy(node_t **self_p)
         free(f);
     }
     sync_set_free(&n->set);
+    pool_free(&n->pool);
     repo_close(&n->repo);
     free(n->bad);
     free(n->badhlc);

@@ -1,0 +1,91 @@
+/*
+ * test_pool.c -- node/pool: every index of a job runs exactly once, on
+ * the caller alone or spread over workers, job after job.
+ */
+#include "node/pool.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct {
+    atomic_int *hits;
+    pthread_t caller;
+    atomic_int off_caller; /* iterations that ran on another thread */
+} job_t;
+
+static void s_hit(void *ctx, size_t i)
+{
+    job_t *j = ctx;
+    atomic_fetch_add(&j->hits[i], 1);
+    if (!pthread_equal(pthread_self(), j->caller))
+        atomic_fetch_add(&j->off_caller, 1);
+}
+
+static void s_job(pool_t *p, size_t n, job_t *j)
+{
+    j->hits = calloc(n ? n : 1, sizeof *j->hits);
+    j->caller = pthread_self();
+    atomic_store(&j->off_caller, 0);
+    pool_run(p, n, s_hit, j);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(atomic_load(&j->hits[i]), 1, "index %zu of %zu ran %d times", i, n,
+                     atomic_load(&j->hits[i]));
+    free(j->hits);
+}
+
+Test(pool, every_index_runs_once_job_after_job)
+{
+    pool_t *p = pool_new(3);
+    cr_assert_eq(pool_threads(p), 4);
+    job_t j;
+    for (int round = 0; round < 200; round++)
+        s_job(p, (size_t)(round * 37 % 1000), &j);
+    s_job(p, 0, &j);
+    s_job(p, 1, &j);
+    pool_free(&p);
+    cr_assert_null(p);
+}
+
+/* A pool with no workers (one core), and no pool at all, run everything
+ * on the caller. */
+Test(pool, no_workers_runs_on_the_caller)
+{
+    pool_t *p = pool_new(0);
+    cr_assert_eq(pool_threads(p), 1);
+    job_t j;
+    s_job(p, 500, &j);
+    cr_assert_eq(atomic_load(&j.off_caller), 0);
+    pool_free(&p);
+    s_job(NULL, 500, &j);
+    cr_assert_eq(atomic_load(&j.off_caller), 0);
+    cr_assert_geq(pool_default_workers(), 0);
+}
+
+/* On the caller, waits (up to 10 s) until a worker has run one. */
+static void s_wait_for_a_worker(void *ctx, size_t i)
+{
+    job_t *j = ctx;
+    s_hit(ctx, i);
+    time_t until = time(NULL) + 10;
+    while (pthread_equal(pthread_self(), j->caller) && atomic_load(&j->off_caller) == 0 &&
+           time(NULL) < until)
+        sched_yield();
+}
+
+/* With workers, a job is shared: some iterations run elsewhere. */
+Test(pool, workers_share_the_job)
+{
+    pool_t *p = pool_new(2);
+    job_t j = {.caller = pthread_self()};
+    j.hits = calloc(64, sizeof *j.hits);
+    pool_run(p, 64, s_wait_for_a_worker, &j);
+    for (size_t i = 0; i < 64; i++)
+        cr_assert_eq(atomic_load(&j.hits[i]), 1);
+    cr_assert_gt(atomic_load(&j.off_caller), 0, "no iteration ran on a worker");
+    free(j.hits);
+    pool_free(&p);
+}
