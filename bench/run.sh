@@ -315,6 +315,10 @@ fi
 
 # ---------------------------------------------------------------- 3. catch-up
 bu b peer add "$EPA" "$IDA" >/dev/null || { note "peer add failed"; exit 1; }
+# issue 13.3: B verifies on a thread per core; A, B and libzmq's threads
+# share the same cores
+CORES=$(nproc)
+CU_TARGET=$(python3 -c "print('%.1f' % (0.7 * $CORES))")
 received() {
     bu b peers --json 2>/dev/null | python3 -c '
 import json, sys
@@ -335,10 +339,11 @@ CU_MS=$(ms_since "$t0")
 if [ "$got" -ge "$N" ]; then
     EPS=$(python3 -c "print(round($got / ($CU_MS / 1000.0)))")
     FRAC=$(python3 -c "print('%.3f' % ($EPS / $VPS))")
-    row "catch-up ($got edits)" "$EPS edits/s ($CU_MS ms, ${FRAC} of verify)" ">= 0.7 of verify ceiling" \
-        "$(ge "$FRAC" 0.7)" "B: buurtd start until peers --json received >= $N"
+    row "catch-up ($got edits, $CORES cores)" "$EPS edits/s ($CU_MS ms, ${FRAC} x the 1-core verify ceiling)" \
+        ">= $CU_TARGET x ceiling (0.7 x $CORES cores)" "$(ge "$FRAC" "$CU_TARGET")" \
+        "B: buurtd start until peers --json received >= $N"
 else
-    row "catch-up ($N edits)" "timeout: $got received in $CU_MS ms" ">= 0.7 of verify ceiling" "MISS" \
+    row "catch-up ($N edits)" "timeout: $got received in $CU_MS ms" ">= $CU_TARGET x ceiling" "MISS" \
         "B: buurtd start until peers --json received >= $N"
 fi
 bu b sync --wait --timeout 60 >/dev/null 2>&1 || note "sync --wait on B failed"
