@@ -36,6 +36,7 @@ typedef struct {
     bool verbose;
     const char *http;          /* ADDR:PORT of the read-only web board
                                   (node/http.h), or NULL for none */
+    bool no_compress;          /* do not offer zstd (compressed EDITS) in HELLO */
     bool log_priority;         /* log lines start with "<N>", their syslog priority
                                 * (sd-daemon(3)): 3 error, 4 warning, 6 info */
 } node_opts_t;
