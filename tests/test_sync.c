@@ -2314,6 +2314,37 @@ Test(msg, zedits_of_garbage_or_more_than_one_frame_is_rejected)
     buf_reset(&f);
     s_zframe(&f, two, zn + 1);
     s_zrejects(&f, "a frame and a byte");
+    /* a frame made with a dictionary (none is defined) */
+    {
+        static const char dict[] = "Soup kitchen shift Community centre, Main Street apron open";
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        uint8_t zd[2048];
+        size_t zdn = ZSTD_compress_usingDict(c, zd, sizeof zd, plain.data, plain.len, dict,
+                                             sizeof dict - 1, 3);
+        cr_assert(!ZSTD_isError(zdn));
+        ZSTD_freeCCtx(c);
+        buf_reset(&f);
+        s_zframe(&f, zd, zdn);
+        s_zrejects(&f, "a frame that needs a dictionary");
+    }
+    /* a content checksum that fails */
+    {
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+        uint8_t zc[2048];
+        size_t zcn = ZSTD_compress2(c, zc, sizeof zc, plain.data, plain.len);
+        cr_assert(!ZSTD_isError(zcn));
+        ZSTD_freeCCtx(c);
+        buf_reset(&f);
+        s_zframe(&f, zc, zcn);
+        msg_t ok;
+        s_expect_ok(&f, &ok); /* with its checksum right */
+        msg_clear(&ok);
+        zc[zcn - 1] ^= 1;
+        buf_reset(&f);
+        s_zframe(&f, zc, zcn);
+        s_zrejects(&f, "a checksum that fails");
+    }
     /* a skippable frame states no content */
     uint8_t skip[12] = {0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4};
     buf_reset(&f);
