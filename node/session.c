@@ -701,12 +701,18 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         s->dropped++;
         return SESSION_IGNORED;
     }
-    /* ZEDITS only when both HELLOs named zstd: otherwise it is refused
-     * like an unknown type, before anything is decompressed */
+    /* ZEDITS (canonical: always 0x92 0x08) only when both HELLOs named
+     * zstd, refused like an unknown type before anything is decompressed;
+     * before the connection's HELLO it is dropped unread like anything
+     * else (it may be from before the peer restarted without zstd) */
     bool zstd = session_caps(s) & MSG_CAP_ZSTD;
-    if (len >= 2 && frame[0] == 0x92 && frame[1] == MSG_ZEDITS && !zstd) {
-        session_ban(s, "compressed edits it was not offered", now);
-        return SESSION_BANNED;
+    if (len >= 2 && frame[0] == 0x92 && frame[1] == MSG_ZEDITS) {
+        if (!(link == LINK_ROUTER ? s->router_ok : s->dealer_ok))
+            return SESSION_IGNORED;
+        if (!zstd) {
+            session_ban(s, "compressed edits it was not offered", now);
+            return SESSION_BANNED;
+        }
     }
     msg_t m;
     if (msg_decode(frame, len, &m) < 0) {
@@ -717,9 +723,9 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         /* what it unpacks to counts against the budget too: compression
          * must not carry a peer past SESSION_IN_MAX_BYTES */
         s->in_bytes += m.plain_len;
-        if (!zstd || s->in_bytes > SESSION_IN_MAX_BYTES) {
+        if (s->in_bytes > SESSION_IN_MAX_BYTES) {
             msg_clear(&m);
-            session_ban(s, zstd ? "flooding" : "compressed edits it was not offered", now);
+            session_ban(s, "flooding", now);
             return SESSION_BANNED;
         }
     }

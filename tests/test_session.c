@@ -612,6 +612,18 @@ Test(session, compressed_edits_to_a_node_that_did_not_offer_them_ban_the_sender)
     buf_free(&f.frame);
 }
 
+Test(session, compressed_edits_before_hello_are_dropped_unread_not_a_ban)
+{
+    /* e.g. queued for a peer that restarted without zstd */
+    t_zstd(&A);
+    t_zstd(&B);
+    t_frame_t f = t_bomb();
+    f.link = LINK_DEALER;
+    cr_assert_eq(t_deliver(&A, &f), SESSION_IGNORED);
+    cr_assert_eq(session_banned_until(B.s), 0);
+    buf_free(&f.frame);
+}
+
 Test(session, decompressed_bytes_count_against_the_input_budget)
 {
     t_zstd(&A);
