@@ -8,7 +8,7 @@
 # every suite against it.
 
 CC      ?= cc
-PKGS    := libzmq libsodium msgpack libmicrohttpd libqrencode libzip
+PKGS    := libzmq libsodium msgpack libmicrohttpd libqrencode libzip libzstd
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 BU_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP -I. $(PKG_CFLAGS) $(CFLAGS)

@@ -58,7 +58,7 @@ for x in verify recon gen prop lat tests/tools/hostile; do
     src=bench/$x.c
     case $x in */*) src=$x.c ;; esac
     $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -I. "$src" build/libbuurt.a \
-        $(pkg-config --libs libzmq libsodium msgpack) -o "$OUT/${x##*/}" ||
+        $(pkg-config --libs libzmq libsodium msgpack libzstd) -o "$OUT/${x##*/}" ||
         { echo "bench: cannot build $src" >&2; exit 1; }
 done
 
@@ -346,7 +346,39 @@ else
     row "catch-up ($N edits)" "timeout: $got received in $CU_MS ms" ">= $CU_TARGET x ceiling" "MISS" \
         "B: buurtd start until peers --json received >= $N"
 fi
+# link NODE PEER-ID: frame bytes and messages NODE received from PEER-ID
+# (peers --json), "BYTES MSGS"
+link() {
+    bu "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin).get("peers", []) if p.get("id") == sys.argv[1]]
+print(p[0].get("bytes_received", 0), p[0].get("msgs_received", 0)) if p else print(0, 0)' "$2" 2>/dev/null || echo 0 0
+}
+# 3a. compact links (issue 13.5): what the catch-up cost on the wire, per
+# byte of the edits it carried. Frame bytes plus ~40 B a message for CURVE
+# and ZMTP (docs/cli.md); RECON, WANT, HELLO and PING included.
+read -r CU_BY CU_MSGS < <(link b "$IDA")
+WB=$(jget "$G" wire_bytes)
+CU_RATIO=$(python3 -c "print('%.3f' % (($CU_BY + 40 * $CU_MSGS) / $WB))")
+row "catch-up bytes on the wire per edit byte" "$CU_RATIO ($CU_BY B in $CU_MSGS msgs for $WB B of edits)" "<= 0.7" \
+    "$(le "$CU_RATIO" 0.7)" "B: peers --json bytes_received + 40 x msgs_received from A / gen's wire_bytes"
 bu b sync --wait --timeout 60 >/dev/null 2>&1 || note "sync --wait on B failed"
+
+# 3b. three changed records pushed across one link: the bytes B receives
+# from A for three edits of existing needs, and A's PING 5 s later
+note "push of three changed records A->B"
+read -r P0_BY P0_MSGS < <(link b "$IDA")
+for id in $(bu a list needs --json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(i["id"] for i in json.load(sys.stdin)["items"][:3]))'); do
+    bu a need edit "$id" --summary "Weekly grocery run for an elderly neighbour who cannot carry heavy bags up the stairs" \
+        --urgency high --people 2 >/dev/null || note "need edit $id failed"
+done
+sleep 5.5
+read -r P1_BY P1_MSGS < <(link b "$IDA")
+PUSH_B=$((P1_BY - P0_BY + 40 * (P1_MSGS - P0_MSGS)))
+row "push of 3 changed records, one link" "$PUSH_B B on the wire ($((P1_BY - P0_BY)) B in $((P1_MSGS - P0_MSGS)) msgs)" \
+    "<= 800 B" "$(le "$PUSH_B" 800)" "A: 3 x need edit; B: peers --json bytes + 40 x msgs from A over 5.5 s (with a PING)"
 
 # ---------------------------------------------------------------- 5. footprint
 # mb NODE FIELD: VmHWM (peak) or VmRSS (now) of NODE's buurtd, in MB

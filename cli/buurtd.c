@@ -65,6 +65,8 @@ static void s_usage(FILE *f)
           "  --sync-interval MS       periodic reconciliation with each peer (default 30000)\n"
           "  --verify-threads N       threads that verify received edits (default: one\n"
           "                           per core)\n"
+          "  --no-compress            do not compress edits sent to peers (zstd), nor\n"
+          "                           accept compressed ones\n"
           "  --http ADDR:PORT         serve the read-only web board for phones there, e.g.\n"
           "                           0.0.0.0:8080 on the organisation's Wi-Fi (default: off)\n"
           "  --daemon                 detach and log to HOME/buurtd.log\n"
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},          {"journal", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},             {"http", required_argument, NULL, 'w'},
         {"verify-threads", required_argument, NULL, 't'},
+        {"no-compress", no_argument, NULL, 'z'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
                      .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
         case 'H': free(home); home = xstrdup(optarg); break;
         case 'l': listen = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
         case 'n': o.beacon = false; break;
+        case 'z': o.no_compress = true; break;
         case 'i': o.beacon_iface = optarg; break;
         case 'p': o.beacon_port = atoi(optarg); break;
         case 'b': o.beacon_interval_ms = atoi(optarg); break;

@@ -1345,6 +1345,8 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                              .ingest = s_ingest,
                              .log = s_log_line,
                              .refused = s_refused,
+                             .caps = n->o.no_compress ? 0 : MSG_CAP_ZSTD,
+                             .zc = n->o.no_compress ? NULL : msg_zc_new(MSG_ZSTD_LEVEL),
                              .verbose = n->o.verbose,
                              .ctx = n};
     if (repo_mesh(n->repo))
@@ -1611,6 +1613,7 @@ void node_destroy(node_t **self_p)
     }
     free(n->peers);
     free(n->marks);
+    msg_zc_destroy(&n->env.zc);
     http_stop(&n->http); /* first: its threads wait for nothing of ours */
     bool had_control = n->control != NULL;
     control_close(&n->control);

@@ -38,6 +38,7 @@ typedef struct {
                                   (node/http.h), or NULL for none */
     int verify_threads;        /* threads verifying received edits, the loop's
                                 * included (0: one per core) */
+    bool no_compress;          /* do not offer zstd (compressed EDITS) in HELLO */
     bool log_priority;         /* log lines start with "<N>", their syslog priority
                                 * (sd-daemon(3)): 3 error, 4 warning, 6 info */
 } node_opts_t;

@@ -178,6 +178,19 @@ static int s_send(session_t *s, link_t link, const buf_t *b, uint64_t now)
     return rc;
 }
 
+/* An encoded EDITS in b becomes a ZEDITS when the peer takes them and it
+ * is smaller (protocol.md §10.7). */
+static void s_pack(session_t *s, buf_t *b)
+{
+    if (!(session_caps(s) & MSG_CAP_ZSTD) || s->env->zc == NULL)
+        return;
+    buf_t z = {0};
+    if (msg_zedits(&z, s->env->zc, b->data, b->len) > 0) {
+        buf_free(b);
+        *b = z;
+    }
+}
+
 /* Forgets the answers waiting for the link (it is gone). */
 static void s_out_drop(session_t *s)
 {
@@ -417,6 +430,7 @@ static void s_drain(session_t *s, uint64_t now)
         if (k > 0) {
             buf_t b = {0};
             msg_edits(&b, blobs, k, false);
+            s_pack(s, &b);
             int rc = s_send(s, LINK_ANY, &b, now);
             buf_free(&b);
             if (rc < 0 && errno == EAGAIN)
@@ -557,6 +571,7 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
         blobs[j].data = raw.data + offs[j];
     buf_t b = {0};
     msg_edits(&b, blobs, k, true);
+    s_pack(s, &b);
     buf_free(&raw);
     free(offs);
     /* a full link keeps it waiting (up to SESSION_OUT_MAX_BYTES) */
@@ -686,10 +701,33 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         s->dropped++;
         return SESSION_IGNORED;
     }
+    /* ZEDITS (canonical: always 0x92 0x08) only when both HELLOs named
+     * zstd, refused like an unknown type before anything is decompressed;
+     * before the connection's HELLO it is dropped unread like anything
+     * else (it may be from before the peer restarted without zstd) */
+    bool zstd = session_caps(s) & MSG_CAP_ZSTD;
+    if (len >= 2 && frame[0] == 0x92 && frame[1] == MSG_ZEDITS) {
+        if (!(link == LINK_ROUTER ? s->router_ok : s->dealer_ok))
+            return SESSION_IGNORED;
+        if (!zstd) {
+            session_ban(s, "compressed edits it was not offered", now);
+            return SESSION_BANNED;
+        }
+    }
     msg_t m;
     if (msg_decode(frame, len, &m) < 0) {
         session_ban(s, "malformed message", now);
         return SESSION_BANNED;
+    }
+    if (m.type == MSG_ZEDITS) {
+        /* what it unpacks to counts against the budget too: compression
+         * must not carry a peer past SESSION_IN_MAX_BYTES */
+        s->in_bytes += m.plain_len;
+        if (s->in_bytes > SESSION_IN_MAX_BYTES) {
+            msg_clear(&m);
+            session_ban(s, "flooding", now);
+            return SESSION_BANNED;
+        }
     }
     session_result_t res = SESSION_OK;
     bool was = session_connected(s, now);
@@ -723,7 +761,8 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     switch (m.type) {
     case MSG_RECON: s_on_recon(s, link, &m, now); break;
     case MSG_WANT: s_on_want(s, link, &m, now); break;
-    case MSG_EDITS: s_on_edits(s, &m, now); break;
+    case MSG_EDITS:
+    case MSG_ZEDITS: s_on_edits(s, &m, now); break;
     default: break; /* PING */
     }
 done:

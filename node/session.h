@@ -35,6 +35,10 @@
  *    once) and sent in EDITS batches of SESSION_BATCH_EDITS edits or
  *    SESSION_BATCH_BYTES bytes while the link takes them (env->send says
  *    EAGAIN when it does not): the queue holds indices, never bytes.
+ *  - Compression. An EDITS (batch or WANT answer) goes as a ZEDITS when
+ *    both HELLOs named zstd (session_caps), env->zc is set and it is
+ *    smaller; a ZEDITS from a peer it was not offered to bans the peer
+ *    like a frame that is not a message.
  *  - Fetching. Ids this node lacks are asked for with WANT, at most
  *    SESSION_WANT_CHUNK per WANT and SESSION_WANTS_INFLIGHT outstanding;
  *    each WANT is answered by exactly one EDITS (reply = true); an
@@ -47,7 +51,8 @@
  *    once per SESSION_REJECT_LOG_MS per peer ("peer X: 2048 edits
  *    rejected (first: ...)"), so a peer cannot flood the log.
  *  - Bounds. Per second a peer may send SESSION_IN_MAX messages and
- *    SESSION_IN_MAX_BYTES bytes (more bans it), ask for SESSION_WANT_IDS_MAX
+ *    SESSION_IN_MAX_BYTES bytes (more bans it; a ZEDITS counts its frame
+ *    and what it decompresses to), ask for SESSION_WANT_IDS_MAX
  *    ids (WANTs beyond are dropped unanswered), and cause SESSION_WORK_MAX
  *    of reconciliation work (RECONs beyond are dropped unanswered). The
  *    give queue holds each store index once and the want queue at most
@@ -110,6 +115,9 @@ typedef struct {
     int recon_interval_ms;       /* periodic rounds */
     uint64_t wall_ms;            /* the node's wall clock now, for HELLO */
     uint32_t caps;               /* MSG_CAP_* this node offers in HELLO */
+    msg_zc_t *zc;                /* compresses EDITS to a peer that takes ZEDITS
+                                  * (MSG_CAP_ZSTD on both sides); NULL: they go
+                                  * plain (ZEDITS are still accepted) */
     /*
      * Sends one frame on a link: 0, or -1 with errno EAGAIN (the link is
      * full: try later) or anything else (the link is gone).

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 static void s_put(buf_t *out, pv_t *arr)
 {
@@ -109,6 +110,72 @@ void msg_ping(buf_t *out)
     s_put(out, a);
 }
 
+struct msg_zc {
+    ZSTD_CCtx *cctx;        /* reused: its tables are allocated once */
+    uint8_t *scratch;       /* the compressed frame before its header */
+    size_t scratch_cap;
+};
+
+msg_zc_t *msg_zc_new(int level)
+{
+    msg_zc_t *z = xcalloc(1, sizeof *z);
+    z->cctx = ZSTD_createCCtx();
+    if (z->cctx == NULL)
+        abort(); /* out of memory, as xmalloc */
+    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level);
+    /* the decoder requires the content size; it is written by default
+     * for one-shot compression, and stated here so it stays that way */
+    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 0); /* CURVE authenticates */
+    return z;
+}
+
+void msg_zc_destroy(msg_zc_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    ZSTD_freeCCtx((*self_p)->cctx);
+    free((*self_p)->scratch);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+size_t msg_zedits(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len)
+{
+    /* the ZEDITS is 2 bytes of array and type, a bin header, the frame:
+     * only a frame shorter than len - 4 can make it smaller */
+    if (len < 16 || len > MSG_MAX_BYTES)
+        return 0;
+    size_t room = len - 4;
+    if (z->scratch_cap < room) {
+        free(z->scratch);
+        z->scratch = xmalloc(room);
+        z->scratch_cap = room;
+    }
+    size_t n = ZSTD_compress2(z->cctx, z->scratch, room, edits, len);
+    if (ZSTD_isError(n))
+        return 0; /* dstSize_tooSmall: it does not get smaller */
+    size_t hdr = n < 256 ? 2 : n < 65536 ? 3 : 5;
+    if (2 + hdr + n >= len)
+        return 0;
+    uint8_t h[7] = {0x92, MSG_ZEDITS};
+    if (hdr == 2) {
+        h[2] = 0xc4;
+        h[3] = (uint8_t)n;
+    } else if (hdr == 3) {
+        h[2] = 0xc5;
+        h[3] = (uint8_t)(n >> 8);
+        h[4] = (uint8_t)n;
+    } else {
+        h[2] = 0xc6;
+        for (int i = 0; i < 4; i++)
+            h[3 + i] = (uint8_t)(n >> (24 - 8 * i));
+    }
+    buf_append(out, h, 2 + hdr);
+    buf_append(out, z->scratch, n);
+    return 2 + hdr + n;
+}
+
 static int s_bin32(const pv_t *v, uint8_t out[32])
 {
     if (v->type != PV_BIN || v->u.s.n != 32)
@@ -162,7 +229,50 @@ static int s_edits(const uint8_t *frame, size_t len, const pv_t *l, msg_t *m)
     return p + 1 == len ? 0 : BU_EINVAL;
 }
 
+static int s_decode(const uint8_t *frame, size_t len, msg_t *m, bool outer);
+
+/*
+ * The EDITS inside a ZEDITS's frame z. Bounded: the frame must state its
+ * content size, at most MSG_MAX_BYTES, before anything is allocated, and
+ * it is decompressed in one shot into a buffer of exactly that size (no
+ * window buffer, no growth), so a bomb costs at most MSG_MAX_BYTES.
+ */
+static int s_zedits(const uint8_t *z, size_t n, msg_t *m)
+{
+    if (n == 0 || ZSTD_findFrameCompressedSize(z, n) != n)
+        return BU_EINVAL; /* not exactly one frame */
+    unsigned long long size = ZSTD_getFrameContentSize(z, n);
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR || size == 0)
+        return BU_EINVAL;
+    if (size > MSG_MAX_BYTES)
+        return BU_ETOOBIG;
+    uint8_t *plain = xmalloc((size_t)size);
+    size_t got = ZSTD_decompress(plain, (size_t)size, z, n);
+    msg_t in;
+    if (ZSTD_isError(got) || got != size || s_decode(plain, got, &in, false) < 0) {
+        free(plain);
+        return BU_EINVAL;
+    }
+    if (in.type != MSG_EDITS) {
+        msg_clear(&in);
+        free(plain);
+        return BU_EINVAL;
+    }
+    m->edits = in.edits;
+    m->nedits = in.nedits;
+    m->reply = in.reply;
+    m->plain = plain;
+    m->plain_len = got;
+    return 0;
+}
+
 int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
+{
+    return s_decode(frame, len, m, true);
+}
+
+/* outer: a ZEDITS is allowed (not inside another one). */
+static int s_decode(const uint8_t *frame, size_t len, msg_t *m, bool outer)
 {
     memset(m, 0, sizeof *m);
     if (len > MSG_MAX_BYTES)
@@ -273,6 +383,13 @@ int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
         if (n != 1)
             goto done;
         break;
+    case MSG_ZEDITS:
+        if (!outer || n != 2 || it[1]->type != PV_BIN)
+            goto done;
+        rc = s_zedits((const uint8_t *)it[1]->u.s.p, it[1]->u.s.n, m);
+        if (rc < 0)
+            goto done;
+        break;
     default: goto done;
     }
     rc = 0;
@@ -291,6 +408,7 @@ void msg_clear(msg_t *m)
     free(m->ranges);
     free(m->ids);
     free(m->edits);
+    free(m->plain);
     memset(m, 0, sizeof *m);
 }
 

@@ -20,6 +20,10 @@
  *                                is true when answering a WANT (exactly one
  *                                EDITS answers each WANT, possibly empty)
  *   PING   [5]                    keep-alive; no reply
+ *   ZEDITS [8, z: bin]            one zstd frame stating its content size
+ *                                (at most MSG_MAX_BYTES) whose content is
+ *                                exactly the bytes of an EDITS message; only
+ *                                with the "zstd" cap on both sides
  *
  * Ranges are contiguous: each covers the items (hlc, id) from the previous
  * range's upper bound (or the very start) up to, not including, its own
@@ -48,7 +52,16 @@
 #define MSG_MAX_EDITS 2048           /* edits in one EDITS */
 #define MSG_INF_HLC INT64_MAX
 
-typedef enum { MSG_HELLO = 1, MSG_RECON = 2, MSG_WANT = 3, MSG_EDITS = 4, MSG_PING = 5 } msg_type_t;
+/* 6 and 7 are JOIN and JOINED (proto/invite.h, guest connections only);
+ * 9 is ANNOUNCE. */
+typedef enum {
+    MSG_HELLO = 1,
+    MSG_RECON = 2,
+    MSG_WANT = 3,
+    MSG_EDITS = 4,
+    MSG_PING = 5,
+    MSG_ZEDITS = 8
+} msg_type_t;
 /* Optional features named in HELLO's "caps" (protocol.md §10.1). */
 #define MSG_CAP_ZSTD (1u << 0)       /* "zstd": compressed EDITS (protocol.md §10.7) */
 #define MSG_CAP_ANNOUNCE (1u << 1)   /* "announce": new edits announced by id (protocol.md §10.8) */
@@ -91,11 +104,19 @@ typedef struct {
     /* WANT */
     uint8_t (*ids)[32];
     size_t nids;
-    /* EDITS: point into the frame passed to msg_decode, which must outlive msg */
+    /* EDITS: point into the frame passed to msg_decode, which must outlive
+     * msg; ZEDITS: into plain, which msg owns */
     msg_blob_t *edits;
     size_t nedits;
     bool reply;
+    /* ZEDITS: the decompressed EDITS message (freed by msg_clear) */
+    uint8_t *plain;
+    size_t plain_len;
 } msg_t;
+
+/* A zstd compressor for ZEDITS, reused message after message (one per
+ * process is enough: it is not thread-safe). */
+typedef struct msg_zc msg_zc_t;
 
 /* Encoders: append one message to out. */
 /* now_ms: this node's wall clock, sent as the "time" extension. */
@@ -110,6 +131,18 @@ void msg_recon(buf_t *out, const range_t *ranges, size_t n);
 void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
 void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply);
 void msg_ping(buf_t *out);
+/* A compressor at zstd level. MSG_ZSTD_LEVEL, zstd's default, is the
+ * knee measured on example-like batches (docs/performance.md, "Compact
+ * links"): level 1 sends 2.6 % more at 1.6x the speed, 6 1.4 % less at
+ * half of it. */
+#define MSG_ZSTD_LEVEL 3
+msg_zc_t *msg_zc_new(int level);
+void msg_zc_destroy(msg_zc_t **self_p);
+/* Appends the ZEDITS of an encoded EDITS message (edits, len bytes, as
+ * msg_edits wrote it) to out. Returns the bytes appended, or 0 when the
+ * ZEDITS would not be smaller than the EDITS (out unchanged: send the
+ * EDITS as it is). */
+size_t msg_zedits(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len);
 
 /*
  * Decodes one frame. Returns 0 and fills *m (release with msg_clear), or a
@@ -117,6 +150,12 @@ void msg_ping(buf_t *out);
  * type or over a limit. Never crashes on any input.
  */
 int msg_decode(const uint8_t *frame, size_t len, msg_t *m);
+/* A ZEDITS decodes to type MSG_ZEDITS with the edits and reply of the
+ * EDITS it holds (m->plain, m->plain_len: that EDITS). It is malformed
+ * unless z is exactly one zstd frame that states its content size, that
+ * size is at most MSG_MAX_BYTES, the frame decompresses to exactly that
+ * many bytes, and they decode as an EDITS. At most MSG_MAX_BYTES are
+ * allocated for it, whatever the frame claims. */
 void msg_clear(msg_t *m);
 
 /* Orders an item (hlc, id) against a bound: <0 item below, >=0 at or above. */

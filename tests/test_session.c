@@ -46,7 +46,9 @@ typedef struct t_node {
     bool silent;           /* sends nothing (a peer that stopped answering) */
     bool full;             /* its link takes nothing: send says EAGAIN */
     bool ingesting;        /* storing the other's edits: not pushed back (as node.c) */
-    size_t edits_sent;     /* edits in EDITS frames it sent */
+    size_t edits_sent;     /* edits in EDITS and ZEDITS frames it sent */
+    size_t zedits_sent;    /* ZEDITS frames it sent */
+    size_t edit_bytes;     /* bytes of EDITS and ZEDITS frames it sent */
 } t_node_t;
 
 static char s_root[64];
@@ -80,8 +82,11 @@ static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
     buf_append(&f->frame, frame->data, frame->len);
     msg_t m;
     if (msg_decode(frame->data, frame->len, &m) == 0) {
-        if (m.type == MSG_EDITS)
+        if (m.type == MSG_EDITS || m.type == MSG_ZEDITS) {
             n->edits_sent += m.nedits;
+            n->edit_bytes += frame->len;
+        }
+        n->zedits_sent += m.type == MSG_ZEDITS;
         for (size_t i = 0; m.type == MSG_WANT && i < m.nids; i++)
             s_wanted_refused += memcmp(m.ids[i], s_refused_id, 32) == 0;
         msg_clear(&m);
@@ -197,6 +202,7 @@ static void s_setup(void)
 static void t_node_free(t_node_t *n)
 {
     session_free(&n->s);
+    msg_zc_destroy(&n->env.zc);
     sync_set_free(&n->set);
     repo_close(&n->repo);
     for (size_t i = 0; i < n->nout; i++)
@@ -490,6 +496,153 @@ Test(session, a_malformed_frame_bans_the_peer_for_a_while)
     cr_assert_neq(t_deliver(&A, &p), SESSION_BANNED);
     buf_free(&junk);
     buf_free(&ping);
+}
+
+/* ---- compressed EDITS (protocol.md §10.7) ------------------------------ */
+
+static size_t t_lines_with(const char *needle);
+
+/* Node x offers zstd in its HELLO, and compresses. */
+static void t_zstd(t_node_t *x)
+{
+    x->env.caps |= MSG_CAP_ZSTD;
+    x->env.zc = msg_zc_new(MSG_ZSTD_LEVEL);
+}
+
+/* Both sides with differences, a round, then a push each way. */
+static void t_sync_both_ways(void)
+{
+    t_places(&A, 300, "a");
+    t_places(&B, 200, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(200, 1000, NULL, false);
+    t_expect_converged("round");
+    t_places(&A, 3, "late a");
+    t_places(&B, 3, "late b");
+    t_run(5, 10, NULL, false);
+    t_expect_converged("push");
+    cr_assert_eq(repo_edit_count(A.repo), 506);
+}
+
+Test(session, edits_go_compressed_when_both_hellos_name_zstd)
+{
+    t_zstd(&A);
+    t_zstd(&B);
+    t_sync_both_ways();
+    cr_assert_eq(session_caps(A.s), MSG_CAP_ZSTD);
+    cr_assert_eq(session_caps(B.s), MSG_CAP_ZSTD);
+    cr_assert_gt(A.zedits_sent, 0);
+    cr_assert_gt(B.zedits_sent, 0);
+    /* 300 places from A: well under their plain size */
+    cr_assert_eq(A.edits_sent, 303);
+    cr_assert_eq(B.edits_sent, 203);
+}
+
+Test(session, edits_go_plain_when_only_one_side_names_zstd)
+{
+    t_zstd(&A); /* B is a node without zstd */
+    t_sync_both_ways();
+    cr_assert_eq(session_caps(A.s), 0);
+    cr_assert_eq(session_caps(B.s), 0);
+    cr_assert_eq(A.zedits_sent + B.zedits_sent, 0);
+    cr_assert_eq(A.edits_sent, 303);
+    cr_assert_eq(B.edits_sent, 203);
+}
+
+Test(session, edits_go_plain_when_the_other_side_names_zstd_but_this_one_does_not)
+{
+    t_zstd(&B);
+    B.env.zc = NULL; /* offers it, could not compress: still takes ZEDITS */
+    t_sync_both_ways();
+    cr_assert_eq(A.zedits_sent + B.zedits_sent, 0);
+}
+
+Test(session, compression_makes_the_same_catch_up_smaller)
+{
+    t_places(&A, 300, "a");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(200, 1000, NULL, false);
+    t_expect_converged("plain");
+    size_t plain = A.edit_bytes;
+    s_teardown();
+    s_setup();
+    t_zstd(&A);
+    t_zstd(&B);
+    t_places(&A, 300, "a");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(200, 1000, NULL, false);
+    t_expect_converged("compressed");
+    cr_assert_eq(A.edits_sent, 300);
+    cr_assert_lt(A.edit_bytes * 10, plain * 7, "compressed %zu bytes, plain %zu", A.edit_bytes,
+                 plain);
+}
+
+/* A ZEDITS of one 4 MiB-8 edit of zeros: a few hundred bytes on the wire. */
+static t_frame_t t_bomb(void)
+{
+    size_t n = MSG_MAX_BYTES - 16;
+    uint8_t *zero = xcalloc(n, 1);
+    msg_blob_t b = {zero, n};
+    buf_t plain = {0};
+    msg_edits(&plain, &b, 1, false);
+    free(zero);
+    msg_zc_t *z = msg_zc_new(MSG_ZSTD_LEVEL);
+    t_frame_t f = {LINK_DEALER, {0}};
+    cr_assert_gt(msg_zedits(&f.frame, z, plain.data, plain.len), 0);
+    cr_assert_lt(f.frame.len, 4096);
+    msg_zc_destroy(&z);
+    buf_free(&plain);
+    return f;
+}
+
+Test(session, compressed_edits_to_a_node_that_did_not_offer_them_ban_the_sender)
+{
+    t_zstd(&A); /* A may think so; B never named zstd */
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(5, 10, NULL, false);
+    cr_assert(session_connected(B.s, s_clock));
+    t_frame_t f = t_bomb();
+    cr_assert_eq(t_deliver(&A, &f), SESSION_BANNED);
+    cr_assert_gt(session_banned_until(B.s), s_clock);
+    cr_assert_eq(t_lines_with("compressed edits it was not offered"), 1);
+    buf_free(&f.frame);
+}
+
+Test(session, compressed_edits_before_hello_are_dropped_unread_not_a_ban)
+{
+    /* e.g. queued for a peer that restarted without zstd */
+    t_zstd(&A);
+    t_zstd(&B);
+    t_frame_t f = t_bomb();
+    f.link = LINK_DEALER;
+    cr_assert_eq(t_deliver(&A, &f), SESSION_IGNORED);
+    cr_assert_eq(session_banned_until(B.s), 0);
+    buf_free(&f.frame);
+}
+
+Test(session, decompressed_bytes_count_against_the_input_budget)
+{
+    t_zstd(&A);
+    t_zstd(&B);
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(5, 10, NULL, false);
+    cr_assert(session_connected(B.s, s_clock));
+    t_frame_t f = t_bomb();
+    /* SESSION_IN_MAX_BYTES / MSG_MAX_BYTES = 16 such messages fill the
+     * second's budget, though the wire carried a few kilobytes */
+    size_t i = 0;
+    session_result_t r = SESSION_OK;
+    for (; i < 20 && r != SESSION_BANNED; i++)
+        r = t_deliver(&A, &f);
+    cr_assert_eq(r, SESSION_BANNED);
+    cr_assert_eq(i, SESSION_IN_MAX_BYTES / MSG_MAX_BYTES, "banned after %zu", i);
+    cr_assert_eq(t_lines_with("flooding"), 1);
+    buf_free(&f.frame);
 }
 
 /* An edit queued twice for a peer is sent once. */

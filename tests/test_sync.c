@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -2112,6 +2113,304 @@ Test(msg, ping_round_trips)
 /* ---- suite msg: rejects ----------------------------------------------- */
 
 /* Encodes v (taking it), expects msg_decode to fail and leave m clear. */
+/* ---- ZEDITS (protocol.md §10.7) */
+
+static void s_rejects_pv(pv_t *v, const char *what);
+
+/* An EDITS of n example-like, compressible edits (text that repeats). */
+static void s_plain_edits(buf_t *f, size_t n, bool reply, uint8_t **store, msg_blob_t *blobs)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *t = xasprintf("{\"title\":\"Soup kitchen shift %zu\",\"where\":\"Community "
+                            "centre, Main Street\",\"when\":\"2026-12-%02zu 12:00\",\"status\":"
+                            "\"open\",\"note\":\"bring an apron\"}",
+                            i, i % 28 + 1);
+        store[i] = (uint8_t *)t;
+        blobs[i] = (msg_blob_t){store[i], strlen(t)};
+    }
+    msg_edits(f, blobs, n, reply);
+}
+
+/* [8, bin z] around raw bytes z. */
+static void s_zframe(buf_t *f, const void *z, size_t n)
+{
+    pv_t *v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_ZEDITS));
+    pv_arr_push(v, pv_bin(z, n));
+    pv_encode(v, f);
+    pv_free(&v);
+}
+
+/* [8, zstd(plain)], with or without the content size in the frame. */
+static void s_zwrap(buf_t *f, const void *plain, size_t n, bool size)
+{
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, size ? 1 : 0);
+    size_t cap = ZSTD_compressBound(n);
+    uint8_t *z = xmalloc(cap);
+    size_t zn;
+    if (size) {
+        zn = ZSTD_compress2(c, z, cap, plain, n);
+    } else {
+        /* streaming without a pledged size: the frame cannot state it */
+        ZSTD_outBuffer o = {z, cap, 0};
+        ZSTD_inBuffer in = {plain, n, 0};
+        size_t left = ZSTD_compressStream2(c, &o, &in, ZSTD_e_end);
+        cr_assert_eq(left, 0);
+        zn = o.pos;
+        cr_assert_eq(ZSTD_getFrameContentSize(z, zn), ZSTD_CONTENTSIZE_UNKNOWN);
+    }
+    cr_assert(!ZSTD_isError(zn));
+    s_zframe(f, z, zn);
+    free(z);
+    ZSTD_freeCCtx(c);
+}
+
+static void s_zrejects(const buf_t *f, const char *what)
+{
+    msg_t m;
+    int rc = msg_decode(f->data, f->len, &m);
+    cr_assert_lt(rc, 0, "accepted: %s", what);
+    cr_assert(m.edits == NULL && m.plain == NULL, "failed decode left allocations: %s", what);
+}
+
+Test(msg, zedits_round_trip_to_the_edits_they_hold)
+{
+    uint8_t *store[64];
+    msg_blob_t blobs[64];
+    size_t ns[] = {2, 3, 64};
+    msg_zc_t *z = msg_zc_new(MSG_ZSTD_LEVEL);
+    for (size_t k = 0; k < 3; k++) {
+        buf_t plain = {0}, f = {0};
+        s_plain_edits(&plain, ns[k], k == 1, store, blobs);
+        size_t zn = msg_zedits(&f, z, plain.data, plain.len);
+        cr_assert_gt(zn, 0, "%zu edits did not get smaller", ns[k]);
+        cr_assert_eq(zn, f.len);
+        cr_assert_lt(f.len, plain.len);
+        msg_t m;
+        s_expect_ok(&f, &m);
+        cr_assert_eq(m.type, MSG_ZEDITS);
+        cr_assert_eq(m.nedits, ns[k]);
+        cr_assert_eq(m.reply, k == 1);
+        cr_assert_eq(m.plain_len, plain.len);
+        cr_assert(memcmp(m.plain, plain.data, plain.len) == 0);
+        for (size_t i = 0; i < ns[k]; i++) {
+            cr_assert_eq(m.edits[i].len, blobs[i].len);
+            cr_assert(m.edits[i].data >= m.plain && m.edits[i].data + m.edits[i].len <= m.plain + m.plain_len,
+                      "edit %zu does not point into the decompressed message", i);
+            cr_assert(memcmp(m.edits[i].data, blobs[i].data, blobs[i].len) == 0);
+        }
+        /* the edits outlive the frame: they live in the message */
+        buf_free(&f);
+        cr_assert(memcmp(m.edits[0].data, blobs[0].data, blobs[0].len) == 0);
+        msg_clear(&m);
+        cr_assert(m.plain == NULL && m.edits == NULL);
+        for (size_t i = 0; i < ns[k]; i++)
+            free(store[i]);
+        buf_free(&plain);
+    }
+    msg_zc_destroy(&z);
+    cr_assert_null(z);
+    msg_zc_destroy(&z); /* NULL: nothing */
+}
+
+Test(msg, zedits_is_not_made_when_it_would_not_be_smaller)
+{
+    msg_zc_t *z = msg_zc_new(MSG_ZSTD_LEVEL);
+    uint8_t rnd[300];
+    randombytes_buf(rnd, sizeof rnd);
+    msg_blob_t b = {rnd, sizeof rnd};
+    buf_t plain = {0}, f = {0};
+    msg_edits(&plain, &b, 1, false);
+    cr_assert_eq(msg_zedits(&f, z, plain.data, plain.len), 0);
+    cr_assert_eq(f.len, 0);
+    buf_reset(&plain);
+    msg_edits(&plain, NULL, 0, true); /* 3 bytes */
+    cr_assert_eq(msg_zedits(&f, z, plain.data, plain.len), 0);
+    buf_free(&plain);
+    msg_zc_destroy(&z);
+}
+
+Test(msg, zedits_without_a_content_size_or_over_the_limit_is_rejected)
+{
+    uint8_t *store[8];
+    msg_blob_t blobs[8];
+    buf_t plain = {0}, f = {0};
+    s_plain_edits(&plain, 8, false, store, blobs);
+    s_zwrap(&f, plain.data, plain.len, true);
+    msg_t m;
+    s_expect_ok(&f, &m); /* the same content with its size is fine */
+    msg_clear(&m);
+    buf_reset(&f);
+    s_zwrap(&f, plain.data, plain.len, false);
+    s_zrejects(&f, "no content size");
+    /* a bomb: MSG_MAX_BYTES + 1 zero bytes is a small frame */
+    uint8_t *big = xcalloc(MSG_MAX_BYTES + 1, 1);
+    buf_reset(&f);
+    s_zwrap(&f, big, MSG_MAX_BYTES + 1, true);
+    cr_assert_lt(f.len, 1024);
+    cr_assert_eq(msg_decode(f.data, f.len, &m), BU_ETOOBIG);
+    free(big);
+    for (size_t i = 0; i < 8; i++)
+        free(store[i]);
+    buf_free(&plain);
+    buf_free(&f);
+}
+
+Test(msg, zedits_whose_frame_lies_about_its_size_is_rejected)
+{
+    uint8_t *store[1];
+    msg_blob_t blobs[1];
+    buf_t plain = {0};
+    s_plain_edits(&plain, 1, false, store, blobs);
+    cr_assert_lt(plain.len, 256);
+    uint8_t z[512];
+    size_t zn = ZSTD_compress(z, sizeof z, plain.data, plain.len, 3);
+    cr_assert(!ZSTD_isError(zn));
+    /* one-shot, small: a single-segment frame whose content size is the
+     * one byte after the magic and the descriptor */
+    cr_assert_eq(z[4] & 0xe0, 0x20, "not a single-segment frame with a 1-byte size");
+    cr_assert_eq(z[5], plain.len);
+    int deltas[] = {-1, 1, 40};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t lie[512];
+        memcpy(lie, z, zn);
+        lie[5] = (uint8_t)(plain.len + deltas[i]);
+        buf_t f = {0};
+        s_zframe(&f, lie, zn);
+        s_zrejects(&f, "content size lies");
+        buf_free(&f);
+    }
+    free(store[0]);
+    buf_free(&plain);
+}
+
+Test(msg, zedits_of_garbage_or_more_than_one_frame_is_rejected)
+{
+    uint8_t *store[4];
+    msg_blob_t blobs[4];
+    buf_t plain = {0}, f = {0};
+    s_plain_edits(&plain, 4, false, store, blobs);
+    uint8_t z[2048];
+    size_t zn = ZSTD_compress(z, sizeof z, plain.data, plain.len, 3);
+    cr_assert(!ZSTD_isError(zn));
+    uint8_t rnd[200];
+    randombytes_buf(rnd, sizeof rnd);
+    s_zframe(&f, rnd, sizeof rnd);
+    s_zrejects(&f, "random bytes");
+    buf_reset(&f);
+    s_zframe(&f, "", 0);
+    s_zrejects(&f, "empty frame");
+    buf_reset(&f);
+    s_zframe(&f, z, zn - 1);
+    s_zrejects(&f, "truncated frame");
+    uint8_t two[4096];
+    memcpy(two, z, zn);
+    memcpy(two + zn, z, zn);
+    buf_reset(&f);
+    s_zframe(&f, two, 2 * zn);
+    s_zrejects(&f, "two frames");
+    two[zn] = 0;
+    buf_reset(&f);
+    s_zframe(&f, two, zn + 1);
+    s_zrejects(&f, "a frame and a byte");
+    /* a frame made with a dictionary (none is defined) */
+    {
+        static const char dict[] = "Soup kitchen shift Community centre, Main Street apron open";
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        uint8_t zd[2048];
+        size_t zdn = ZSTD_compress_usingDict(c, zd, sizeof zd, plain.data, plain.len, dict,
+                                             sizeof dict - 1, 3);
+        cr_assert(!ZSTD_isError(zdn));
+        ZSTD_freeCCtx(c);
+        buf_reset(&f);
+        s_zframe(&f, zd, zdn);
+        s_zrejects(&f, "a frame that needs a dictionary");
+    }
+    /* a content checksum that fails */
+    {
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+        uint8_t zc[2048];
+        size_t zcn = ZSTD_compress2(c, zc, sizeof zc, plain.data, plain.len);
+        cr_assert(!ZSTD_isError(zcn));
+        ZSTD_freeCCtx(c);
+        buf_reset(&f);
+        s_zframe(&f, zc, zcn);
+        msg_t ok;
+        s_expect_ok(&f, &ok); /* with its checksum right */
+        msg_clear(&ok);
+        zc[zcn - 1] ^= 1;
+        buf_reset(&f);
+        s_zframe(&f, zc, zcn);
+        s_zrejects(&f, "a checksum that fails");
+    }
+    /* a skippable frame states no content */
+    uint8_t skip[12] = {0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4};
+    buf_reset(&f);
+    s_zframe(&f, skip, sizeof skip);
+    s_zrejects(&f, "skippable frame");
+    /* shapes */
+    pv_t *v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_ZEDITS));
+    s_rejects_pv(v, "ZEDITS without its frame");
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_ZEDITS));
+    pv_arr_push(v, pv_str("x"));
+    s_rejects_pv(v, "ZEDITS frame not a bin");
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_ZEDITS));
+    pv_arr_push(v, pv_bin(z, zn));
+    pv_arr_push(v, pv_bool(true));
+    s_rejects_pv(v, "ZEDITS with an extra field");
+    for (size_t i = 0; i < 4; i++)
+        free(store[i]);
+    buf_free(&plain);
+    buf_free(&f);
+}
+
+Test(msg, zedits_must_hold_exactly_one_valid_edits)
+{
+    msg_zc_t *zc = msg_zc_new(MSG_ZSTD_LEVEL);
+    uint8_t *store[16];
+    msg_blob_t blobs[16];
+    buf_t plain = {0}, f = {0}, inner = {0};
+    s_plain_edits(&plain, 16, false, store, blobs);
+    /* a PING, a RECON, bytes that are no message */
+    buf_t other = {0};
+    msg_ping(&other);
+    s_zwrap(&f, other.data, other.len, true);
+    s_zrejects(&f, "a PING inside");
+    buf_reset(&other);
+    msg_recon(&other, NULL, 0);
+    buf_reset(&f);
+    s_zwrap(&f, other.data, other.len, true);
+    s_zrejects(&f, "a RECON inside");
+    buf_reset(&f);
+    s_zwrap(&f, "hello, world: not msgpack at all", 32, true);
+    s_zrejects(&f, "not a message inside");
+    /* an EDITS and a trailing byte */
+    buf_t more = {0};
+    buf_append(&more, plain.data, plain.len);
+    buf_putc(&more, 0xc0);
+    buf_reset(&f);
+    s_zwrap(&f, more.data, more.len, true);
+    s_zrejects(&f, "an EDITS and a byte inside");
+    /* a ZEDITS inside a ZEDITS */
+    cr_assert_gt(msg_zedits(&inner, zc, plain.data, plain.len), 0);
+    buf_reset(&f);
+    s_zwrap(&f, inner.data, inner.len, true);
+    s_zrejects(&f, "a ZEDITS inside");
+    for (size_t i = 0; i < 16; i++)
+        free(store[i]);
+    buf_free(&plain);
+    buf_free(&f);
+    buf_free(&inner);
+    buf_free(&other);
+    buf_free(&more);
+    msg_zc_destroy(&zc);
+}
+
 static void s_rejects_pv(pv_t *v, const char *what)
 {
     buf_t f = {0};

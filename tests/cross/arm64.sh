@@ -41,8 +41,8 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 command -v "$CROSS_CC" >/dev/null 2>&1 || skip "no $CROSS_CC (package gcc-aarch64-linux-gnu; run .ci/deps-cross)"
 command -v "$QEMU" >/dev/null 2>&1 || skip "no $QEMU (package qemu-user-static; run .ci/deps-cross)"
 [ -e /lib/ld-linux-aarch64.so.1 ] || skip "no arm64 C library (libc6:arm64; run .ci/deps-cross)"
-pkg-config --exists libzmq libsodium msgpack 2>/dev/null ||
-    skip "the arm64 libzmq, libsodium or msgpack is missing from $ARCH_LIBDIR/pkgconfig (run .ci/deps-cross)"
+pkg-config --exists libzmq libsodium msgpack libzstd 2>/dev/null ||
+    skip "the arm64 libzmq, libsodium, msgpack or libzstd is missing from $ARCH_LIBDIR/pkgconfig (run .ci/deps-cross)"
 RUN_LIB=
 if pkg-config --exists criterion 2>/dev/null; then
     TEST_LIBS=$(pkg-config --libs criterion)

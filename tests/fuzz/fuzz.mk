@@ -25,7 +25,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 65536
 FUZZ_DIR     := $(B)/fuzz
-FUZZ_PKGS    := libzmq libsodium msgpack
+FUZZ_PKGS    := libzmq libsodium msgpack libzstd
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer $(FUZZ_WARN) -MMD -MP \

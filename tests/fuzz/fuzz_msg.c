@@ -4,7 +4,9 @@
  * Properties: a refusal leaves the message empty; an accepted message keeps
  * every limit of msg.h (MSG_MAX_RANGES, MSG_MAX_IDS, MSG_MAX_EDITS, bounds
  * increasing and ending at infinity, EDITS blobs inside the frame), and
- * RECON, WANT, EDITS and PING re-encode to exactly the frame; a HELLO's
+ * RECON, WANT, EDITS and PING re-encode to exactly the frame; a ZEDITS
+ * holds an EDITS that re-encodes to exactly its decompressed bytes, its
+ * blobs inside them, and never more than MSG_MAX_BYTES; a HELLO's
  * fields are the values on the wire (it may also carry extension keys a
  * node ignores, so it is not re-encoded).
  */
@@ -74,6 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        m.edits[i].data + m.edits[i].len <= data + size);
         msg_edits(&b, m.edits, m.nedits, m.reply);
         s_same(&b, data, size);
+        break;
+    case MSG_ZEDITS:
+        FUZZ_CHECK(m.nedits <= MSG_MAX_EDITS && m.plain && m.plain_len <= MSG_MAX_BYTES);
+        for (size_t i = 0; i < m.nedits; i++)
+            FUZZ_CHECK(m.edits[i].data >= m.plain &&
+                       m.edits[i].data + m.edits[i].len <= m.plain + m.plain_len);
+        msg_edits(&b, m.edits, m.nedits, m.reply);
+        s_same(&b, m.plain, m.plain_len);
         break;
     case MSG_PING:
         msg_ping(&b);

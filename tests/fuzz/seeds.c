@@ -194,6 +194,20 @@ static void s_msg_seeds(buf_t edits[4])
     msg_blob_t blobs[2] = {{edits[0].data, edits[0].len}, {edits[2].data, edits[2].len}};
     msg_edits(&b, blobs, 2, true);
     s_put("msg", "edits", &b);
+    /* ZEDITS of the four edits, twice over (a batch compresses) */
+    msg_blob_t all[8];
+    for (int i = 0; i < 8; i++)
+        all[i] = (msg_blob_t){edits[i % 4].data, edits[i % 4].len};
+    buf_t plain = {0};
+    msg_edits(&plain, all, 8, false);
+    msg_zc_t *z = msg_zc_new(MSG_ZSTD_LEVEL);
+    if (msg_zedits(&b, z, plain.data, plain.len) == 0) {
+        fprintf(stderr, "seeds: eight edits do not compress\n");
+        exit(1);
+    }
+    msg_zc_destroy(&z);
+    buf_free(&plain);
+    s_put("msg", "zedits", &b);
     msg_ping(&b);
     s_put("msg", "ping", &b);
     buf_free(&b);
