@@ -49,6 +49,11 @@ struct session {
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
+    /* zstd: each direction of each link's history (protocol.md §10.7),
+     * indexed by link_t; a HELLO sent resets hout, one received hin */
+    msg_hist_t hout[3], hin[3];
+    uint64_t hist_asked;    /* ms: last HELLO sent because the histories parted */
+    uint64_t parted;        /* ZEDITS that could not be read: histories parted */
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -110,6 +115,10 @@ void session_free(session_t **self_p)
     for (size_t i = 0; i < s->oq_n; i++)
         buf_free(&s->out[s->oq_head + i].b);
     free(s->out);
+    for (int l = 0; l < 3; l++) {
+        msg_hist_free(&s->hout[l]);
+        msg_hist_free(&s->hin[l]);
+    }
     free(s);
     *self_p = NULL;
 }
@@ -178,17 +187,29 @@ static int s_send(session_t *s, link_t link, const buf_t *b, uint64_t now)
     return rc;
 }
 
-/* An encoded EDITS in b becomes a ZEDITS when the peer takes them and it
- * is smaller (protocol.md §10.7). */
-static void s_pack(session_t *s, buf_t *b)
+/* True when edits travel compressed with the peer, with link histories. */
+static bool s_zstd(const session_t *s)
 {
-    if (!(session_caps(s) & MSG_CAP_ZSTD) || s->env->zc == NULL)
-        return;
-    buf_t z = {0};
-    if (msg_zedits(&z, s->env->zc, b->data, b->len) > 0) {
-        buf_free(b);
-        *b = z;
-    }
+    return (session_caps(s) & MSG_CAP_ZSTD) && s->env->zc != NULL;
+}
+
+/*
+ * The frame that carries the EDITS in plain on link: a ZEDITS made against
+ * the link's history when the peer takes them and it is smaller (into z),
+ * else plain itself (protocol.md §10.7). Once it is sent (or waits to
+ * be), s_sent_edits adds plain to the history.
+ */
+static buf_t *s_pack(session_t *s, link_t link, buf_t *plain, buf_t *z)
+{
+    if (!s_zstd(s) || link == LINK_ANY)
+        return plain;
+    return msg_zedits_hist(z, s->env->zc, plain->data, plain->len, &s->hout[link]) > 0 ? z : plain;
+}
+
+static void s_sent_edits(session_t *s, link_t link, const buf_t *plain)
+{
+    if (s_zstd(s) && link != LINK_ANY)
+        msg_hist_add(&s->hout[link], plain->data, plain->len);
 }
 
 /* Forgets the answers waiting for the link (it is gone). */
@@ -269,6 +290,8 @@ static int s_send_answer(session_t *s, link_t link, buf_t *b, uint64_t now)
 
 static void s_hello(session_t *s, link_t link, uint64_t now)
 {
+    if (link != LINK_ANY)
+        msg_hist_reset(&s->hout[link]); /* what follows it starts afresh */
     buf_t b = {0};
     msg_hello_caps(&b, s->env->mesh, s->env->name, s->env->wall_ms, s->env->caps);
     if (s_send(s, link, &b, now) == 0 && link == LINK_DEALER)
@@ -428,11 +451,14 @@ static void s_drain(session_t *s, uint64_t now)
         for (size_t j = 0; j < k; j++)
             blobs[j].data = raw.data + offs[j];
         if (k > 0) {
-            buf_t b = {0};
+            buf_t b = {0}, z = {0};
             msg_edits(&b, blobs, k, false);
-            s_pack(s, &b);
-            int rc = s_send(s, LINK_ANY, &b, now);
+            link_t link = s_preferred(s);
+            int rc = s_send(s, link, s_pack(s, link, &b, &z), now);
+            if (rc == 0)
+                s_sent_edits(s, link, &b);
             buf_free(&b);
+            buf_free(&z);
             if (rc < 0 && errno == EAGAIN)
                 break; /* the link is full: the rest waits */
             if (rc < 0) {
@@ -569,14 +595,21 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     }
     for (size_t j = 0; j < k; j++)
         blobs[j].data = raw.data + offs[j];
-    buf_t b = {0};
+    buf_t b = {0}, z = {0};
     msg_edits(&b, blobs, k, true);
-    s_pack(s, &b);
     buf_free(&raw);
     free(offs);
+    if (link == LINK_ANY)
+        link = s_preferred(s);
+    buf_t *wire = s_pack(s, link, &b, &z);
+    /* in the history before it leaves: s_send_answer takes the frame; if
+     * it is dropped after all, the histories part and are reset */
+    s_sent_edits(s, link, &b);
     /* a full link keeps it waiting (up to SESSION_OUT_MAX_BYTES) */
-    if (s_send_answer(s, link, &b, now) == 0)
+    if (s_send_answer(s, link, wire, now) == 0)
         s->sent += k;
+    buf_free(&b);
+    buf_free(&z);
     free(blobs);
 }
 
@@ -701,12 +734,12 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
         s->dropped++;
         return SESSION_IGNORED;
     }
-    /* ZEDITS (canonical: always 0x92 0x08) only when both HELLOs named
+    /* ZEDITS (canonical: always 0x92 or 0x93, then 0x08) only when both HELLOs named
      * zstd, refused like an unknown type before anything is decompressed;
      * before the connection's HELLO it is dropped unread like anything
      * else (it may be from before the peer restarted without zstd) */
     bool zstd = session_caps(s) & MSG_CAP_ZSTD;
-    if (len >= 2 && frame[0] == 0x92 && frame[1] == MSG_ZEDITS) {
+    if (len >= 2 && (frame[0] == 0x92 || frame[0] == 0x93) && frame[1] == MSG_ZEDITS) {
         if (!(link == LINK_ROUTER ? s->router_ok : s->dealer_ok))
             return SESSION_IGNORED;
         if (!zstd) {
@@ -718,6 +751,27 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     if (msg_decode(frame, len, &m) < 0) {
         session_ban(s, "malformed message", now);
         return SESSION_BANNED;
+    }
+    if (m.type == MSG_ZEDITS && m.zhist && (link == LINK_ROUTER ? s->router_ok : s->dealer_ok)) {
+        int zrc = msg_zedits_open(&m, &s->hin[link]);
+        if (zrc == BU_ENOENT) {
+            /* the histories parted (a frame lost on a link that went
+             * down, an answer dropped over its cap): these edits cannot
+             * be read here, the next round fetches them; a HELLO makes
+             * both sides start their histories of this link afresh */
+            s->parted++;
+            if (now - s->hist_asked >= 1000) {
+                s->hist_asked = now;
+                s_hello(s, link, now);
+            }
+            msg_clear(&m);
+            return SESSION_IGNORED;
+        }
+        if (zrc < 0) {
+            msg_clear(&m);
+            session_ban(s, "malformed message", now);
+            return SESSION_BANNED;
+        }
     }
     if (m.type == MSG_ZEDITS) {
         /* what it unpacks to counts against the budget too: compression
@@ -738,6 +792,7 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
             goto done;
         }
         s->last_heard = now;
+        msg_hist_reset(&s->hin[link]);
         s_on_hello(s, link, &m, now);
         goto done;
     }
@@ -762,7 +817,11 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     case MSG_RECON: s_on_recon(s, link, &m, now); break;
     case MSG_WANT: s_on_want(s, link, &m, now); break;
     case MSG_EDITS:
-    case MSG_ZEDITS: s_on_edits(s, &m, now); break;
+    case MSG_ZEDITS:
+        if (s_zstd(s)) /* the receiver's copy of the link's history */
+            msg_hist_add(&s->hin[link], m.plain ? m.plain : frame, m.plain ? m.plain_len : len);
+        s_on_edits(s, &m, now);
+        break;
     default: break; /* PING */
     }
 done:
@@ -835,6 +894,7 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "bytes_received", pv_int((int64_t)s->bytes_in));
     pv_map_set(m, "msgs_sent", pv_int((int64_t)s->msgs_out));
     pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
+    pv_map_set(m, "zstd_parted", pv_int((int64_t)s->parted));
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;

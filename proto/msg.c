@@ -140,40 +140,96 @@ void msg_zc_destroy(msg_zc_t **self_p)
     *self_p = NULL;
 }
 
-size_t msg_zedits(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len)
+/* The ZEDITS of edits, with prefix h (NULL: none). */
+static size_t s_zedits_put(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len,
+                           const msg_hist_t *h)
 {
-    /* the ZEDITS is 2 bytes of array and type, a bin header, the frame:
-     * only a frame shorter than len - 4 can make it smaller */
-    if (len < 16 || len > MSG_MAX_BYTES)
+    /* the ZEDITS is 2 bytes of array and type, a bin header, the frame
+     * (and up to 9 bytes of hist): only a frame shorter than that can make
+     * it smaller */
+    size_t tail = h ? (h->total < 128 ? 1 : 9) : 0;
+    if (len < 16 + tail || len > MSG_MAX_BYTES)
         return 0;
-    size_t room = len - 4;
+    size_t room = len - 4 - tail;
     if (z->scratch_cap < room) {
         free(z->scratch);
         z->scratch = xmalloc(room);
         z->scratch_cap = room;
     }
+    if (h && h->len)
+        ZSTD_CCtx_refPrefix(z->cctx, h->b, h->len); /* for this frame only */
     size_t n = ZSTD_compress2(z->cctx, z->scratch, room, edits, len);
-    if (ZSTD_isError(n))
+    if (ZSTD_isError(n)) {
+        ZSTD_CCtx_reset(z->cctx, ZSTD_reset_session_only); /* drops the prefix */
         return 0; /* dstSize_tooSmall: it does not get smaller */
-    size_t hdr = n < 256 ? 2 : n < 65536 ? 3 : 5;
-    if (2 + hdr + n >= len)
-        return 0;
-    uint8_t h[7] = {0x92, MSG_ZEDITS};
-    if (hdr == 2) {
-        h[2] = 0xc4;
-        h[3] = (uint8_t)n;
-    } else if (hdr == 3) {
-        h[2] = 0xc5;
-        h[3] = (uint8_t)(n >> 8);
-        h[4] = (uint8_t)n;
-    } else {
-        h[2] = 0xc6;
-        for (int i = 0; i < 4; i++)
-            h[3 + i] = (uint8_t)(n >> (24 - 8 * i));
     }
-    buf_append(out, h, 2 + hdr);
+    size_t hdr = n < 256 ? 2 : n < 65536 ? 3 : 5;
+    if (2 + hdr + n + tail >= len)
+        return 0;
+    uint8_t head[7] = {h ? 0x93 : 0x92, MSG_ZEDITS};
+    if (hdr == 2) {
+        head[2] = 0xc4;
+        head[3] = (uint8_t)n;
+    } else if (hdr == 3) {
+        head[2] = 0xc5;
+        head[3] = (uint8_t)(n >> 8);
+        head[4] = (uint8_t)n;
+    } else {
+        head[2] = 0xc6;
+        for (int i = 0; i < 4; i++)
+            head[3 + i] = (uint8_t)(n >> (24 - 8 * i));
+    }
+    size_t at = out->len;
+    buf_append(out, head, 2 + hdr);
     buf_append(out, z->scratch, n);
-    return 2 + hdr + n;
+    if (h) {
+        pv_t *t = pv_int((int64_t)h->total);
+        pv_encode(t, out); /* canonical: the shortest form */
+        pv_free(&t);
+    }
+    return out->len - at;
+}
+
+size_t msg_zedits(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len)
+{
+    return s_zedits_put(out, z, edits, len, NULL);
+}
+
+size_t msg_zedits_hist(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len,
+                       const msg_hist_t *h)
+{
+    return s_zedits_put(out, z, edits, len, h);
+}
+
+void msg_hist_add(msg_hist_t *h, const uint8_t *data, size_t n)
+{
+    h->total += n;
+    if (h->b == NULL)
+        h->b = xmalloc(MSG_ZHIST_BYTES);
+    if (n >= MSG_ZHIST_BYTES) {
+        memcpy(h->b, data + n - MSG_ZHIST_BYTES, MSG_ZHIST_BYTES);
+        h->len = MSG_ZHIST_BYTES;
+        return;
+    }
+    if (h->len + n > MSG_ZHIST_BYTES) {
+        size_t drop = h->len + n - MSG_ZHIST_BYTES;
+        memmove(h->b, h->b + drop, h->len - drop);
+        h->len -= drop;
+    }
+    memcpy(h->b + h->len, data, n);
+    h->len += n;
+}
+
+void msg_hist_reset(msg_hist_t *h)
+{
+    h->len = 0;
+    h->total = 0;
+}
+
+void msg_hist_free(msg_hist_t *h)
+{
+    free(h->b);
+    memset(h, 0, sizeof *h);
 }
 
 static int s_bin32(const pv_t *v, uint8_t out[32])
@@ -237,7 +293,7 @@ static int s_decode(const uint8_t *frame, size_t len, msg_t *m, bool outer);
  * it is decompressed in one shot into a buffer of exactly that size (no
  * window buffer, no growth), so a bomb costs at most MSG_MAX_BYTES.
  */
-static int s_zedits(const uint8_t *z, size_t n, msg_t *m)
+static int s_zedits(const uint8_t *z, size_t n, const msg_hist_t *h, msg_t *m)
 {
     if (n == 0 || ZSTD_findFrameCompressedSize(z, n) != n)
         return BU_EINVAL; /* not exactly one frame */
@@ -247,7 +303,17 @@ static int s_zedits(const uint8_t *z, size_t n, msg_t *m)
     if (size > MSG_MAX_BYTES)
         return BU_ETOOBIG;
     uint8_t *plain = xmalloc((size_t)size);
-    size_t got = ZSTD_decompress(plain, (size_t)size, z, n);
+    size_t got;
+    if (h && h->len) {
+        ZSTD_DCtx *d = ZSTD_createDCtx();
+        if (d == NULL)
+            abort(); /* out of memory, as xmalloc */
+        ZSTD_DCtx_refPrefix(d, h->b, h->len); /* raw content, for this frame */
+        got = ZSTD_decompressDCtx(d, plain, (size_t)size, z, n);
+        ZSTD_freeDCtx(d);
+    } else {
+        got = ZSTD_decompress(plain, (size_t)size, z, n);
+    }
     msg_t in;
     if (ZSTD_isError(got) || got != size || s_decode(plain, got, &in, false) < 0) {
         free(plain);
@@ -269,6 +335,15 @@ static int s_zedits(const uint8_t *z, size_t n, msg_t *m)
 int msg_decode(const uint8_t *frame, size_t len, msg_t *m)
 {
     return s_decode(frame, len, m, true);
+}
+
+int msg_zedits_open(msg_t *m, const msg_hist_t *h)
+{
+    if (m->type != MSG_ZEDITS || !m->zhist || m->plain)
+        return BU_EINVAL;
+    if (h->total != m->zhist_total)
+        return BU_ENOENT;
+    return s_zedits(m->z, m->zlen, h, m);
 }
 
 /* outer: a ZEDITS is allowed (not inside another one). */
@@ -384,9 +459,24 @@ static int s_decode(const uint8_t *frame, size_t len, msg_t *m, bool outer)
             goto done;
         break;
     case MSG_ZEDITS:
-        if (!outer || n != 2 || it[1]->type != PV_BIN)
+        if (!outer || (n != 2 && n != 3) || it[1]->type != PV_BIN ||
+            (n == 3 && (it[2]->type != PV_INT || it[2]->u.i < 0)))
             goto done;
-        rc = s_zedits((const uint8_t *)it[1]->u.s.p, it[1]->u.s.n, m);
+        if (n == 3) { /* opened by msg_zedits_open, with the link's history */
+            if (it[1]->u.s.n == 0)
+                goto done;
+            m->zhist = true;
+            m->zhist_total = (uint64_t)it[2]->u.i;
+            /* the frame stays in the message's frame (pv_decode copied
+             * it): 0x93, 0x08, the bin's header, its bytes, then hist */
+            size_t hdr = frame[2] == 0xc4 ? 2 : frame[2] == 0xc5 ? 3 : frame[2] == 0xc6 ? 5 : 0;
+            m->zlen = it[1]->u.s.n;
+            if (hdr == 0 || 2 + hdr + m->zlen >= len)
+                goto done;
+            m->z = frame + 2 + hdr;
+            break;
+        }
+        rc = s_zedits((const uint8_t *)it[1]->u.s.p, it[1]->u.s.n, NULL, m);
         if (rc < 0)
             goto done;
         break;

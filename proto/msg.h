@@ -21,9 +21,13 @@
  *                                EDITS answers each WANT, possibly empty)
  *   PING   [5]                    keep-alive; no reply
  *   ZEDITS [8, z: bin]            one zstd frame stating its content size
+ *   ZEDITS [8, z: bin, hist: uint]
  *                                (at most MSG_MAX_BYTES) whose content is
  *                                exactly the bytes of an EDITS message; only
- *                                with the "zstd" cap on both sides
+ *                                with the "zstd" cap on both sides. With
+ *                                hist, the frame was made with the link's
+ *                                history (msg_hist_t) as its prefix, and
+ *                                hist is the history's total then
  *
  * Ranges are contiguous: each covers the items (hlc, id) from the previous
  * range's upper bound (or the very start) up to, not including, its own
@@ -112,7 +116,32 @@ typedef struct {
     /* ZEDITS: the decompressed EDITS message (freed by msg_clear) */
     uint8_t *plain;
     size_t plain_len;
+    /* ZEDITS with hist: not opened by msg_decode (nedits 0, plain NULL)
+     * until msg_zedits_open; z points into the frame */
+    bool zhist;
+    uint64_t zhist_total;
+    const uint8_t *z;
+    size_t zlen;
 } msg_t;
+
+/*
+ * The history of one direction of one link (protocol.md §10.7): the last
+ * MSG_ZHIST_BYTES of the EDITS messages sent that way since the last HELLO
+ * sent that way, and how many bytes they were in all. Sender and receiver
+ * each keep one; a ZEDITS names the sender's total, so the receiver knows
+ * whether its own is the same.
+ */
+#define MSG_ZHIST_BYTES (16u << 10)
+typedef struct {
+    uint8_t *b;           /* the last len bytes, oldest first (owned) */
+    size_t len;
+    uint64_t total;       /* bytes ever added since the last reset */
+} msg_hist_t;
+
+void msg_hist_add(msg_hist_t *h, const uint8_t *data, size_t n);
+/* Empty again (after a HELLO); the memory is kept. */
+void msg_hist_reset(msg_hist_t *h);
+void msg_hist_free(msg_hist_t *h);
 
 /* A zstd compressor for ZEDITS, reused message after message (one per
  * process is enough: it is not thread-safe). */
@@ -143,6 +172,19 @@ void msg_zc_destroy(msg_zc_t **self_p);
  * ZEDITS would not be smaller than the EDITS (out unchanged: send the
  * EDITS as it is). */
 size_t msg_zedits(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len);
+/* The same against a link's history: the frame is made with h's bytes as
+ * its prefix, and the ZEDITS names h's total ([8, z, hist]). */
+size_t msg_zedits_hist(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len,
+                       const msg_hist_t *h);
+/*
+ * Opens a ZEDITS with hist that msg_decode left closed, with the
+ * receiver's history of that direction of that link: 0 and the edits in
+ * m as for any ZEDITS; BU_ENOENT when h's total is not the one the sender
+ * named (the histories parted: nothing is wrong with the message, it
+ * cannot be read here); BU_EINVAL / BU_ETOOBIG as msg_decode for a frame
+ * that is malformed.
+ */
+int msg_zedits_open(msg_t *m, const msg_hist_t *h);
 
 /*
  * Decodes one frame. Returns 0 and fills *m (release with msg_clear), or a

@@ -49,6 +49,10 @@ typedef struct t_node {
     size_t edits_sent;     /* edits in EDITS and ZEDITS frames it sent */
     size_t zedits_sent;    /* ZEDITS frames it sent */
     size_t edit_bytes;     /* bytes of EDITS and ZEDITS frames it sent */
+    size_t zhist_sent;     /* ZEDITS frames made against a link history */
+    /* what the receiver's history of each link will be, kept by the rule
+     * of protocol.md §10.7 from the frames sent, to open those ZEDITS */
+    msg_hist_t shadow[3];
 } t_node_t;
 
 static char s_root[64];
@@ -82,6 +86,15 @@ static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
     buf_append(&f->frame, frame->data, frame->len);
     msg_t m;
     if (msg_decode(frame->data, frame->len, &m) == 0) {
+        msg_hist_t *h = &n->shadow[link];
+        if (m.type == MSG_HELLO)
+            msg_hist_reset(h);
+        if (m.type == MSG_ZEDITS && m.zhist) {
+            n->zhist_sent++;
+            cr_assert_eq(msg_zedits_open(&m, h), 0, "a ZEDITS the receiver's history cannot open");
+        }
+        if (m.type == MSG_EDITS || m.type == MSG_ZEDITS)
+            msg_hist_add(h, m.plain ? m.plain : frame->data, m.plain ? m.plain_len : frame->len);
         if (m.type == MSG_EDITS || m.type == MSG_ZEDITS) {
             n->edits_sent += m.nedits;
             n->edit_bytes += frame->len;
@@ -208,6 +221,8 @@ static void t_node_free(t_node_t *n)
     for (size_t i = 0; i < n->nout; i++)
         buf_free(&n->out[i].frame);
     free(n->out);
+    for (int l = 0; l < 3; l++)
+        msg_hist_free(&n->shadow[l]);
 }
 
 static void s_teardown(void)
@@ -578,6 +593,63 @@ Test(session, compression_makes_the_same_catch_up_smaller)
     cr_assert_eq(A.edits_sent, 300);
     cr_assert_lt(A.edit_bytes * 10, plain * 7, "compressed %zu bytes, plain %zu", A.edit_bytes,
                  plain);
+}
+
+/* Frames lost on a link part the two histories of it: the receiver cannot
+ * read the next ZEDITS, says HELLO, both start afresh, and the rounds and
+ * the WANT timeout make good what was lost; pushes after that go
+ * compressed against the new history again. */
+Test(session, lost_frames_part_the_link_histories_and_a_hello_mends_them)
+{
+    t_zstd(&A);
+    t_zstd(&B);
+    t_places(&A, 50, "a");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(100, 1000, NULL, false);
+    t_expect_converged("before");
+    /* a push lost on the way (the link went down under it) */
+    t_places(&A, 1, "lost");
+    session_tick(A.s, s_clock);
+    cr_assert_gt(A.nout, 0, "the push was not sent");
+    for (size_t i = 0; i < A.nout; i++)
+        buf_free(&A.out[i].frame);
+    A.nout = 0;
+    /* the next one is made against a history B never saw all of */
+    size_t before = A.zhist_sent;
+    t_places(&A, 1, "next");
+    t_run(400, 1000, NULL, false);
+    cr_assert_gt(A.zhist_sent, before);
+    pv_t *st = session_status(B.s, s_clock);
+    cr_assert_gt(pv_get_int(st, "zstd_parted", -1), 0, "B read a ZEDITS against another history");
+    pv_free(&st);
+    t_expect_converged("after the loss");
+    before = A.zhist_sent;
+    t_places(&A, 3, "after");
+    t_run(20, 10, NULL, false);
+    t_expect_converged("a push after the histories were mended");
+    cr_assert_gt(A.zhist_sent, before, "the push did not go against a history");
+    st = session_status(B.s, s_clock);
+    cr_assert_eq(pv_get_int(st, "zstd_parted", -1), 1, "parted again after the HELLO");
+    pv_free(&st);
+}
+
+/* Losses everywhere, zstd on both sides: still converges. */
+Test(session, lost_frames_with_zstd_are_made_good_too)
+{
+    t_zstd(&A);
+    t_zstd(&B);
+    t_places(&A, 120, "a");
+    t_places(&B, 80, "b");
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(3000, 1000, s_lose_a_third, false);
+    if (!session_connected(A.s, s_clock)) { /* as lost_frames_are_made_good_... */
+        session_link_down(A.s, LINK_DEALER);
+        session_dialled(A.s, s_clock);
+    }
+    t_run(3000, 1000, s_lose_a_third, false);
+    t_expect_converged("a third of the frames lost");
 }
 
 /* A ZEDITS of one 4 MiB-8 edit of zeros: a few hundred bytes on the wire. */

@@ -2214,6 +2214,73 @@ Test(msg, zedits_round_trip_to_the_edits_they_hold)
     msg_zc_destroy(&z); /* NULL: nothing */
 }
 
+/* A ZEDITS made against a link's history: far smaller for an edit like
+ * the ones before it, left closed by msg_decode, opened only with a
+ * history of the same total (else BU_ENOENT, nothing is wrong with it). */
+Test(msg, zedits_against_a_history_open_only_with_that_history)
+{
+    uint8_t *store[8], *past[8];
+    msg_blob_t blobs[8], pblobs[8];
+    msg_zc_t *zc = msg_zc_new(MSG_ZSTD_LEVEL);
+    msg_hist_t h = {0}, other = {0};
+    buf_t earlier = {0}, one = {0}, f = {0}, alone = {0};
+    s_plain_edits(&earlier, 8, false, past, pblobs);
+    msg_hist_add(&h, earlier.data, earlier.len);
+    s_plain_edits(&one, 1, false, store, blobs);
+    cr_assert_gt(msg_zedits_hist(&f, zc, one.data, one.len, &h), 0);
+    size_t without = msg_zedits(&alone, zc, one.data, one.len);
+    cr_assert(without == 0 || f.len < alone.len, "history did not help: %zu vs %zu", f.len, alone.len);
+    cr_assert_lt(f.len * 2, one.len, "one edit like the last ones: %zu of %zu bytes", f.len, one.len);
+    msg_t m;
+    s_expect_ok(&f, &m);
+    cr_assert_eq(m.type, MSG_ZEDITS);
+    cr_assert(m.zhist && m.zhist_total == earlier.len && m.nedits == 0 && m.plain == NULL);
+    /* another history of another total: cannot be read here */
+    msg_hist_add(&other, earlier.data, earlier.len - 1);
+    cr_assert_eq(msg_zedits_open(&m, &other), BU_ENOENT);
+    cr_assert_eq(msg_zedits_open(&m, &h), 0);
+    cr_assert_eq(m.nedits, 1);
+    cr_assert_eq(m.edits[0].len, blobs[0].len);
+    cr_assert(memcmp(m.edits[0].data, blobs[0].data, blobs[0].len) == 0);
+    cr_assert_eq(msg_zedits_open(&m, &h), BU_EINVAL, "opened twice");
+    msg_clear(&m);
+    /* the same total with other bytes: garbage, never the edit */
+    msg_hist_reset(&other);
+    uint8_t *noise = xmalloc(earlier.len);
+    for (size_t i = 0; i < earlier.len; i++)
+        noise[i] = (uint8_t)(i * 7 + 3);
+    msg_hist_add(&other, noise, earlier.len);
+    s_expect_ok(&f, &m);
+    int rc = msg_zedits_open(&m, &other);
+    cr_assert(rc < 0 || m.nedits != 1 || memcmp(m.edits[0].data, blobs[0].data, blobs[0].len) != 0);
+    msg_clear(&m);
+    free(noise);
+    /* a history keeps the last MSG_ZHIST_BYTES and counts them all */
+    msg_hist_reset(&h);
+    uint8_t *big = xmalloc(MSG_ZHIST_BYTES + 5000);
+    for (size_t i = 0; i < MSG_ZHIST_BYTES + 5000; i++)
+        big[i] = (uint8_t)(i % 251);
+    msg_hist_add(&h, big, 3000);
+    msg_hist_add(&h, big + 3000, MSG_ZHIST_BYTES);
+    msg_hist_add(&h, big + 3000 + MSG_ZHIST_BYTES, 2000);
+    cr_assert_eq(h.total, MSG_ZHIST_BYTES + 5000);
+    cr_assert_eq(h.len, MSG_ZHIST_BYTES);
+    cr_assert(memcmp(h.b, big + 5000, MSG_ZHIST_BYTES) == 0);
+    msg_hist_add(&h, big, MSG_ZHIST_BYTES + 1);
+    cr_assert(memcmp(h.b, big + 1, MSG_ZHIST_BYTES) == 0);
+    free(big);
+    for (size_t i = 0; i < 8; i++)
+        free(past[i]);
+    free(store[0]);
+    msg_hist_free(&h);
+    msg_hist_free(&other);
+    buf_free(&earlier);
+    buf_free(&one);
+    buf_free(&f);
+    buf_free(&alone);
+    msg_zc_destroy(&zc);
+}
+
 Test(msg, zedits_is_not_made_when_it_would_not_be_smaller)
 {
     msg_zc_t *z = msg_zc_new(MSG_ZSTD_LEVEL);
@@ -2362,6 +2429,12 @@ Test(msg, zedits_of_garbage_or_more_than_one_frame_is_rejected)
     pv_arr_push(v, pv_int(MSG_ZEDITS));
     pv_arr_push(v, pv_bin(z, zn));
     pv_arr_push(v, pv_bool(true));
+    s_rejects_pv(v, "ZEDITS whose hist is not a count");
+    v = pv_arr();
+    pv_arr_push(v, pv_int(MSG_ZEDITS));
+    pv_arr_push(v, pv_bin(z, zn));
+    pv_arr_push(v, pv_int(3));
+    pv_arr_push(v, pv_int(3));
     s_rejects_pv(v, "ZEDITS with an extra field");
     for (size_t i = 0; i < 4; i++)
         free(store[i]);
