@@ -6,7 +6,8 @@
  * increasing and ending at infinity, EDITS blobs inside the frame), and
  * RECON, WANT, EDITS and PING re-encode to exactly the frame; a ZEDITS
  * holds an EDITS that re-encodes to exactly its decompressed bytes, its
- * blobs inside them, and never more than MSG_MAX_BYTES; a HELLO's
+ * blobs inside them, and never more than MSG_MAX_BYTES (one made against
+ * a link history is opened with the input as that history); a HELLO's
  * fields are the values on the wire (it may also carry extension keys a
  * node ignores, so it is not re-encoded).
  */
@@ -78,6 +79,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_same(&b, data, size);
         break;
     case MSG_ZEDITS:
+        if (m.zhist) {
+            /* left closed: its frame lies inside the input; opened with a
+             * history of the named total, the input itself as the prefix */
+            FUZZ_CHECK(m.z > data && m.z + m.zlen < data + size && m.plain == NULL && m.nedits == 0);
+            msg_hist_t h = {0};
+            msg_hist_add(&h, data, size);
+            h.total = m.zhist_total;
+            int rc = msg_zedits_open(&m, &h);
+            msg_hist_free(&h);
+            if (rc < 0) {
+                FUZZ_CHECK(m.plain == NULL && m.nedits == 0);
+                break;
+            }
+        }
         FUZZ_CHECK(m.nedits <= MSG_MAX_EDITS && m.plain && m.plain_len <= MSG_MAX_BYTES);
         for (size_t i = 0; i < m.nedits; i++)
             FUZZ_CHECK(m.edits[i].data >= m.plain &&

@@ -205,9 +205,20 @@ static void s_msg_seeds(buf_t edits[4])
         fprintf(stderr, "seeds: eight edits do not compress\n");
         exit(1);
     }
+    s_put("msg", "zedits", &b);
+    /* the same against a history of the four edits once */
+    msg_hist_t h = {0};
+    msg_edits(&b, all, 4, false);
+    msg_hist_add(&h, b.data, b.len);
+    buf_reset(&b);
+    if (msg_zedits_hist(&b, z, plain.data, plain.len, &h) == 0) {
+        fprintf(stderr, "seeds: eight edits do not compress against four\n");
+        exit(1);
+    }
+    msg_hist_free(&h);
     msg_zc_destroy(&z);
     buf_free(&plain);
-    s_put("msg", "zedits", &b);
+    s_put("msg", "zedits-hist", &b);
     msg_ping(&b);
     s_put("msg", "ping", &b);
     buf_free(&b);
