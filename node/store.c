@@ -97,6 +97,7 @@
 #define S_WINDOW_FRAMES (2u * (STORE_MAX_RECORD + S_FRAME_HDR))
 #define S_WINDOW (S_WINDOW_FRAMES > S_WINDOW_MIN ? S_WINDOW_FRAMES : S_WINDOW_MIN)
 #define S_READ_CHUNK (16u * 1024u) /* store_read copies through this */
+#define S_READ_AHEAD (64u * 1024u) /* store_read's window */
 
 /* One loaded or appended record; its bytes stay in the file. */
 typedef struct {
@@ -129,6 +130,13 @@ struct store_t {
     uint8_t key[crypto_shorthash_KEYBYTES]; /* index hash key, random */
     uint8_t (*purged)[STORE_ID_LEN]; /* ids purged for good, sorted */
     size_t npurged;
+    /* store_read's window: the log's bytes [rc_off, rc_off + rc_len), read
+     * in one pread, so a run of neighbouring records (a catch-up served in
+     * log order) costs one system call, not one each. Bytes below `end`
+     * only change when the log is cut or rewritten, which drops it. */
+    uint8_t *rc_buf;
+    uint64_t rc_off;
+    size_t rc_len;
 };
 
 /* CRC-32C (Castagnoli), reflected, table for polynomial 0x82F63B78. */
@@ -526,8 +534,15 @@ cleanup:
 }
 
 /* Truncates the log to size and syncs it. */
+/* Forgets store_read's window (the log was cut or replaced). */
+static void s_rc_drop(const store_t *self)
+{
+    ((store_t *)self)->rc_len = 0;
+}
+
 static int s_truncate(store_t *self, uint64_t size, char **cause)
 {
+    s_rc_drop(self);
     if (ftruncate(self->log_fd, (off_t)size) != 0 || s_sync(self->log_fd) != 0)
         return bu_fail(cause, BU_EIO, "cannot truncate %s/edits.log to %llu bytes: %s", self->dir,
                        (unsigned long long)size, strerror(errno));
@@ -537,6 +552,7 @@ static int s_truncate(store_t *self, uint64_t size, char **cause)
 /* Resets a log shorter than the header to just the header. */
 static int s_write_header(store_t *self, char **cause)
 {
+    s_rc_drop(self);
     int rc = s_truncate(self, 0, cause);
     if (rc < 0)
         return rc;
@@ -783,6 +799,7 @@ void store_close(store_t **self_p)
         close(self->lock_fd); /* releases the flock */
     free(self->recs);
     free(self->slots);
+    free(self->rc_buf);
     free(self->purged);
     free(self->dir);
     free(self);
@@ -902,6 +919,25 @@ int store_read(const store_t *self, size_t i, buf_t *out)
     assert(out != NULL);
     uint64_t off = self->recs[i].off;
     size_t left = self->recs[i].len, old_len = out->len;
+    if (left <= S_READ_AHEAD) {
+        /* the window is a cache, not state: a const store may fill it */
+        store_t *w = (store_t *)self;
+        if (!(w->rc_len && off >= w->rc_off && off + left <= w->rc_off + w->rc_len)) {
+            if (!w->rc_buf)
+                w->rc_buf = xmalloc(S_READ_AHEAD);
+            uint64_t want = self->end > off ? self->end - off : 0;
+            if (want > S_READ_AHEAD)
+                want = S_READ_AHEAD;
+            w->rc_len = 0;
+            if (want < left || s_pread_all(self->log_fd, w->rc_buf, (size_t)want, off) != 0)
+                goto direct; /* errno is kept for the direct read to set again */
+            w->rc_off = off;
+            w->rc_len = (size_t)want;
+        }
+        buf_append(out, w->rc_buf + (off - w->rc_off), left);
+        return 0;
+    }
+direct:;
     uint8_t chunk[S_READ_CHUNK];
     while (left > 0) {
         size_t n = left < sizeof chunk ? left : sizeof chunk;
@@ -1099,6 +1135,7 @@ int store_compact(store_t *self, char **cause)
  * the old one and moves the index to it (store_purge's steps 2 and 3). */
 static int s_relog(store_t *self, char **cause)
 {
+    s_rc_drop(self);
     char *tmp = xasprintf("%s/edits.log.new", self->dir);
     char *log = xasprintf("%s/edits.log", self->dir);
     int rc = 0, fd = -1;
