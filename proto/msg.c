@@ -92,15 +92,49 @@ void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n)
     s_put(out, a);
 }
 
+/* A msgpack header of type fix/8/16/32 for length n, canonical (the
+ * shortest form), into h; its length. fix 0: none (bin has no fix form). */
+static size_t s_head(uint8_t *h, uint8_t fix, size_t fixmax, uint8_t t8, uint8_t t16, uint8_t t32,
+                     size_t n)
+{
+    if (fix && n <= fixmax) {
+        h[0] = (uint8_t)(fix | n);
+        return 1;
+    }
+    if (t8 && n <= 0xff) {
+        h[0] = t8;
+        h[1] = (uint8_t)n;
+        return 2;
+    }
+    if (n <= 0xffff) {
+        h[0] = t16;
+        h[1] = (uint8_t)(n >> 8);
+        h[2] = (uint8_t)n;
+        return 3;
+    }
+    h[0] = t32;
+    for (int i = 0; i < 4; i++)
+        h[1 + i] = (uint8_t)(n >> (24 - 8 * i));
+    return 5;
+}
+
+/* Written directly, not through pv_t: a catch-up sends every edit it
+ * serves through here, and building a tree copied each edit twice. The
+ * bytes are the canonical encoding pv_encode gives (tests/test_sync.c). */
 void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply)
 {
-    pv_t *a = pv_arr(), *l = pv_arr();
-    pv_arr_push(a, pv_int(MSG_EDITS));
+    uint8_t h[5];
+    size_t total = 8;
     for (size_t i = 0; i < n; i++)
-        pv_arr_push(l, pv_bin(edits[i].data, edits[i].len));
-    pv_arr_push(a, l);
-    pv_arr_push(a, pv_bool(reply));
-    s_put(out, a);
+        total += 5 + edits[i].len;
+    buf_reserve(out, total);
+    buf_append(out, (const uint8_t[]){0x93, MSG_EDITS}, 2);
+    buf_append(out, h, s_head(h, 0x90, 15, 0, 0xdc, 0xdd, n));
+    for (size_t i = 0; i < n; i++) {
+        buf_append(out, h, s_head(h, 0, 0, 0xc4, 0xc5, 0xc6, edits[i].len));
+        buf_append(out, edits[i].data, edits[i].len);
+    }
+    buf_append(out, (const uint8_t[]){reply ? 0xc3 : 0xc2}, 1);
 }
 
 void msg_ping(buf_t *out)
@@ -112,6 +146,7 @@ void msg_ping(buf_t *out)
 
 struct msg_zc {
     ZSTD_CCtx *cctx;        /* reused: its tables are allocated once */
+    int level;              /* for EDITS under MSG_ZFAST_BYTES */
     uint8_t *scratch;       /* the compressed frame before its header */
     size_t scratch_cap;
 };
@@ -122,7 +157,7 @@ msg_zc_t *msg_zc_new(int level)
     z->cctx = ZSTD_createCCtx();
     if (z->cctx == NULL)
         abort(); /* out of memory, as xmalloc */
-    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level);
+    z->level = level;
     /* the decoder requires the content size; it is written by default
      * for one-shot compression, and stated here so it stays that way */
     ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1);
@@ -156,6 +191,8 @@ static size_t s_zedits_put(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t
         z->scratch = xmalloc(room);
         z->scratch_cap = room;
     }
+    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel,
+                           len >= MSG_ZFAST_BYTES && z->level > 1 ? 1 : z->level);
     if (h && h->len)
         ZSTD_CCtx_refPrefix(z->cctx, h->b, h->len); /* for this frame only */
     size_t n = ZSTD_compress2(z->cctx, z->scratch, room, edits, len);

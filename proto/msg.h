@@ -165,6 +165,10 @@ void msg_ping(buf_t *out);
  * links"): level 1 sends 2.6 % more at 1.6x the speed, 6 1.4 % less at
  * half of it. */
 #define MSG_ZSTD_LEVEL 3
+/* EDITS of at least MSG_ZFAST_BYTES (a catch-up's batches) go at level 1:
+ * 1.6x the speed for 2.6 % more bytes; the sender's compression was a
+ * quarter of its CPU in a catch-up (docs/performance.md). */
+#define MSG_ZFAST_BYTES (16u << 10)
 msg_zc_t *msg_zc_new(int level);
 void msg_zc_destroy(msg_zc_t **self_p);
 /* Appends the ZEDITS of an encoded EDITS message (edits, len bytes, as

@@ -84,6 +84,11 @@ void buf_append(buf_t *b, const void *p, size_t n)
     b->len += n;
 }
 
+void buf_reserve(buf_t *b, size_t n)
+{
+    s_reserve(b, n);
+}
+
 void buf_putc(buf_t *b, uint8_t c)
 {
     s_reserve(b, 1);

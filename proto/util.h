@@ -25,6 +25,8 @@ typedef struct {
 
 void buf_append(buf_t *b, const void *p, size_t n);
 void buf_putc(buf_t *b, uint8_t c);
+/* Makes room for n more bytes (fewer reallocations for a known size). */
+void buf_reserve(buf_t *b, size_t n);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ensures data is NUL-terminated (not counted in len) and returns it. */
 char *buf_cstr(buf_t *b);

@@ -1867,6 +1867,40 @@ static void s_expect_ok(const buf_t *f, msg_t *m)
     cr_assert_eq(rc, 0, "valid frame rejected: %s", bu_strerror(rc));
 }
 
+/* msg_edits writes msgpack by hand: the same bytes as the canonical
+ * encoding of the value, for every header size of the list and the bins. */
+Test(msg, edits_encode_as_the_canonical_value)
+{
+    static const size_t counts[] = {0, 1, 15, 16, 300, 70000};
+    static const size_t sizes[] = {1, 255, 256, 65535, 65536};
+    uint8_t *big = xcalloc(65536, 1);
+    for (size_t i = 0; i < 65536; i++)
+        big[i] = (uint8_t)(i * 31);
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        size_t n = counts[c];
+        msg_blob_t *b = xcalloc(n ? n : 1, sizeof *b);
+        pv_t *a = pv_arr(), *l = pv_arr();
+        pv_arr_push(a, pv_int(MSG_EDITS));
+        for (size_t i = 0; i < n; i++) {
+            size_t len = n > 300 ? 1 + i % 3 : sizes[i % 5];
+            b[i] = (msg_blob_t){big + i % 7, len};
+            pv_arr_push(l, pv_bin(b[i].data, len));
+        }
+        pv_arr_push(a, l);
+        pv_arr_push(a, pv_bool(n % 2 == 1));
+        buf_t want = {0}, got = {0};
+        pv_encode(a, &want);
+        msg_edits(&got, b, n, n % 2 == 1);
+        cr_assert(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+                  "%zu edits: %zu bytes, the value encodes to %zu", n, got.len, want.len);
+        pv_free(&a);
+        buf_free(&want);
+        buf_free(&got);
+        free(b);
+    }
+    free(big);
+}
+
 Test(msg, hello_round_trips)
 {
     uint8_t mesh[32];
