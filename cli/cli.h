@@ -129,6 +129,13 @@ void table_row(table_t *t, const char *const *cells);
 /* Prints to c->out with columns aligned in terminal columns, fitting
  * c->width when it is set (util.c says how). */
 void table_print(cli_t *c, table_t *t);
+/* The same table printed as its rows are made, holding none of them: give
+ * every row to table_measure (widths only), then call table_start (prints
+ * the headers), then give the same rows in the same order to table_emit.
+ * The output is byte for byte table_row of each row, then table_print. */
+void table_measure(table_t *t, const char *const *cells);
+void table_start(cli_t *c, table_t *t);
+void table_emit(cli_t *c, table_t *t, const char *const *cells);
 void table_free(table_t **t);
 
 int cmd_init(cli_t *c, int argc, char **argv);

@@ -137,8 +137,22 @@ static const char **s_replaced(repo_t *r, size_t *n)
     return v;
 }
 
-/* Adds e's row to t (bulletins are printed as blocks, s_list_bulletins). */
-static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
+/* What s_table_row does with a row: keep it, measure it, print it. */
+typedef enum { ROW_ADD, ROW_MEASURE, ROW_EMIT } s_how_t;
+
+static void s_row_to(cli_t *c, table_t *t, s_how_t how, const char *const *row)
+{
+    if (how == ROW_ADD)
+        s_row_to(c, t, how, row);
+    else if (how == ROW_MEASURE)
+        table_measure(t, row);
+    else
+        table_emit(c, t, row);
+}
+
+/* e's row of t (bulletins are printed as blocks, s_list_bulletins), given
+ * to t as how says. */
+static void s_table_row(cli_t *c, table_t *t, s_how_t how, repo_t *r, const entity_t *e, uint64_t now)
 {
     char id[11], a[256], b[256], num[32];
     cli_short_id(e->entity, id);
@@ -161,7 +175,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
         }
         const char *row[] = {id, query_label(e), s_status(e, now), set, pv_get_str(f, "area"), a, b,
                              num, note ? note : ""};
-        table_row(t, row);
+        s_row_to(c, t, how, row);
         break;
     }
     case REC_NEED: {
@@ -170,7 +184,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
         const char *row[] = {id, pv_get_str(f, "category"), pv_get_str(f, "urgency"),
                              s_status(e, now), pv_get_str(f, "area"), num, b,
                              pv_get_str(f, "summary")};
-        table_row(t, row);
+        s_row_to(c, t, how, row);
         break;
     }
     case REC_OFFER: {
@@ -182,7 +196,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
             snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
         const char *row[] = {id, s_ref_name(r, pv_get_str(f, "provider")), a,
                              pv_get_str(f, "area"), b, num};
-        table_row(t, row);
+        s_row_to(c, t, how, row);
         break;
     }
     case REC_COALITION: {
@@ -191,7 +205,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
             members += strncmp(f->u.m.keys[i], "member:", 7) == 0;
         snprintf(num, sizeof num, "%zu", members);
         const char *row[] = {id, query_label(e), pv_get_str(f, "area"), num, pv_get_str(f, "purpose")};
-        table_row(t, row);
+        s_row_to(c, t, how, row);
         break;
     }
     default: break;
@@ -332,6 +346,29 @@ static table_t *s_table_for(rec_kind_t k)
     }
 }
 
+/* Prints {"kind", "count", "items"} as the items are made: of v, or of
+ * the entities at positions at (each merged for the moment). The bytes
+ * are those of the whole document built first and printed with
+ * cli_print_json. */
+static void s_list_json(cli_t *c, repo_t *r, int kind, const entity_t **v, const size_t *at, size_t n,
+                        uint64_t now)
+{
+    buf_t b = {0};
+    buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        cli_entity_json(v ? v[i] : repo_entity_peek(r, at[i]), now, &b);
+        if (b.len >= 65536) {
+            fwrite(b.data, 1, b.len, c->out);
+            buf_reset(&b);
+        }
+    }
+    buf_append(&b, "]}", 2);
+    cli_print_json(c, &b);
+    buf_free(&b);
+}
+
 int cmd_list(cli_t *c, int argc, char **argv)
 {
     vopts_t o;
@@ -401,9 +438,9 @@ int cmd_list(cli_t *c, int argc, char **argv)
     /* a bulletin that names no area concerns every area */
     bool mesh_wide = kind == REC_BULLETIN && o.area;
     query_t q = {(rec_kind_t)kind, mesh_wide ? NULL : o.area, o.category, o.status, o.all, now};
-    const entity_t **v = NULL;
-    size_t n = query_list(r, &q, &v);
-    if (o.lang || mesh_wide) {
+    if (kind == REC_BULLETIN) { /* few, printed with what they replace */
+        const entity_t **v = NULL;
+        size_t n = query_list(r, &q, &v);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const char *ba = pv_get_str(v[i]->fields, "area");
@@ -411,31 +448,43 @@ int cmd_list(cli_t *c, int argc, char **argv)
                 v[k++] = v[i];
         }
         n = k;
+        if (c->json)
+            s_list_json(c, r, kind, v, NULL, n, now);
+        else if (n == 0)
+            fprintf(c->out, "no bulletins%s\n", (o.area || o.category || o.status || o.lang) ? " match" : " yet");
+        else
+            s_list_bulletins(c, r, v, n);
+        free(v);
+        return EXIT_OK;
+    }
+    /* The rest is printed as it is made: rows are entity positions, each
+     * merged for the moment it is printed (repo_entity_peek), so a listing
+     * of 50,000 records holds neither their states nor its output. */
+    size_t *at = NULL;
+    size_t n = query_list_at(r, &q, &at);
+    if (o.lang) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s_has_lang(repo_entity_peek(r, at[i]), o.lang))
+                at[k++] = at[i];
+        n = k;
     }
     if (c->json) {
-        buf_t b = {0};
-        buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                buf_putc(&b, ',');
-            cli_entity_json(v[i], now, &b);
-        }
-        buf_append(&b, "]}", 2);
-        cli_print_json(c, &b);
-        buf_free(&b);
+        s_list_json(c, r, kind, NULL, at, n, now);
     } else if (n == 0) {
         fprintf(c->out, "no %ss%s\n", rec_kind_name(kind),
                 (o.area || o.category || o.status || o.lang) ? " match" : " yet");
-    } else if (kind == REC_BULLETIN) {
-        s_list_bulletins(c, r, v, n);
     } else {
+        /* two passes: the column widths, then the rows */
         table_t *t = s_table_for(kind);
         for (size_t i = 0; i < n; i++)
-            s_table_row(t, r, v[i], now);
-        table_print(c, t);
+            s_table_row(c, t, ROW_MEASURE, r, repo_entity_peek(r, at[i]), now);
+        table_start(c, t);
+        for (size_t i = 0; i < n; i++)
+            s_table_row(c, t, ROW_EMIT, r, repo_entity_peek(r, at[i]), now);
         table_free(&t);
     }
-    free(v);
+    free(at);
     return EXIT_OK;
 }
 

@@ -5,8 +5,9 @@
 #include "node/match.h"
 #include "proto/util.h"
 
-#include <stdlib.h>
 #include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -66,7 +67,9 @@ static int s_urgency_rank(const char *s)
  * at every comparison (each read is a map look-up, a cache miss or more at
  * 100,000 entities). */
 typedef struct {
-    const entity_t *e;
+    const entity_t *e; /* query_list; NULL in query_list_at */
+    const uint8_t *id; /* the entity's id (ties) */
+    size_t at;         /* its position */
     int rank;          /* places: status; needs: open first, then urgency */
     uint64_t created;  /* bulletins: newest first */
     const char *label;
@@ -81,13 +84,13 @@ static int s_sort(const void *a, const void *b)
     if (!d)
         d = strcasecmp(x->label, y->label);
     if (!d)
-        d = memcmp(x->e->entity, y->e->entity, 32);
+        d = memcmp(x->id, y->id, 32);
     return d;
 }
 
 static s_row_t s_row(const entity_t *e, uint64_t now)
 {
-    s_row_t r = {.e = e, .label = query_label(e)};
+    s_row_t r = {.e = e, .id = e->entity, .label = query_label(e)};
     if (e->kind == REC_PLACE) {
         r.rank = s_status_rank(query_status(e, now));
     } else if (e->kind == REC_NEED) {
@@ -124,7 +127,12 @@ static bool s_filter(const entity_t *e, const query_t *q)
     return true;
 }
 
-size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
+/* The rows of q, unsorted: *out (allocated) gets them. With keep, their
+ * states stay cached (repo_entity_at) and rows point into them; without,
+ * each is merged for the moment (repo_entity_peek), its label copied into
+ * *labels (allocated) and the rows' label and id pointers are set once all
+ * are read. */
+static size_t s_rows(repo_t *r, const query_t *q, bool keep, s_row_t **out, buf_t *labels)
 {
     size_t total = repo_entity_count(r), n = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
@@ -141,15 +149,50 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
         const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
         if (st && strcmp(st, q->status) != 0)
             continue;
-        const entity_t *e = repo_entity_at(r, i);
-        if (s_filter(e, q))
-            v[n++] = s_row(e, q->now_ms);
+        const entity_t *e = keep ? repo_entity_at(r, i) : repo_entity_peek(r, i);
+        if (!s_filter(e, q))
+            continue;
+        v[n] = s_row(e, q->now_ms);
+        v[n].at = i;
+        if (!keep) {
+            const char *l = v[n].label;
+            v[n].e = NULL;
+            v[n].label = (const char *)(uintptr_t)labels->len; /* an offset until all are read */
+            buf_append(labels, l, strlen(l) + 1);
+        }
+        n++;
     }
+    for (size_t i = 0; !keep && i < n; i++) {
+        v[i].label = (const char *)labels->data + (uintptr_t)v[i].label;
+        v[i].id = repo_entity_id(r, v[i].at);
+    }
+    *out = v;
+    return n;
+}
+
+size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
+{
+    s_row_t *v = NULL;
+    size_t n = s_rows(r, q, true, &v, NULL);
     qsort(v, n, sizeof *v, s_sort);
     *out = xmalloc((n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
         (*out)[i] = v[i].e;
     free(v);
+    return n;
+}
+
+size_t query_list_at(repo_t *r, const query_t *q, size_t **out)
+{
+    s_row_t *v = NULL;
+    buf_t labels = {0};
+    size_t n = s_rows(r, q, false, &v, &labels);
+    qsort(v, n, sizeof *v, s_sort);
+    *out = xmalloc((n ? n : 1) * sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = v[i].at;
+    free(v);
+    buf_free(&labels);
     return n;
 }
 

@@ -41,6 +41,14 @@ const char *query_label(const entity_t *e);
  */
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
 
+/*
+ * The same rows in the same order, as entity positions (*out allocated;
+ * free() it): nothing stays merged, so a listing of 50,000 records need
+ * not hold 50,000 states while it prints (`buurt list` reads each row's
+ * state with repo_entity_peek as it prints it). Returns the count.
+ */
+size_t query_list_at(repo_t *r, const query_t *q, size_t **out);
+
 /* A place's status is stale when it was set longer ago than the mesh's
  * stale_hours (QUERY_STALE_HOURS_DEFAULT): how old a status is matters as
  * much as the status. */
