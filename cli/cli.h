@@ -129,13 +129,15 @@ void table_row(table_t *t, const char *const *cells);
 /* Prints to c->out with columns aligned in terminal columns, fitting
  * c->width when it is set (util.c says how). */
 void table_print(cli_t *c, table_t *t);
-/* The same table printed as its rows are made, holding none of them: give
- * every row to table_measure (widths only), then call table_start (prints
- * the headers), then give the same rows in the same order to table_emit.
- * The output is byte for byte table_row of each row, then table_print. */
-void table_measure(table_t *t, const char *const *cells);
+/* The same table with its rows kept compactly by the caller (a listing
+ * sorts them before printing): table_keep appends a row's cells, escaped,
+ * to kept and returns where they start; then table_start prints the
+ * headers, and table_emit one kept row (kept->data + that offset), in any
+ * order. The output is byte for byte table_row of the same rows, in the
+ * order given to table_emit, then table_print; at most 32 columns. */
+size_t table_keep(table_t *t, const char *const *cells, buf_t *kept);
 void table_start(cli_t *c, table_t *t);
-void table_emit(cli_t *c, table_t *t, const char *const *cells);
+void table_emit(cli_t *c, table_t *t, const char *kept);
 void table_free(table_t **t);
 
 int cmd_init(cli_t *c, int argc, char **argv);

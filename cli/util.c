@@ -448,59 +448,53 @@ void table_print(cli_t *c, table_t *t)
     free(w);
 }
 
-/* cells, escaped as table_row keeps them, into out[ncols] (allocated). */
-static void s_escape(const table_t *t, const char *const *cells, char **out)
-{
-    for (int i = 0; i < t->ncols; i++) {
-        buf_t b = {0};
-        text_escape(&b, cells[i] ? cells[i] : "");
-        out[i] = xstrdup(buf_cstr(&b));
-        buf_free(&b);
-    }
-}
-
-void table_measure(table_t *t, const char *const *cells)
+/* Starts the widths of a kept table at its headers'. */
+static void s_widths_init(table_t *t)
 {
     size_t nc = (size_t)t->ncols;
-    if (!t->w) {
-        t->w = xcalloc(nc, sizeof *t->w);
-        for (size_t i = 0; i < nc; i++)
-            t->w[i] = text_width(t->cells[i]);
-    }
-    char **esc = xmalloc(nc * sizeof *esc);
-    s_escape(t, cells, esc);
-    for (size_t i = 0; i < nc; i++) {
-        size_t cw = text_width(esc[i]);
+    t->w = xcalloc(nc, sizeof *t->w);
+    for (size_t i = 0; i < nc; i++)
+        t->w[i] = text_width(t->cells[i]);
+}
+
+size_t table_keep(table_t *t, const char *const *cells, buf_t *kept)
+{
+    if (!t->w)
+        s_widths_init(t);
+    size_t at = kept->len;
+    for (int i = 0; i < t->ncols; i++) {
+        size_t from = kept->len;
+        text_escape(kept, cells[i] ? cells[i] : "");
+        buf_putc(kept, '\0');
+        size_t cw = text_width((const char *)kept->data + from);
         if (cw > t->w[i])
             t->w[i] = cw;
-        free(esc[i]);
     }
-    free(esc);
+    return at;
 }
 
 void table_start(cli_t *c, table_t *t)
 {
-    size_t nc = (size_t)t->ncols;
     if (!t->w)
-        table_measure(t, (const char *const *)t->cells); /* headers only */
+        s_widths_init(t);
     t->fit = s_fit(c, t, t->w);
     t->w = NULL;
     buf_t line = {0};
-    s_line(c, nc, t->cells, t->fit, &line);
+    s_line(c, (size_t)t->ncols, t->cells, t->fit, &line);
     buf_free(&line);
 }
 
-void table_emit(cli_t *c, table_t *t, const char *const *cells)
+void table_emit(cli_t *c, table_t *t, const char *kept)
 {
     size_t nc = (size_t)t->ncols;
-    char **esc = xmalloc(nc * sizeof *esc);
-    s_escape(t, cells, esc);
+    char *cells[32];
+    for (size_t i = 0; i < nc && i < 32; i++) {
+        cells[i] = (char *)kept;
+        kept += strlen(kept) + 1;
+    }
     buf_t line = {0};
-    s_line(c, nc, esc, t->fit, &line);
+    s_line(c, nc, cells, t->fit, &line);
     buf_free(&line);
-    for (size_t i = 0; i < nc; i++)
-        free(esc[i]);
-    free(esc);
 }
 
 void table_free(table_t **tp)

@@ -129,10 +129,11 @@ static bool s_filter(const entity_t *e, const query_t *q)
 
 /* The rows of q, unsorted: *out (allocated) gets them. With keep, their
  * states stay cached (repo_entity_at) and rows point into them; without,
- * each is merged for the moment (repo_entity_peek), its label copied into
- * *labels (allocated) and the rows' label and id pointers are set once all
- * are read. */
-static size_t s_rows(repo_t *r, const query_t *q, bool keep, s_row_t **out, buf_t *labels)
+ * each is merged for the moment (repo_entity_peek) and handed to fn
+ * (which may drop it and sets the row's ref), its label copied into
+ * *labels, and the rows' label and id pointers are set once all are read. */
+static size_t s_rows(repo_t *r, const query_t *q, bool keep, query_row_fn *fn, void *ctx, s_row_t **out,
+                     buf_t *labels)
 {
     size_t total = repo_entity_count(r), n = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
@@ -154,7 +155,10 @@ static size_t s_rows(repo_t *r, const query_t *q, bool keep, s_row_t **out, buf_
             continue;
         v[n] = s_row(e, q->now_ms);
         v[n].at = i;
+        v[n].id = repo_entity_id(r, i);
         if (!keep) {
+            if (fn && !fn(ctx, e, &v[n].at))
+                continue;
             const char *l = v[n].label;
             v[n].e = NULL;
             v[n].label = (const char *)(uintptr_t)labels->len; /* an offset until all are read */
@@ -162,10 +166,8 @@ static size_t s_rows(repo_t *r, const query_t *q, bool keep, s_row_t **out, buf_
         }
         n++;
     }
-    for (size_t i = 0; !keep && i < n; i++) {
+    for (size_t i = 0; !keep && i < n; i++)
         v[i].label = (const char *)labels->data + (uintptr_t)v[i].label;
-        v[i].id = repo_entity_id(r, v[i].at);
-    }
     *out = v;
     return n;
 }
@@ -173,7 +175,7 @@ static size_t s_rows(repo_t *r, const query_t *q, bool keep, s_row_t **out, buf_
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
 {
     s_row_t *v = NULL;
-    size_t n = s_rows(r, q, true, &v, NULL);
+    size_t n = s_rows(r, q, true, NULL, NULL, &v, NULL);
     qsort(v, n, sizeof *v, s_sort);
     *out = xmalloc((n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
@@ -182,11 +184,11 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
     return n;
 }
 
-size_t query_list_at(repo_t *r, const query_t *q, size_t **out)
+size_t query_list_rows(repo_t *r, const query_t *q, query_row_fn *fn, void *ctx, size_t **out)
 {
     s_row_t *v = NULL;
     buf_t labels = {0};
-    size_t n = s_rows(r, q, false, &v, &labels);
+    size_t n = s_rows(r, q, false, fn, ctx, &v, &labels);
     qsort(v, n, sizeof *v, s_sort);
     *out = xmalloc((n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)

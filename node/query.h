@@ -42,12 +42,16 @@ const char *query_label(const entity_t *e);
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
 
 /*
- * The same rows in the same order, as entity positions (*out allocated;
- * free() it): nothing stays merged, so a listing of 50,000 records need
- * not hold 50,000 states while it prints (`buurt list` reads each row's
- * state with repo_entity_peek as it prints it). Returns the count.
+ * The same rows in the same order without keeping any merged state, so a
+ * listing of 50,000 records need not hold 50,000 states: each matching
+ * entity is merged for the moment and given to fn (NULL: none), which
+ * returns false to leave it out and may set *ref (preset to the entity's
+ * position); *out (allocated, free() it) receives the refs of the rows in
+ * order. `buurt list` renders each row in fn, once, and prints the rows
+ * in order afterwards. Returns the count.
  */
-size_t query_list_at(repo_t *r, const query_t *q, size_t **out);
+typedef bool query_row_fn(void *ctx, const entity_t *e, size_t *ref);
+size_t query_list_rows(repo_t *r, const query_t *q, query_row_fn *fn, void *ctx, size_t **out);
 
 /* A place's status is stale when it was set longer ago than the mesh's
  * stale_hours (QUERY_STALE_HOURS_DEFAULT): how old a status is matters as
