@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},             {"http", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
-                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm, cli_stop}};
+                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm, cli_reader_warm, cli_stop}};
     char *home = NULL;
     const char *listen = "tcp://0.0.0.0:4836";
     bool daemonize = false;

@@ -55,6 +55,9 @@ void cli_prepare_child(repo_t *repo);
 /* Builds part of what cli_prepare_child brings up to date; true when done
  * (buurtd calls it while idle). */
 bool cli_warm(repo_t *repo);
+/* Merges the next slice of what the first queries read, in buurtd's
+ * reader child while it is idle after start; true when done. */
+bool cli_reader_warm(repo_t *repo);
 /* Saves what cli_warm built for the next start (buurtd calls it as it
  * stops). */
 void cli_stop(repo_t *repo);

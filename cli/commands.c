@@ -196,6 +196,31 @@ bool cli_warm(repo_t *repo)
     return s_warm;
 }
 
+bool cli_reader_warm(repo_t *repo)
+{
+    /* who-can-help reads offers and their places, and places that serve
+     * the need's category: merged here, in the reader forked at start, a
+     * slice at a time while no read waits (places first, then offers),
+     * so the first who-can-help after a start finds most of them cached.
+     * At most 20,000 states: the reader trims its cache between reads
+     * once it holds more than 24,576 (repo_trim). In the reader's own
+     * memory, given back when it is retired. */
+    static size_t next, merged;
+    static int pass; /* 0: places, 1: offers */
+    size_t total = repo_entity_count(repo), end = next + 512 < total ? next + 512 : total;
+    unsigned want = pass == 0 ? 1u << REC_PLACE : 1u << REC_OFFER;
+    for (; next < end && merged < 20000; next++)
+        if (repo_entity_kinds(repo, next) & want) {
+            (void)repo_entity_at(repo, next);
+            merged++;
+        }
+    if (next >= total && pass == 0) {
+        pass = 1;
+        next = 0;
+    }
+    return merged >= 20000 || next >= total;
+}
+
 void cli_stop(repo_t *repo)
 {
     /* the table as it is now, for the next start (only when it was built:
