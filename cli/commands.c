@@ -200,25 +200,28 @@ bool cli_reader_warm(repo_t *repo)
 {
     /* who-can-help reads offers and their places, and places that serve
      * the need's category: merged here, in the reader forked at start, a
-     * slice at a time while no read waits (places first, then offers),
-     * so the first who-can-help after a start finds most of them cached.
-     * At most 20,000 states: the reader trims its cache between reads
-     * once it holds more than 24,576 (repo_trim). In the reader's own
-     * memory, given back when it is retired. */
-    static size_t next, merged;
-    static int pass; /* 0: places, 1: offers */
+     * slice at a time while no read waits (offers first: merging one
+     * merges its place too), so the first who-can-help after a start
+     * finds most of them cached. At most 20,000 cached states: the
+     * reader trims its cache between reads once it holds more than
+     * 24,576 (repo_trim). In the reader's own memory, given back when it
+     * is retired. */
+    static size_t next;
+    static int pass; /* 0: offers, 1: places */
+    repo_stats_t st;
+    repo_stats(repo, &st);
     size_t total = repo_entity_count(repo), end = next + 512 < total ? next + 512 : total;
-    unsigned want = pass == 0 ? 1u << REC_PLACE : 1u << REC_OFFER;
-    for (; next < end && merged < 20000; next++)
+    unsigned want = pass == 0 ? 1u << REC_OFFER : 1u << REC_PLACE;
+    for (; next < end && st.cached < 20000; next++)
         if (repo_entity_kinds(repo, next) & want) {
             (void)repo_entity_at(repo, next);
-            merged++;
+            st.cached++; /* and perhaps its place: counted again next slice */
         }
     if (next >= total && pass == 0) {
         pass = 1;
         next = 0;
     }
-    return merged >= 20000 || next >= total;
+    return st.cached >= 20000 || next >= total;
 }
 
 void cli_stop(repo_t *repo)
