@@ -198,30 +198,25 @@ bool cli_warm(repo_t *repo)
 
 bool cli_reader_warm(repo_t *repo)
 {
-    /* who-can-help reads offers and their places, and places that serve
-     * the need's category: merged here, in the reader forked at start, a
-     * slice at a time while no read waits (offers first: merging one
-     * merges its place too), so the first who-can-help after a start
-     * finds most of them cached. At most 20,000 cached states: the
-     * reader trims its cache between reads once it holds more than
-     * 24,576 (repo_trim). In the reader's own memory, given back when it
-     * is retired. */
+    /* who-can-help reads the place of every candidate offer and the
+     * places that serve the need's category, whatever the category:
+     * merged here, in the reader forked at start, a slice at a time while
+     * no read waits, so the first who-can-help after a start merges only
+     * its offers. At most 16,000 cached states, leaving room for a
+     * who-can-help's offers and a listing's needs under repo_trim's
+     * bound (the reader drops every cached state between reads once it
+     * holds more than 24,576, and the next query starts cold). In the
+     * reader's own memory, given back when it is retired. */
     static size_t next;
-    static int pass; /* 0: offers, 1: places */
     repo_stats_t st;
     repo_stats(repo, &st);
     size_t total = repo_entity_count(repo), end = next + 512 < total ? next + 512 : total;
-    unsigned want = pass == 0 ? 1u << REC_OFFER : 1u << REC_PLACE;
-    for (; next < end && st.cached < 20000; next++)
-        if (repo_entity_kinds(repo, next) & want) {
+    for (; next < end && st.cached < 16000; next++)
+        if (repo_entity_kinds(repo, next) & (1u << REC_PLACE)) {
             (void)repo_entity_at(repo, next);
-            st.cached++; /* and perhaps its place: counted again next slice */
+            st.cached++;
         }
-    if (next >= total && pass == 0) {
-        pass = 1;
-        next = 0;
-    }
-    return st.cached >= 20000 || next >= total;
+    return st.cached >= 16000 || next >= total;
 }
 
 void cli_stop(repo_t *repo)
