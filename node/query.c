@@ -127,15 +127,19 @@ static bool s_filter(const entity_t *e, const query_t *q)
     return true;
 }
 
+/* Rows query_list_rows keeps cached (then merges for the moment only). */
+#define QUERY_CACHE_ROWS 4096
+
 /* The rows of q, unsorted: *out (allocated) gets them. With keep, their
  * states stay cached (repo_entity_at) and rows point into them; without,
- * each is merged for the moment (repo_entity_peek) and handed to fn
+ * the first QUERY_CACHE_ROWS are cached too and the rest merged for the
+ * moment (repo_entity_peek); each is handed to fn
  * (which may drop it and sets the row's ref), its label copied into
  * *labels, and the rows' label and id pointers are set once all are read. */
 static size_t s_rows(repo_t *r, const query_t *q, bool keep, query_row_fn *fn, void *ctx, s_row_t **out,
                      buf_t *labels)
 {
-    size_t total = repo_entity_count(r), n = 0;
+    size_t total = repo_entity_count(r), n = 0, merged = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
     /* the facts rule most entities out without touching their fields;
      * s_filter then decides on the fields of the rest */
@@ -150,7 +154,9 @@ static size_t s_rows(repo_t *r, const query_t *q, bool keep, query_row_fn *fn, v
         const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
         if (st && strcmp(st, q->status) != 0)
             continue;
-        const entity_t *e = keep ? repo_entity_at(r, i) : repo_entity_peek(r, i);
+        /* the first rows stay cached either way, so that repeating a
+         * small query does not merge its rows again */
+        const entity_t *e = keep || merged++ < QUERY_CACHE_ROWS ? repo_entity_at(r, i) : repo_entity_peek(r, i);
         if (!s_filter(e, q))
             continue;
         v[n] = s_row(e, q->now_ms);
