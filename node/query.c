@@ -127,36 +127,51 @@ static bool s_filter(const entity_t *e, const query_t *q)
     return true;
 }
 
-/* Rows query_list_rows keeps cached (then merges for the moment only). */
+/* Candidates (by the facts) up to which query_list_rows keeps the rows
+ * cached; above, each is merged for the moment only. */
 #define QUERY_CACHE_ROWS 4096
+
+/* Whether the facts f leave an entity to be tested on its fields. */
+static bool s_candidate(const match_fact_t *f, const query_t *q, uint32_t area, uint32_t cat)
+{
+    if (f->kind != q->kind || (f->deleted && !q->all) || (area && f->area != area) ||
+        (cat && !(f->cats & cat)))
+        return false;
+    const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
+    return !st || strcmp(st, q->status) == 0;
+}
 
 /* The rows of q, unsorted: *out (allocated) gets them. With keep, their
  * states stay cached (repo_entity_at) and rows point into them; without,
- * the first QUERY_CACHE_ROWS are cached too and the rest merged for the
- * moment (repo_entity_peek); each is handed to fn
+ * they are cached too when the facts leave at most QUERY_CACHE_ROWS
+ * candidates, else merged for the moment (repo_entity_peek); each is
+ * handed to fn
  * (which may drop it and sets the row's ref), its label copied into
  * *labels, and the rows' label and id pointers are set once all are read. */
 static size_t s_rows(repo_t *r, const query_t *q, bool keep, query_row_fn *fn, void *ctx, s_row_t **out,
                      buf_t *labels)
 {
-    size_t total = repo_entity_count(r), n = 0, merged = 0;
+    size_t total = repo_entity_count(r), n = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
     /* the facts rule most entities out without touching their fields;
      * s_filter then decides on the fields of the rest */
     const match_fact_t *fa = match_facts(r, 1u << q->kind);
     uint32_t area = match_hash(q->area);
     uint32_t cat = q->kind == REC_NEED || q->kind == REC_OFFER ? match_cat_bit(q->category) : 0;
+    /* a small result is kept cached either way, so that repeating a
+     * small query does not merge its rows again; a large one is merged
+     * for the moment, row by row */
+    bool cache = keep;
+    if (!keep) {
+        size_t cand = 0;
+        for (size_t i = 0; i < total && cand <= QUERY_CACHE_ROWS; i++)
+            cand += s_candidate(&fa[i], q, area, cat);
+        cache = cand <= QUERY_CACHE_ROWS;
+    }
     for (size_t i = 0; i < total; i++) {
-        const match_fact_t *f = &fa[i];
-        if (f->kind != q->kind || (f->deleted && !q->all) || (area && f->area != area) ||
-            (cat && !(f->cats & cat)))
+        if (!s_candidate(&fa[i], q, area, cat))
             continue;
-        const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
-        if (st && strcmp(st, q->status) != 0)
-            continue;
-        /* the first rows stay cached either way, so that repeating a
-         * small query does not merge its rows again */
-        const entity_t *e = keep || merged++ < QUERY_CACHE_ROWS ? repo_entity_at(r, i) : repo_entity_peek(r, i);
+        const entity_t *e = cache ? repo_entity_at(r, i) : repo_entity_peek(r, i);
         if (!s_filter(e, q))
             continue;
         v[n] = s_row(e, q->now_ms);

@@ -42,11 +42,12 @@ const char *query_label(const entity_t *e);
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
 
 /*
- * The same rows in the same order without keeping more than 4,096 merged
- * states, so a listing of 50,000 records need not hold 50,000 states (the
- * first 4,096 rows stay cached, so a small query repeated does not merge
- * again; the rest are merged for the moment): each matching entity is
- * given to fn (NULL: none), which
+ * The same rows in the same order, without keeping the merged states of
+ * a large result, so a listing of 50,000 records need not hold 50,000
+ * states: when more than 4,096 entities remain after the facts, each is
+ * merged for the moment; fewer stay cached, so a small query repeated
+ * does not merge them again. Each matching entity is given to fn (NULL:
+ * none), which
  * returns false to leave it out and may set *ref (preset to the entity's
  * position); *out (allocated, free() it) receives the refs of the rows in
  * order. `buurt list` renders each row in fn, once, and prints the rows
