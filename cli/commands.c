@@ -207,16 +207,19 @@ bool cli_reader_warm(repo_t *repo)
      * bound (the reader drops every cached state between reads once it
      * holds more than 24,576, and the next query starts cold). In the
      * reader's own memory, given back when it is retired. */
-    static size_t next;
-    repo_stats_t st;
-    repo_stats(repo, &st);
+    static size_t next, cached;
+    if (next == 0) { /* what is cached already (repo_stats walks every entity: once) */
+        repo_stats_t st;
+        repo_stats(repo, &st);
+        cached = st.cached;
+    }
     size_t total = repo_entity_count(repo), end = next + 512 < total ? next + 512 : total;
-    for (; next < end && st.cached < 16000; next++)
+    for (; next < end && cached < 16000; next++)
         if (repo_entity_kinds(repo, next) & (1u << REC_PLACE)) {
             (void)repo_entity_at(repo, next);
-            st.cached++;
+            cached++; /* places read few other records: a close count */
         }
-    return st.cached >= 16000 || next >= total;
+    return cached >= 16000 || next >= total;
 }
 
 void cli_stop(repo_t *repo)
