@@ -516,6 +516,51 @@ row "push C->A->D while a member floods A" "$FPUSH_MS ms (flood of $FLOODN still
 for q in c d; do stop "$q"; done
 
 # ---------------------------------------------------------------- 7d. the web board under load
+# ---------------------------------------------------------------- 7d. first query, full listing
+# A restarted: the first list and the first who-can-help, each the first
+# of its kind after start (A saved its facts table as it stopped and
+# loads it, node/match.h). Then a full listing as JSON: how much memory A
+# (buurtd, and the reader child it forks for reads) takes on top of what
+# it held, against the reply's size.
+note "first queries after A restarts; a full listing"
+stop a
+start a || exit 1
+RS_MS=$START_MS
+t0=$(now_ns)
+"$BUURT" --home "$T/a" list needs --status open --area "$AREA" >/dev/null 2>"$T/fq.err" || note "first list failed: $(cat "$T/fq.err")"
+FQ1=$(ms_since "$t0")
+t0=$(now_ns)
+"$BUURT" --home "$T/a" who-can-help "$NEED" >/dev/null 2>"$T/fq.err" || note "first who-can-help failed: $(cat "$T/fq.err")"
+FQ2=$(ms_since "$t0")
+row "first query after start: list needs (area)" "$FQ1 ms (restart to answering: $RS_MS ms)" "<= 100 ms" "$(le "$FQ1" 100)" \
+    "stop and start A's buurtd, then at once buurt --home A list needs --status open --area '$AREA'"
+row "first query after start: who-can-help" "$FQ2 ms" "<= 100 ms" "$(le "$FQ2" 100)" \
+    "then buurt --home A who-can-help <need>, the first of its kind"
+# kb PID FIELD: VmRSS / VmHWM of a process in kB (0 when gone)
+kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# baselines: buurtd's RSS, and that of the reader the queries above left
+R0=$(kb "${PID[a]}" VmRSS)
+declare -A CR0=()
+for c in $(ps -o pid= --ppid "${PID[a]}"); do CR0[$c]=$(kb "$c" VmRSS); done
+"$BUURT" --home "$T/a" list needs --all --json >"$T/full.json" 2>"$T/full.err"
+FULL=$(wc -c <"$T/full.json")
+H1=$(kb "${PID[a]}" VmHWM)
+CG=0 # the largest growth of A's children (the reader that answered stays)
+for c in $(ps -o pid= --ppid "${PID[a]}"); do
+    g=$(( $(kb "$c" VmHWM) - ${CR0[$c]:-$R0} ))
+    [ "$g" -gt "$CG" ] && CG=$g
+done
+GROW=$(python3 -c 'import sys; r0,h1,cg=map(int,sys.argv[1:4]); print(max(0,h1-r0)+max(0,cg))' "$R0" "$H1" "$CG")
+FRATIO=$(python3 -c "print('%.2f' % ($GROW * 1024.0 / max(1, $FULL)))")
+if [ "$FULL" -gt 0 ] && [ ! -s "$T/full.err" ]; then
+    row "full listing: daemon peak vs reply size" "${FRATIO}x ($(python3 -c "print('%.1f MB over %.1f MB of JSON' % ($GROW / 1024.0, $FULL / 1048576.0))"))" \
+        "<= 1.5x" "$(le "$FRATIO" 1.5)" \
+        "buurt --home A list needs --all --json; (VmHWM of buurtd - its VmRSS before) + (VmHWM of its reader - the reader's VmRSS before)"
+else
+    row "full listing: daemon peak vs reply size" "failed: $(head -c 200 "$T/full.err")" "<= 1.5x" "FAILED" \
+        "buurt --home A list needs --all --json"
+fi
+
 # A again, now with its web board (buurtd --http): bench/http_load.py
 # runs 30 clients on kept-alive connections fetching the board's front
 # page for HTTP_S seconds; pages come from the cache, rendered again by a

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
         {"no-compress", no_argument, NULL, 'z'},
         {NULL, 0, NULL, 0}};
     node_opts_t o = {.beacon = true,
-                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm}};
+                     .exec = {cli_run, cli_runs_in_child, cli_prepare_child, cli_warm, cli_reader_warm, cli_stop}};
     char *home = NULL;
     const char *listen = "tcp://0.0.0.0:4836";
     bool daemonize = false;

@@ -55,6 +55,12 @@ void cli_prepare_child(repo_t *repo);
 /* Builds part of what cli_prepare_child brings up to date; true when done
  * (buurtd calls it while idle). */
 bool cli_warm(repo_t *repo);
+/* Merges the next slice of what the first queries read, in buurtd's
+ * reader child while it is idle after start; true when done. */
+bool cli_reader_warm(repo_t *repo);
+/* Saves what cli_warm built for the next start (buurtd calls it as it
+ * stops). */
+void cli_stop(repo_t *repo);
 /* Prints the top-level help. */
 void cli_help(FILE *f);
 
@@ -126,6 +132,15 @@ void table_row(table_t *t, const char *const *cells);
 /* Prints to c->out with columns aligned in terminal columns, fitting
  * c->width when it is set (util.c says how). */
 void table_print(cli_t *c, table_t *t);
+/* The same table with its rows kept compactly by the caller (a listing
+ * sorts them before printing): table_keep appends a row's cells, escaped,
+ * to kept and returns where they start; then table_start prints the
+ * headers, and table_emit one kept row (kept->data + that offset), in any
+ * order. The output is byte for byte table_row of the same rows, in the
+ * order given to table_emit, then table_print; at most 32 columns. */
+size_t table_keep(table_t *t, const char *const *cells, buf_t *kept);
+void table_start(cli_t *c, table_t *t);
+void table_emit(cli_t *c, table_t *t, const char *kept);
 void table_free(table_t **t);
 
 int cmd_init(cli_t *c, int argc, char **argv);

@@ -137,9 +137,11 @@ static const char **s_replaced(repo_t *r, size_t *n)
     return v;
 }
 
-/* Adds e's row to t (bulletins are printed as blocks, s_list_bulletins). */
-static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
+/* e's row of t (bulletins are printed as blocks, s_list_bulletins),
+ * appended to kept (table_keep); where it starts. */
+static size_t s_table_row(table_t *t, buf_t *kept, repo_t *r, const entity_t *e, uint64_t now)
 {
+    size_t at = kept->len;
     char id[11], a[256], b[256], num[32];
     cli_short_id(e->entity, id);
     const pv_t *f = e->fields;
@@ -161,7 +163,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
         }
         const char *row[] = {id, query_label(e), s_status(e, now), set, pv_get_str(f, "area"), a, b,
                              num, note ? note : ""};
-        table_row(t, row);
+        at = table_keep(t, row, kept);
         break;
     }
     case REC_NEED: {
@@ -170,7 +172,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
         const char *row[] = {id, pv_get_str(f, "category"), pv_get_str(f, "urgency"),
                              s_status(e, now), pv_get_str(f, "area"), num, b,
                              pv_get_str(f, "summary")};
-        table_row(t, row);
+        at = table_keep(t, row, kept);
         break;
     }
     case REC_OFFER: {
@@ -182,7 +184,7 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
             snprintf(num, sizeof num, "%lld", (long long)cap->u.i);
         const char *row[] = {id, s_ref_name(r, pv_get_str(f, "provider")), a,
                              pv_get_str(f, "area"), b, num};
-        table_row(t, row);
+        at = table_keep(t, row, kept);
         break;
     }
     case REC_COALITION: {
@@ -191,11 +193,12 @@ static void s_table_row(table_t *t, repo_t *r, const entity_t *e, uint64_t now)
             members += strncmp(f->u.m.keys[i], "member:", 7) == 0;
         snprintf(num, sizeof num, "%zu", members);
         const char *row[] = {id, query_label(e), pv_get_str(f, "area"), num, pv_get_str(f, "purpose")};
-        table_row(t, row);
+        at = table_keep(t, row, kept);
         break;
     }
     default: break;
     }
+    return at;
 }
 
 /* True when e's langs hold lang. */
@@ -332,6 +335,58 @@ static table_t *s_table_for(rec_kind_t k)
     }
 }
 
+/* Prints {"kind", "count", "items"}: the items of v, or those kept at
+ * offsets at of kept (NUL-terminated). The bytes are those of the whole
+ * document built first and printed with cli_print_json. */
+static void s_list_json(cli_t *c, int kind, const entity_t **v, const buf_t *kept, const size_t *at,
+                        size_t n, uint64_t now)
+{
+    buf_t b = {0};
+    buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        if (v) {
+            cli_entity_json(v[i], now, &b);
+        } else {
+            const char *item = (const char *)kept->data + at[i];
+            buf_append(&b, item, strlen(item));
+        }
+        if (b.len >= 65536) {
+            fwrite(b.data, 1, b.len, c->out);
+            buf_reset(&b);
+        }
+    }
+    buf_append(&b, "]}", 2);
+    cli_print_json(c, &b);
+    buf_free(&b);
+}
+
+/* How cmd_list renders each row once, as query_list_rows merges it. */
+typedef struct {
+    repo_t *r;
+    const char *lang; /* --lang, or NULL */
+    bool json;
+    table_t *t;       /* the table rows are kept for (not json) */
+    buf_t kept;       /* the rendered rows, NUL-terminated */
+    uint64_t now;
+} s_render_t;
+
+static bool s_render(void *ctx, const entity_t *e, size_t *ref)
+{
+    s_render_t *x = ctx;
+    if (x->lang && !s_has_lang(e, x->lang))
+        return false;
+    if (x->json) {
+        *ref = x->kept.len;
+        cli_entity_json(e, x->now, &x->kept);
+        buf_putc(&x->kept, '\0');
+    } else {
+        *ref = s_table_row(x->t, &x->kept, x->r, e, x->now);
+    }
+    return true;
+}
+
 int cmd_list(cli_t *c, int argc, char **argv)
 {
     vopts_t o;
@@ -401,9 +456,9 @@ int cmd_list(cli_t *c, int argc, char **argv)
     /* a bulletin that names no area concerns every area */
     bool mesh_wide = kind == REC_BULLETIN && o.area;
     query_t q = {(rec_kind_t)kind, mesh_wide ? NULL : o.area, o.category, o.status, o.all, now};
-    const entity_t **v = NULL;
-    size_t n = query_list(r, &q, &v);
-    if (o.lang || mesh_wide) {
+    if (kind == REC_BULLETIN) { /* few, printed with what they replace */
+        const entity_t **v = NULL;
+        size_t n = query_list(r, &q, &v);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const char *ba = pv_get_str(v[i]->fields, "area");
@@ -411,31 +466,35 @@ int cmd_list(cli_t *c, int argc, char **argv)
                 v[k++] = v[i];
         }
         n = k;
+        if (c->json)
+            s_list_json(c, kind, v, NULL, NULL, n, now);
+        else if (n == 0)
+            fprintf(c->out, "no bulletins%s\n", (o.area || o.category || o.status || o.lang) ? " match" : " yet");
+        else
+            s_list_bulletins(c, r, v, n);
+        free(v);
+        return EXIT_OK;
     }
+    /* The rest: each row is merged once, for the moment, and rendered
+     * (s_render); the rows are printed in order from what was rendered,
+     * so a listing of 50,000 records holds its text (about the size of
+     * the output) but none of their merged states. */
+    s_render_t x = {r, o.lang, c->json, c->json ? NULL : s_table_for(kind), {0}, now};
+    size_t *at = NULL;
+    size_t n = query_list_rows(r, &q, s_render, &x, &at);
     if (c->json) {
-        buf_t b = {0};
-        buf_printf(&b, "{\"kind\":\"%s\",\"count\":%zu,\"items\":[", rec_kind_name(kind), n);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                buf_putc(&b, ',');
-            cli_entity_json(v[i], now, &b);
-        }
-        buf_append(&b, "]}", 2);
-        cli_print_json(c, &b);
-        buf_free(&b);
+        s_list_json(c, kind, NULL, &x.kept, at, n, now);
     } else if (n == 0) {
         fprintf(c->out, "no %ss%s\n", rec_kind_name(kind),
                 (o.area || o.category || o.status || o.lang) ? " match" : " yet");
-    } else if (kind == REC_BULLETIN) {
-        s_list_bulletins(c, r, v, n);
     } else {
-        table_t *t = s_table_for(kind);
+        table_start(c, x.t);
         for (size_t i = 0; i < n; i++)
-            s_table_row(t, r, v[i], now);
-        table_print(c, t);
-        table_free(&t);
+            table_emit(c, x.t, (const char *)x.kept.data + at[i]);
     }
-    free(v);
+    table_free(&x.t);
+    buf_free(&x.kept);
+    free(at);
     return EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
  * peers) and a write in its loop (it must be the one writer).
  */
 #include "cli/cli.h"
+#include "node/home.h"
 #include "node/match.h"
 
 #include <stdio.h>
@@ -146,25 +147,85 @@ bool cli_runs_in_child(const ctl_msg_t *exec)
     return exec->argc >= 1 && cli_command_where(exec->argv[0]) == CMD_READ;
 }
 
-/* The facts table of buurtd's process is complete (cli_warm finished). */
+/* The facts table of buurtd's process is complete (cli_warm finished, or
+ * it was loaded from the home's facts.cache). */
 static bool s_warm;
+/* facts.cache was tried (once, at the first hook after start) */
+static bool s_tried;
+
+/* Loads the facts a previous buurtd saved for this very repo (match.h:
+ * a stale or damaged file is ignored), so the first read after a restart
+ * does not wait for the table to be built. */
+static void s_load(repo_t *repo)
+{
+    if (s_tried)
+        return;
+    s_tried = true;
+    char *path = home_path(repo_home(repo), HOME_FACTS);
+    s_warm = match_facts_load(repo, path);
+    free(path);
+}
+
+static void s_save(repo_t *repo)
+{
+    char *path = home_path(repo_home(repo), HOME_FACTS);
+    (void)match_facts_save(repo, path, NULL); /* a cache: without it the table is built */
+    free(path);
+}
 
 void cli_prepare_child(repo_t *repo)
 {
-    /* the facts table queries read: once buurtd has built it (cli_warm),
-     * it is brought up to date here, which costs only what changed, so
-     * each child inherits it instead of building it again. Until then a
-     * child that needs it builds its own, and one that does not (show)
-     * does not wait for it. */
+    /* the facts table queries read: once buurtd has built it (cli_warm)
+     * or loaded it, it is brought up to date here, which costs only what
+     * changed, so each child inherits it instead of building it again.
+     * Until then a child that needs it builds its own, and one that does
+     * not (show) does not wait for it. */
+    s_load(repo);
     if (s_warm)
         (void)match_facts(repo, (1u << REC__COUNT) - 1);
 }
 
 bool cli_warm(repo_t *repo)
 {
+    s_load(repo);
     /* 1,000 entities is about 5 ms on a small board's core: the loop
-     * stays responsive while an idle daemon builds the table */
-    if (!s_warm)
-        s_warm = match_facts_warm(repo, (1u << REC__COUNT) - 1, 1000);
+     * stays responsive while an idle daemon builds the table; once
+     * built, it is saved for the next start */
+    if (!s_warm && (s_warm = match_facts_warm(repo, (1u << REC__COUNT) - 1, 1000)))
+        s_save(repo);
     return s_warm;
+}
+
+bool cli_reader_warm(repo_t *repo)
+{
+    /* who-can-help reads the place of every candidate offer and the
+     * places that serve the need's category, whatever the category:
+     * merged here, in the reader forked at start, a slice at a time while
+     * no read waits, so the first who-can-help after a start merges only
+     * its offers. At most 16,000 cached states, leaving room for a
+     * who-can-help's offers and a listing's needs under repo_trim's
+     * bound (the reader drops every cached state between reads once it
+     * holds more than 24,576, and the next query starts cold). In the
+     * reader's own memory, given back when it is retired. */
+    static size_t next, cached;
+    if (next == 0) { /* what is cached already (repo_stats walks every entity: once) */
+        repo_stats_t st;
+        repo_stats(repo, &st);
+        cached = st.cached;
+    }
+    size_t total = repo_entity_count(repo), end = next + 512 < total ? next + 512 : total;
+    for (; next < end && cached < 16000; next++)
+        if (repo_entity_kinds(repo, next) & (1u << REC_PLACE)) {
+            (void)repo_entity_at(repo, next);
+            cached++; /* places read few other records: a close count */
+        }
+    return cached >= 16000 || next >= total;
+}
+
+void cli_stop(repo_t *repo)
+{
+    /* the table as it is now, for the next start (only when it was built:
+     * building it here would delay the stop) */
+    if (s_warm)
+        s_save(repo);
 }

@@ -304,8 +304,10 @@ void cli_join(const pv_t *list, char *out, size_t n)
 
 struct table {
     int ncols;
-    char **cells; /* rows * ncols, row 0 = headers */
+    char **cells; /* rows * ncols, row 0 = headers (streamed: only it) */
     size_t rows;
+    size_t *w;    /* streamed: widest cell of each column measured so far */
+    size_t *fit;  /* streamed: the widths rows are printed at (table_start) */
 };
 
 table_t *table_new(int ncols, const char *const *headers)
@@ -368,27 +370,11 @@ static void s_narrow(const table_t *t, size_t *w, size_t *total, size_t limit, c
     }
 }
 
-/*
- * Widths are terminal columns (proto/text.h), so Arabic, Turkish and
- * Tigrinya cells line up. With a width limit (c->width: the terminal's, or
- * BUURT_COLUMNS) columns are narrowed until every line fits: first the
- * free text (SUMMARY, TITLE, NOTE, PURPOSE, WHY, NAME; in a table without
- * these, the widest column) down to 20 columns, then the others down to
- * 6, then any down to 3; an ID column never. A
- * cell wider than its column ends in "…". Without a limit (a pipe) rows
- * are printed whole. A cell with right-to-left text is wrapped in the
- * directional isolates U+2068 FSI and U+2069 PDI, so that a terminal's
- * bidi algorithm keeps the columns around it in place.
- */
-void table_print(cli_t *c, table_t *t)
+/* The widths rows are printed at, from the widest cell of each column
+ * (w, consumed): narrowed to c->width as table_print says. */
+static size_t *s_fit(cli_t *c, const table_t *t, size_t *w)
 {
-    size_t nc = (size_t)t->ncols, *w = xcalloc(nc, sizeof *w), total = 2 * (nc - 1);
-    for (size_t r = 0; r < t->rows; r++)
-        for (size_t i = 0; i < nc; i++) {
-            size_t cw = text_width(t->cells[r * nc + i]);
-            if (cw > w[i])
-                w[i] = cw;
-        }
+    size_t nc = (size_t)t->ncols, total = 2 * (nc - 1);
     bool *text = xcalloc(nc, sizeof *text), *other = xcalloc(nc, sizeof *other), any = false;
     size_t widest = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -410,26 +396,105 @@ void table_print(cli_t *c, table_t *t)
     }
     free(text);
     free(other);
-    buf_t line = {0};
-    for (size_t r = 0; r < t->rows; r++) {
-        buf_reset(&line);
-        for (size_t i = 0; i < nc; i++) {
-            const char *s = t->cells[r * nc + i];
-            bool rtl = text_has_rtl(s);
-            if (rtl)
-                buf_append(&line, "\xe2\x81\xa8", 3); /* FSI */
-            size_t cw = text_fit(&line, s, w[i]);
-            if (rtl)
-                buf_append(&line, "\xe2\x81\xa9", 3); /* PDI */
-            if (i + 1 < nc)
-                for (size_t k = cw; k < w[i] + 2; k++)
-                    buf_putc(&line, ' ');
-        }
-        buf_putc(&line, '\n');
-        fwrite(line.data, 1, line.len, c->out);
+    return w;
+}
+
+/* Prints one row of escaped cells at widths w. */
+static void s_line(cli_t *c, size_t nc, char *const *cells, const size_t *w, buf_t *line)
+{
+    buf_reset(line);
+    for (size_t i = 0; i < nc; i++) {
+        const char *s = cells[i];
+        bool rtl = text_has_rtl(s);
+        if (rtl)
+            buf_append(line, "\xe2\x81\xa8", 3); /* FSI */
+        size_t cw = text_fit(line, s, w[i]);
+        if (rtl)
+            buf_append(line, "\xe2\x81\xa9", 3); /* PDI */
+        if (i + 1 < nc)
+            for (size_t k = cw; k < w[i] + 2; k++)
+                buf_putc(line, ' ');
     }
+    buf_putc(line, '\n');
+    fwrite(line->data, 1, line->len, c->out);
+}
+
+/*
+ * Widths are terminal columns (proto/text.h), so Arabic, Turkish and
+ * Tigrinya cells line up. With a width limit (c->width: the terminal's, or
+ * BUURT_COLUMNS) columns are narrowed until every line fits: first the
+ * free text (SUMMARY, TITLE, NOTE, PURPOSE, WHY, NAME; in a table without
+ * these, the widest column) down to 20 columns, then the others down to
+ * 6, then any down to 3; an ID column never. A
+ * cell wider than its column ends in "…". Without a limit (a pipe) rows
+ * are printed whole. A cell with right-to-left text is wrapped in the
+ * directional isolates U+2068 FSI and U+2069 PDI, so that a terminal's
+ * bidi algorithm keeps the columns around it in place.
+ */
+void table_print(cli_t *c, table_t *t)
+{
+    size_t nc = (size_t)t->ncols, *w = xcalloc(nc, sizeof *w);
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t i = 0; i < nc; i++) {
+            size_t cw = text_width(t->cells[r * nc + i]);
+            if (cw > w[i])
+                w[i] = cw;
+        }
+    s_fit(c, t, w);
+    buf_t line = {0};
+    for (size_t r = 0; r < t->rows; r++)
+        s_line(c, nc, t->cells + r * nc, w, &line);
     buf_free(&line);
     free(w);
+}
+
+/* Starts the widths of a kept table at its headers'. */
+static void s_widths_init(table_t *t)
+{
+    size_t nc = (size_t)t->ncols;
+    t->w = xcalloc(nc, sizeof *t->w);
+    for (size_t i = 0; i < nc; i++)
+        t->w[i] = text_width(t->cells[i]);
+}
+
+size_t table_keep(table_t *t, const char *const *cells, buf_t *kept)
+{
+    if (!t->w)
+        s_widths_init(t);
+    size_t at = kept->len;
+    for (int i = 0; i < t->ncols; i++) {
+        size_t from = kept->len;
+        text_escape(kept, cells[i] ? cells[i] : "");
+        buf_putc(kept, '\0');
+        size_t cw = text_width((const char *)kept->data + from);
+        if (cw > t->w[i])
+            t->w[i] = cw;
+    }
+    return at;
+}
+
+void table_start(cli_t *c, table_t *t)
+{
+    if (!t->w)
+        s_widths_init(t);
+    t->fit = s_fit(c, t, t->w);
+    t->w = NULL;
+    buf_t line = {0};
+    s_line(c, (size_t)t->ncols, t->cells, t->fit, &line);
+    buf_free(&line);
+}
+
+void table_emit(cli_t *c, table_t *t, const char *kept)
+{
+    size_t nc = (size_t)t->ncols;
+    char *cells[32];
+    for (size_t i = 0; i < nc && i < 32; i++) {
+        cells[i] = (char *)kept;
+        kept += strlen(kept) + 1;
+    }
+    buf_t line = {0};
+    s_line(c, nc, cells, t->fit, &line);
+    buf_free(&line);
 }
 
 void table_free(table_t **tp)
@@ -440,6 +505,8 @@ void table_free(table_t **tp)
     for (size_t i = 0; i < t->rows * (size_t)t->ncols; i++)
         free(t->cells[i]);
     free(t->cells);
+    free(t->w);
+    free(t->fit);
     free(t);
     *tp = NULL;
 }

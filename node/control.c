@@ -11,6 +11,11 @@
  * the reader answers on another with frames [u8 stream][u32 length][data],
  * stream 1 stdout, 2 stderr, 0 the end (data: the exit code).
  *
+ * The first reader is forked as the node starts, before any read is
+ * asked, and warms itself (exec.reader_warm, a slice at a time) until its
+ * first request comes, checking for one between slices: the first query
+ * after a start then finds the fork done and what it reads mostly merged.
+ *
  * A job is one EXEC being answered: for a read, the child (or the reader)
  * and the pipes it writes to; for a write, its captured output. Either way its output leaves in OUT frames of at most CTL_CHUNK
  * bytes; when the socket will not take a frame (the CLI reads slowly) the
@@ -25,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +90,7 @@ struct control {
     /* which job and pipe each poll item of the last control_poll_items is */
     int item_job[2 * (CONTROL_CHILDREN + 1)], item_fd[2 * (CONTROL_CHILDREN + 1)];
     size_t nitems;
+    bool started;          /* the first reader was forked at start (or could not be) */
 };
 
 static void s_log(control_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -342,12 +349,19 @@ static ssize_t s_cookie_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
-/* The reader's life: one request after another until its pipe closes. */
-static void s_reader_main(control_t *c, int in, int out)
+/* The reader's life: one request after another until its pipe closes.
+ * With warm, it warms itself (exec.reader_warm) while no request waits. */
+static void s_reader_main(control_t *c, int in, int out, bool warm)
 {
     s_frame_out_t so = {out, 1}, se = {out, 2};
     cookie_io_functions_t io = {.write = s_cookie_write};
     for (;;) {
+        while (warm && c->h.exec.reader_warm) {
+            struct pollfd p = {in, POLLIN, 0};
+            if (poll(&p, 1, 0) != 0)
+                break; /* a request (or the node went away): answer it first */
+            warm = !c->h.exec.reader_warm(c->h.repo);
+        }
         uint8_t lb[4];
         if (!s_read_all(in, lb, 4))
             _exit(0);
@@ -380,8 +394,9 @@ static void s_reader_main(control_t *c, int in, int out)
     }
 }
 
-/* Forks a new reader with the repo as it is now. False when it cannot. */
-static bool s_reader_start(control_t *c)
+/* Forks a new reader with the repo as it is now (warming itself while
+ * idle with warm). False when it cannot. */
+static bool s_reader_start(control_t *c, bool warm)
 {
     int rq[2], an[2];
     if (pipe2(rq, O_CLOEXEC) != 0)
@@ -402,7 +417,7 @@ static bool s_reader_start(control_t *c)
         signal(SIGPIPE, SIG_DFL);
         close(rq[1]);
         close(an[0]);
-        s_reader_main(c, rq[0], an[1]);
+        s_reader_main(c, rq[0], an[1], warm);
         _exit(0);
     }
     close(rq[0]);
@@ -426,7 +441,7 @@ static bool s_to_reader(control_t *c, job_t *j, const uint8_t *rid, size_t rlen,
         return false;
     if (w->pid && w->version != repo_version(c->h.repo))
         s_reader_stop(c); /* stale: a new one sees the new edits */
-    if (!w->pid && !s_reader_start(c))
+    if (!w->pid && !s_reader_start(c, false))
         return false;
     buf_t req = {0};
     ctl_exec(&req, m->argc, m->argv, m->json, m->now_ms, m->width);
@@ -793,6 +808,12 @@ void control_handle(control_t *c, const zmq_pollitem_t *items, size_t n, uint64_
     }
     if (c->nwaiters)
         s_waiters(c, now);
+    /* the first reader, forked as the node starts (see the top) */
+    if (!c->started) {
+        c->started = true;
+        if (!c->reader.pid && c->h.exec.in_child && c->h.exec.reader_warm)
+            (void)s_reader_start(c, true);
+    }
     /* a reader unused for a while is retired: what it cached goes back */
     if (c->reader.pid && c->reader.job < 0) {
         if (!c->reader.idle_since)

@@ -25,6 +25,12 @@ typedef struct {
     /* does a slice of prepare_child's work while the node is idle; true
      * once there is none left (NULL: nothing to warm) */
     bool (*warm)(repo_t *repo);
+    /* does a slice of warming in the reader child forked at start, while
+     * it waits for its first reads; true once there is none left (NULL:
+     * nothing to warm) */
+    bool (*reader_warm)(repo_t *repo);
+    /* called once as the node stops, its repo still open (NULL: nothing) */
+    void (*stop)(repo_t *repo);
 } node_exec_t;
 
 #endif

@@ -15,7 +15,7 @@ static const char *const s_names[] = {
     [HOME_INVITES] = "invites",       [HOME_PID] = "buurtd.pid",
     [HOME_CONTROL] = "control.sock",  [HOME_ENDPOINT] = "buurtd.endpoint",
     [HOME_LOG] = "buurtd.log",
-    [HOME_HTTP] = "buurtd.http",
+    [HOME_HTTP] = "buurtd.http",      [HOME_FACTS] = "facts.cache",
 };
 
 char *home_default(void)

@@ -11,6 +11,7 @@
  *   control.sock     buurtd's control socket
  *   buurtd.endpoint  the TCP endpoint buurtd last bound
  *   buurtd.log       buurtd's log with --daemon
+ *   facts.cache      buurtd's query facts, saved at stop (node/match.h)
  *
  * The directory is 0700 and every file in it 0600.
  */
@@ -30,6 +31,7 @@ typedef enum {
     HOME_ENDPOINT,
     HOME_LOG,
     HOME_HTTP,     /* the web board's address while buurtd --http runs */
+    HOME_FACTS,    /* the facts table buurtd saved (node/match.h) */
 } home_file_t;
 
 /* The default home: $BUURT_HOME, else $XDG_DATA_HOME/buurt, else

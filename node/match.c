@@ -13,6 +13,9 @@
  * map, and the ranking sorts small keys, not the matches.
  */
 #include "node/match.h"
+#include "node/file.h"
+
+#include <sodium.h>
 
 #include <ctype.h>
 #include <stddef.h>
@@ -219,6 +222,136 @@ bool match_facts_warm(repo_t *r, unsigned kinds, size_t budget)
     s_facts_fill(r, kinds, s_facts.n, to);
     s_facts.n = to;
     return to == total;
+}
+
+/* ---------------------------------------------------------------- facts on disk */
+
+/*
+ * File: "BUURTFC1", fingerprint (32 bytes), entity count (u64), then per
+ * entity 24 bytes (area u32, cats u32, provider i32, expires i64, status
+ * i8, kind u8, deleted u8, read u8; little-endian), then BLAKE2b-256 of
+ * everything before it.
+ */
+#define FACTS_MAGIC "BUURTFC1"
+#define FACTS_ENTRY 24
+#define FACTS_HEAD (8 + 32 + 8)
+
+static void s_put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t s_get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* How many status tokens entries of kind may index (match_fact_status). */
+static int s_tokens(int kind)
+{
+    const char *const *set = kind == REC_NEED ? REC_NEED_STATUS : kind == REC_PLACE ? REC_PLACE_STATUS : NULL;
+    int n = 0;
+    while (set && set[n])
+        n++;
+    return set ? n : 1;
+}
+
+/* What the facts of r are a function of (see match.h). */
+static void s_fingerprint(const repo_t *r, uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)FACTS_MAGIC, 8);
+    crypto_generichash_update(&st, repo_key(r)->pk, 32);
+    static const uint8_t none[32];
+    const uint8_t *mesh = repo_mesh(r);
+    crypto_generichash_update(&st, mesh ? mesh : none, 32);
+    uint8_t n[8];
+    size_t edits = repo_edit_count(r), ents = repo_entity_count(r);
+    s_put_le(n, edits, 8);
+    crypto_generichash_update(&st, n, 8);
+    for (size_t i = 0; i < edits; i++) {
+        uint8_t held = repo_is_held(r, i);
+        crypto_generichash_update(&st, repo_record_id(r, i), 32);
+        crypto_generichash_update(&st, &held, 1);
+    }
+    s_put_le(n, ents, 8);
+    crypto_generichash_update(&st, n, 8);
+    for (size_t i = 0; i < ents; i++)
+        crypto_generichash_update(&st, repo_entity_id(r, i), 32);
+    crypto_generichash_final(&st, out, 32);
+}
+
+int match_facts_save(repo_t *r, const char *path, char **cause)
+{
+    const match_fact_t *fa = match_facts(r, (1u << REC__COUNT) - 1);
+    size_t n = repo_entity_count(r);
+    size_t len = FACTS_HEAD + n * FACTS_ENTRY + 32;
+    uint8_t *b = xmalloc(len), *p = b;
+    memcpy(p, FACTS_MAGIC, 8);
+    s_fingerprint(r, p + 8);
+    s_put_le(p + 40, n, 8);
+    p += FACTS_HEAD;
+    for (size_t i = 0; i < n; i++, p += FACTS_ENTRY) {
+        const match_fact_t *f = &fa[i];
+        s_put_le(p, f->area, 4);
+        s_put_le(p + 4, f->cats, 4);
+        s_put_le(p + 8, (uint32_t)f->provider, 4);
+        s_put_le(p + 12, (uint64_t)f->expires, 8);
+        p[20] = (uint8_t)f->status;
+        p[21] = f->kind;
+        p[22] = f->deleted;
+        p[23] = f->read;
+    }
+    crypto_generichash(p, 32, b, (size_t)(p - b), NULL, 0);
+    int rc = file_write_atomic(path, b, len, 0600, cause);
+    free(b);
+    return rc;
+}
+
+bool match_facts_load(repo_t *r, const char *path)
+{
+    size_t n = repo_entity_count(r), want = FACTS_HEAD + n * FACTS_ENTRY + 32, len = 0;
+    char *raw = NULL;
+    if (file_read(path, want + 1, &raw, &len, NULL) < 0)
+        return false;
+    const uint8_t *b = (const uint8_t *)raw;
+    uint8_t fp[32], sum[32];
+    bool ok = len == want && memcmp(b, FACTS_MAGIC, 8) == 0 && s_get_le(b + 40, 8) == n;
+    if (ok) {
+        crypto_generichash(sum, 32, b, len - 32, NULL, 0);
+        s_fingerprint(r, fp);
+        ok = sodium_memcmp(sum, b + len - 32, 32) == 0 && memcmp(fp, b + 8, 32) == 0;
+    }
+    if (ok) {
+        size_t total = s_facts_fit(r);
+        const uint8_t *p = b + FACTS_HEAD;
+        for (size_t i = 0; i < total; i++, p += FACTS_ENTRY) {
+            match_fact_t *f = &s_facts.v[i];
+            memset(f, 0, sizeof *f);
+            f->area = (uint32_t)s_get_le(p, 4);
+            f->cats = (uint32_t)s_get_le(p + 4, 4);
+            f->provider = (int32_t)(uint32_t)s_get_le(p + 8, 4);
+            f->expires = (int64_t)s_get_le(p + 12, 8);
+            f->status = (int8_t)p[20];
+            f->kind = p[21];
+            f->deleted = p[22] != 0;
+            f->read = p[23] != 0;
+            f->ver = repo_entity_version(r, i);
+            if (f->kind >= REC__COUNT || f->provider < -1 || (int64_t)f->provider >= (int64_t)total ||
+                f->status < -2 || f->status >= s_tokens(f->kind)) {
+                ok = false; /* not written by match_facts_save: build as before */
+                break;
+            }
+        }
+        s_facts.n = ok ? total : 0;
+    }
+    free(raw);
+    return ok;
 }
 
 /* Appends up to room - 1 bytes of s at *at (advanced); keeps it terminated. */

@@ -83,6 +83,26 @@ const match_fact_t *match_facts(repo_t *r, unsigned kinds);
  * daemon can build it in slices while idle); true once none is left. */
 bool match_facts_warm(repo_t *r, unsigned kinds, size_t budget);
 
+/*
+ * The facts table on disk, so that a restarted buurtd answers its first
+ * query without merging every entity again (docs/performance.md, "First
+ * query and streamed listings"). The file holds the facts of every entity
+ * and a fingerprint of what they were read from: the node's key, the mesh,
+ * every stored record's id in store order with whether it is held, and
+ * every entity's id in entity order. Merged states are a function of
+ * those (merge.h), so facts saved for one fingerprint hold for any repo
+ * with the same one.
+ *
+ * match_facts_save brings the table up to date (match_facts) and writes
+ * it with file_write_atomic: 0, or a negative code and *cause.
+ * match_facts_load installs the file's facts as the table when the file
+ * is whole and its fingerprint is r's, each entry at r's current
+ * repo_entity_version; true then. A missing, damaged or stale file is
+ * false and changes nothing (the table is built as before).
+ */
+int match_facts_save(repo_t *r, const char *path, char **cause);
+bool match_facts_load(repo_t *r, const char *path);
+
 /* Case-insensitive (ASCII) hash of s, never 0; 0 for NULL. */
 uint32_t match_hash(const char *s);
 

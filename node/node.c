@@ -1595,6 +1595,8 @@ int node_run(node_t *n)
     free(order);
     if (n->marks_dirty)
         s_syncmarks(n, s_now(), true);
+    if (n->o.exec.stop)
+        n->o.exec.stop(n->repo);
     s_log(n, "stopping: %zu edits stored", repo_edit_count(n->repo));
     return 0;
 }

@@ -5,8 +5,9 @@
 #include "node/match.h"
 #include "proto/util.h"
 
-#include <stdlib.h>
 #include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -66,7 +67,9 @@ static int s_urgency_rank(const char *s)
  * at every comparison (each read is a map look-up, a cache miss or more at
  * 100,000 entities). */
 typedef struct {
-    const entity_t *e;
+    const entity_t *e; /* query_list; NULL in query_list_at */
+    const uint8_t *id; /* the entity's id (ties) */
+    size_t at;         /* its position */
     int rank;          /* places: status; needs: open first, then urgency */
     uint64_t created;  /* bulletins: newest first */
     const char *label;
@@ -81,13 +84,13 @@ static int s_sort(const void *a, const void *b)
     if (!d)
         d = strcasecmp(x->label, y->label);
     if (!d)
-        d = memcmp(x->e->entity, y->e->entity, 32);
+        d = memcmp(x->id, y->id, 32);
     return d;
 }
 
 static s_row_t s_row(const entity_t *e, uint64_t now)
 {
-    s_row_t r = {.e = e, .label = query_label(e)};
+    s_row_t r = {.e = e, .id = e->entity, .label = query_label(e)};
     if (e->kind == REC_PLACE) {
         r.rank = s_status_rank(query_status(e, now));
     } else if (e->kind == REC_NEED) {
@@ -124,7 +127,29 @@ static bool s_filter(const entity_t *e, const query_t *q)
     return true;
 }
 
-size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
+/* Candidates (by the facts) up to which query_list_rows keeps the rows
+ * cached; above, each is merged for the moment only. */
+#define QUERY_CACHE_ROWS 4096
+
+/* Whether the facts f leave an entity to be tested on its fields. */
+static bool s_candidate(const match_fact_t *f, const query_t *q, uint32_t area, uint32_t cat)
+{
+    if (f->kind != q->kind || (f->deleted && !q->all) || (area && f->area != area) ||
+        (cat && !(f->cats & cat)))
+        return false;
+    const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
+    return !st || strcmp(st, q->status) == 0;
+}
+
+/* The rows of q, unsorted: *out (allocated) gets them. With keep, their
+ * states stay cached (repo_entity_at) and rows point into them; without,
+ * they are cached too when the facts leave at most QUERY_CACHE_ROWS
+ * candidates, else merged for the moment (repo_entity_peek); each is
+ * handed to fn
+ * (which may drop it and sets the row's ref), its label copied into
+ * *labels, and the rows' label and id pointers are set once all are read. */
+static size_t s_rows(repo_t *r, const query_t *q, bool keep, query_row_fn *fn, void *ctx, s_row_t **out,
+                     buf_t *labels)
 {
     size_t total = repo_entity_count(r), n = 0;
     s_row_t *v = xmalloc((total + 1) * sizeof *v);
@@ -133,23 +158,64 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
     const match_fact_t *fa = match_facts(r, 1u << q->kind);
     uint32_t area = match_hash(q->area);
     uint32_t cat = q->kind == REC_NEED || q->kind == REC_OFFER ? match_cat_bit(q->category) : 0;
-    for (size_t i = 0; i < total; i++) {
-        const match_fact_t *f = &fa[i];
-        if (f->kind != q->kind || (f->deleted && !q->all) || (area && f->area != area) ||
-            (cat && !(f->cats & cat)))
-            continue;
-        const char *st = q->status ? match_fact_status(f, q->now_ms) : NULL;
-        if (st && strcmp(st, q->status) != 0)
-            continue;
-        const entity_t *e = repo_entity_at(r, i);
-        if (s_filter(e, q))
-            v[n++] = s_row(e, q->now_ms);
+    /* a small result is kept cached either way, so that repeating a
+     * small query does not merge its rows again; a large one is merged
+     * for the moment, row by row */
+    bool cache = keep;
+    if (!keep) {
+        size_t cand = 0;
+        for (size_t i = 0; i < total && cand <= QUERY_CACHE_ROWS; i++)
+            cand += s_candidate(&fa[i], q, area, cat);
+        cache = cand <= QUERY_CACHE_ROWS;
     }
+    for (size_t i = 0; i < total; i++) {
+        if (!s_candidate(&fa[i], q, area, cat))
+            continue;
+        const entity_t *e = cache ? repo_entity_at(r, i) : repo_entity_peek(r, i);
+        if (!s_filter(e, q))
+            continue;
+        v[n] = s_row(e, q->now_ms);
+        v[n].at = i;
+        v[n].id = repo_entity_id(r, i);
+        if (!keep) {
+            if (fn && !fn(ctx, e, &v[n].at))
+                continue;
+            const char *l = v[n].label;
+            v[n].e = NULL;
+            v[n].label = (const char *)(uintptr_t)labels->len; /* an offset until all are read */
+            buf_append(labels, l, strlen(l) + 1);
+        }
+        n++;
+    }
+    for (size_t i = 0; !keep && i < n; i++)
+        v[i].label = (const char *)labels->data + (uintptr_t)v[i].label;
+    *out = v;
+    return n;
+}
+
+size_t query_list(repo_t *r, const query_t *q, const entity_t ***out)
+{
+    s_row_t *v = NULL;
+    size_t n = s_rows(r, q, true, NULL, NULL, &v, NULL);
     qsort(v, n, sizeof *v, s_sort);
     *out = xmalloc((n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
         (*out)[i] = v[i].e;
     free(v);
+    return n;
+}
+
+size_t query_list_rows(repo_t *r, const query_t *q, query_row_fn *fn, void *ctx, size_t **out)
+{
+    s_row_t *v = NULL;
+    buf_t labels = {0};
+    size_t n = s_rows(r, q, false, fn, ctx, &v, &labels);
+    qsort(v, n, sizeof *v, s_sort);
+    *out = xmalloc((n ? n : 1) * sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = v[i].at;
+    free(v);
+    buf_free(&labels);
     return n;
 }
 

@@ -41,6 +41,21 @@ const char *query_label(const entity_t *e);
  */
 size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
 
+/*
+ * The same rows in the same order, without keeping the merged states of
+ * a large result, so a listing of 50,000 records need not hold 50,000
+ * states: when more than 4,096 entities remain after the facts, each is
+ * merged for the moment; fewer stay cached, so a small query repeated
+ * does not merge them again. Each matching entity is given to fn (NULL:
+ * none), which
+ * returns false to leave it out and may set *ref (preset to the entity's
+ * position); *out (allocated, free() it) receives the refs of the rows in
+ * order. `buurt list` renders each row in fn, once, and prints the rows
+ * in order afterwards. Returns the count.
+ */
+typedef bool query_row_fn(void *ctx, const entity_t *e, size_t *ref);
+size_t query_list_rows(repo_t *r, const query_t *q, query_row_fn *fn, void *ctx, size_t **out);
+
 /* A place's status is stale when it was set longer ago than the mesh's
  * stale_hours (QUERY_STALE_HOURS_DEFAULT): how old a status is matters as
  * much as the status. */

@@ -21,7 +21,8 @@ fi
 for row in "verify ceiling" "reconcile 100000/3" "reconcile 10000/30" "reconcile 1000/300" \
     "start-up" "catch-up" "footprint B" "footprint A" "idle CPU of A (5 peers" "query list needs" "query who-can-help" \
     "20-node propagation" "push C->A->D during a full listing" "push C->A->D while a member floods A" \
-    "bundle size, 10,000 edits" "bundle apply"; do
+    "bundle size, 10,000 edits" "bundle apply" "first query after start: list" \
+    "first query after start: who-can-help" "full listing: daemon peak vs reply size"; do
     if grep -q "^$row" "$out"; then
         pass=$((pass + 1)); echo "ok   row: $row"
     else

@@ -17,6 +17,14 @@
 #   3. a command that asks buurtd itself (peers, doctor), sent to buurtd
 #      as a command (tests/tools/ctlexec.c), is refused at once (exit 2)
 #      instead of waiting for the daemon that runs it.
+#   4. streamed listings and saved facts (issue 13.4): on a generated home
+#      (tools/gen), listings through buurtd (tables and --json, each
+#      larger than one 64 KiB OUT chunk) are byte-identical to the CLI's
+#      own without a daemon: right after start (before the facts table is
+#      built), after a restart that loads facts.cache (saved once the
+#      daemon was idle), after the store
+#      changed while buurtd was stopped (the saved facts are stale), and
+#      with facts.cache damaged.
 #
 # Every daemon is stopped by its pid on exit, also on failure (a stopped
 # reader is killed by its buurtd).
@@ -155,9 +163,67 @@ t3() {
     check "$name: buurtd answers peers from the CLI afterwards" eval 'bu a3 peers >/dev/null'
 }
 
+# ---------------------------------------------------------------- 4. streamed listings
+# same4 TAG: every listing of L4 through A4's buurtd is byte-identical to
+# the one made without a daemon (files $T/l4.<i>.direct).
+L4=("list needs --all" "list needs --all --json" "list places" "list offers --json"
+    "list needs --status open --area Feijenoord" "list places --lang ar --json")
+direct4() {
+    local i=0 a
+    for a in "${L4[@]}"; do
+        # shellcheck disable=SC2086 # the words of a listing
+        bu a4 $a >"$T/l4.$i.direct" 2>&1 || return 1
+        i=$((i + 1))
+    done
+}
+same4() {
+    local tag=$1 i=0 a
+    for a in "${L4[@]}"; do
+        # shellcheck disable=SC2086
+        bu a4 $a >"$T/l4.$i.$tag" 2>&1
+        WHY="$(cmp "$T/l4.$i.direct" "$T/l4.$i.$tag" 2>&1 | head -c 200)"
+        check "4. $tag: '$a' through buurtd is the CLI's own" cmp -s "$T/l4.$i.direct" "$T/l4.$i.$tag"
+        i=$((i + 1))
+    done
+}
+t4() {
+    local name="4. streamed listings"
+    export BUURT_NOW_MS=1900000000000 BUURT_COLUMNS=0
+    mknode a4 "Buurthuis" || { fail "$name: setup"; return; }
+    bu a4 mesh create "Zuid" >/dev/null 2>&1 && "$TOOLS/gen" "$T/a4" 1500 7 >/dev/null ||
+        { fail "$name: gen"; return; }
+    direct4 || { fail "$name: listings without a daemon"; return; }
+    local big
+    big=$(wc -c <"$T/l4.0.direct")
+    WHY="list needs --all is only $big bytes"
+    check "$name: the listing is larger than one chunk" [ "$big" -gt 65536 ]
+    WHY="$(head -c 200 "$T/l4.1.direct")"
+    check "$name: --json is one JSON document" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/l4.1.direct"
+    start a4 || { fail "$name: start"; return; }
+    same4 "right after start"
+    WHY="no facts.cache while buurtd was idle"
+    check "$name: an idle buurtd builds and saves its facts" wait_until "$WAIT" test -s "$T/a4/facts.cache"
+    stop a4
+    start a4 || { fail "$name: restart"; return; }
+    same4 "facts loaded"
+    stop a4
+    bu a4 place add --name "Nieuwe plek" --kind library --area Feijenoord >/dev/null ||
+        { fail "$name: place add"; return; }
+    direct4 || { fail "$name: listings without a daemon (2)"; return; }
+    start a4 || { fail "$name: start (3)"; return; }
+    same4 "store changed while stopped"
+    stop a4
+    printf 'garbage' | dd of="$T/a4/facts.cache" bs=1 seek=100 conv=notrunc 2>/dev/null
+    start a4 || { fail "$name: start (4)"; return; }
+    same4 "facts.cache damaged"
+    stop a4
+    unset BUURT_NOW_MS BUURT_COLUMNS
+}
+
 t1
 t2
 t3
+t4
 daemons_finish
 echo "($(($(now_ms) - T0)) ms)"
 echo "$PASS passed, $FAIL failed"

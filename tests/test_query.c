@@ -4,6 +4,7 @@
  */
 #include "node/home.h"
 #include "node/setup.h"
+#include "node/match.h"
 #include "node/query.h"
 #include "proto/err.h"
 #include "tests/lib/fixture.h"
@@ -163,4 +164,82 @@ Test(query, duplicate_need_same_category_and_area_open_only)
     cr_assert_null(query_duplicate_need(s_r, "food", "Charlois", "meals for 4 households", now),
                    "another area is another need");
     cr_assert_null(query_duplicate_need(s_r, "food", NULL, "two beds for a night", now));
+}
+
+/* query_list_rows: the rows of query_list in its order, as positions
+ * (or the refs fn sets), without them staying merged; fn can drop rows. */
+static bool s_drop_dok(void *ctx, const entity_t *e, size_t *ref)
+{
+    (*(int *)ctx)++;
+    *ref += 1000;
+    return strcmp(query_label(e), "Dok") != 0;
+}
+
+Test(query, list_rows_gives_query_lists_order_as_positions_and_lets_fn_drop_rows)
+{
+    s_place("Bieb", "Zuid", "closed", false);
+    s_place("Anker", "zuid", "open", false);
+    s_place("Centrum", "Noord", "open", false);
+    s_place("Dok", "Zuid", "limited", false);
+    s_place("Weg", "Zuid", "open", true);
+    query_t q = {.kind = REC_PLACE, .now_ms = repo_wall_ms(), .all = true};
+    const entity_t **v;
+    size_t n = query_list(s_r, &q, &v);
+    size_t *at;
+    size_t m = query_list_rows(s_r, &q, NULL, NULL, &at);
+    cr_assert_eq(m, n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(memcmp(repo_entity_id(s_r, at[i]), v[i]->entity, 32), 0, "row %zu", i);
+    free(at);
+    int calls = 0;
+    m = query_list_rows(s_r, &q, s_drop_dok, &calls, &at);
+    cr_assert_eq(calls, 5);
+    cr_assert_eq(m, 4);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (strcmp(query_label(v[i]), "Dok") == 0)
+            continue;
+        cr_assert_eq(memcmp(repo_entity_id(s_r, at[k] - 1000), v[i]->entity, 32), 0, "row %zu", k);
+        k++;
+    }
+    free(at);
+    free(v);
+}
+
+/* facts.cache: loaded only for the very repo it was saved from. */
+Test(query, saved_facts_load_for_the_same_repo_only)
+{
+    s_place("Anker", "Zuid", "open", false);
+    s_need("soup", "critical", 0);
+    char *path = xasprintf("%s/facts", s_root), *cause = NULL;
+    const match_fact_t *fa = match_facts(s_r, (1u << REC__COUNT) - 1);
+    size_t n = repo_entity_count(s_r);
+    match_fact_t *before = xmalloc(n * sizeof *before);
+    memcpy(before, fa, n * sizeof *before);
+    cr_assert_eq(match_facts_save(s_r, path, &cause), 0, "%s", cause ? cause : "");
+    /* another process: a fresh repo on the same home */
+    char *home = xasprintf("%s/h", s_root);
+    repo_close(&s_r);
+    cr_assert_eq(repo_open(home, &s_r, &cause), 0);
+    cr_assert(match_facts_load(s_r, path), "the same store: loaded");
+    fa = match_facts(s_r, (1u << REC__COUNT) - 1);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(fa[i].kind, before[i].kind);
+        cr_assert_eq(fa[i].area, before[i].area);
+        cr_assert_eq(fa[i].cats, before[i].cats);
+        cr_assert_eq(fa[i].status, before[i].status);
+        cr_assert_eq(fa[i].deleted, before[i].deleted);
+    }
+    s_place("Bieb", "Noord", "closed", false);
+    cr_assert_not(match_facts_load(s_r, path), "a new edit: the saved facts are stale");
+    cr_assert_eq(match_facts_save(s_r, path, &cause), 0);
+    cr_assert(match_facts_load(s_r, path));
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 60, SEEK_SET);
+    fputc(0x7f, f);
+    fclose(f);
+    cr_assert_not(match_facts_load(s_r, path), "a damaged file is not loaded");
+    cr_assert_not(match_facts_load(s_r, "/nonexistent/facts"));
+    free(before);
+    free(home);
+    free(path);
 }
