@@ -1313,6 +1313,8 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                              .ingest = s_ingest,
                              .log = s_log_line,
                              .refused = s_refused,
+                             .caps = MSG_CAP_ANNOUNCE, /* §10.8 */
+                             .asked = session_asked_new(),
                              .verbose = n->o.verbose,
                              .ctx = n};
     if (repo_mesh(n->repo))
@@ -1549,6 +1551,7 @@ void node_destroy(node_t **self_p)
     }
     free(n->peers);
     free(n->marks);
+    session_asked_free(&n->env.asked);
     http_stop(&n->http); /* first: its threads wait for nothing of ours */
     bool had_control = n->control != NULL;
     control_close(&n->control);

@@ -49,6 +49,13 @@ struct session {
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
+    /* pushes to announce at the next tick: store indices */
+    uint32_t ann[SESSION_ANNOUNCE_BATCH];
+    size_t an_n;
+    /* the ids the peer announced lately (their first 8 bytes, a ring):
+     * it has them, so they are not announced back to it */
+    uint64_t heard[SESSION_HEARD];
+    size_t heard_at;
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -62,7 +69,7 @@ struct session {
     link_t want_link;       /* where WANTs go: the link the last RECON came on */
     /* input bounds, per SESSION_IN_WINDOW_MS */
     uint64_t in_window;     /* ms: the window's start */
-    uint32_t in_msgs, want_ids;
+    uint32_t in_msgs, want_ids, ann_ids;
     uint64_t in_bytes, work;
     uint64_t dropped;       /* WANTs and RECONs left unanswered (over budget) */
     /* answers (RECON, WANT's EDITS) and our WANTs the link would not take
@@ -88,6 +95,58 @@ static void s_log(session_t *s, const char *fmt, ...)
     va_end(ap);
     s->env->log(s->env->ctx, line);
 }
+
+/* ---------------------------------------------------------------- asked */
+
+#define SESSION_ASKED_WAYS 4
+
+struct session_asked {
+    struct {
+        uint8_t id[32];
+        uint64_t at;  /* ms */
+        bool used;
+    } slot[SESSION_ASKED_SLOTS];
+};
+
+session_asked_t *session_asked_new(void) { return xcalloc(1, sizeof(session_asked_t)); }
+
+void session_asked_free(session_asked_t **self_p)
+{
+    if (self_p == NULL)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* True (and remembered as asked now) when id was not asked for within
+ * SESSION_ASK_MS. Ids are hashes, so their first bytes pick the set; a
+ * full set forgets its oldest (a duplicate fetch at worst). */
+static bool s_asked_claim(session_asked_t *a, const uint8_t id[32], uint64_t now)
+{
+    if (a == NULL)
+        return true;
+    uint32_t h;
+    memcpy(&h, id, sizeof h);
+    size_t base = (size_t)(h % (SESSION_ASKED_SLOTS / SESSION_ASKED_WAYS)) * SESSION_ASKED_WAYS;
+    size_t old = base;
+    for (size_t w = 0; w < SESSION_ASKED_WAYS; w++) {
+        size_t i = base + w;
+        if (a->slot[i].used && memcmp(a->slot[i].id, id, 32) == 0) {
+            if (now - a->slot[i].at < SESSION_ASK_MS)
+                return false;
+            a->slot[i].at = now;
+            return true;
+        }
+        if (!a->slot[i].used || (a->slot[old].used && a->slot[i].at < a->slot[old].at))
+            old = i;
+    }
+    memcpy(a->slot[old].id, id, 32);
+    a->slot[old].at = now;
+    a->slot[old].used = true;
+    return true;
+}
+
+/* ---------------------------------------------------------------- session */
 
 session_t *session_new(const session_env_t *env, const uint8_t key[32])
 {
@@ -138,7 +197,10 @@ const uint8_t *session_rid(const session_t *self, size_t *len)
 }
 
 uint32_t session_caps(const session_t *self) { return self->env->caps & self->peer_caps; }
-bool session_backlog(const session_t *self) { return self->gq_n > 0 || self->oq_n > 0; }
+bool session_backlog(const session_t *self)
+{
+    return self->gq_n > 0 || self->oq_n > 0 || self->an_n > 0;
+}
 
 bool session_clock_offset(const session_t *self, int64_t *offset_ms)
 {
@@ -366,6 +428,7 @@ static void s_drop_queues(session_t *s)
         s->gq_n--;
     }
     s->wq_n = 0;
+    s->an_n = 0;
     s->wants_inflight = 0;
     s->round_open = false;
     s_out_drop(s);
@@ -374,7 +437,65 @@ static void s_drop_queues(session_t *s)
 
 void session_push(session_t *s, size_t idx)
 {
+    /* one new edit at a time is announced; a stream (the give queue
+     * busy, or a batch already waiting this tick) goes whole: a relay
+     * must not pay a round trip per batch */
+    if ((session_caps(s) & MSG_CAP_ANNOUNCE) && s->gq_n == 0 &&
+        s->an_n < SESSION_ANNOUNCE_BATCH) {
+        s->ann[s->an_n++] = (uint32_t)idx;
+        return;
+    }
     s_give(s, idx);
+}
+
+static void s_heard_add(session_t *s, const uint8_t id[32])
+{
+    memcpy(&s->heard[s->heard_at++ % SESSION_HEARD], id, 8);
+}
+
+static bool s_heard(const session_t *s, const uint8_t id[32])
+{
+    uint64_t h;
+    memcpy(&h, id, 8);
+    for (size_t i = 0; i < SESSION_HEARD && i < s->heard_at; i++)
+        if (s->heard[i] == h)
+            return true;
+    return false;
+}
+
+/* Sends the pushes waiting to be announced: one ANNOUNCE, or, when the
+ * link does not take it or the peer no longer names "announce", the
+ * edits whole through the give queue. */
+static void s_announce(session_t *s, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    size_t n = s->an_n;
+    s->an_n = 0;
+    if (n == 0)
+        return;
+    if (session_caps(s) & MSG_CAP_ANNOUNCE) {
+        uint8_t ids[SESSION_ANNOUNCE_BATCH][32];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *id = repo_record_id(r, s->ann[i]);
+            /* held edits are not passed on before their time; one the peer
+             * announced has reached it */
+            if (!repo_is_held(r, s->ann[i]) && !s_heard(s, id))
+                memcpy(ids[k++], id, 32);
+        }
+        if (k == 0)
+            return;
+        buf_t b = {0};
+        msg_announce(&b, (const uint8_t(*)[32])ids, k);
+        int rc = s_send(s, LINK_ANY, &b, now);
+        buf_free(&b);
+        if (rc == 0)
+            return;
+        if (errno != EAGAIN)
+            return; /* link gone: the next round finds the difference */
+    }
+    for (size_t i = 0; i < n; i++)
+        s_give(s, s->ann[i]);
 }
 
 void session_reset_queues(session_t *s, uint64_t now)
@@ -384,6 +505,7 @@ void session_reset_queues(session_t *s, uint64_t now)
     s->queued = NULL;
     s->queued_bytes = 0;
     s->gq_n = s->gq_head = 0;
+    s->an_n = 0;
     s_shrink(s);
     if (session_connected(s, now))
         s->next_round = now; /* the round finds what is still missing */
@@ -565,6 +687,30 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     free(blobs);
 }
 
+/* The peer has new edits: ask for those this node lacks and no other
+ * peer was asked for lately (that is where duplicates are cut). */
+static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    if (!(s->env->caps & MSG_CAP_ANNOUNCE))
+        return; /* not offered: ignored */
+    if (s->ann_ids + m->nids > SESSION_ANNOUNCE_IDS_MAX) {
+        s->dropped++; /* over its budget: the round finds them */
+        return;
+    }
+    s->ann_ids += (uint32_t)m->nids;
+    for (size_t i = 0; i < m->nids && s->wq_n < SESSION_WANT_MAX; i++) {
+        const uint8_t *id = m->ids[i];
+        s_heard_add(s, id);
+        if (repo_find_record(r, id) >= 0 || repo_is_purged(r, id) ||
+            (s->env->refused && s->env->refused(s->env->ctx, id)))
+            continue;
+        if (s_asked_claim(s->env->asked, id, now))
+            s_want(s, id);
+    }
+    s_pump_wants(s, now);
+}
+
 /* One line for the rejected edits not logged yet. */
 static void s_log_rejected(session_t *s, uint64_t now)
 {
@@ -669,7 +815,7 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     }
     if (now - s->in_window >= SESSION_IN_WINDOW_MS) {
         s->in_window = now;
-        s->in_msgs = s->want_ids = 0;
+        s->in_msgs = s->want_ids = s->ann_ids = 0;
         s->in_bytes = s->work = 0;
     }
     s->in_bytes += len;
@@ -724,6 +870,7 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     case MSG_RECON: s_on_recon(s, link, &m, now); break;
     case MSG_WANT: s_on_want(s, link, &m, now); break;
     case MSG_EDITS: s_on_edits(s, &m, now); break;
+    case MSG_ANNOUNCE: s_on_announce(s, &m, now); break;
     default: break; /* PING */
     }
 done:
@@ -737,6 +884,8 @@ void session_tick(session_t *s, uint64_t now)
         s_log_rejected(s, now);
     if (now < s->banned_until)
         return;
+    if (s->an_n)
+        s_announce(s, now);
     if (s->gq_n)
         s_drain(s, now);
     else if (s->oq_n)
@@ -768,7 +917,7 @@ void session_tick(session_t *s, uint64_t now)
 bool session_settled(const session_t *s, uint64_t since, uint64_t now)
 {
     return session_connected(s, now) && s->last_in_sync >= since && !s->round_open &&
-           s->gq_n == 0 && s->wq_n == 0 && s->wants_inflight == 0;
+           s->gq_n == 0 && s->an_n == 0 && s->wq_n == 0 && s->wants_inflight == 0;
 }
 
 void session_counts(const session_t *s, uint64_t *received, uint64_t *rejected, uint64_t *held)

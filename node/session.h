@@ -39,6 +39,18 @@
  *    SESSION_WANT_CHUNK per WANT and SESSION_WANTS_INFLIGHT outstanding;
  *    each WANT is answered by exactly one EDITS (reply = true); an
  *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
+ *  - Announcing (protocol.md §10.8). With a peer whose HELLO named
+ *    "announce" (session_caps), an edit pushed while the give queue to it
+ *    is empty is announced by id in one ANNOUNCE per tick (at most
+ *    SESSION_ANNOUNCE_BATCH ids) instead of sent whole; a stream of pushes
+ *    (the give queue busy, or more than a batch in one tick: a relay of a
+ *    catch-up) is pushed whole, so a relay pays no round trip per batch.
+ *    An ANNOUNCE received is answered by a WANT for the ids not stored,
+ *    purged, refused, and not asked of any peer of the node within
+ *    SESSION_ASK_MS (env->asked, shared by the node's sessions): a new
+ *    edit announced by several peers is fetched once. The last
+ *    SESSION_HEARD ids a peer announced are not announced back to it. An announce that
+ *    goes unanswered is made good by the next round.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
  *    So do more than SESSION_INVALID_MAX edits that do not decode or
@@ -51,7 +63,9 @@
  *    ids (WANTs beyond are dropped unanswered), and cause SESSION_WORK_MAX
  *    of reconciliation work (RECONs beyond are dropped unanswered). The
  *    give queue holds each store index once and the want queue at most
- *    SESSION_WANT_MAX ids; their memory is given back when they drain.
+ *    SESSION_WANT_MAX ids; their memory is given back when they drain. A
+ *    peer's ANNOUNCEs are acted on for SESSION_ANNOUNCE_IDS_MAX ids per
+ *    window (beyond: ignored, counted as unanswered; the round finds them).
  *
  * Workload: one session per peer; a catch-up of 100,000 edits holds no
  * more than a few batches in memory.
@@ -88,10 +102,22 @@
 #define SESSION_IN_MAX_BYTES (64u << 20)
 #define SESSION_WANT_IDS_MAX 65536
 #define SESSION_WORK_MAX 16000000
+#define SESSION_ANNOUNCE_IDS_MAX 65536
+#define SESSION_ANNOUNCE_BATCH 32        /* ids per ANNOUNCE; more pushes per tick go whole */
+#define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
+#define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
+#define SESSION_HEARD 64                 /* ids a peer announced, not announced back to it */
 
 typedef enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 } link_t;
 
 typedef struct session session_t;
+
+/* The ids a node's sessions asked for lately (SESSION_ASKED_SLOTS, each
+ * kept SESSION_ASK_MS): one per node, shared by its sessions through
+ * env->asked. Forgetting one early only costs a duplicate fetch. */
+typedef struct session_asked session_asked_t;
+session_asked_t *session_asked_new(void);
+void session_asked_free(session_asked_t **self_p);
 
 /* What the node did with the edits of one EDITS message. */
 typedef struct {
@@ -122,6 +148,9 @@ typedef struct {
     /* True for an id the node refused lately (NULL: none): not asked for
      * again, so a refused edit costs one fetch, not one per round. */
     bool (*refused)(void *ctx, const uint8_t id[32]);
+    /* Ids asked for lately by any session of the node (NULL: each
+     * session asks for what it is announced, duplicates included). */
+    session_asked_t *asked;
     bool verbose;                /* log every round */
     void *ctx;
 } session_env_t;
@@ -163,7 +192,8 @@ void session_link_down(session_t *self, link_t link);
  * and the give queue drained while the link takes it. */
 void session_tick(session_t *self, uint64_t now);
 
-/* A new edit was stored (store index idx): queue it for the peer. */
+/* A new edit was stored (store index idx): queue it for the peer (or
+ * announce it, see "Announcing" above). */
 void session_push(session_t *self, size_t idx);
 /* The store was renumbered (a purge): drop queued indices and start a
  * round now, which finds what is still missing. */

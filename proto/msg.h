@@ -20,6 +20,9 @@
  *                                is true when answering a WANT (exactly one
  *                                EDITS answers each WANT, possibly empty)
  *   PING   [5]                    keep-alive; no reply
+ *   ANNOUNCE [9, [id: bin(32)...]] "I have these new edits": the receiver
+ *                                asks (WANT) for those it lacks; sent only
+ *                                to a peer whose HELLO named "announce"
  *
  * Ranges are contiguous: each covers the items (hlc, id) from the previous
  * range's upper bound (or the very start) up to, not including, its own
@@ -48,7 +51,15 @@
 #define MSG_MAX_EDITS 2048           /* edits in one EDITS */
 #define MSG_INF_HLC INT64_MAX
 
-typedef enum { MSG_HELLO = 1, MSG_RECON = 2, MSG_WANT = 3, MSG_EDITS = 4, MSG_PING = 5 } msg_type_t;
+/* 6, 7: JOIN, JOINED (guest connections, proto/invite.h); 8: ZEDITS */
+typedef enum {
+    MSG_HELLO = 1,
+    MSG_RECON = 2,
+    MSG_WANT = 3,
+    MSG_EDITS = 4,
+    MSG_PING = 5,
+    MSG_ANNOUNCE = 9,
+} msg_type_t;
 /* Optional features named in HELLO's "caps" (protocol.md §10.1). */
 #define MSG_CAP_ZSTD (1u << 0)       /* "zstd": compressed EDITS (protocol.md §10.7) */
 #define MSG_CAP_ANNOUNCE (1u << 1)   /* "announce": new edits announced by id (protocol.md §10.8) */
@@ -88,7 +99,7 @@ typedef struct {
     /* RECON */
     range_t *ranges;
     size_t nranges;
-    /* WANT */
+    /* WANT, ANNOUNCE */
     uint8_t (*ids)[32];
     size_t nids;
     /* EDITS: point into the frame passed to msg_decode, which must outlive msg */
@@ -110,6 +121,8 @@ void msg_recon(buf_t *out, const range_t *ranges, size_t n);
 void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n);
 void msg_edits(buf_t *out, const msg_blob_t *edits, size_t n, bool reply);
 void msg_ping(buf_t *out);
+/* ANNOUNCE: at most MSG_MAX_IDS ids (protocol.md §10.8). */
+void msg_announce(buf_t *out, const uint8_t (*ids)[32], size_t n);
 
 /*
  * Decodes one frame. Returns 0 and fills *m (release with msg_clear), or a
