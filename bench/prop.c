@@ -13,9 +13,10 @@
  *       as the CLI sends it) and polls the edit count of every daemon that
  *       lacks it, all requests in flight at once, sweep after sweep
  *       (POLL_US apart), until each counts one more than before. Prints
- *       {"id":ENTITY,"ms":[arrival per home, ms after the edit was sent;
- *       -1 if it never came],"sweep_ms":mean time between sweeps}; exit 1
- *       on timeout. HOME0's arrival is when its daemon answered the edit.
+ *       {"id":ENTITY,"seen_ms":[arrival per home, ms after the edit was
+ *       sent; -1 if it never came],"ms":[the same as each daemon saw it:
+ *       its stored_at_ms, exact where a sweep of many homes is slow],
+ *       "sweep_ms":mean time between sweeps}; exit 1 on timeout. HOME0's arrival is when its daemon answered the edit.
  *       Then waits until the links are quiet (no node's bytes_sent moves
  *       for QUIET_MS) and adds "bytes" and "msgs": the sum over every
  *       node and peer of bytes_sent and msgs_sent (message frames, without
@@ -118,6 +119,18 @@ static long long s_sum(const ctl_msg_t *rep, const char *field)
 }
 
 static long long s_bytes_sum, s_msgs_sum; /* of the last sweep */
+static long long s_stored_at[MAX_HOMES];  /* of the last sweep: latest stored_at_ms, per home */
+
+static long long s_max(const ctl_msg_t *rep, const char *field)
+{
+    long long k = 0;
+    const pv_t *l = rep->type == CTL_PEERS_REPLY ? rep->peers : NULL;
+    for (size_t i = 0; l && l->type == PV_ARR && i < l->u.a.n; i++) {
+        long long v = pv_get_int(l->u.a.items[i], field, 0);
+        k = v > k ? v : k;
+    }
+    return k;
+}
 
 /* Sends a peers request to every socket with want[i], then collects the
  * replies (up to timeout_ms in all); counts[i] / conn[i] get -1 when none.
@@ -146,6 +159,7 @@ static void s_sweep(void **s, int n, const bool *want, long long *counts, int *c
         if (s_recv(s[i], left > 0 ? (int)left : 0, &rep) < 0)
             continue;
         counts[i] = s_count(&rep);
+        s_stored_at[i] = s_max(&rep, "stored_at_ms");
         s_bytes_sum += s_sum(&rep, "bytes_sent");
         s_msgs_sum += s_sum(&rep, "msgs_sent");
         if (conn)
@@ -365,9 +379,15 @@ static int s_edit(double timeout_ms, int n, char **homes)
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    printf("{\"id\":\"%s\",\"ms\":[", id);
+    /* arrivals as the daemons saw them (stored_at_ms, the same monotonic
+     * clock as t0, ms): exact to a millisecond, where a sweep of many
+     * homes takes longer than that */
+    printf("{\"id\":\"%s\",\"seen_ms\":[", id);
     for (int i = 0; i < n; i++)
         printf("%s%.2f", i ? "," : "", at[i]);
+    printf("],\"ms\":[%.2f", at[0]);
+    for (int i = 1; i < n; i++)
+        printf(",%.2f", left == 0 && s_stored_at[i] > 0 ? (double)s_stored_at[i] - t0 : at[i]);
     printf("],\"sweep_ms\":%.2f,\"bytes\":%lld,\"msgs\":%lld}\n", sweep_ms, s_bytes_sum - bytes0,
            s_msgs_sum - msgs0);
     for (int i = 0; i < n; i++)

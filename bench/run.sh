@@ -575,6 +575,10 @@ propagate() {
     done
     R=$("$OUT/prop" ready 120 "${specs[@]}") || { note "$kind not up and in sync: $R"; return 1; }
     note "$kind up and in sync: $R"
+    if [ "$p" = x ]; then # the city: the first edit after start, then the one measured
+        CITY_FIRST=$("$OUT/prop" edit 30 "${homes[@]}") || { note "city: the first edit did not reach every node: $CITY_FIRST"; return 1; }
+        note "city, first edit: $CITY_FIRST"
+    fi
     R=$("$OUT/prop" edit 30 "${homes[@]}") || { note "$kind: the edit did not reach every node: $R"; return 1; }
     note "$kind arrivals: $R"
     id=$(jget "$R" id)
@@ -623,7 +627,9 @@ done
 # last node has it, and the bytes every link carried for it (the sum over
 # all nodes of `peers` bytes_sent: message frames, not counting the ~40 B
 # of CURVE/ZMTP framing per message, which the row adds as a second
-# figure) against the least possible, CK - 1 times the edit's size. Then
+# figure) against the least possible, CK - 1 times the edit's size. The
+# edit measured is the second after start: the first (shown too) finds
+# which links carry new edits whole (protocol.md §10.8). Then
 # every node writes CITY_PER edits (100; 10 with --quick) at once: the time
 # until all hold the same CK x CITY_PER more, and each daemon's memory.
 # Periodic rounds are set to 10 min (--sync-interval) so none lands in the
@@ -642,15 +648,15 @@ city() {
 ent = sys.argv[1]
 print(next(x["bytes"] for x in json.load(sys.stdin)["edits"] if x["entity"] == ent))' "$(jget "$r" id)") ||
         { note "city: the edit's size is unknown"; return 1; }
-    line=$(python3 - "$r" "$e" "$FRAMING" <<'EOF'
+    line=$(python3 - "$r" "$e" "$FRAMING" "$CITY_FIRST" <<'EOF'
 import json, sys
-r, e, fr = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+r, e, fr, r1 = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 k = len(r["ms"])
 least = (k - 1) * e
 x = r["bytes"] / least
 xf = (r["bytes"] + fr * r["msgs"]) / least
-print("%.3f\t%.1f\t%d bytes in %d messages for a %d-byte edit to %d nodes: x%.2f of %d (x%.2f with %d B framing per message)"
-      % (x, max(r["ms"]), r["bytes"], r["msgs"], e, k - 1, x, least, xf, fr))
+print("%.3f\t%.1f\t%d bytes in %d messages for a %d-byte edit to %d nodes: x%.2f of %d (x%.2f with %d B framing per message); the first edit after start: x%.2f, %.1f ms"
+      % (x, max(r["ms"]), r["bytes"], r["msgs"], e, k - 1, x, least, xf, fr, r1["bytes"] / least, max(r1["ms"])))
 EOF
     ) || return 1
     local ratio=${line%%	*} rest=${line#*	}

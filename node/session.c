@@ -7,6 +7,7 @@
  * head; their memory is given back when they drain.
  */
 #include "node/session.h"
+#include "node/store.h"
 #include "proto/err.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@ struct session {
     uint64_t nudged;        /* ms: last HELLO sent to a connection that skipped it */
     /* time */
     uint64_t last_heard, last_sent, last_in_sync, next_round, banned_until;
+    uint64_t stored_at;     /* ms: the last edit from the peer that was new here */
     bool round_open;        /* a round we started is not complete */
     /* counters */
     uint64_t sent, received, rejected, held;
@@ -49,13 +51,18 @@ struct session {
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
-    /* pushes to announce at the next tick: store indices */
-    uint32_t ann[SESSION_ANNOUNCE_BATCH];
+    /* announcing (§10.8): lazy = new edits are announced to the peer, not
+     * pushed whole; ann holds the pushes to announce (store indices),
+     * sent at ann_due */
+    bool lazy;
+    uint32_t ann[SESSION_ANNOUNCE_MAX];
     size_t an_n;
-    /* the ids the peer announced lately (their first 8 bytes, a ring):
-     * it has them, so they are not announced back to it */
-    uint64_t heard[SESSION_HEARD];
-    size_t heard_at;
+    uint64_t ann_due;       /* ms; 0: not set yet */
+    /* first 8 bytes of ids the peer showed it has (announced them, sent
+     * them): not pushed or announced to it; ids announced to it: its WANT
+     * for one makes it eager again */
+    uint64_t heard[SESSION_HEARD], told[SESSION_HEARD];
+    size_t heard_at, told_at;
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -429,70 +436,83 @@ static void s_drop_queues(session_t *s)
     }
     s->wq_n = 0;
     s->an_n = 0;
+    s->ann_due = 0;
     s->wants_inflight = 0;
     s->round_open = false;
     s_out_drop(s);
     s_shrink(s);
 }
 
-void session_push(session_t *s, size_t idx)
+static void s_ring_add(uint64_t *ring, size_t *at, const uint8_t id[32])
 {
-    /* one new edit at a time is announced; a stream (the give queue
-     * busy, or a batch already waiting this tick) goes whole: a relay
-     * must not pay a round trip per batch */
-    if ((session_caps(s) & MSG_CAP_ANNOUNCE) && s->gq_n == 0 &&
-        s->an_n < SESSION_ANNOUNCE_BATCH) {
-        s->ann[s->an_n++] = (uint32_t)idx;
-        return;
-    }
-    s_give(s, idx);
+    memcpy(&ring[(*at)++ % SESSION_HEARD], id, 8);
 }
 
-static void s_heard_add(session_t *s, const uint8_t id[32])
-{
-    memcpy(&s->heard[s->heard_at++ % SESSION_HEARD], id, 8);
-}
-
-static bool s_heard(const session_t *s, const uint8_t id[32])
+static bool s_ring_has(const uint64_t *ring, size_t at, const uint8_t id[32])
 {
     uint64_t h;
     memcpy(&h, id, 8);
-    for (size_t i = 0; i < SESSION_HEARD && i < s->heard_at; i++)
-        if (s->heard[i] == h)
+    for (size_t i = 0; i < SESSION_HEARD && i < at; i++)
+        if (ring[i] == h)
             return true;
     return false;
 }
 
-/* Sends the pushes waiting to be announced: one ANNOUNCE, or, when the
- * link does not take it or the peer no longer names "announce", the
- * edits whole through the give queue. */
+void session_push(session_t *s, size_t idx)
+{
+    if (!(session_caps(s) & MSG_CAP_ANNOUNCE)) {
+        s_give(s, idx);
+        return;
+    }
+    if (s_ring_has(s->heard, s->heard_at, repo_record_id(s->env->repo, idx)))
+        return; /* it showed it has it */
+    /* an eager peer gets it whole at once (a relay pays no round trip);
+     * a lazy one an ANNOUNCE a little later */
+    if (!s->lazy || s->an_n == SESSION_ANNOUNCE_MAX)
+        s_give(s, idx);
+    else
+        s->ann[s->an_n++] = (uint32_t)idx;
+}
+
+/*
+ * Sends the pushes waiting to be announced once they are due: one
+ * ANNOUNCE (the ids the peer did not show it has), or, when the link does
+ * not take it or the peer no longer names "announce", the edits whole.
+ * They wait SESSION_LAZY_MS/2 to SESSION_LAZY_MS (by the peer's key): the
+ * peer's own ANNOUNCE of the same edit, sent on the same wave, mostly
+ * arrives first, and then neither side has to tell the other.
+ */
 static void s_announce(session_t *s, uint64_t now)
 {
     repo_t *r = s->env->repo;
+    if (s->ann_due == 0)
+        s->ann_due = now + SESSION_LAZY_MS / 2 + (uint64_t)s->key[0] * SESSION_LAZY_MS / 2 / 255;
+    if (now < s->ann_due && s->an_n < SESSION_ANNOUNCE_MAX)
+        return;
     size_t n = s->an_n;
     s->an_n = 0;
-    if (n == 0)
-        return;
+    s->ann_due = 0;
     if (session_caps(s) & MSG_CAP_ANNOUNCE) {
-        uint8_t ids[SESSION_ANNOUNCE_BATCH][32];
+        uint8_t(*ids)[32] = xmalloc(n * 32);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const uint8_t *id = repo_record_id(r, s->ann[i]);
-            /* held edits are not passed on before their time; one the peer
-             * announced has reached it */
-            if (!repo_is_held(r, s->ann[i]) && !s_heard(s, id))
-                memcpy(ids[k++], id, 32);
+            /* held edits are not passed on before their time */
+            if (repo_is_held(r, s->ann[i]) || s_ring_has(s->heard, s->heard_at, id))
+                continue;
+            memcpy(ids[k++], id, 32);
+            s_ring_add(s->told, &s->told_at, id);
         }
-        if (k == 0)
-            return;
-        buf_t b = {0};
-        msg_announce(&b, (const uint8_t(*)[32])ids, k);
-        int rc = s_send(s, LINK_ANY, &b, now);
-        buf_free(&b);
-        if (rc == 0)
-            return;
-        if (errno != EAGAIN)
-            return; /* link gone: the next round finds the difference */
+        int rc = 0;
+        if (k > 0) {
+            buf_t b = {0};
+            msg_announce(&b, (const uint8_t(*)[32])ids, k);
+            rc = s_send(s, LINK_ANY, &b, now);
+            buf_free(&b);
+        }
+        free(ids);
+        if (rc == 0 || errno != EAGAIN)
+            return; /* sent; or the link is gone: the next round finds them */
     }
     for (size_t i = 0; i < n; i++)
         s_give(s, s->ann[i]);
@@ -506,6 +526,7 @@ void session_reset_queues(session_t *s, uint64_t now)
     s->queued_bytes = 0;
     s->gq_n = s->gq_head = 0;
     s->an_n = 0;
+    s->ann_due = 0;
     s_shrink(s);
     if (session_connected(s, now))
         s->next_round = now; /* the round finds what is still missing */
@@ -659,6 +680,9 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
         return;
     }
     s->want_ids += (uint32_t)m->nids;
+    for (size_t i = 0; s->lazy && i < m->nids; i++)
+        if (s_ring_has(s->told, s->told_at, m->ids[i]))
+            s->lazy = false; /* it asked for one it was announced: it needs them whole */
     msg_blob_t *blobs = xcalloc(m->nids ? m->nids : 1, sizeof *blobs);
     size_t *offs = xcalloc(m->nids ? m->nids : 1, sizeof *offs);
     size_t k = 0;
@@ -687,8 +711,12 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     free(blobs);
 }
 
-/* The peer has new edits: ask for those this node lacks and no other
- * peer was asked for lately (that is where duplicates are cut). */
+/*
+ * The peer has these edits. One this node holds tells it that pushing
+ * new edits whole to the peer is not needed (they reach it another way):
+ * the peer becomes lazy. The others are asked for (WANT), unless no longer
+ * needed or asked of any peer lately: that is where duplicates are cut.
+ */
 static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
 {
     repo_t *r = s->env->repo;
@@ -701,14 +729,41 @@ static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
     s->ann_ids += (uint32_t)m->nids;
     for (size_t i = 0; i < m->nids && s->wq_n < SESSION_WANT_MAX; i++) {
         const uint8_t *id = m->ids[i];
-        s_heard_add(s, id);
-        if (repo_find_record(r, id) >= 0 || repo_is_purged(r, id) ||
-            (s->env->refused && s->env->refused(s->env->ctx, id)))
+        s_ring_add(s->heard, &s->heard_at, id);
+        if (repo_find_record(r, id) >= 0) {
+            s->lazy = true;
+            continue;
+        }
+        if (repo_is_purged(r, id) || (s->env->refused && s->env->refused(s->env->ctx, id)))
             continue;
         if (s_asked_claim(s->env->asked, id, now))
             s_want(s, id);
     }
     s_pump_wants(s, now);
+}
+
+/* Before storing the edits the peer pushed: those this node holds already
+ * came twice; an ANNOUNCE of them makes the peer lazy (s_on_announce). */
+static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    size_t n = m->nedits < SESSION_ANNOUNCE_MAX ? m->nedits : SESSION_ANNOUNCE_MAX;
+    uint8_t(*dup)[32] = xmalloc((n ? n : 1) * 32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[32];
+        store_hash(m->edits[i].data, m->edits[i].len, id);
+        s_ring_add(s->heard, &s->heard_at, id);
+        if (repo_find_record(r, id) >= 0)
+            memcpy(dup[k++], id, 32);
+    }
+    if (k > 0) {
+        buf_t b = {0};
+        msg_announce(&b, (const uint8_t(*)[32])dup, k);
+        s_send(s, LINK_ANY, &b, now); /* lost: the peer stays eager a while longer */
+        buf_free(&b);
+    }
+    free(dup);
 }
 
 /* One line for the rejected edits not logged yet. */
@@ -746,8 +801,12 @@ static void s_note_rejected(session_t *s, const session_ingest_t *got, uint64_t 
 
 static void s_on_edits(session_t *s, const msg_t *m, uint64_t now)
 {
+    if (!m->reply && (session_caps(s) & MSG_CAP_ANNOUNCE))
+        s_on_pushed(s, m, now);
     session_ingest_t got = s->env->ingest(s->env->ctx, s, m);
     s->received += got.stored;
+    if (got.stored)
+        s->stored_at = now;
     s->held += got.held;
     s->rejected += got.rejected;
     if (got.rejected)
@@ -765,6 +824,7 @@ static void s_on_hello(session_t *s, link_t link, const msg_t *m, uint64_t now)
     if (m->name[0] && !s->name[0])
         session_set_name(s, m->name);
     s->peer_caps = m->caps;
+    s->lazy = false; /* a new or restarted peer gets new edits whole until it shows otherwise */
     if (m->time_ms >= 0) {
         s->clock_offset = m->time_ms - (int64_t)s->env->wall_ms;
         s->clock_known = true;
@@ -945,6 +1005,9 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "bytes_received", pv_int((int64_t)s->bytes_in));
     pv_map_set(m, "msgs_sent", pv_int((int64_t)s->msgs_out));
     pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
+    pv_map_set(m, "stored_at_ms", pv_int((int64_t)s->stored_at));
+    if (session_caps(s) & MSG_CAP_ANNOUNCE)
+        pv_map_set(m, "lazy", pv_bool(s->lazy));
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;

@@ -39,18 +39,20 @@
  *    SESSION_WANT_CHUNK per WANT and SESSION_WANTS_INFLIGHT outstanding;
  *    each WANT is answered by exactly one EDITS (reply = true); an
  *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
- *  - Announcing (protocol.md §10.8). With a peer whose HELLO named
- *    "announce" (session_caps), an edit pushed while the give queue to it
- *    is empty is announced by id in one ANNOUNCE per tick (at most
- *    SESSION_ANNOUNCE_BATCH ids) instead of sent whole; a stream of pushes
- *    (the give queue busy, or more than a batch in one tick: a relay of a
- *    catch-up) is pushed whole, so a relay pays no round trip per batch.
- *    An ANNOUNCE received is answered by a WANT for the ids not stored,
- *    purged, refused, and not asked of any peer of the node within
- *    SESSION_ASK_MS (env->asked, shared by the node's sessions): a new
- *    edit announced by several peers is fetched once. The last
- *    SESSION_HEARD ids a peer announced are not announced back to it. An announce that
- *    goes unanswered is made good by the next round.
+ *  - Announcing (protocol.md §10.8), with a peer whose HELLO named
+ *    "announce" (session_caps): an epidemic broadcast tree. A peer is
+ *    eager (new edits are pushed to it whole, at once) until it shows it
+ *    got one another way: it ANNOUNCEs an edit this node holds, or this
+ *    node pushed it an edit it held (it answers with an ANNOUNCE of those).
+ *    Then it is lazy: new edits are announced to it by id, in one
+ *    ANNOUNCE per SESSION_LAZY_MS/2..SESSION_LAZY_MS; its WANT for an id
+ *    announced to it, or a new HELLO, makes it eager again. Edits the peer
+ *    showed it has (the last SESSION_HEARD) are neither pushed nor
+ *    announced to it. An ANNOUNCE received is answered by a WANT for the
+ *    ids not stored, purged, refused, and not asked of any peer of the
+ *    node within SESSION_ASK_MS (env->asked, shared by the node's
+ *    sessions): an edit announced by several peers is fetched once. An
+ *    announce that goes unanswered is made good by the next round.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
  *    So do more than SESSION_INVALID_MAX edits that do not decode or
@@ -103,10 +105,11 @@
 #define SESSION_WANT_IDS_MAX 65536
 #define SESSION_WORK_MAX 16000000
 #define SESSION_ANNOUNCE_IDS_MAX 65536
-#define SESSION_ANNOUNCE_BATCH 32        /* ids per ANNOUNCE; more pushes per tick go whole */
+#define SESSION_ANNOUNCE_MAX 1024        /* ids waiting to be announced; more go whole */
+#define SESSION_LAZY_MS 20               /* announces wait half of this to this long */
 #define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
 #define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
-#define SESSION_HEARD 64                 /* ids a peer announced, not announced back to it */
+#define SESSION_HEARD 64                 /* ids a peer showed it has; ids announced to it */
 
 typedef enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 } link_t;
 
@@ -220,7 +223,9 @@ bool session_clock_offset(const session_t *self, int64_t *offset_ms);
 
 /* Counters and state for `buurt peers`: a map (pv) with id, name,
  * connected, last_seen_ms_ago, synced_ms_ago, sent, received, rejected,
- * held, queued and clock_offset_ms. */
+ * held, queued, bytes and messages each way, stored_at_ms (the monotonic
+ * clock, ms, when an edit from the peer was last new here; 0: never) and
+ * clock_offset_ms. */
 pv_t *session_status(const session_t *self, uint64_t now);
 /* Edits received and stored, rejected, held, since the session began. */
 void session_counts(const session_t *self, uint64_t *received, uint64_t *rejected, uint64_t *held);
