@@ -20,7 +20,8 @@
  *       Then waits until the links are quiet (no node's bytes_sent moves
  *       for QUIET_MS) and adds "bytes" and "msgs": the sum over every
  *       node and peer of bytes_sent and msgs_sent (message frames, without
- *       the CURVE/ZMTP framing) since just before the edit.
+ *       the CURVE/ZMTP framing; PINGs left out: pings_sent) since just
+ *       before the edit.
  *   prop flood TIMEOUT_S PER HOME...
  *       makes PER edits on every daemon at once (each daemon's next edit
  *       sent as soon as its previous one is answered, all daemons in
@@ -135,7 +136,7 @@ static long long s_max(const ctl_msg_t *rep, const char *field)
 /* Sends a peers request to every socket with want[i], then collects the
  * replies (up to timeout_ms in all); counts[i] / conn[i] get -1 when none.
  * s_bytes_sum, s_msgs_sum: bytes_sent and msgs_sent of every peer of
- * every daemon that answered. */
+ * every daemon that answered, PINGs left out. */
 static void s_sweep(void **s, int n, const bool *want, long long *counts, int *conn,
                     int timeout_ms)
 {
@@ -160,8 +161,10 @@ static void s_sweep(void **s, int n, const bool *want, long long *counts, int *c
             continue;
         counts[i] = s_count(&rep);
         s_stored_at[i] = s_max(&rep, "stored_at_ms");
-        s_bytes_sum += s_sum(&rep, "bytes_sent");
-        s_msgs_sum += s_sum(&rep, "msgs_sent");
+        /* PINGs ([5], 2 bytes) keep idle links alive, whatever the edit */
+        long long pings = s_sum(&rep, "pings_sent");
+        s_bytes_sum += s_sum(&rep, "bytes_sent") - 2 * pings;
+        s_msgs_sum += s_sum(&rep, "msgs_sent") - pings;
         if (conn)
             conn[i] = s_connected(&rep);
         ctl_clear(&rep);

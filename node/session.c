@@ -48,6 +48,7 @@ struct session {
     /* counters */
     uint64_t sent, received, rejected, held;
     uint64_t bytes_out, bytes_in, msgs_out, msgs_in; /* frames, since the session began */
+    uint64_t pings_out;     /* of msgs_out */
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
@@ -953,7 +954,8 @@ void session_tick(session_t *s, uint64_t now)
     if ((s->dealer || s->rid_len) && now - s->last_sent >= SESSION_PING_MS) {
         buf_t b = {0};
         msg_ping(&b);
-        s_send(s, LINK_ANY, &b, now);
+        if (s_send(s, LINK_ANY, &b, now) == 0)
+            s->pings_out++;
         buf_free(&b);
     }
     if (session_connected(s, now) && s->next_round && now >= s->next_round)
@@ -1005,6 +1007,7 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "bytes_received", pv_int((int64_t)s->bytes_in));
     pv_map_set(m, "msgs_sent", pv_int((int64_t)s->msgs_out));
     pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
+    pv_map_set(m, "pings_sent", pv_int((int64_t)s->pings_out));
     pv_map_set(m, "stored_at_ms", pv_int((int64_t)s->stored_at));
     if (session_caps(s) & MSG_CAP_ANNOUNCE)
         pv_map_set(m, "lazy", pv_bool(s->lazy));

@@ -106,7 +106,7 @@
 #define SESSION_WORK_MAX 16000000
 #define SESSION_ANNOUNCE_IDS_MAX 65536
 #define SESSION_ANNOUNCE_MAX 1024        /* ids waiting to be announced; more go whole */
-#define SESSION_LAZY_MS 20               /* announces wait half of this to this long */
+#define SESSION_LAZY_MS 15               /* announces wait half of this to this long */
 #define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
 #define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
 #define SESSION_HEARD 64                 /* ids a peer showed it has; ids announced to it */
@@ -223,7 +223,8 @@ bool session_clock_offset(const session_t *self, int64_t *offset_ms);
 
 /* Counters and state for `buurt peers`: a map (pv) with id, name,
  * connected, last_seen_ms_ago, synced_ms_ago, sent, received, rejected,
- * held, queued, bytes and messages each way, stored_at_ms (the monotonic
+ * held, queued, bytes and messages each way, pings_sent (of the
+ * messages sent), stored_at_ms (the monotonic
  * clock, ms, when an edit from the peer was last new here; 0: never) and
  * clock_offset_ms. */
 pv_t *session_status(const session_t *self, uint64_t now);
