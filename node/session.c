@@ -743,8 +743,9 @@ static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
     s_pump_wants(s, now);
 }
 
-/* Before storing the edits the peer pushed: those this node holds already
- * came twice; an ANNOUNCE of them makes the peer lazy (s_on_announce). */
+/* Before storing the edits the peer pushed: when this node holds them all
+ * already, they came twice; an ANNOUNCE of them makes the peer lazy
+ * (s_on_announce). */
 static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
 {
     repo_t *r = s->env->repo;
@@ -758,7 +759,10 @@ static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
         if (repo_find_record(r, id) >= 0)
             memcpy(dup[k++], id, 32);
     }
-    if (k > 0) {
+    /* only a push that brought nothing new: one that overlaps in part is
+     * a stream (a relay of a catch-up, a round's give list beside pushes)
+     * and stays whole, never paying a round trip per batch */
+    if (k > 0 && k == m->nedits) {
         buf_t b = {0};
         msg_announce(&b, (const uint8_t(*)[32])dup, k);
         s_send(s, LINK_ANY, &b, now); /* lost: the peer stays eager a while longer */

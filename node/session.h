@@ -43,9 +43,11 @@
  *    "announce" (session_caps): an epidemic broadcast tree. A peer is
  *    eager (new edits are pushed to it whole, at once) until it shows it
  *    got one another way: it ANNOUNCEs an edit this node holds, or this
- *    node pushed it an edit it held (it answers with an ANNOUNCE of those).
- *    Then it is lazy: new edits are announced to it by id, in one
- *    ANNOUNCE per SESSION_LAZY_MS/2..SESSION_LAZY_MS; its WANT for an id
+ *    node pushed it only edits it held (it answers with an ANNOUNCE of
+ *    them). Then it is lazy: new edits are announced to it by id, in one
+ *    ANNOUNCE per SESSION_LAZY_MS/2..SESSION_LAZY_MS, up to
+ *    SESSION_ANNOUNCE_MAX; more in that time (a stream: a relay of a
+ *    catch-up) go whole, so a relay pays no round trip per batch. Its WANT for an id
  *    announced to it, or a new HELLO, makes it eager again. Edits the peer
  *    showed it has (the last SESSION_HEARD) are neither pushed nor
  *    announced to it. An ANNOUNCE received is answered by a WANT for the
@@ -105,7 +107,7 @@
 #define SESSION_WANT_IDS_MAX 65536
 #define SESSION_WORK_MAX 16000000
 #define SESSION_ANNOUNCE_IDS_MAX 65536
-#define SESSION_ANNOUNCE_MAX 1024        /* ids waiting to be announced; more go whole */
+#define SESSION_ANNOUNCE_MAX 256         /* ids waiting to be announced; more (a stream) go whole */
 #define SESSION_LAZY_MS 15               /* announces wait half of this to this long */
 #define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
 #define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
