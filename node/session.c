@@ -763,6 +763,7 @@ static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
      * a stream (a relay of a catch-up, a round's give list beside pushes)
      * and stays whole, never paying a round trip per batch */
     if (k > 0 && k == m->nedits) {
+        s->lazy = true; /* not a link of the tree: announced both ways */
         buf_t b = {0};
         msg_announce(&b, (const uint8_t(*)[32])dup, k);
         s_send(s, LINK_ANY, &b, now); /* lost: the peer stays eager a while longer */

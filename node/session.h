@@ -44,17 +44,18 @@
  *    eager (new edits are pushed to it whole, at once) until it shows it
  *    got one another way: it ANNOUNCEs an edit this node holds, or this
  *    node pushed it only edits it held (it answers with an ANNOUNCE of
- *    them). Then it is lazy: new edits are announced to it by id, in one
- *    ANNOUNCE per SESSION_LAZY_MS/2..SESSION_LAZY_MS, up to
- *    SESSION_ANNOUNCE_MAX; more in that time (a stream: a relay of a
- *    catch-up) go whole, so a relay pays no round trip per batch. Its WANT for an id
- *    announced to it, or a new HELLO, makes it eager again. Edits the peer
- *    showed it has (the last SESSION_HEARD) are neither pushed nor
- *    announced to it. An ANNOUNCE received is answered by a WANT for the
- *    ids not stored, purged, refused, and not asked of any peer of the
- *    node within SESSION_ASK_MS (env->asked, shared by the node's
- *    sessions): an edit announced by several peers is fetched once. An
- *    announce that goes unanswered is made good by the next round.
+ *    them and counts this node lazy too). Then it is lazy: new edits are
+ *    announced to it by id, in one ANNOUNCE per SESSION_LAZY_MS/2 to
+ *    SESSION_LAZY_MS, up to SESSION_ANNOUNCE_MAX; more in that time (a
+ *    stream: a relay of a catch-up) go whole, so a relay pays no round
+ *    trip per batch. Its WANT for an id announced to it, or a new HELLO,
+ *    makes it eager again. Edits the peer showed it has (the last
+ *    SESSION_HEARD) are neither pushed nor announced to it. An ANNOUNCE
+ *    received is answered by a WANT for the ids not stored, purged,
+ *    refused, and not asked of any peer of the node within SESSION_ASK_MS
+ *    (env->asked, shared by the node's sessions): an edit announced by
+ *    several peers is fetched once. An announce that goes unanswered is
+ *    made good by the next round.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
  *    So do more than SESSION_INVALID_MAX edits that do not decode or
