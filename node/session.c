@@ -744,8 +744,9 @@ static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
 }
 
 /* Before storing the edits the peer pushed: when this node holds them all
- * already, they came twice; an ANNOUNCE of them makes the peer lazy
- * (s_on_announce). */
+ * already, they came twice. The link is then off the tree both ways: this
+ * node counts the peer lazy, and an ANNOUNCE of them makes the peer count
+ * this node lazy (s_on_announce). */
 static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
 {
     repo_t *r = s->env->repo;
