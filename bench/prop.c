@@ -21,7 +21,8 @@
  *       for QUIET_MS) and adds "bytes" and "msgs": the sum over every
  *       node and peer of bytes_sent and msgs_sent (message frames, without
  *       the CURVE/ZMTP framing; PINGs left out: pings_sent) since just
- *       before the edit.
+ *       before the edit, and "twice": edits pushed to a node that held
+ *       them (pushed_twice, peers that announce).
  *   prop flood TIMEOUT_S PER HOME...
  *       makes PER edits on every daemon at once (each daemon's next edit
  *       sent as soon as its previous one is answered, all daemons in
@@ -119,7 +120,7 @@ static long long s_sum(const ctl_msg_t *rep, const char *field)
     return k;
 }
 
-static long long s_bytes_sum, s_msgs_sum; /* of the last sweep */
+static long long s_bytes_sum, s_msgs_sum, s_twice_sum; /* of the last sweep */
 static long long s_stored_at[MAX_HOMES];  /* of the last sweep: latest stored_at_ms, per home */
 
 static long long s_max(const ctl_msg_t *rep, const char *field)
@@ -140,7 +141,7 @@ static long long s_max(const ctl_msg_t *rep, const char *field)
 static void s_sweep(void **s, int n, const bool *want, long long *counts, int *conn,
                     int timeout_ms)
 {
-    s_bytes_sum = s_msgs_sum = 0;
+    s_bytes_sum = s_msgs_sum = s_twice_sum = 0;
     buf_t req = {0};
     ctl_peers(&req);
     for (int i = 0; i < n; i++) {
@@ -165,6 +166,7 @@ static void s_sweep(void **s, int n, const bool *want, long long *counts, int *c
         long long pings = s_sum(&rep, "pings_sent");
         s_bytes_sum += s_sum(&rep, "bytes_sent") - 2 * pings;
         s_msgs_sum += s_sum(&rep, "msgs_sent") - pings;
+        s_twice_sum += s_sum(&rep, "pushed_twice");
         if (conn)
             conn[i] = s_connected(&rep);
         ctl_clear(&rep);
@@ -320,7 +322,7 @@ static int s_edit(double timeout_ms, int n, char **homes)
             fprintf(stderr, "prop: no answer from buurtd in %s\n", homes[i]);
             return 1;
         }
-    long long bytes0 = s_bytes_sum, msgs0 = s_msgs_sum;
+    long long bytes0 = s_bytes_sum, msgs0 = s_msgs_sum, twice0 = s_twice_sum;
     /* the edit: `buurt place add ...` forwarded to HOME0's daemon */
     buf_t req = {0};
     s_edit_req(&req);
@@ -391,8 +393,8 @@ static int s_edit(double timeout_ms, int n, char **homes)
     printf("],\"ms\":[%.2f", at[0]);
     for (int i = 1; i < n; i++)
         printf(",%.2f", left == 0 && s_stored_at[i] > 0 ? (double)s_stored_at[i] - t0 : at[i]);
-    printf("],\"sweep_ms\":%.2f,\"bytes\":%lld,\"msgs\":%lld}\n", sweep_ms, s_bytes_sum - bytes0,
-           s_msgs_sum - msgs0);
+    printf("],\"sweep_ms\":%.2f,\"bytes\":%lld,\"msgs\":%lld,\"twice\":%lld}\n", sweep_ms,
+           s_bytes_sum - bytes0, s_msgs_sum - msgs0, s_twice_sum - twice0);
     for (int i = 0; i < n; i++)
         zmq_close(s[i]);
     return left == 0 ? 0 : 1;

@@ -575,9 +575,13 @@ propagate() {
     done
     R=$("$OUT/prop" ready 120 "${specs[@]}") || { note "$kind not up and in sync: $R"; return 1; }
     note "$kind up and in sync: $R"
-    if [ "$p" = x ]; then # the city: the first edit after start, then the one measured
+    if [ "$p" = x ]; then # the city: the first edit after start (CITY_WARM more), then the one measured
         CITY_FIRST=$("$OUT/prop" edit 30 "${homes[@]}") || { note "city: the first edit did not reach every node: $CITY_FIRST"; return 1; }
         note "city, first edit: $CITY_FIRST"
+        for _ in $(seq "${CITY_WARM:-0}"); do
+            W=$("$OUT/prop" edit 30 "${homes[@]}") || { note "city: a warm-up edit did not reach every node: $W"; return 1; }
+            note "city, warm-up edit: $W"
+        done
     fi
     R=$("$OUT/prop" edit 30 "${homes[@]}") || { note "$kind: the edit did not reach every node: $R"; return 1; }
     note "$kind arrivals: $R"

@@ -49,6 +49,7 @@ struct session {
     uint64_t sent, received, rejected, held;
     uint64_t bytes_out, bytes_in, msgs_out, msgs_in; /* frames, since the session began */
     uint64_t pings_out;     /* of msgs_out */
+    uint64_t twice;         /* edits the peer pushed that were held here already */
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
@@ -64,6 +65,11 @@ struct session {
      * for one makes it eager again */
     uint64_t heard[SESSION_HEARD], told[SESSION_HEARD];
     size_t heard_at, told_at;
+    /* ids the peer announced that this node lacks: asked for at pend_due
+     * unless they arrived whole meanwhile */
+    uint8_t (*pend)[32];
+    size_t pend_n;
+    uint64_t pend_due;
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -174,6 +180,7 @@ void session_free(session_t **self_p)
     free(s->give);
     free(s->queued);
     free(s->want);
+    free(s->pend);
     for (size_t i = 0; i < s->oq_n; i++)
         buf_free(&s->out[s->oq_head + i].b);
     free(s->out);
@@ -207,7 +214,7 @@ const uint8_t *session_rid(const session_t *self, size_t *len)
 uint32_t session_caps(const session_t *self) { return self->env->caps & self->peer_caps; }
 bool session_backlog(const session_t *self)
 {
-    return self->gq_n > 0 || self->oq_n > 0 || self->an_n > 0;
+    return self->gq_n > 0 || self->oq_n > 0 || self->an_n > 0 || self->pend_n > 0;
 }
 
 bool session_clock_offset(const session_t *self, int64_t *offset_ms)
@@ -438,6 +445,7 @@ static void s_drop_queues(session_t *s)
     s->wq_n = 0;
     s->an_n = 0;
     s->ann_due = 0;
+    s->pend_n = 0;
     s->wants_inflight = 0;
     s->round_open = false;
     s_out_drop(s);
@@ -737,9 +745,33 @@ static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
         }
         if (repo_is_purged(r, id) || (s->env->refused && s->env->refused(s->env->ctx, id)))
             continue;
-        if (s_asked_claim(s->env->asked, id, now))
-            s_want(s, id);
+        if (!s_asked_claim(s->env->asked, id, now))
+            continue;
+        if (s->pend_n == SESSION_ANNOUNCE_MAX) {
+            s_want(s, id); /* a stream: asked at once */
+            continue;
+        }
+        if (s->pend == NULL)
+            s->pend = xmalloc(SESSION_ANNOUNCE_MAX * 32);
+        if (s->pend_n == 0)
+            s->pend_due = now + SESSION_GRAFT_MS;
+        memcpy(s->pend[s->pend_n++], id, 32);
     }
+    s_pump_wants(s, now);
+}
+
+/* Asks for the announced ids still missing once their wait is over; an
+ * edit that came whole meanwhile (on the tree) is not asked for, and the
+ * link stays lazy. */
+static void s_pend_flush(session_t *s, uint64_t now)
+{
+    if (now < s->pend_due && s->pend_n < SESSION_ANNOUNCE_MAX)
+        return;
+    for (size_t i = 0; i < s->pend_n; i++)
+        s_want(s, s->pend[i]); /* s_pump_wants skips those stored by now */
+    s->pend_n = 0;
+    free(s->pend);
+    s->pend = NULL;
     s_pump_wants(s, now);
 }
 
@@ -760,6 +792,7 @@ static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
         if (repo_find_record(r, id) >= 0)
             memcpy(dup[k++], id, 32);
     }
+    s->twice += k;
     /* only a push that brought nothing new: one that overlaps in part is
      * a stream (a relay of a catch-up, a round's give list beside pushes)
      * and stays whole, never paying a round trip per batch */
@@ -953,6 +986,8 @@ void session_tick(session_t *s, uint64_t now)
         return;
     if (s->an_n)
         s_announce(s, now);
+    if (s->pend_n)
+        s_pend_flush(s, now);
     if (s->gq_n)
         s_drain(s, now);
     else if (s->oq_n)
@@ -985,7 +1020,8 @@ void session_tick(session_t *s, uint64_t now)
 bool session_settled(const session_t *s, uint64_t since, uint64_t now)
 {
     return session_connected(s, now) && s->last_in_sync >= since && !s->round_open &&
-           s->gq_n == 0 && s->an_n == 0 && s->wq_n == 0 && s->wants_inflight == 0;
+           s->gq_n == 0 && s->an_n == 0 && s->pend_n == 0 && s->wq_n == 0 &&
+           s->wants_inflight == 0;
 }
 
 void session_counts(const session_t *s, uint64_t *received, uint64_t *rejected, uint64_t *held)
@@ -1015,8 +1051,10 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
     pv_map_set(m, "pings_sent", pv_int((int64_t)s->pings_out));
     pv_map_set(m, "stored_at_ms", pv_int((int64_t)s->stored_at));
-    if (session_caps(s) & MSG_CAP_ANNOUNCE)
+    if (session_caps(s) & MSG_CAP_ANNOUNCE) {
         pv_map_set(m, "lazy", pv_bool(s->lazy));
+        pv_map_set(m, "pushed_twice", pv_int((int64_t)s->twice));
+    }
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;

@@ -51,7 +51,8 @@
  *    trip per batch. Its WANT for an id announced to it, or a new HELLO,
  *    makes it eager again. Edits the peer showed it has (the last
  *    SESSION_HEARD) are neither pushed nor announced to it. An ANNOUNCE
- *    received is answered by a WANT for the ids not stored, purged,
+ *    received is answered, SESSION_GRAFT_MS later, by a WANT for the ids
+ *    still not stored (the tree may bring them meanwhile), not purged or
  *    refused, and not asked of any peer of the node within SESSION_ASK_MS
  *    (env->asked, shared by the node's sessions): an edit announced by
  *    several peers is fetched once. An announce that goes unanswered is
@@ -110,6 +111,7 @@
 #define SESSION_ANNOUNCE_IDS_MAX 65536
 #define SESSION_ANNOUNCE_MAX 256         /* ids waiting to be announced; more (a stream) go whole */
 #define SESSION_LAZY_MS 15               /* announces wait half of this to this long */
+#define SESSION_GRAFT_MS 20              /* an announced id missing this long is asked for */
 #define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
 #define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
 #define SESSION_HEARD 64                 /* ids a peer showed it has; ids announced to it */

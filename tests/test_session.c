@@ -837,11 +837,17 @@ Test(session, an_edit_announced_by_several_peers_is_asked_for_once)
     t_announce_to_b(c, 'c', id);
     t_announce_to_b(d, 'd', id);
     t_announce_to_b(c, 'c', id);
+    cr_assert_eq(t_wants_for(id), 0, "not asked at once: the tree may bring it");
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(c, s_clock);
+    session_tick(d, s_clock);
     cr_assert_eq(t_wants_for(id), 1, "asked once, of the first");
     /* C never answers: once SESSION_ASK_MS has passed, the next peer
      * that announces it is asked */
     s_clock += SESSION_ASK_MS;
     t_announce_to_b(e, 'e', id);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(e, s_clock);
     cr_assert_eq(t_wants_for(id), 2, "asked again, of another peer");
     /* an id B holds is never asked for */
     t_places(&B, 1, "held");
@@ -862,7 +868,10 @@ Test(session, an_announce_never_answered_is_made_good_by_the_round)
     s_clock += SESSION_LAZY_MS;
     session_tick(A.s, s_clock);
     cr_assert(t_sent(&A, MSG_ANNOUNCE));
-    t_flush(&A, NULL, false); /* B gets the ANNOUNCE and asks */
+    t_flush(&A, NULL, false); /* B gets the ANNOUNCE ... */
+    session_tick(B.s, s_clock);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(B.s, s_clock); /* ... and asks, the edit not having come whole */
     cr_assert(t_sent(&B, MSG_WANT));
     t_flush(&B, NULL, false); /* A answers ... */
     cr_assert(t_sent(&A, MSG_EDITS));
@@ -872,4 +881,24 @@ Test(session, an_announce_never_answered_is_made_good_by_the_round)
     /* the next round (recon_interval_ms) finds it */
     t_run(100, 1000, NULL, false);
     t_expect_converged("after the round");
+}
+
+Test(session, an_announced_edit_that_comes_whole_meanwhile_is_not_asked_for)
+{
+    B.env.caps = MSG_CAP_ANNOUNCE;
+    session_t *c = t_extra_peer('c');
+    t_places(&A, 1, "on the tree"); /* A's edit, B does not have it yet */
+    const uint8_t *id = repo_record_id(A.repo, repo_edit_count(A.repo) - 1);
+    t_drop_out(&B);
+    t_announce_to_b(c, 'c', id);
+    /* it comes whole from A (B's parent on the tree) before the wait is over */
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(20, 1, NULL, false);
+    cr_assert_geq(repo_find_record(B.repo, id), 0);
+    t_drop_out(&B);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(c, s_clock);
+    cr_assert_eq(t_wants_for(id), 0, "not asked of C");
+    session_free(&c);
 }
