@@ -632,8 +632,9 @@ done
 # all nodes of `peers` bytes_sent: message frames, not counting the ~40 B
 # of CURVE/ZMTP framing per message, which the row adds as a second
 # figure) against the least possible, CK - 1 times the edit's size. The
-# edit measured is the second after start: the first (shown too) finds
-# which links carry new edits whole (protocol.md §10.8). Then
+# edit measured is the second after start (CITY_WARM=n: n more before it):
+# the first (shown too) finds which links carry new edits whole
+# (protocol.md §10.8). Then
 # every node writes CITY_PER edits (100; 10 with --quick) at once: the time
 # until all hold the same CK x CITY_PER more, and each daemon's memory.
 # Periodic rounds are set to 10 min (--sync-interval) so none lands in the
