@@ -13,9 +13,22 @@
  *       as the CLI sends it) and polls the edit count of every daemon that
  *       lacks it, all requests in flight at once, sweep after sweep
  *       (POLL_US apart), until each counts one more than before. Prints
- *       {"id":ENTITY,"ms":[arrival per home, ms after the edit was sent;
- *       -1 if it never came],"sweep_ms":mean time between sweeps}; exit 1
- *       on timeout. HOME0's arrival is when its daemon answered the edit.
+ *       {"id":ENTITY,"seen_ms":[arrival per home, ms after the edit was
+ *       sent; -1 if it never came],"ms":[the same as each daemon saw it:
+ *       its stored_at_ms, exact where a sweep of many homes is slow],
+ *       "sweep_ms":mean time between sweeps}; exit 1 on timeout. HOME0's arrival is when its daemon answered the edit.
+ *       Then waits until the links are quiet (no node's bytes_sent moves
+ *       for QUIET_MS) and adds "bytes" and "msgs": the sum over every
+ *       node and peer of bytes_sent and msgs_sent (message frames, without
+ *       the CURVE/ZMTP framing; PINGs left out: pings_sent) since just
+ *       before the edit, and "twice": edits pushed to a node that held
+ *       them (pushed_twice, peers that announce).
+ *   prop flood TIMEOUT_S PER HOME...
+ *       makes PER edits on every daemon at once (each daemon's next edit
+ *       sent as soon as its previous one is answered, all daemons in
+ *       flight together), then waits until every daemon counts
+ *       PER x HOMES more edits than before. Prints {"ok":...,"write_ms":
+ *       last edit answered,"ms":converged,"edits":final count}.
  *
  * An arrival is known within one sweep (sweep_ms: a fraction of a
  * millisecond for 20 homes on loopback). The edit count is a proxy for
@@ -33,6 +46,7 @@
 #include <zmq.h>
 
 #define POLL_US 250 /* pause between sweeps of edit polls */
+#define QUIET_MS 300 /* no bytes moved this long: the edit's traffic is over */
 #define MAX_HOMES 256
 
 static double now_ms(void)
@@ -96,11 +110,38 @@ static int s_connected(const ctl_msg_t *rep)
     return k;
 }
 
+/* Sums a field of every peer in a peers reply. */
+static long long s_sum(const ctl_msg_t *rep, const char *field)
+{
+    long long k = 0;
+    const pv_t *l = rep->type == CTL_PEERS_REPLY ? rep->peers : NULL;
+    for (size_t i = 0; l && l->type == PV_ARR && i < l->u.a.n; i++)
+        k += pv_get_int(l->u.a.items[i], field, 0);
+    return k;
+}
+
+static long long s_bytes_sum, s_msgs_sum, s_twice_sum; /* of the last sweep */
+static long long s_stored_at[MAX_HOMES];  /* of the last sweep: latest stored_at_ms, per home */
+
+static long long s_max(const ctl_msg_t *rep, const char *field)
+{
+    long long k = 0;
+    const pv_t *l = rep->type == CTL_PEERS_REPLY ? rep->peers : NULL;
+    for (size_t i = 0; l && l->type == PV_ARR && i < l->u.a.n; i++) {
+        long long v = pv_get_int(l->u.a.items[i], field, 0);
+        k = v > k ? v : k;
+    }
+    return k;
+}
+
 /* Sends a peers request to every socket with want[i], then collects the
- * replies (up to timeout_ms in all); counts[i] / conn[i] get -1 when none. */
+ * replies (up to timeout_ms in all); counts[i] / conn[i] get -1 when none.
+ * s_bytes_sum, s_msgs_sum: bytes_sent and msgs_sent of every peer of
+ * every daemon that answered, PINGs left out. */
 static void s_sweep(void **s, int n, const bool *want, long long *counts, int *conn,
                     int timeout_ms)
 {
+    s_bytes_sum = s_msgs_sum = s_twice_sum = 0;
     buf_t req = {0};
     ctl_peers(&req);
     for (int i = 0; i < n; i++) {
@@ -120,6 +161,12 @@ static void s_sweep(void **s, int n, const bool *want, long long *counts, int *c
         if (s_recv(s[i], left > 0 ? (int)left : 0, &rep) < 0)
             continue;
         counts[i] = s_count(&rep);
+        s_stored_at[i] = s_max(&rep, "stored_at_ms");
+        /* PINGs ([5], 2 bytes) keep idle links alive, whatever the edit */
+        long long pings = s_sum(&rep, "pings_sent");
+        s_bytes_sum += s_sum(&rep, "bytes_sent") - 2 * pings;
+        s_msgs_sum += s_sum(&rep, "msgs_sent") - pings;
+        s_twice_sum += s_sum(&rep, "pushed_twice");
         if (conn)
             conn[i] = s_connected(&rep);
         ctl_clear(&rep);
@@ -170,6 +217,94 @@ static int s_ready(double timeout_ms, int n, char **spec)
     return rc;
 }
 
+/* The edit: `buurt place add ...` as the CLI forwards it to a daemon. */
+static void s_edit_req(buf_t *req)
+{
+    static char *const args[] = {"place", "add", "--name", "Propagation probe", "--kind",
+                                 "other", "--area", "Bench"};
+    ctl_exec(req, (int)(sizeof args / sizeof args[0]), args, false, -1, 0);
+}
+
+/* Reads one control message; true when it is the RESULT of an exec (its
+ * code in *code). */
+static bool s_result(void *s, int timeout_ms, int *code)
+{
+    ctl_msg_t rep;
+    if (s_recv(s, timeout_ms, &rep) < 0)
+        return false;
+    bool done = rep.type == CTL_RESULT;
+    if (done)
+        *code = rep.code;
+    ctl_clear(&rep);
+    return done;
+}
+
+static int s_flood(double timeout_ms, int per, int n, char **homes)
+{
+    void *s[MAX_HOMES];
+    long long base[MAX_HOMES], counts[MAX_HOMES];
+    int made[MAX_HOMES] = {0}, failed = 0;
+    bool want[MAX_HOMES] = {0};
+    for (int i = 0; i < n; i++) {
+        s[i] = s_open(homes[i]);
+        want[i] = true;
+    }
+    s_sweep(s, n, want, base, NULL, 5000);
+    for (int i = 0; i < n; i++)
+        if (base[i] < 0 || base[i] != base[0]) {
+            fprintf(stderr, "prop: %s does not answer or is not in sync\n", homes[i]);
+            return 1;
+        }
+    buf_t req = {0};
+    s_edit_req(&req);
+    double t0 = now_ms();
+    for (int i = 0; i < n; i++)
+        s_send(s[i], &req);
+    int left = n;
+    while (left > 0 && now_ms() - t0 < timeout_ms) {
+        zmq_pollitem_t it[MAX_HOMES];
+        for (int i = 0; i < n; i++)
+            it[i] = (zmq_pollitem_t){s[i], 0, made[i] < per ? ZMQ_POLLIN : 0, 0};
+        if (zmq_poll(it, n, 1000) <= 0)
+            continue;
+        for (int i = 0; i < n; i++) {
+            int code = -1;
+            if (!(it[i].revents & ZMQ_POLLIN) || !s_result(s[i], 0, &code))
+                continue;
+            failed += code != 0;
+            if (++made[i] < per)
+                s_send(s[i], &req);
+            else
+                left--;
+        }
+    }
+    buf_free(&req);
+    double write_ms = now_ms() - t0;
+    long long goal = base[0] + (long long)per * n - failed;
+    bool ok = false;
+    while (left == 0 && !ok && now_ms() - t0 < timeout_ms) {
+        s_sweep(s, n, want, counts, NULL, 5000);
+        ok = true;
+        for (int i = 0; i < n && ok; i++)
+            ok = counts[i] == goal;
+        if (!ok) {
+            struct timespec ts = {0, 20 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    printf("{\"ok\":%s,\"write_ms\":%.0f,\"ms\":%.0f,\"edits\":%lld,\"failed\":%d}\n",
+           ok ? "true" : "false", write_ms, now_ms() - t0, goal, failed);
+    if (!ok) {
+        fprintf(stderr, "prop: counts:");
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, " %lld", counts[i]);
+        fprintf(stderr, " (want %lld)\n", goal);
+    }
+    for (int i = 0; i < n; i++)
+        zmq_close(s[i]);
+    return ok && failed == 0 ? 0 : 1;
+}
+
 static int s_edit(double timeout_ms, int n, char **homes)
 {
     void *s[MAX_HOMES];
@@ -187,11 +322,10 @@ static int s_edit(double timeout_ms, int n, char **homes)
             fprintf(stderr, "prop: no answer from buurtd in %s\n", homes[i]);
             return 1;
         }
+    long long bytes0 = s_bytes_sum, msgs0 = s_msgs_sum, twice0 = s_twice_sum;
     /* the edit: `buurt place add ...` forwarded to HOME0's daemon */
-    static char *const args[] = {"place", "add", "--name", "Propagation probe", "--kind",
-                                 "other", "--area", "Bench"};
     buf_t req = {0};
-    ctl_exec(&req, (int)(sizeof args / sizeof args[0]), args, false, -1, 0);
+    s_edit_req(&req);
     double t0 = now_ms();
     s_send(s[0], &req);
     buf_free(&req);
@@ -233,10 +367,34 @@ static int s_edit(double timeout_ms, int n, char **homes)
             nanosleep(&ts, NULL);
         }
     }
-    printf("{\"id\":\"%s\",\"ms\":[", id);
+    double sweep_ms = sweeps ? (now_ms() - t1) / sweeps : 0;
+    /* the traffic the edit caused: until no link moves for QUIET_MS */
+    for (int i = 0; i < n; i++)
+        want[i] = true;
+    long long last = -1;
+    double quiet = now_ms();
+    while (now_ms() - t0 < timeout_ms) {
+        s_sweep(s, n, want, counts, NULL, 2000);
+        if (s_bytes_sum != last) {
+            last = s_bytes_sum;
+            quiet = now_ms();
+        } else if (now_ms() - quiet >= QUIET_MS) {
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    /* arrivals as the daemons saw them (stored_at_ms, the same monotonic
+     * clock as t0, ms): exact to a millisecond, where a sweep of many
+     * homes takes longer than that */
+    printf("{\"id\":\"%s\",\"seen_ms\":[", id);
     for (int i = 0; i < n; i++)
         printf("%s%.2f", i ? "," : "", at[i]);
-    printf("],\"sweep_ms\":%.2f}\n", sweeps ? (now_ms() - t1) / sweeps : 0);
+    printf("],\"ms\":[%.2f", at[0]);
+    for (int i = 1; i < n; i++)
+        printf(",%.2f", left == 0 && s_stored_at[i] > 0 ? (double)s_stored_at[i] - t0 : at[i]);
+    printf("],\"sweep_ms\":%.2f,\"bytes\":%lld,\"msgs\":%lld,\"twice\":%lld}\n", sweep_ms,
+           s_bytes_sum - bytes0, s_msgs_sum - msgs0, s_twice_sum - twice0);
     for (int i = 0; i < n; i++)
         zmq_close(s[i]);
     return left == 0 ? 0 : 1;
@@ -244,16 +402,19 @@ static int s_edit(double timeout_ms, int n, char **homes)
 
 int main(int argc, char **argv)
 {
-    if (argc < 4 || argc - 3 > MAX_HOMES ||
-        (strcmp(argv[1], "ready") != 0 && strcmp(argv[1], "edit") != 0)) {
+    bool flood = argc >= 5 && strcmp(argv[1], "flood") == 0;
+    if (argc < 4 || argc - 3 - flood > MAX_HOMES ||
+        (strcmp(argv[1], "ready") != 0 && strcmp(argv[1], "edit") != 0 && !flood)) {
         fprintf(stderr, "usage: prop ready TIMEOUT_S HOME:DEGREE...\n"
-                        "       prop edit TIMEOUT_S HOME0 HOME...\n");
+                        "       prop edit TIMEOUT_S HOME0 HOME...\n"
+                        "       prop flood TIMEOUT_S PER HOME...\n");
         return 2;
     }
     double timeout_ms = atof(argv[2]) * 1000;
     s_ctx = zmq_ctx_new();
-    int rc = strcmp(argv[1], "ready") == 0 ? s_ready(timeout_ms, argc - 3, argv + 3)
-                                           : s_edit(timeout_ms, argc - 3, argv + 3);
+    int rc = flood                             ? s_flood(timeout_ms, atoi(argv[3]), argc - 4, argv + 4)
+             : strcmp(argv[1], "ready") == 0 ? s_ready(timeout_ms, argc - 3, argv + 3)
+                                             : s_edit(timeout_ms, argc - 3, argv + 3);
     zmq_ctx_term(s_ctx);
     return rc;
 }

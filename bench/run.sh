@@ -10,6 +10,8 @@
 #                               only the verify ceiling, start-up, catch-up and B's footprint
 #   BENCH_ROWS=relay bash bench/run.sh [--quick]
 #                               only the verify ceiling, start-up and the relay rows
+#   BENCH_ROWS=city bash bench/run.sh [--quick]
+#                               only the city mesh (100 nodes; 16 with --quick)
 #
 # Builds bench/*.c with -O2 into build/bench/ against build/libbuurt.a (run
 # `make all` first; `make bench` does). Everything runs on 127.0.0.1 with
@@ -116,6 +118,17 @@ EOF
     echo "(written: bench/results.json)"
 }
 
+# BENCH_ROWS=city: only the city mesh (9), with the functions it needs
+# taken from further down this file
+if [ "$ONLY" = city ]; then
+    GEN_S=- AVG=-
+    # shellcheck disable=SC1090
+    source <(sed -n '/^start() {/,/^}/p; /^stop() {/,/^}/p; /^topo() {/,/^}/p; /^propagate() {/,/^}/p; /^city() {/,/^}/p; /^city_rows() {/,/^}/p; /^CK=/p; /^CITY_PER=/p; /^FRAMING=/p' "$0")
+    city_rows
+    report
+    exit 0
+fi
+
 # ---------------------------------------------------------------- 1. verify ceiling
 note "verify ceiling"
 V=$("$OUT/verify" 1.5) || { note "verify failed"; exit 1; }
@@ -215,7 +228,8 @@ fi
 start() {
     local n=$1 t0
     t0=$(now_ns)
-    "$BUURTD" --home "$T/$n" --listen 'tcp://127.0.0.1:*' --no-beacon ${BENCH_BUURTD_ARGS:-} 2>"$T/$n.log" &
+    # shellcheck disable=SC2086 # extra options, split on purpose
+    "$BUURTD" --home "$T/$n" --listen 'tcp://127.0.0.1:*' --no-beacon ${START_ARGS:-} ${BENCH_BUURTD_ARGS:-} 2>"$T/$n.log" &
     PID[$n]=$!
     while ! "$BUURT" --home "$T/$n" peers >/dev/null 2>&1; do
         kill -0 "${PID[$n]}" 2>/dev/null || { note "buurtd $n died: $(tail -n 5 "$T/$n.log")"; return 1; }
@@ -602,18 +616,20 @@ stop a
 # mesh, the median over nodes of arrival time / hops from node 0.
 
 
-# topo KIND K SEED: prints "DIALER TARGET" per link, then "dist D0 D1 ..."
-# (hops from node 0). KIND chain or mesh (random 3-regular, connected).
+# topo KIND K SEED [DEG]: prints "DIALER TARGET" per link, then "dist D0 D1 ..."
+# (hops from node 0). KIND chain or mesh (random DEG-regular, connected;
+# DEG 3 unless given).
 topo() {
     python3 - "$@" <<'EOF'
 import random, sys
 kind, k, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+deg = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 if kind == "chain":
     edges = [(i - 1, i) for i in range(1, k)]
 else:
     rng = random.Random(seed)
     while True:  # pairing model: retry until simple and connected
-        stubs = [v for v in range(k) for _ in range(3)]
+        stubs = [v for v in range(k) for _ in range(deg)]
         rng.shuffle(stubs)
         edges = [tuple(sorted(stubs[i:i + 2])) for i in range(0, len(stubs), 2)]
         if any(a == b for a, b in edges) or len(set(edges)) != len(edges):
@@ -671,12 +687,16 @@ else
         "buurt import --format csv import.csv --map import.map"
 fi
 
-# propagate KIND: builds, measures and stops one PK-node topology; adds its row.
+# propagate KIND [K DEG PREFIX]: builds, measures and stops one K-node
+# topology (PK nodes, degree 3, homes named after KIND unless given); adds
+# its row. With PREFIX x (the city mesh, issue 13.6) it adds the rows of
+# the city instead (city, below).
 propagate() {
-    local kind=$1 p=${1:0:1} i n id mesh line far near ep R ids=() dist=() specs=() homes=()
+    local kind=$1 PK=${2:-$PK} mdeg=${3:-3} p=${4:-${1:0:1}}
+    local i n id mesh line far near ep R ids=() dist=() specs=() homes=()
     local -A deg=()
     local what="chain"
-    [ "$kind" = mesh ] && what="random mesh deg 3, seed $SEED"
+    [ "$kind" = mesh ] && what="random mesh deg $mdeg, seed $SEED"
     note "propagation: $PK-node $what"
     for i in $(seq 0 $((PK - 1))); do
         ids[i]=$(bu "$p$i" init --name "Node $i") || { note "init $p$i failed"; return 1; }
@@ -696,7 +716,7 @@ propagate() {
             lf+=("$far")
             ln+=("$near")
         fi
-    done < <(topo "$kind" "$PK" "$SEED")
+    done < <(topo "$kind" "$PK" "$SEED" "$mdeg")
     [ "${#dist[@]}" = "$PK" ] || { note "topology $kind failed"; return 1; }
     for d in "${dist[@]}"; do [ "$d" -gt "$maxd" ] && maxd=$d; done
     # Links level by level: those dialed from d hops (to d - 1) once every
@@ -729,12 +749,25 @@ propagate() {
     done
     R=$("$OUT/prop" ready 120 "${specs[@]}") || { note "$kind not up and in sync: $R"; return 1; }
     note "$kind up and in sync: $R"
+    if [ "$p" = x ]; then # the city: the first edit after start (CITY_WARM more), then the one measured
+        CITY_FIRST=$("$OUT/prop" edit 30 "${homes[@]}") || { note "city: the first edit did not reach every node: $CITY_FIRST"; return 1; }
+        note "city, first edit: $CITY_FIRST"
+        for _ in $(seq "${CITY_WARM:-0}"); do
+            W=$("$OUT/prop" edit 30 "${homes[@]}") || { note "city: a warm-up edit did not reach every node: $W"; return 1; }
+            note "city, warm-up edit: $W"
+        done
+    fi
     R=$("$OUT/prop" edit 30 "${homes[@]}") || { note "$kind: the edit did not reach every node: $R"; return 1; }
     note "$kind arrivals: $R"
     id=$(jget "$R" id)
     for i in $(seq 0 $((PK - 1))); do
         bu "$p$i" show "$id" >/dev/null 2>&1 || { note "$kind: node $i counted one more edit but lacks $id"; return 1; }
     done
+    if [ "$p" = x ]; then
+        city "$R" "${homes[@]}" || return 1
+        for i in $(seq 0 $((PK - 1))); do stop "$p$i"; done
+        return 0
+    fi
     for i in $(seq 0 $((PK - 1))); do stop "$p$i"; done
     line=$(python3 - "$kind" "$R" "${dist[*]}" <<'EOF'
 import json, statistics, sys
@@ -764,5 +797,86 @@ for kind in chain mesh; do
         "FAILED" "build/bench/prop edit over $PK buurtd on 127.0.0.1"
     for i in $(seq 0 $((PK - 1))); do stop "${kind:0:1}$i"; done
 done
+
+# ---------------------------------------------------------------- 9. a city-sized mesh
+# Issue 13.6, "does it scale to a city?": CK buurtd (100; 16 with --quick)
+# in a seeded random 4-regular mesh, set up as the propagation rows are
+# (level by level from node 0). One edit on node 0: the time until the
+# last node has it, and the bytes every link carried for it (the sum over
+# all nodes of `peers` bytes_sent: message frames, not counting the ~40 B
+# of CURVE/ZMTP framing per message, which the row adds as a second
+# figure) against the least possible, CK - 1 times the edit's size. The
+# edit measured is the second after start (CITY_WARM=n: n more before it):
+# the first (shown too) finds which links carry new edits whole
+# (protocol.md §10.8). Then
+# every node writes CITY_PER edits (100; 10 with --quick) at once: the time
+# until all hold the same CK x CITY_PER more, and each daemon's memory.
+# Periodic rounds are set to 10 min (--sync-interval) so none lands in the
+# measured window (each link runs one round when it comes up); a PING (2
+# bytes) may, and is counted.
+CK=$((QUICK ? 16 : 100))
+CITY_PER=$((QUICK ? 10 : 100))
+FRAMING=40 # bytes per message on the wire beyond its frame (CURVE box, ZMTP)
+
+# city R HOME...: the rows of the city mesh, from prop edit's output R.
+city() {
+    local r=$1 e k f line rss=() hwm=() pid n
+    shift
+    k=$#
+    e=$(bu x0 --json edits | python3 -c 'import json,sys
+ent = sys.argv[1]
+print(next(x["bytes"] for x in json.load(sys.stdin)["edits"] if x["entity"] == ent))' "$(jget "$r" id)") ||
+        { note "city: the edit's size is unknown"; return 1; }
+    line=$(python3 - "$r" "$e" "$FRAMING" "$CITY_FIRST" <<'EOF'
+import json, sys
+r, e, fr, r1 = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+k = len(r["ms"])
+least = (k - 1) * e
+x = r["bytes"] / least
+xf = (r["bytes"] + fr * r["msgs"]) / least
+print("%.3f\t%.1f\t%d bytes in %d messages for a %d-byte edit to %d nodes: x%.2f of %d (x%.2f with %d B framing per message); the first edit after start: x%.2f, %.1f ms"
+      % (x, max(r["ms"]), r["bytes"], r["msgs"], e, k - 1, x, least, xf, fr, r1["bytes"] / least, max(r1["ms"])))
+EOF
+    ) || return 1
+    local ratio=${line%%	*} rest=${line#*	}
+    local last=${rest%%	*}
+    row "city mesh: one edit to the last node ($k nodes, deg 4)" "$last ms" "<= 50 ms" "$(le "$last" 50)" \
+        "build/bench/prop edit (one place add on node 0) over $k buurtd on 127.0.0.1, random 4-regular mesh"
+    row "city mesh: bytes for one edit ($k nodes)" "${rest#*	}" "<= 1.5 x (k-1) x edit" "$(le "$ratio" 1.5)" \
+        "sum of peers bytes_sent deltas over all nodes around build/bench/prop edit"
+    note "city: $k nodes write $CITY_PER edits each at once"
+    if f=$("$OUT/prop" flood 600 "$CITY_PER" "$@"); then
+        note "city flood: $f"
+        for n in $(seq 0 $((k - 1))); do
+            pid=${PID[x$n]}
+            rss+=("$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")")
+            hwm+=("$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status")")
+        done
+        row "city mesh: $k nodes x $CITY_PER edits at once" \
+            "converged in $(jget "$f" ms) ms ($(jget "$f" edits) edits on every node; writes done at $(jget "$f" write_ms) ms)" \
+            "all converge" "pass" "build/bench/prop flood 600 $CITY_PER <$k homes>"
+        line=$(python3 -c 'import statistics, sys
+a = [int(x) / 1024 for x in sys.argv[1].split()]
+b = [int(x) / 1024 for x in sys.argv[2].split()]
+print("%.1f\tRSS max %.1f MB, median %.1f MB (peak max %.1f MB, median %.1f MB)" % (max(a), max(a), statistics.median(a), max(b), statistics.median(b)))' "${rss[*]}" "${hwm[*]}")
+        row "city mesh: footprint per daemon ($k nodes)" "${line#*	}" "<= 64 MB" "$(le "${line%%	*}" 64)" \
+            "VmRSS/VmHWM in /proc/<each buurtd>/status after the flood"
+    else
+        note "city flood failed: $f"
+        row "city mesh: $k nodes x $CITY_PER edits at once" "FAILED: ${f:0:300}" "all converge" "FAILED" \
+            "build/bench/prop flood 600 $CITY_PER <$k homes>"
+    fi
+}
+
+city_rows() {
+    START_ARGS="--sync-interval 600000"
+    if ! propagate mesh "$CK" 4 x; then
+        row "city mesh: one edit to the last node ($CK nodes, deg 4)" "FAILED (see the bench: lines)" "<= 50 ms" \
+            "FAILED" "build/bench/prop edit over $CK buurtd on 127.0.0.1"
+        for i in $(seq 0 $((CK - 1))); do stop "x$i"; done
+    fi
+    START_ARGS=
+}
+city_rows
 
 report

@@ -15,6 +15,7 @@ typedef struct {
     uint8_t id[32];
     edit_head_t h;
     bool held;
+    size_t bytes; /* the edit's wire bytes */
 } s_row_t;
 
 typedef struct {
@@ -37,6 +38,7 @@ static int s_add(void *ctx, size_t i, const uint8_t *data, size_t len)
     memcpy(x->id, repo_record_id(rs->r, i), 32);
     x->h = h;
     x->held = repo_is_held(rs->r, i);
+    x->bytes = len;
     return 0;
 }
 
@@ -83,9 +85,9 @@ int cmd_edits(cli_t *c, int argc, char **argv)
         hex_encode(x->h.author, 32, au);
         if (c->json)
             buf_printf(&b, "%s{\"id\":\"%s\",\"hlc\":%llu,\"kind\":\"%s\",\"entity\":\"%s\","
-                           "\"author\":\"%s\",\"held\":%s}",
+                           "\"author\":\"%s\",\"held\":%s,\"bytes\":%zu}",
                        i ? "," : "", id, (unsigned long long)x->h.hlc, rec_kind_name(x->h.kind),
-                       ent, au, x->held ? "true" : "false");
+                       ent, au, x->held ? "true" : "false", x->bytes);
         else
             buf_printf(&b, "%s %llu %s %s %s%s\n", id, (unsigned long long)x->h.hlc,
                        rec_kind_name(x->h.kind), ent, au, x->held ? " held" : "");

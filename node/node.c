@@ -1345,8 +1345,9 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                              .ingest = s_ingest,
                              .log = s_log_line,
                              .refused = s_refused,
-                             .caps = n->o.no_compress ? 0 : MSG_CAP_ZSTD,
+                             .caps = (n->o.no_compress ? 0 : MSG_CAP_ZSTD) | MSG_CAP_ANNOUNCE, /* §10.7, §10.8 */
                              .zc = n->o.no_compress ? NULL : msg_zc_new(MSG_ZSTD_LEVEL),
+                             .asked = session_asked_new(),
                              .verbose = n->o.verbose,
                              .ctx = n};
     if (repo_mesh(n->repo))
@@ -1616,6 +1617,7 @@ void node_destroy(node_t **self_p)
     free(n->peers);
     free(n->marks);
     msg_zc_destroy(&n->env.zc);
+    session_asked_free(&n->env.asked);
     http_stop(&n->http); /* first: its threads wait for nothing of ours */
     bool had_control = n->control != NULL;
     control_close(&n->control);

@@ -7,6 +7,7 @@
  * head; their memory is given back when they drain.
  */
 #include "node/session.h"
+#include "node/store.h"
 #include "proto/err.h"
 
 #include <errno.h>
@@ -42,10 +43,13 @@ struct session {
     uint64_t nudged;        /* ms: last HELLO sent to a connection that skipped it */
     /* time */
     uint64_t last_heard, last_sent, last_in_sync, next_round, banned_until;
+    uint64_t stored_at;     /* ms: the last edit from the peer that was new here */
     bool round_open;        /* a round we started is not complete */
     /* counters */
     uint64_t sent, received, rejected, held;
     uint64_t bytes_out, bytes_in, msgs_out, msgs_in; /* frames, since the session began */
+    uint64_t pings_out;     /* of msgs_out */
+    uint64_t twice;         /* edits the peer pushed that were held here already */
     int64_t clock_offset;
     bool clock_known;
     uint32_t peer_caps;     /* MSG_CAP_* of the peer's latest HELLO */
@@ -54,6 +58,23 @@ struct session {
     msg_hist_t hout[3], hin[3];
     uint64_t hist_asked;    /* ms: last HELLO sent because the histories parted */
     uint64_t parted;        /* ZEDITS that could not be read: histories parted */
+    /* announcing (§10.8): lazy = new edits are announced to the peer, not
+     * pushed whole; ann holds the pushes to announce (store indices),
+     * sent at ann_due */
+    bool lazy;
+    uint32_t ann[SESSION_ANNOUNCE_MAX];
+    size_t an_n;
+    uint64_t ann_due;       /* ms; 0: not set yet */
+    /* first 8 bytes of ids the peer showed it has (announced them, sent
+     * them): not pushed or announced to it; ids announced to it: its WANT
+     * for one makes it eager again */
+    uint64_t heard[SESSION_HEARD], told[SESSION_HEARD];
+    size_t heard_at, told_at;
+    /* ids the peer announced that this node lacks: asked for at pend_due
+     * unless they arrived whole meanwhile */
+    uint8_t (*pend)[32];
+    size_t pend_n;
+    uint64_t pend_due;
     /* give queue: store indices */
     uint32_t *give;
     size_t gq_head, gq_n, gq_cap;
@@ -67,7 +88,7 @@ struct session {
     link_t want_link;       /* where WANTs go: the link the last RECON came on */
     /* input bounds, per SESSION_IN_WINDOW_MS */
     uint64_t in_window;     /* ms: the window's start */
-    uint32_t in_msgs, want_ids;
+    uint32_t in_msgs, want_ids, ann_ids;
     uint64_t in_bytes, work;
     uint64_t dropped;       /* WANTs and RECONs left unanswered (over budget) */
     /* answers (RECON, WANT's EDITS) and our WANTs the link would not take
@@ -94,6 +115,58 @@ static void s_log(session_t *s, const char *fmt, ...)
     s->env->log(s->env->ctx, line);
 }
 
+/* ---------------------------------------------------------------- asked */
+
+#define SESSION_ASKED_WAYS 4
+
+struct session_asked {
+    struct {
+        uint8_t id[32];
+        uint64_t at;  /* ms */
+        bool used;
+    } slot[SESSION_ASKED_SLOTS];
+};
+
+session_asked_t *session_asked_new(void) { return xcalloc(1, sizeof(session_asked_t)); }
+
+void session_asked_free(session_asked_t **self_p)
+{
+    if (self_p == NULL)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* True (and remembered as asked now) when id was not asked for within
+ * SESSION_ASK_MS. Ids are hashes, so their first bytes pick the set; a
+ * full set forgets its oldest (a duplicate fetch at worst). */
+static bool s_asked_claim(session_asked_t *a, const uint8_t id[32], uint64_t now)
+{
+    if (a == NULL)
+        return true;
+    uint32_t h;
+    memcpy(&h, id, sizeof h);
+    size_t base = (size_t)(h % (SESSION_ASKED_SLOTS / SESSION_ASKED_WAYS)) * SESSION_ASKED_WAYS;
+    size_t old = base;
+    for (size_t w = 0; w < SESSION_ASKED_WAYS; w++) {
+        size_t i = base + w;
+        if (a->slot[i].used && memcmp(a->slot[i].id, id, 32) == 0) {
+            if (now - a->slot[i].at < SESSION_ASK_MS)
+                return false;
+            a->slot[i].at = now;
+            return true;
+        }
+        if (!a->slot[i].used || (a->slot[old].used && a->slot[i].at < a->slot[old].at))
+            old = i;
+    }
+    memcpy(a->slot[old].id, id, 32);
+    a->slot[old].at = now;
+    a->slot[old].used = true;
+    return true;
+}
+
+/* ---------------------------------------------------------------- session */
+
 session_t *session_new(const session_env_t *env, const uint8_t key[32])
 {
     session_t *s = xcalloc(1, sizeof *s);
@@ -112,6 +185,7 @@ void session_free(session_t **self_p)
     free(s->give);
     free(s->queued);
     free(s->want);
+    free(s->pend);
     for (size_t i = 0; i < s->oq_n; i++)
         buf_free(&s->out[s->oq_head + i].b);
     free(s->out);
@@ -147,7 +221,10 @@ const uint8_t *session_rid(const session_t *self, size_t *len)
 }
 
 uint32_t session_caps(const session_t *self) { return self->env->caps & self->peer_caps; }
-bool session_backlog(const session_t *self) { return self->gq_n > 0 || self->oq_n > 0; }
+bool session_backlog(const session_t *self)
+{
+    return self->gq_n > 0 || self->oq_n > 0 || self->an_n > 0 || self->pend_n > 0;
+}
 
 bool session_clock_offset(const session_t *self, int64_t *offset_ms)
 {
@@ -402,15 +479,88 @@ static void s_drop_queues(session_t *s)
         s->gq_n--;
     }
     s->wq_n = 0;
+    s->an_n = 0;
+    s->ann_due = 0;
+    s->pend_n = 0;
     s->wants_inflight = 0;
     s->round_open = false;
     s_out_drop(s);
     s_shrink(s);
 }
 
+static void s_ring_add(uint64_t *ring, size_t *at, const uint8_t id[32])
+{
+    memcpy(&ring[(*at)++ % SESSION_HEARD], id, 8);
+}
+
+static bool s_ring_has(const uint64_t *ring, size_t at, const uint8_t id[32])
+{
+    uint64_t h;
+    memcpy(&h, id, 8);
+    for (size_t i = 0; i < SESSION_HEARD && i < at; i++)
+        if (ring[i] == h)
+            return true;
+    return false;
+}
+
 void session_push(session_t *s, size_t idx)
 {
-    s_give(s, idx);
+    if (!(session_caps(s) & MSG_CAP_ANNOUNCE)) {
+        s_give(s, idx);
+        return;
+    }
+    if (s_ring_has(s->heard, s->heard_at, repo_record_id(s->env->repo, idx)))
+        return; /* it showed it has it */
+    /* an eager peer gets it whole at once (a relay pays no round trip);
+     * a lazy one an ANNOUNCE a little later */
+    if (!s->lazy || s->an_n == SESSION_ANNOUNCE_MAX)
+        s_give(s, idx);
+    else
+        s->ann[s->an_n++] = (uint32_t)idx;
+}
+
+/*
+ * Sends the pushes waiting to be announced once they are due: one
+ * ANNOUNCE (the ids the peer did not show it has), or, when the link does
+ * not take it or the peer no longer names "announce", the edits whole.
+ * They wait SESSION_LAZY_MS/2 to SESSION_LAZY_MS (by the peer's key): the
+ * peer's own ANNOUNCE of the same edit, sent on the same wave, mostly
+ * arrives first, and then neither side has to tell the other.
+ */
+static void s_announce(session_t *s, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    if (s->ann_due == 0)
+        s->ann_due = now + SESSION_LAZY_MS / 2 + (uint64_t)s->key[0] * SESSION_LAZY_MS / 2 / 255;
+    if (now < s->ann_due && s->an_n < SESSION_ANNOUNCE_MAX)
+        return;
+    size_t n = s->an_n;
+    s->an_n = 0;
+    s->ann_due = 0;
+    if (session_caps(s) & MSG_CAP_ANNOUNCE) {
+        uint8_t(*ids)[32] = xmalloc(n * 32);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *id = repo_record_id(r, s->ann[i]);
+            /* held edits are not passed on before their time */
+            if (repo_is_held(r, s->ann[i]) || s_ring_has(s->heard, s->heard_at, id))
+                continue;
+            memcpy(ids[k++], id, 32);
+            s_ring_add(s->told, &s->told_at, id);
+        }
+        int rc = 0;
+        if (k > 0) {
+            buf_t b = {0};
+            msg_announce(&b, (const uint8_t(*)[32])ids, k);
+            rc = s_send(s, LINK_ANY, &b, now);
+            buf_free(&b);
+        }
+        free(ids);
+        if (rc == 0 || errno != EAGAIN)
+            return; /* sent; or the link is gone: the next round finds them */
+    }
+    for (size_t i = 0; i < n; i++)
+        s_give(s, s->ann[i]);
 }
 
 void session_reset_queues(session_t *s, uint64_t now)
@@ -420,6 +570,8 @@ void session_reset_queues(session_t *s, uint64_t now)
     s->queued = NULL;
     s->queued_bytes = 0;
     s->gq_n = s->gq_head = 0;
+    s->an_n = 0;
+    s->ann_due = 0;
     s_shrink(s);
     if (session_connected(s, now))
         s->next_round = now; /* the round finds what is still missing */
@@ -577,6 +729,9 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
         return;
     }
     s->want_ids += (uint32_t)m->nids;
+    for (size_t i = 0; s->lazy && i < m->nids; i++)
+        if (s_ring_has(s->told, s->told_at, m->ids[i]))
+            s->lazy = false; /* it asked for one it was announced: it needs them whole */
     msg_blob_t *blobs = xcalloc(m->nids ? m->nids : 1, sizeof *blobs);
     size_t *offs = xcalloc(m->nids ? m->nids : 1, sizeof *offs);
     size_t k = 0;
@@ -611,6 +766,92 @@ static void s_on_want(session_t *s, link_t link, const msg_t *m, uint64_t now)
     buf_free(&b);
     buf_free(&z);
     free(blobs);
+}
+
+/*
+ * The peer has these edits. One this node holds tells it that pushing
+ * new edits whole to the peer is not needed (they reach it another way):
+ * the peer becomes lazy. The others are asked for (WANT), unless no longer
+ * needed or asked of any peer lately: that is where duplicates are cut.
+ */
+static void s_on_announce(session_t *s, const msg_t *m, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    if (!(s->env->caps & MSG_CAP_ANNOUNCE))
+        return; /* not offered: ignored */
+    if (s->ann_ids + m->nids > SESSION_ANNOUNCE_IDS_MAX) {
+        s->dropped++; /* over its budget: the round finds them */
+        return;
+    }
+    s->ann_ids += (uint32_t)m->nids;
+    for (size_t i = 0; i < m->nids && s->wq_n < SESSION_WANT_MAX; i++) {
+        const uint8_t *id = m->ids[i];
+        s_ring_add(s->heard, &s->heard_at, id);
+        if (repo_find_record(r, id) >= 0) {
+            s->lazy = true;
+            continue;
+        }
+        if (repo_is_purged(r, id) || (s->env->refused && s->env->refused(s->env->ctx, id)))
+            continue;
+        if (!s_asked_claim(s->env->asked, id, now))
+            continue;
+        if (s->pend_n == SESSION_ANNOUNCE_MAX) {
+            s_want(s, id); /* a stream: asked at once */
+            continue;
+        }
+        if (s->pend == NULL)
+            s->pend = xmalloc(SESSION_ANNOUNCE_MAX * 32);
+        if (s->pend_n == 0)
+            s->pend_due = now + SESSION_GRAFT_MS;
+        memcpy(s->pend[s->pend_n++], id, 32);
+    }
+    s_pump_wants(s, now);
+}
+
+/* Asks for the announced ids still missing once their wait is over; an
+ * edit that came whole meanwhile (on the tree) is not asked for, and the
+ * link stays lazy. */
+static void s_pend_flush(session_t *s, uint64_t now)
+{
+    if (now < s->pend_due && s->pend_n < SESSION_ANNOUNCE_MAX)
+        return;
+    for (size_t i = 0; i < s->pend_n; i++)
+        s_want(s, s->pend[i]); /* s_pump_wants skips those stored by now */
+    s->pend_n = 0;
+    free(s->pend);
+    s->pend = NULL;
+    s_pump_wants(s, now);
+}
+
+/* Before storing the edits the peer pushed: when this node holds them all
+ * already, they came twice. The link is then off the tree both ways: this
+ * node counts the peer lazy, and an ANNOUNCE of them makes the peer count
+ * this node lazy (s_on_announce). */
+static void s_on_pushed(session_t *s, const msg_t *m, uint64_t now)
+{
+    repo_t *r = s->env->repo;
+    size_t n = m->nedits < SESSION_ANNOUNCE_MAX ? m->nedits : SESSION_ANNOUNCE_MAX;
+    uint8_t(*dup)[32] = xmalloc((n ? n : 1) * 32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[32];
+        store_hash(m->edits[i].data, m->edits[i].len, id);
+        s_ring_add(s->heard, &s->heard_at, id);
+        if (repo_find_record(r, id) >= 0)
+            memcpy(dup[k++], id, 32);
+    }
+    s->twice += k;
+    /* only a push that brought nothing new: one that overlaps in part is
+     * a stream (a relay of a catch-up, a round's give list beside pushes)
+     * and stays whole, never paying a round trip per batch */
+    if (k > 0 && k == m->nedits) {
+        s->lazy = true; /* not a link of the tree: announced both ways */
+        buf_t b = {0};
+        msg_announce(&b, (const uint8_t(*)[32])dup, k);
+        s_send(s, LINK_ANY, &b, now); /* lost: the peer stays eager a while longer */
+        buf_free(&b);
+    }
+    free(dup);
 }
 
 /* One line for the rejected edits not logged yet. */
@@ -648,8 +889,12 @@ static void s_note_rejected(session_t *s, const session_ingest_t *got, uint64_t 
 
 static void s_on_edits(session_t *s, const msg_t *m, uint64_t now)
 {
+    if (!m->reply && (session_caps(s) & MSG_CAP_ANNOUNCE))
+        s_on_pushed(s, m, now);
     session_ingest_t got = s->env->ingest(s->env->ctx, s, m);
     s->received += got.stored;
+    if (got.stored)
+        s->stored_at = now;
     s->held += got.held;
     s->rejected += got.rejected;
     if (got.rejected)
@@ -667,6 +912,7 @@ static void s_on_hello(session_t *s, link_t link, const msg_t *m, uint64_t now)
     if (m->name[0] && !s->name[0])
         session_set_name(s, m->name);
     s->peer_caps = m->caps;
+    s->lazy = false; /* a new or restarted peer gets new edits whole until it shows otherwise */
     if (m->time_ms >= 0) {
         s->clock_offset = m->time_ms - (int64_t)s->env->wall_ms;
         s->clock_known = true;
@@ -717,7 +963,7 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     }
     if (now - s->in_window >= SESSION_IN_WINDOW_MS) {
         s->in_window = now;
-        s->in_msgs = s->want_ids = 0;
+        s->in_msgs = s->want_ids = s->ann_ids = 0;
         s->in_bytes = s->work = 0;
     }
     s->in_bytes += len;
@@ -822,6 +1068,7 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
             msg_hist_add(&s->hin[link], m.plain ? m.plain : frame, m.plain ? m.plain_len : len);
         s_on_edits(s, &m, now);
         break;
+    case MSG_ANNOUNCE: s_on_announce(s, &m, now); break;
     default: break; /* PING */
     }
 done:
@@ -835,6 +1082,10 @@ void session_tick(session_t *s, uint64_t now)
         s_log_rejected(s, now);
     if (now < s->banned_until)
         return;
+    if (s->an_n)
+        s_announce(s, now);
+    if (s->pend_n)
+        s_pend_flush(s, now);
     if (s->gq_n)
         s_drain(s, now);
     else if (s->oq_n)
@@ -842,7 +1093,8 @@ void session_tick(session_t *s, uint64_t now)
     if ((s->dealer || s->rid_len) && now - s->last_sent >= SESSION_PING_MS) {
         buf_t b = {0};
         msg_ping(&b);
-        s_send(s, LINK_ANY, &b, now);
+        if (s_send(s, LINK_ANY, &b, now) == 0)
+            s->pings_out++;
         buf_free(&b);
     }
     if (session_connected(s, now) && s->next_round && now >= s->next_round)
@@ -866,7 +1118,8 @@ void session_tick(session_t *s, uint64_t now)
 bool session_settled(const session_t *s, uint64_t since, uint64_t now)
 {
     return session_connected(s, now) && s->last_in_sync >= since && !s->round_open &&
-           s->gq_n == 0 && s->wq_n == 0 && s->wants_inflight == 0;
+           s->gq_n == 0 && s->an_n == 0 && s->pend_n == 0 && s->wq_n == 0 &&
+           s->wants_inflight == 0;
 }
 
 void session_counts(const session_t *s, uint64_t *received, uint64_t *rejected, uint64_t *held)
@@ -895,6 +1148,12 @@ pv_t *session_status(const session_t *s, uint64_t now)
     pv_map_set(m, "msgs_sent", pv_int((int64_t)s->msgs_out));
     pv_map_set(m, "msgs_received", pv_int((int64_t)s->msgs_in));
     pv_map_set(m, "zstd_parted", pv_int((int64_t)s->parted));
+    pv_map_set(m, "pings_sent", pv_int((int64_t)s->pings_out));
+    pv_map_set(m, "stored_at_ms", pv_int((int64_t)s->stored_at));
+    if (session_caps(s) & MSG_CAP_ANNOUNCE) {
+        pv_map_set(m, "lazy", pv_bool(s->lazy));
+        pv_map_set(m, "pushed_twice", pv_int((int64_t)s->twice));
+    }
     if (s->clock_known)
         pv_map_set(m, "clock_offset_ms", pv_int(s->clock_offset));
     return m;

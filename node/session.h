@@ -43,6 +43,24 @@
  *    SESSION_WANT_CHUNK per WANT and SESSION_WANTS_INFLIGHT outstanding;
  *    each WANT is answered by exactly one EDITS (reply = true); an
  *    unanswered WANT is given up after SESSION_WANT_TIMEOUT_MS.
+ *  - Announcing (protocol.md §10.8), with a peer whose HELLO named
+ *    "announce" (session_caps): an epidemic broadcast tree. A peer is
+ *    eager (new edits are pushed to it whole, at once) until it shows it
+ *    got one another way: it ANNOUNCEs an edit this node holds, or this
+ *    node pushed it only edits it held (it answers with an ANNOUNCE of
+ *    them and counts this node lazy too). Then it is lazy: new edits are
+ *    announced to it by id, in one ANNOUNCE per SESSION_LAZY_MS/2 to
+ *    SESSION_LAZY_MS, up to SESSION_ANNOUNCE_MAX; more in that time (a
+ *    stream: a relay of a catch-up) go whole, so a relay pays no round
+ *    trip per batch. Its WANT for an id announced to it, or a new HELLO,
+ *    makes it eager again. Edits the peer showed it has (the last
+ *    SESSION_HEARD) are neither pushed nor announced to it. An ANNOUNCE
+ *    received is answered, SESSION_GRAFT_MS later, by a WANT for the ids
+ *    still not stored (the tree may bring them meanwhile), not purged or
+ *    refused, and not asked of any peer of the node within SESSION_ASK_MS
+ *    (env->asked, shared by the node's sessions): an edit announced by
+ *    several peers is fetched once. An announce that goes unanswered is
+ *    made good by the next round.
  *  - Misbehaviour. A frame that is not a message bans the peer for
  *    SESSION_BAN_MS: nothing from it is read and its queues are dropped.
  *    So do more than SESSION_INVALID_MAX edits that do not decode or
@@ -56,7 +74,9 @@
  *    ids (WANTs beyond are dropped unanswered), and cause SESSION_WORK_MAX
  *    of reconciliation work (RECONs beyond are dropped unanswered). The
  *    give queue holds each store index once and the want queue at most
- *    SESSION_WANT_MAX ids; their memory is given back when they drain.
+ *    SESSION_WANT_MAX ids; their memory is given back when they drain. A
+ *    peer's ANNOUNCEs are acted on for SESSION_ANNOUNCE_IDS_MAX ids per
+ *    window (beyond: ignored, counted as unanswered; the round finds them).
  *
  * Workload: one session per peer; a catch-up of 100,000 edits holds no
  * more than a few batches in memory.
@@ -93,10 +113,24 @@
 #define SESSION_IN_MAX_BYTES (64u << 20)
 #define SESSION_WANT_IDS_MAX 65536
 #define SESSION_WORK_MAX 16000000
+#define SESSION_ANNOUNCE_IDS_MAX 65536
+#define SESSION_ANNOUNCE_MAX 256         /* ids waiting to be announced; more (a stream) go whole */
+#define SESSION_LAZY_MS 15               /* announces wait half of this to this long */
+#define SESSION_GRAFT_MS 20              /* an announced id missing this long is asked for */
+#define SESSION_ASK_MS 2000              /* an id asked of one peer is not asked of another */
+#define SESSION_ASKED_SLOTS 2048         /* ids remembered as asked (4-way, oldest evicted) */
+#define SESSION_HEARD 64                 /* ids a peer showed it has; ids announced to it */
 
 typedef enum { LINK_ANY = 0, LINK_DEALER = 1, LINK_ROUTER = 2 } link_t;
 
 typedef struct session session_t;
+
+/* The ids a node's sessions asked for lately (SESSION_ASKED_SLOTS, each
+ * kept SESSION_ASK_MS): one per node, shared by its sessions through
+ * env->asked. Forgetting one early only costs a duplicate fetch. */
+typedef struct session_asked session_asked_t;
+session_asked_t *session_asked_new(void);
+void session_asked_free(session_asked_t **self_p);
 
 /* What the node did with the edits of one EDITS message. */
 typedef struct {
@@ -130,6 +164,9 @@ typedef struct {
     /* True for an id the node refused lately (NULL: none): not asked for
      * again, so a refused edit costs one fetch, not one per round. */
     bool (*refused)(void *ctx, const uint8_t id[32]);
+    /* Ids asked for lately by any session of the node (NULL: each
+     * session asks for what it is announced, duplicates included). */
+    session_asked_t *asked;
     bool verbose;                /* log every round */
     void *ctx;
 } session_env_t;
@@ -171,7 +208,8 @@ void session_link_down(session_t *self, link_t link);
  * and the give queue drained while the link takes it. */
 void session_tick(session_t *self, uint64_t now);
 
-/* A new edit was stored (store index idx): queue it for the peer. */
+/* A new edit was stored (store index idx): queue it for the peer (or
+ * announce it, see "Announcing" above). */
 void session_push(session_t *self, size_t idx);
 /* The store was renumbered (a purge): drop queued indices and start a
  * round now, which finds what is still missing. */
@@ -198,7 +236,10 @@ bool session_clock_offset(const session_t *self, int64_t *offset_ms);
 
 /* Counters and state for `buurt peers`: a map (pv) with id, name,
  * connected, last_seen_ms_ago, synced_ms_ago, sent, received, rejected,
- * held, queued and clock_offset_ms. */
+ * held, queued, bytes and messages each way, pings_sent (of the
+ * messages sent), stored_at_ms (the monotonic
+ * clock, ms, when an edit from the peer was last new here; 0: never) and
+ * clock_offset_ms. */
 pv_t *session_status(const session_t *self, uint64_t now);
 /* Edits received and stored, rejected, held, since the session began. */
 void session_counts(const session_t *self, uint64_t *received, uint64_t *rejected, uint64_t *held);

@@ -82,10 +82,10 @@ void msg_recon(buf_t *out, const range_t *ranges, size_t n)
     s_put(out, a);
 }
 
-void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n)
+static void s_id_list(buf_t *out, msg_type_t type, const uint8_t (*ids)[32], size_t n)
 {
     pv_t *a = pv_arr(), *l = pv_arr();
-    pv_arr_push(a, pv_int(MSG_WANT));
+    pv_arr_push(a, pv_int(type));
     for (size_t i = 0; i < n; i++)
         pv_arr_push(l, pv_bin(ids[i], 32));
     pv_arr_push(a, l);
@@ -116,6 +116,13 @@ static size_t s_head(uint8_t *h, uint8_t fix, size_t fixmax, uint8_t t8, uint8_t
     for (int i = 0; i < 4; i++)
         h[1 + i] = (uint8_t)(n >> (24 - 8 * i));
     return 5;
+}
+
+void msg_want(buf_t *out, const uint8_t (*ids)[32], size_t n) { s_id_list(out, MSG_WANT, ids, n); }
+
+void msg_announce(buf_t *out, const uint8_t (*ids)[32], size_t n)
+{
+    s_id_list(out, MSG_ANNOUNCE, ids, n);
 }
 
 /* Written directly, not through pv_t: a catch-up sends every edit it
@@ -483,6 +490,7 @@ static int s_decode(const uint8_t *frame, size_t len, msg_t *m, bool outer)
         break;
     }
     case MSG_WANT:
+    case MSG_ANNOUNCE:
         if (n != 2 || s_ids(it[1], &m->ids, &m->nids) < 0)
             goto done;
         break;

@@ -28,6 +28,9 @@
  *                                hist, the frame was made with the link's
  *                                history (msg_hist_t) as its prefix, and
  *                                hist is the history's total then
+ *   ANNOUNCE [9, [id: bin(32)...]] "I have these new edits": the receiver
+ *                                asks (WANT) for those it lacks; sent only
+ *                                to a peer whose HELLO named "announce"
  *
  * Ranges are contiguous: each covers the items (hlc, id) from the previous
  * range's upper bound (or the very start) up to, not including, its own
@@ -56,15 +59,15 @@
 #define MSG_MAX_EDITS 2048           /* edits in one EDITS */
 #define MSG_INF_HLC INT64_MAX
 
-/* 6 and 7 are JOIN and JOINED (proto/invite.h, guest connections only);
- * 9 is ANNOUNCE. */
+/* 6, 7: JOIN, JOINED (guest connections, proto/invite.h) */
 typedef enum {
     MSG_HELLO = 1,
     MSG_RECON = 2,
     MSG_WANT = 3,
     MSG_EDITS = 4,
     MSG_PING = 5,
-    MSG_ZEDITS = 8
+    MSG_ZEDITS = 8,
+    MSG_ANNOUNCE = 9,
 } msg_type_t;
 /* Optional features named in HELLO's "caps" (protocol.md §10.1). */
 #define MSG_CAP_ZSTD (1u << 0)       /* "zstd": compressed EDITS (protocol.md §10.7) */
@@ -105,7 +108,7 @@ typedef struct {
     /* RECON */
     range_t *ranges;
     size_t nranges;
-    /* WANT */
+    /* WANT, ANNOUNCE */
     uint8_t (*ids)[32];
     size_t nids;
     /* EDITS: point into the frame passed to msg_decode, which must outlive
@@ -189,6 +192,8 @@ size_t msg_zedits_hist(buf_t *out, msg_zc_t *z, const uint8_t *edits, size_t len
  * that is malformed.
  */
 int msg_zedits_open(msg_t *m, const msg_hist_t *h);
+/* ANNOUNCE: at most MSG_MAX_IDS ids (protocol.md §10.8). */
+void msg_announce(buf_t *out, const uint8_t (*ids)[32], size_t n);
 
 /*
  * Decodes one frame. Returns 0 and fills *m (release with msg_clear), or a

@@ -53,6 +53,7 @@ typedef struct t_node {
     /* what the receiver's history of each link will be, kept by the rule
      * of protocol.md §10.7 from the frames sent, to open those ZEDITS */
     msg_hist_t shadow[3];
+    size_t by_type[16];    /* frames it sent, by message type */
 } t_node_t;
 
 static char s_root[64];
@@ -100,6 +101,8 @@ static int t_send(void *ctx, session_t *s, link_t link, const buf_t *frame)
             n->edit_bytes += frame->len;
         }
         n->zedits_sent += m.type == MSG_ZEDITS;
+        if ((unsigned)m.type < 16)
+            n->by_type[m.type]++;
         for (size_t i = 0; m.type == MSG_WANT && i < m.nids; i++)
             s_wanted_refused += memcmp(m.ids[i], s_refused_id, 32) == 0;
         msg_clear(&m);
@@ -941,4 +944,186 @@ Test(session, an_edit_the_node_refused_is_not_asked_for_again)
     cr_assert_eq(s_wanted_refused, 0, "B never asks for an edit it refused");
     cr_assert_eq(repo_edit_count(B.repo), 5, "the others arrive");
     cr_assert_eq(repo_find_record(B.repo, s_refused_id), -1);
+}
+
+/* ---- announcing (protocol.md §10.8) ----------------------------------- */
+
+static bool t_lazy(const t_node_t *x)
+{
+    pv_t *st = session_status(x->s, s_clock);
+    bool lazy = pv_get_bool(st, "lazy", false);
+    pv_free(&st);
+    return lazy;
+}
+
+/* Both name "announce"; A pushes B an edit twice: B answers the second
+ * with an ANNOUNCE of it, and A's pushes to B become announces. */
+static void t_make_b_lazy(void)
+{
+    A.env.caps = B.env.caps = MSG_CAP_ANNOUNCE;
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(20, 1000, NULL, false);
+    cr_assert_eq(session_caps(A.s), MSG_CAP_ANNOUNCE);
+    cr_assert_not(t_lazy(&A), "a new peer is eager");
+    t_places(&A, 1, "twice");
+    t_run(5, 10, NULL, false);
+    session_push(A.s, repo_edit_count(A.repo) - 1); /* again: B holds it */
+    t_run(5, 10, NULL, false);
+    cr_assert_geq(B.by_type[MSG_ANNOUNCE], 1, "B told A it had the edit");
+    cr_assert(t_lazy(&A), "A announces to B from now on");
+}
+
+Test(session, announce_is_used_only_when_both_hellos_name_it)
+{
+    /* only A names it: edits go whole, nothing is announced */
+    A.env.caps = MSG_CAP_ANNOUNCE;
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(20, 1000, NULL, false);
+    cr_assert_eq(session_caps(A.s), 0);
+    cr_assert_eq(session_caps(B.s), 0);
+    t_places(&A, 3, "a");
+    t_places(&B, 3, "b");
+    t_run(10, 10, NULL, false);
+    session_push(A.s, repo_edit_count(A.repo) - 1); /* a duplicate push, as from two peers */
+    t_run(10, 10, NULL, false);
+    t_expect_converged("one side without announce");
+    cr_assert_eq(A.by_type[MSG_ANNOUNCE] + B.by_type[MSG_ANNOUNCE], 0, "no ANNOUNCE was sent");
+}
+
+Test(session, a_lazy_peer_is_announced_new_edits_and_asks_for_them)
+{
+    t_make_b_lazy();
+    size_t whole = A.edits_sent, ann = A.by_type[MSG_ANNOUNCE], want = B.by_type[MSG_WANT];
+    t_places(&A, 3, "new");
+    t_run(20, 10, NULL, false);
+    t_expect_converged("announced edits");
+    cr_assert_eq(A.by_type[MSG_ANNOUNCE], ann + 1, "one ANNOUNCE for the three");
+    cr_assert_eq(B.by_type[MSG_WANT], want + 1, "one WANT for the three");
+    cr_assert_eq(A.edits_sent, whole + 3, "each sent once, as the WANT's answer");
+    cr_assert_not(t_lazy(&A), "B asked for announced edits: eager again");
+    /* B, which got a push twice, counts A lazy too: its own new edit is
+     * announced to A, asked for and sent once */
+    size_t bann = B.by_type[MSG_ANNOUNCE], bsent = B.edits_sent;
+    t_places(&B, 1, "from b");
+    t_run(20, 10, NULL, false);
+    t_expect_converged("B's edit");
+    cr_assert_eq(B.by_type[MSG_ANNOUNCE], bann + 1);
+    cr_assert_eq(B.edits_sent, bsent + 1);
+}
+
+/* A peer of B's other than A: a session on B's env, handshake done on a
+ * router connection of its own. */
+static session_t *t_extra_peer(uint8_t tag)
+{
+    uint8_t key[32], rid[5] = {0, 'X', 'Y', 'Z', tag};
+    memset(key, tag, 32);
+    session_t *s = session_new(&B.env, key);
+    buf_t h = {0};
+    msg_hello_caps(&h, B.env.mesh, "extra", 1767225600000ULL, MSG_CAP_ANNOUNCE);
+    cr_assert_eq(session_input(s, LINK_ROUTER, rid, sizeof rid, h.data, h.len, s_clock), SESSION_OK);
+    buf_free(&h);
+    return s;
+}
+
+static void t_announce_to_b(session_t *s, uint8_t tag, const uint8_t id[32])
+{
+    uint8_t rid[5] = {0, 'X', 'Y', 'Z', tag};
+    buf_t b = {0};
+    msg_announce(&b, (const uint8_t(*)[32])id, 1);
+    cr_assert_eq(session_input(s, LINK_ROUTER, rid, sizeof rid, b.data, b.len, s_clock), SESSION_OK);
+    buf_free(&b);
+}
+
+/* WANTs in B's outbox that name id. */
+static size_t t_wants_for(const uint8_t id[32])
+{
+    size_t k = 0;
+    for (size_t i = 0; i < B.nout; i++) {
+        msg_t m;
+        if (msg_decode(B.out[i].frame.data, B.out[i].frame.len, &m) < 0)
+            continue;
+        for (size_t j = 0; m.type == MSG_WANT && j < m.nids; j++)
+            k += memcmp(m.ids[j], id, 32) == 0;
+        msg_clear(&m);
+    }
+    return k;
+}
+
+Test(session, an_edit_announced_by_several_peers_is_asked_for_once)
+{
+    B.env.caps = MSG_CAP_ANNOUNCE;
+    B.env.asked = session_asked_new();
+    session_t *c = t_extra_peer('c'), *d = t_extra_peer('d'), *e = t_extra_peer('e');
+    uint8_t id[32];
+    randombytes_buf(id, sizeof id);
+    t_drop_out(&B);
+    t_announce_to_b(c, 'c', id);
+    t_announce_to_b(d, 'd', id);
+    t_announce_to_b(c, 'c', id);
+    cr_assert_eq(t_wants_for(id), 0, "not asked at once: the tree may bring it");
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(c, s_clock);
+    session_tick(d, s_clock);
+    cr_assert_eq(t_wants_for(id), 1, "asked once, of the first");
+    /* C never answers: once SESSION_ASK_MS has passed, the next peer
+     * that announces it is asked */
+    s_clock += SESSION_ASK_MS;
+    t_announce_to_b(e, 'e', id);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(e, s_clock);
+    cr_assert_eq(t_wants_for(id), 2, "asked again, of another peer");
+    /* an id B holds is never asked for */
+    t_places(&B, 1, "held");
+    t_drop_out(&B);
+    t_announce_to_b(d, 'd', repo_record_id(B.repo, repo_edit_count(B.repo) - 1));
+    cr_assert_eq(t_wants_for(repo_record_id(B.repo, repo_edit_count(B.repo) - 1)), 0);
+    session_free(&c);
+    session_free(&d);
+    session_free(&e);
+    session_asked_free(&B.env.asked);
+}
+
+Test(session, an_announce_never_answered_is_made_good_by_the_round)
+{
+    t_make_b_lazy();
+    t_places(&A, 1, "lost");
+    session_tick(A.s, s_clock); /* the announce is due in up to SESSION_LAZY_MS */
+    s_clock += SESSION_LAZY_MS;
+    session_tick(A.s, s_clock);
+    cr_assert(t_sent(&A, MSG_ANNOUNCE));
+    t_flush(&A, NULL, false); /* B gets the ANNOUNCE ... */
+    session_tick(B.s, s_clock);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(B.s, s_clock); /* ... and asks, the edit not having come whole */
+    cr_assert(t_sent(&B, MSG_WANT));
+    t_flush(&B, NULL, false); /* A answers ... */
+    cr_assert(t_sent(&A, MSG_EDITS));
+    t_drop_out(&A);           /* ... and the answer is lost */
+    size_t na = repo_edit_count(A.repo), nb = repo_edit_count(B.repo);
+    cr_assert_eq(nb + 1, na, "B lacks the edit");
+    /* the next round (recon_interval_ms) finds it */
+    t_run(100, 1000, NULL, false);
+    t_expect_converged("after the round");
+}
+
+Test(session, an_announced_edit_that_comes_whole_meanwhile_is_not_asked_for)
+{
+    B.env.caps = MSG_CAP_ANNOUNCE;
+    session_t *c = t_extra_peer('c');
+    t_places(&A, 1, "on the tree"); /* A's edit, B does not have it yet */
+    const uint8_t *id = repo_record_id(A.repo, repo_edit_count(A.repo) - 1);
+    t_drop_out(&B);
+    t_announce_to_b(c, 'c', id);
+    /* it comes whole from A (B's parent on the tree) before the wait is over */
+    t_sets();
+    session_dialled(A.s, s_clock);
+    t_run(20, 1, NULL, false);
+    cr_assert_geq(repo_find_record(B.repo, id), 0);
+    t_drop_out(&B);
+    s_clock += SESSION_GRAFT_MS;
+    session_tick(c, s_clock);
+    cr_assert_eq(t_wants_for(id), 0, "not asked of C");
+    session_free(&c);
 }

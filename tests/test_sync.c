@@ -2780,6 +2780,48 @@ Test(msg, too_many_ranges_or_ids_are_rejected)
     free(big);
 }
 
+Test(msg, announce_round_trips_up_to_the_id_limit)
+{
+    size_t counts[] = {0, 1, 32, MSG_MAX_IDS};
+    uint8_t(*ids)[32] = xmalloc(MSG_MAX_IDS * 32);
+    uint64_t st = 12;
+    s_rand_bytes(&st, (uint8_t *)ids, MSG_MAX_IDS * 32);
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        buf_t f = {0};
+        msg_announce(&f, (const uint8_t(*)[32])ids, counts[k]);
+        /* the wire form of §10.8: [9, [bin(32)...]] */
+        cr_assert_eq(f.data[0], 0x92);
+        cr_assert_eq(f.data[1], MSG_ANNOUNCE);
+        msg_t m;
+        s_expect_ok(&f, &m);
+        cr_assert_eq(m.type, MSG_ANNOUNCE);
+        cr_assert_eq(m.nids, counts[k]);
+        cr_assert(counts[k] == 0 || memcmp(m.ids, ids, counts[k] * 32) == 0);
+        msg_clear(&m);
+        buf_free(&f);
+    }
+    /* one id: 37 bytes (what a push of one edit costs a link instead of the edit) */
+    buf_t f = {0};
+    msg_announce(&f, (const uint8_t(*)[32])ids, 1);
+    cr_assert_eq(f.len, 37);
+    buf_free(&f);
+    free(ids);
+}
+
+Test(msg, malformed_announces_are_rejected)
+{
+    s_rejects_pv(s_arr2(pv_int(MSG_ANNOUNCE), NULL), "ANNOUNCE without ids");
+    s_rejects_pv(s_arr2(pv_int(MSG_ANNOUNCE), pv_bin("", 0)), "ANNOUNCE ids not an array");
+    s_rejects_pv(s_arr2(pv_int(MSG_ANNOUNCE), s_id_list(MSG_MAX_IDS + 1, 32)),
+                 "ANNOUNCE over MSG_MAX_IDS");
+    s_rejects_pv(s_arr2(pv_int(MSG_ANNOUNCE), s_id_list(2, 8)), "ANNOUNCE with 8-byte ids");
+    pv_t *v = s_arr2(pv_int(MSG_ANNOUNCE), s_id_list(1, 32));
+    pv_arr_push(v, pv_nil());
+    s_rejects_pv(v, "ANNOUNCE with an extra field");
+    /* 8 (ZEDITS) is not this codec's */
+    s_rejects_pv(s_arr2(pv_int(8), s_id_list(1, 32)), "type 8");
+}
+
 Test(msg, edits_whose_entries_are_not_bins_are_rejected)
 {
     pv_t *l = pv_arr();
