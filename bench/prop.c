@@ -29,6 +29,12 @@
  *       flight together), then waits until every daemon counts
  *       PER x HOMES more edits than before. Prints {"ok":...,"write_ms":
  *       last edit answered,"ms":converged,"edits":final count}.
+ *   prop count TIMEOUT_S HOME EDITS
+ *       polls HOME's daemon every COUNT_POLL_US (10 ms) until it counts at least EDITS
+ *       edits (it may still be starting). Prints {"ok":...,"ms":since
+ *       prop started,"edits":...}; exit 1 on timeout. A catch-up row
+ *       waits with it: a `buurt peers --json | python3` per poll took a
+ *       good part of a core from the catch-up it measured.
  *
  * An arrival is known within one sweep (sweep_ms: a fraction of a
  * millisecond for 20 homes on loopback). The edit count is a proxy for
@@ -43,9 +49,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define POLL_US 250 /* pause between sweeps of edit polls */
+#define COUNT_POLL_US 10000 /* prop count: one peers request per 10 ms */
 #define QUIET_MS 300 /* no bytes moved this long: the edit's traffic is over */
 #define MAX_HOMES 256
 
@@ -400,14 +408,39 @@ static int s_edit(double timeout_ms, int n, char **homes)
     return left == 0 ? 0 : 1;
 }
 
+static int s_count_until(double timeout_ms, const char *home, long long want)
+{
+    double t0 = now_ms();
+    void *s = s_open(home);
+    bool ask = true;
+    long long got = -1;
+    while (now_ms() - t0 < timeout_ms) {
+        s_sweep(&s, 1, &ask, &got, NULL, 1000);
+        if (got >= want)
+            break;
+        usleep(COUNT_POLL_US);
+    }
+    printf("{\"ok\":%s,\"ms\":%.1f,\"edits\":%lld}\n", got >= want ? "true" : "false",
+           now_ms() - t0, got);
+    zmq_close(s);
+    return got >= want ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "count") == 0) {
+        s_ctx = zmq_ctx_new();
+        int rc = s_count_until(atof(argv[2]) * 1000, argv[3], atoll(argv[4]));
+        zmq_ctx_term(s_ctx);
+        return rc;
+    }
     bool flood = argc >= 5 && strcmp(argv[1], "flood") == 0;
     if (argc < 4 || argc - 3 - flood > MAX_HOMES ||
         (strcmp(argv[1], "ready") != 0 && strcmp(argv[1], "edit") != 0 && !flood)) {
         fprintf(stderr, "usage: prop ready TIMEOUT_S HOME:DEGREE...\n"
                         "       prop edit TIMEOUT_S HOME0 HOME...\n"
-                        "       prop flood TIMEOUT_S PER HOME...\n");
+                        "       prop flood TIMEOUT_S PER HOME...\n"
+                        "       prop count TIMEOUT_S HOME EDITS\n");
         return 2;
     }
     double timeout_ms = atof(argv[2]) * 1000;
