@@ -4,7 +4,7 @@
  * Properties: a refusal leaves the message empty; an accepted message keeps
  * every limit of msg.h (MSG_MAX_RANGES, MSG_MAX_IDS, MSG_MAX_EDITS, bounds
  * increasing and ending at infinity, EDITS blobs inside the frame), and
- * RECON, WANT, EDITS and PING re-encode to exactly the frame; a ZEDITS
+ * RECON, WANT, ANNOUNCE, EDITS and PING re-encode to exactly the frame; a ZEDITS
  * holds an EDITS that re-encodes to exactly its decompressed bytes, its
  * blobs inside them, and never more than MSG_MAX_BYTES (one made against
  * a link history is opened with the input as that history); a HELLO's
@@ -68,6 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case MSG_WANT:
         FUZZ_CHECK(m.nids <= MSG_MAX_IDS);
         msg_want(&b, (const uint8_t(*)[32])m.ids, m.nids);
+        s_same(&b, data, size);
+        break;
+    case MSG_ANNOUNCE:
+        FUZZ_CHECK(m.nids <= MSG_MAX_IDS);
+        msg_announce(&b, (const uint8_t(*)[32])m.ids, m.nids);
         s_same(&b, data, size);
         break;
     case MSG_EDITS:

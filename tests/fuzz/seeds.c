@@ -190,6 +190,8 @@ static void s_msg_seeds(buf_t edits[4])
 
     msg_want(&b, (const uint8_t(*)[32])ids, 2);
     s_put("msg", "want", &b);
+    msg_announce(&b, (const uint8_t(*)[32])ids, 2);
+    s_put("msg", "announce", &b);
 
     msg_blob_t blobs[2] = {{edits[0].data, edits[0].len}, {edits[2].data, edits[2].len}};
     msg_edits(&b, blobs, 2, true);
