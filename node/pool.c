@@ -15,11 +15,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define POOL_MAX_WORKERS 64
 
 struct pool {
+    pid_t owner;                /* the process whose threads these are */
     pthread_t *threads;
     int nthreads;
     pthread_mutex_t mu;
@@ -81,6 +83,7 @@ static void *s_main(void *arg)
 pool_t *pool_new(int workers)
 {
     pool_t *p = xcalloc(1, sizeof *p);
+    p->owner = getpid();
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -100,6 +103,12 @@ void pool_free(pool_t **self_p)
     pool_t *p = self_p ? *self_p : NULL;
     if (!p)
         return;
+    if (getpid() != p->owner) { /* a forked child: the workers are not here */
+        free(p->threads);
+        free(p);
+        *self_p = NULL;
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     p->quit = true;
     pthread_cond_broadcast(&p->go);
@@ -118,7 +127,9 @@ int pool_threads(const pool_t *self) { return self ? self->nthreads + 1 : 1; }
 
 void pool_run(pool_t *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
-    if (!p || p->nthreads == 0 || n < 2) {
+    /* a forked child (buurtd's readers, its renderer) has no workers:
+     * only the thread that forked came along */
+    if (!p || p->nthreads == 0 || n < 2 || getpid() != p->owner) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         return;

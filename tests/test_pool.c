@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     atomic_int *hits;
@@ -87,5 +89,28 @@ Test(pool, workers_share_the_job)
         cr_assert_eq(atomic_load(&j.hits[i]), 1);
     cr_assert_gt(atomic_load(&j.off_caller), 0, "no iteration ran on a worker");
     free(j.hits);
+    pool_free(&p);
+}
+
+/* A forked child has none of the workers (only the forking thread comes
+ * along): pool_run runs everything itself instead of waiting for them. */
+Test(pool, a_forked_child_runs_the_job_itself, .timeout = 20)
+{
+    pool_t *p = pool_new(2);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        job_t j;
+        j.hits = calloc(100, sizeof *j.hits);
+        pool_run(p, 100, s_hit, &j);
+        int ok = 1;
+        for (size_t i = 0; i < 100; i++)
+            ok &= atomic_load(&j.hits[i]) == 1;
+        pool_free(&p);
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's job did not run whole");
     pool_free(&p);
 }
