@@ -571,7 +571,7 @@ Test(session, edits_go_plain_when_only_one_side_names_zstd)
 Test(session, edits_go_plain_when_the_other_side_names_zstd_but_this_one_does_not)
 {
     t_zstd(&B);
-    B.env.zc = NULL; /* offers it, could not compress: still takes ZEDITS */
+    msg_zc_destroy(&B.env.zc); /* offers it, could not compress: still takes ZEDITS */
     t_sync_both_ways();
     cr_assert_eq(A.zedits_sent + B.zedits_sent, 0);
 }

@@ -1873,8 +1873,8 @@ Test(msg, edits_encode_as_the_canonical_value)
 {
     static const size_t counts[] = {0, 1, 15, 16, 300, 70000};
     static const size_t sizes[] = {1, 255, 256, 65535, 65536};
-    uint8_t *big = xcalloc(65536, 1);
-    for (size_t i = 0; i < 65536; i++)
+    uint8_t *big = xcalloc(65536 + 8, 1); /* blobs start up to 6 bytes in */
+    for (size_t i = 0; i < 65536 + 8; i++)
         big[i] = (uint8_t)(i * 31);
     for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
         size_t n = counts[c];
