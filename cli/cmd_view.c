@@ -791,8 +791,11 @@ int cmd_who(cli_t *c, int argc, char **argv)
         return cli_fail(c, rc, cause);
     const entity_t *need = repo_entity(r, id);
     match_t *m = NULL;
-    size_t total = match_need(r, need, cli_now(c), &m);
-    size_t n = o.all ? total : (size_t)(o.limit ? o.limit : WHO_LIMIT);
+    size_t total, n = o.all ? 0 : (size_t)(o.limit ? o.limit : WHO_LIMIT);
+    if (o.all)
+        n = total = match_need(r, need, cli_now(c), &m);
+    else
+        match_need_top(r, need, cli_now(c), n, &m, &total); /* the first n exactly */
     if (n > total)
         n = total;
     need = repo_entity(r, id);

@@ -138,6 +138,11 @@ const char *match_fact_status(const match_fact_t *f, uint64_t now_ms)
     return NULL;
 }
 
+uint64_t match_lang_bit(const char *code)
+{
+    return UINT64_C(1) << (match_hash(code) % 63);
+}
+
 /* Reads the facts of e (an entity of r) into f; its fields only when read. */
 static void s_fact_read(const repo_t *r, match_fact_t *f, const entity_t *e, bool read)
 {
@@ -146,11 +151,20 @@ static void s_fact_read(const repo_t *r, match_fact_t *f, const entity_t *e, boo
     f->deleted = entity_deleted(e);
     f->status = -1;
     f->provider = -1;
+    f->capacity = -1;
     f->read = read;
     if (!read)
         return;
     const pv_t *fl = e->fields;
     f->area = match_hash(pv_get_str(fl, "area"));
+    if (e->kind == REC_OFFER || e->kind == REC_PLACE) {
+        const pv_t *ls = pv_map_get(fl, "langs"), *cap = pv_map_get(fl, "capacity");
+        for (size_t i = 0; ls && ls->type == PV_ARR && i < ls->u.a.n; i++)
+            if (ls->u.a.items[i]->type == PV_STR)
+                f->langs |= MATCH_LANGS_SET | match_lang_bit(ls->u.a.items[i]->u.s.p);
+        if (cap && cap->type == PV_INT && cap->u.i >= 0 && cap->u.i <= INT32_MAX)
+            f->capacity = (int32_t)cap->u.i;
+    }
     if (e->kind == REC_NEED) {
         f->cats = match_cat_bit(pv_get_str(fl, "category"));
         f->status = (int8_t)s_token(REC_NEED_STATUS, pv_get_str(fl, "status"));
@@ -232,8 +246,8 @@ bool match_facts_warm(repo_t *r, unsigned kinds, size_t budget)
  * i8, kind u8, deleted u8, read u8; little-endian), then BLAKE2b-256 of
  * everything before it.
  */
-#define FACTS_MAGIC "BUURTFC1"
-#define FACTS_ENTRY 24
+#define FACTS_MAGIC "BUURTFC2"
+#define FACTS_ENTRY 36
 #define FACTS_HEAD (8 + 32 + 8)
 
 static void s_put_le(uint8_t *p, uint64_t v, int n)
@@ -306,6 +320,8 @@ int match_facts_save(repo_t *r, const char *path, char **cause)
         p[21] = f->kind;
         p[22] = f->deleted;
         p[23] = f->read;
+        s_put_le(p + 24, f->langs, 8);
+        s_put_le(p + 32, (uint32_t)f->capacity, 4);
     }
     crypto_generichash(p, 32, b, (size_t)(p - b), NULL, 0);
     int rc = file_write_atomic(path, b, len, 0600, cause);
@@ -341,8 +357,11 @@ bool match_facts_load(repo_t *r, const char *path)
             f->kind = p[21];
             f->deleted = p[22] != 0;
             f->read = p[23] != 0;
+            f->langs = s_get_le(p + 24, 8);
+            f->capacity = (int32_t)(uint32_t)s_get_le(p + 32, 4);
             f->ver = repo_entity_version(r, i);
             if (f->kind >= REC__COUNT || f->provider < -1 || (int64_t)f->provider >= (int64_t)total ||
+                f->capacity < -1 ||
                 f->status < -2 || f->status >= s_tokens(f->kind)) {
                 ok = false; /* not written by match_facts_save: build as before */
                 break;
@@ -668,6 +687,109 @@ static void s_add(s_list_t *l, const s_cand_t *c)
     l->n++;
 }
 
+/* What scoring needs of the need, read once. */
+static void s_need_of(const entity_t *need, s_need_t *nd)
+{
+    const pv_t *nf = need->fields;
+    *nd = (s_need_t){pv_get_str(nf, "area"), pv_map_get(nf, "langs"), pv_get_str(nf, "summary"),
+                     pv_get_int(nf, "people", 1)};
+}
+
+/* The provider of offer i as match_need finds it: the facts' position,
+ * else (the provider came after the facts were read) its id looked up;
+ * -1 for none. e: the offer's state, merged here when NULL. */
+static long s_provider_at(repo_t *r, const match_fact_t *fa, size_t i, const entity_t *e)
+{
+    long at = fa[i].provider;
+    if (at >= 0)
+        return at;
+    if (!e)
+        e = repo_entity_at(r, i);
+    const char *prov = e ? pv_get_str(e->fields, "provider") : NULL;
+    uint8_t pid[32];
+    return prov && hex_decode(prov, pid, 32) == 0 ? repo_entity_index(r, pid) : -1;
+}
+
+/* Scores offer i (its provider at position at, -1 for none) into l. */
+static void s_take_offer(repo_t *r, size_t i, long at, const s_need_t *nd, const char *cat,
+                         uint64_t now_ms, s_list_t *l)
+{
+    s_cand_t c;
+    const entity_t *e = repo_entity_at(r, i);
+    s_cand_init(&c, e, 40);
+    s_why(&c, "offers ", cat, "");
+    pv_t *extra = NULL;
+    s_fields_t ef, pf;
+    s_fields(e->fields, &ef);
+    if (at >= 0) {
+        const entity_t *p = repo_entity_at(r, (size_t)at);
+        if (p && p->kind == REC_PLACE) {
+            c.m.place = p;
+            s_fields(p->fields, &pf);
+        } else if (p && p->kind == REC_COALITION) {
+            extra = s_member_reaches(p);
+        }
+    }
+    s_score(&c, nd, &ef, c.m.place ? &pf : NULL, extra, now_ms);
+    c.m.name = s_str(c.m.place ? pf.name : ef.name);
+    pv_free(&extra);
+    s_add(l, &c);
+}
+
+/* Scores place i into l when one of its kinds serves cat; false if none. */
+static bool s_take_place(repo_t *r, size_t i, const s_need_t *nd, const char *cat,
+                         uint64_t now_ms, s_list_t *l)
+{
+    s_cand_t c;
+    const entity_t *e = repo_entity_at(r, i);
+    s_fields_t ef;
+    s_fields(e->fields, &ef);
+    const char *kind = s_kind_serves(ef.kinds, cat);
+    if (!kind)
+        return false;
+    s_cand_init(&c, e, 20);
+    char b[160], *at = b;
+    b[0] = '\0';
+    s_put(&at, b + sizeof b, kind);
+    s_put(&at, b + sizeof b, ", no ");
+    s_put(&at, b + sizeof b, cat);
+    s_put(&at, b + sizeof b, " offer yet");
+    s_why(&c, "", b, "");
+    s_score(&c, nd, &ef, NULL, NULL, now_ms);
+    c.m.name = s_str(ef.name);
+    s_add(l, &c);
+    return true;
+}
+
+/* Sorts what l collected, best first, into one allocation (*out); frees
+ * l. The number of matches. */
+static size_t s_finish(s_list_t *l, match_t **out)
+{
+    size_t n = l->n;
+    s_key_t *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++)
+        /* scores are small (tens): one int orders last, then score */
+        k[i] = (s_key_t){.rank = (l->v[i].last ? 1 << 20 : 0) - l->v[i].score, .at = (uint32_t)i,
+                         .name = (const char *)l->names.data + l->nameat[i]};
+    qsort_r(k, n, sizeof *k, s_cmp, l->v);
+    match_t *res = xmalloc(n * sizeof *res + l->text.len + 1);
+    char *text = (char *)(res + n);
+    if (l->text.len)
+        memcpy(text, l->text.data, l->text.len);
+    for (size_t i = 0; i < n; i++) {
+        res[i] = l->v[k[i].at];
+        res[i].why = text + l->whyat[k[i].at];
+    }
+    free(k);
+    free(l->v);
+    free(l->whyat);
+    free(l->nameat);
+    buf_free(&l->text);
+    buf_free(&l->names);
+    *out = res;
+    return n;
+}
+
 /*
  * Two passes over the entities: offers first (which marks the places that
  * have a fitting offer), then places. The facts table rules out entities
@@ -681,14 +803,12 @@ size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **ou
     const char *cat = pv_get_str(need->fields, "category");
     size_t total = repo_entity_count(r);
     s_list_t l = {0};
-    s_cand_t c;
     /* candidates are taken with repo_entity_at: the matches point into
      * their states, which stay cached until the caller's command is done */
     const match_fact_t *fa = cat ? match_facts(r, 1u << REC_OFFER | 1u << REC_PLACE) : NULL;
     uint32_t bit = match_cat_bit(cat); /* 0: unknown category, test fields */
-    const pv_t *nf = need->fields;
-    s_need_t nd = {pv_get_str(nf, "area"), pv_map_get(nf, "langs"), pv_get_str(nf, "summary"),
-                   pv_get_int(nf, "people", 1)};
+    s_need_t nd;
+    s_need_of(need, &nd);
     uint8_t *offered = xcalloc(total + 1, 1); /* places that have a fitting offer */
     for (size_t i = 0; cat && i < total; i++) {
         if (fa[i].kind != REC_OFFER || fa[i].deleted || (bit && !(fa[i].cats & bit)))
@@ -696,74 +816,185 @@ size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **ou
         const entity_t *e = repo_entity_at(r, i);
         if (!bit && !s_has(pv_map_get(e->fields, "categories"), cat))
             continue;
-        s_cand_init(&c, e, 40);
-        s_why(&c, "offers ", cat, "");
-        pv_t *extra = NULL;
-        s_fields_t ef, pf;
-        s_fields(e->fields, &ef);
-        const char *prov = s_str(ef.provider);
-        uint8_t pid[32];
-        long at = fa[i].provider; /* else the provider may have come since */
-        if (at < 0 && prov && hex_decode(prov, pid, 32) == 0)
-            at = repo_entity_index(r, pid);
-        if (at >= 0) {
-            const entity_t *p = repo_entity_at(r, (size_t)at);
-            if (p && p->kind == REC_PLACE) {
-                c.m.place = p;
-                offered[at] = 1;
-                s_fields(p->fields, &pf);
-            } else if (p && p->kind == REC_COALITION) {
-                extra = s_member_reaches(p);
-            }
-        }
-        s_score(&c, &nd, &ef, c.m.place ? &pf : NULL, extra, now_ms);
-        c.m.name = s_str(c.m.place ? pf.name : ef.name);
-        pv_free(&extra);
-        s_add(&l, &c);
+        long at = s_provider_at(r, fa, i, e);
+        if (at >= 0 && repo_entity_kind(r, (size_t)at) == REC_PLACE)
+            offered[at] = 1;
+        s_take_offer(r, i, at, &nd, cat, now_ms, &l);
     }
     for (size_t i = 0; cat && i < total; i++) {
         if (fa[i].kind != REC_PLACE || fa[i].deleted || offered[i] || (bit && !(fa[i].cats & bit)))
             continue;
-        const entity_t *e = repo_entity_at(r, i);
-        s_fields_t ef;
-        s_fields(e->fields, &ef);
-        const char *kind = s_kind_serves(ef.kinds, cat);
-        if (!kind)
-            continue;
-        s_cand_init(&c, e, 20);
-        char b[160], *at = b;
-        b[0] = '\0';
-        s_put(&at, b + sizeof b, kind);
-        s_put(&at, b + sizeof b, ", no ");
-        s_put(&at, b + sizeof b, cat);
-        s_put(&at, b + sizeof b, " offer yet");
-        s_why(&c, "", b, "");
-        s_score(&c, &nd, &ef, NULL, NULL, now_ms);
-        c.m.name = s_str(ef.name);
-        s_add(&l, &c);
+        s_take_place(r, i, &nd, cat, now_ms, &l);
     }
     free(offered);
-    size_t n = l.n;
-    s_key_t *k = xmalloc((n ? n : 1) * sizeof *k);
-    for (size_t i = 0; i < n; i++)
-        /* scores are small (tens): one int orders last, then score */
-        k[i] = (s_key_t){.rank = (l.v[i].last ? 1 << 20 : 0) - l.v[i].score, .at = (uint32_t)i,
-                         .name = (const char *)l.names.data + l.nameat[i]};
-    qsort_r(k, n, sizeof *k, s_cmp, l.v);
-    match_t *res = xmalloc(n * sizeof *res + l.text.len + 1);
-    char *text = (char *)(res + n);
-    if (l.text.len)
-        memcpy(text, l.text.data, l.text.len);
-    for (size_t i = 0; i < n; i++) {
-        res[i] = l.v[k[i].at];
-        res[i].why = text + l.whyat[k[i].at];
+    return s_finish(&l, out);
+}
+
+/* A candidate of match_need_top: its position, provider and the most it
+ * can score. */
+typedef struct {
+    uint32_t i;
+    int32_t at;     /* an offer's provider, -1: none; INT32_MIN: a place */
+    int32_t bound;
+} s_bound_t;
+
+static int s_bound_cmp(const void *a, const void *b)
+{
+    const s_bound_t *x = a, *y = b;
+    if (x->bound != y->bound)
+        return x->bound > y->bound ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The most candidate i can score (s_score's bonuses as its facts allow):
+ * the category's base, 25 when its area may be the need's, the languages
+ * its codes' bits allow, 15 for a reach (not in the facts), the capacity
+ * bonus, 5 less for a limited or alternative place. One sure to rank last
+ * (no capacity, a closed or overloaded place) gets S_LAST: it can only
+ * rank among the first k when fewer than k are not last, and then every
+ * candidate is scored anyway. place: an offer's provider place, or -1.
+ */
+#define S_LAST (INT32_MIN / 2)
+static int32_t s_bound(const match_fact_t *fa, size_t i, long place, int base, bool area,
+                       const uint64_t *nlang, size_t nl, bool langs_free, int64_t people)
+{
+    int32_t b = base + (area ? 25 : 0) + 15;
+    uint64_t lm = fa[i].langs;
+    if (!(lm & MATCH_LANGS_SET) && place >= 0)
+        lm = fa[place].langs;
+    if (langs_free) {
+        b += 20;
+    } else if (nl > 0 && (lm & MATCH_LANGS_SET)) {
+        size_t hit = 0;
+        for (size_t j = 0; j < nl; j++)
+            hit += (lm & nlang[j]) != 0;
+        b += hit == nl ? 20 : hit > 0 ? 10 : 0;
     }
-    free(k);
-    free(l.v);
-    free(l.whyat);
-    free(l.nameat);
-    buf_free(&l.text);
-    buf_free(&l.names);
-    *out = res;
-    return n;
+    int32_t cap = fa[i].capacity;
+    if (cap == 0)
+        return S_LAST;
+    if (cap > 0)
+        b += cap >= people ? 10 : 5;
+    int8_t st = place >= 0 ? fa[place].status : fa[i].kind == REC_PLACE ? fa[i].status : -1;
+    const char *sn = st >= 0 ? REC_PLACE_STATUS[st] : NULL;
+    if (sn && (!strcmp(sn, "closed") || !strcmp(sn, "overloaded")))
+        return S_LAST;
+    if (sn && (!strcmp(sn, "limited") || !strcmp(sn, "alternative")))
+        b -= 5;
+    return b;
+}
+
+/* Keeps the k highest scores seen (a min-heap): h[0] is the k-th. */
+static void s_heap_push(int *h, size_t *n, size_t k, int v)
+{
+    if (*n < k) {
+        size_t i = (*n)++;
+        h[i] = v;
+        while (i > 0 && h[(i - 1) / 2] > h[i]) {
+            int t = h[i];
+            h[i] = h[(i - 1) / 2];
+            h[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    if (v <= h[0])
+        return;
+    h[0] = v;
+    for (size_t i = 0;;) {
+        size_t m = i, a = 2 * i + 1, b = a + 1;
+        if (a < k && h[a] < h[m])
+            m = a;
+        if (b < k && h[b] < h[m])
+            m = b;
+        if (m == i)
+            break;
+        int t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/*
+ * The first k of match_need's ranking, merging few candidates: each
+ * candidate's best possible score comes from the facts table (its
+ * category, whether its area can be the need's, and every other bonus
+ * granted), candidates are scored exactly in order of that bound, and the
+ * scoring stops once k of them are not "last" and the k-th best score is
+ * above the next bound: nothing unscored can rank among the first k.
+ */
+size_t match_need_top(repo_t *r, const entity_t *need, uint64_t now_ms, size_t k, match_t **out,
+                      size_t *count)
+{
+    const char *cat = pv_get_str(need->fields, "category");
+    uint32_t bit = match_cat_bit(cat);
+    if (!cat || !bit || k == 0) { /* an unknown category is read from the fields */
+        size_t n = match_need(r, need, now_ms, out);
+        *count = n;
+        return n;
+    }
+    size_t total = repo_entity_count(r);
+    const match_fact_t *fa = match_facts(r, 1u << REC_OFFER | 1u << REC_PLACE);
+    s_need_t nd;
+    s_need_of(need, &nd);
+    uint32_t narea = nd.area ? match_hash(nd.area) : 0;
+    /* the need's languages as facts bits (a need names at most 16) */
+    uint64_t nlang[16];
+    size_t nl = 0;
+    bool langs_free = nd.langs && nd.langs->type == PV_ARR && nd.langs->u.a.n > 16;
+    for (size_t i = 0; !langs_free && nd.langs && nd.langs->type == PV_ARR && i < nd.langs->u.a.n; i++)
+        nlang[nl++] = match_lang_bit(nd.langs->u.a.items[i]->u.s.p);
+    uint8_t *offered = xcalloc(total + 1, 1);
+    s_bound_t *c = NULL;
+    size_t nc = 0, cap = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < total; i++) {
+            if (fa[i].kind != (pass ? REC_PLACE : REC_OFFER) || fa[i].deleted || !(fa[i].cats & bit))
+                continue;
+            if (pass && offered[i])
+                continue;
+            long at = pass ? -1 : s_provider_at(r, fa, i, NULL);
+            uint32_t area = fa[i].area;
+            if (!pass && at >= 0 && repo_entity_kind(r, (size_t)at) == REC_PLACE) {
+                offered[at] = 1;
+                if (!area)
+                    area = fa[at].area;
+            }
+            if (nc == cap) {
+                cap = cap ? cap * 2 : 1024;
+                c = xrealloc(c, cap * sizeof *c);
+            }
+            bool place = !pass && at >= 0 && repo_entity_kind(r, (size_t)at) == REC_PLACE;
+            c[nc++] = (s_bound_t){(uint32_t)i, pass ? INT32_MIN : (int32_t)at,
+                                  s_bound(fa, i, place ? at : -1, pass ? 20 : 40,
+                                          narea && area == narea, nlang, nl, langs_free,
+                                          nd.people)};
+        }
+    }
+    free(offered);
+    *count = nc;
+    if (k >= nc) { /* everything is shown: nothing to save */
+        free(c);
+        return match_need(r, need, now_ms, out);
+    }
+    qsort(c, nc, sizeof *c, s_bound_cmp);
+    s_list_t l = {0};
+    int *heap = xmalloc(k * sizeof *heap);
+    size_t nh = 0;
+    for (size_t j = 0; j < nc; j++) {
+        if (nh == k && heap[0] > c[j].bound)
+            break; /* k are sure to rank before every one left */
+        size_t before = l.n;
+        if (c[j].at == INT32_MIN)
+            s_take_place(r, c[j].i, &nd, cat, now_ms, &l);
+        else
+            s_take_offer(r, c[j].i, c[j].at, &nd, cat, now_ms, &l);
+        if (l.n > before && !l.v[l.n - 1].last)
+            s_heap_push(heap, &nh, k, l.v[l.n - 1].score);
+    }
+    free(heap);
+    free(c);
+    return s_finish(&l, out);
 }

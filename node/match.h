@@ -36,6 +36,19 @@ typedef struct {
  */
 size_t match_need(repo_t *r, const entity_t *need, uint64_t now_ms, match_t **out);
 
+/*
+ * The same ranking when only its first k are wanted: *out holds at least
+ * the first min(k, count) of match_need's matches, in its order (and
+ * possibly some more after them, in order too); the return value is how
+ * many *out holds, and *count how many match_need would return. It
+ * scores candidates in order of the best each could score (from the facts
+ * table) and stops when no other can rank among the first k, so the first
+ * who-can-help after a start merges a few hundred offers and places
+ * instead of thousands.
+ */
+size_t match_need_top(repo_t *r, const entity_t *need, uint64_t now_ms, size_t k, match_t **out,
+                      size_t *count);
+
 /* A need's status as seen now: "expired" when open or claimed and past
  * its expiry, else its stored status ("open" when unset). */
 const char *need_status_now(const entity_t *need, uint64_t now_ms);
@@ -56,6 +69,11 @@ const char *need_status_now(const entity_t *need, uint64_t now_ms);
  * cats for a category match_cat_bit knows; area (a hash) and status only
  * rule entities out: a caller tests the survivors on their fields.
  */
+#define MATCH_LANGS_SET (UINT64_C(1) << 63)
+/* A language code's bit in match_fact_t.langs (a hash: two codes may share
+ * one, so a bit only says the code may be there). */
+uint64_t match_lang_bit(const char *code);
+
 typedef struct {
     uint64_t ver;       /* repo_entity_version these facts were read at */
     uint32_t area;      /* match_hash of "area", 0 when unset */
@@ -64,6 +82,9 @@ typedef struct {
     int32_t provider;   /* offers: position of the provider entity, -1 when
                            unset or not (yet) known when read */
     int64_t expires;    /* needs: "expires", 0 when unset */
+    uint64_t langs;     /* offers, places: MATCH_LANGS_SET when "langs" is set,
+                           and bit match_lang_bit(code) of each code */
+    int32_t capacity;   /* offers, places: "capacity", -1 when unset */
     int8_t status;      /* needs, places: index of "status" in REC_NEED_STATUS
                            or REC_PLACE_STATUS; -1 unset, -2 not a token */
     uint8_t kind;       /* rec_kind_t */

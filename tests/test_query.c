@@ -243,3 +243,121 @@ Test(query, saved_facts_load_for_the_same_repo_only)
     free(home);
     free(path);
 }
+
+/* ---- who-can-help: the first k without scoring everything ------------ */
+
+static uint32_t s_rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static pv_t *s_some(uint32_t *x, const char *const *from, size_t n, size_t most)
+{
+    pv_t *l = pv_arr();
+    size_t k = 1 + s_rnd(x) % most, first = s_rnd(x) % n;
+    for (size_t i = 0; i < k && i < n; i++)
+        pv_arr_push(l, pv_str(from[(first + i) % n]));
+    return l;
+}
+
+/* Random places, coalitions and offers (areas in mixed case, missing and
+ * unknown providers, full and empty capacity, ended offers, closed and
+ * limited places, reaches), then for needs of every category: the first k
+ * of match_need_top are match_need's first k, for every k, and the count
+ * is the same. */
+Test(query, who_can_help_top_k_is_the_full_ranking_cut)
+{
+    static const char *const areas[] = {"Noord", "noord", "Zuid", "Oost", "West", "Centrum"};
+    static const char *const kinds[] = {"food", "religious", "community-centre", "library",
+                                        "health", "social-work", "school", "residents-group"};
+    static const char *const langs[] = {"nl", "en", "tr", "ar", "pl"};
+    static const char *const cats[] = {"food", "shelter", "information", "contact", "digital",
+                                       "health"};
+    static const char *const groups[] = {"elderly", "students", "newcomers", "families"};
+    static const char *const status[] = {"open", "limited", "closed", "overloaded", "alternative"};
+    uint32_t x = 12345;
+    uint8_t ids[60][32], co[32];
+    for (int i = 0; i < 60; i++) {
+        pv_t *f = pv_map();
+        char name[32];
+        snprintf(name, sizeof name, "Place %02d", (int)(s_rnd(&x) % 40)); /* names repeat */
+        pv_map_set(f, "name", pv_str(name));
+        pv_map_set(f, "kinds", s_some(&x, kinds, 8, 2));
+        if (s_rnd(&x) % 5)
+            pv_map_set(f, "area", pv_str(areas[s_rnd(&x) % 6]));
+        if (s_rnd(&x) % 2)
+            pv_map_set(f, "langs", s_some(&x, langs, 5, 3));
+        if (s_rnd(&x) % 3 == 0)
+            pv_map_set(f, "status", pv_str(status[s_rnd(&x) % 5]));
+        if (s_rnd(&x) % 3 == 0)
+            pv_map_set(f, "capacity", pv_int(s_rnd(&x) % 4));
+        if (s_rnd(&x) % 3 == 0)
+            pv_map_set(f, "reaches", s_some(&x, groups, 4, 2));
+        cr_assert_eq(repo_edit(s_r, REC_PLACE, NULL, f, ids[i], NULL), 0);
+        pv_free(&f);
+    }
+    pv_t *f = pv_map(), *m = pv_map();
+    char hex[65], key[80];
+    pv_map_set(f, "name", pv_str("Coalitie"));
+    hex_encode(ids[0], 32, hex);
+    snprintf(key, sizeof key, "member:%s", hex);
+    pv_map_set(m, "role", pv_str(REC_ROLES[0]));
+    pv_map_set(m, "reaches", s_list1("newcomers"));
+    pv_map_set(f, key, m);
+    cr_assert_eq(repo_edit(s_r, REC_COALITION, NULL, f, co, NULL), 0);
+    pv_free(&f);
+    for (int i = 0; i < 150; i++) {
+        f = pv_map();
+        uint32_t p = s_rnd(&x) % 64;
+        uint8_t unknown[32] = {1, 2, 3};
+        hex_encode(p < 60 ? ids[p] : p < 62 ? co : unknown, 32, hex);
+        pv_map_set(f, "provider", pv_str(hex));
+        pv_map_set(f, "categories", s_some(&x, cats, 6, 2));
+        if (s_rnd(&x) % 2)
+            pv_map_set(f, "area", pv_str(areas[s_rnd(&x) % 6]));
+        if (s_rnd(&x) % 2)
+            pv_map_set(f, "langs", s_some(&x, langs, 5, 3));
+        if (s_rnd(&x) % 2)
+            pv_map_set(f, "capacity", pv_int(s_rnd(&x) % 6));
+        if (s_rnd(&x) % 6 == 0)
+            pv_map_set(f, "until", pv_int(s_rnd(&x) % 2 ? INT64_C(1000) : INT64_C(253402300000000)));
+        cr_assert_eq(repo_edit(s_r, REC_OFFER, NULL, f, NULL, NULL), 0);
+        pv_free(&f);
+    }
+    for (int n = 0; n < 12; n++) {
+        f = pv_map();
+        pv_map_set(f, "category", pv_str(cats[n % 6]));
+        pv_map_set(f, "summary", pv_str(n % 3 ? "groceries for elderly neighbours" : "a meal"));
+        if (n % 4)
+            pv_map_set(f, "area", pv_str(areas[s_rnd(&x) % 6]));
+        if (n % 2)
+            pv_map_set(f, "langs", s_some(&x, langs, 5, 2));
+        pv_map_set(f, "people", pv_int(1 + s_rnd(&x) % 4));
+        uint8_t nid[32];
+        cr_assert_eq(repo_edit(s_r, REC_NEED, NULL, f, nid, NULL), 0);
+        pv_free(&f);
+        const entity_t *need = repo_entity(s_r, nid);
+        match_t *all = NULL;
+        size_t total = match_need(s_r, need, 1800000000000ULL, &all);
+        cr_assert_gt(total, 3, "need %d: too few matches to test", n);
+        for (size_t k = 1; k <= total + 1; k++) {
+            match_t *top = NULL;
+            size_t count = 0;
+            size_t got = match_need_top(s_r, need, 1800000000000ULL, k, &top, &count);
+            cr_assert_eq(count, total, "need %d, k %zu: count", n, k);
+            size_t want = k < total ? k : total;
+            cr_assert_geq(got, want);
+            for (size_t i = 0; i < want; i++) {
+                cr_assert(top[i].who == all[i].who && top[i].score == all[i].score &&
+                              top[i].last == all[i].last && strcmp(top[i].why, all[i].why) == 0,
+                          "need %d, k %zu: match %zu differs (%d %s / %d %s)", n, k, i, top[i].score,
+                          top[i].why, all[i].score, all[i].why);
+            }
+            free(top);
+        }
+        free(all);
+    }
+}
