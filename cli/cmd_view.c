@@ -338,7 +338,9 @@ static table_t *s_table_for(rec_kind_t k)
 /* Prints {"kind", "count", "items"}: the items of v, or those kept at
  * offsets at of kept (NUL-terminated). The bytes are those of the whole
  * document built first and printed with cli_print_json. */
-static void s_list_json(cli_t *c, int kind, const entity_t **v, const buf_t *kept, const size_t *at,
+/* The JSON of a listing: of the states v, or of the entities at the
+ * positions at, each merged for the moment as it is written (r). */
+static void s_list_json(cli_t *c, repo_t *r, int kind, const entity_t **v, const size_t *at,
                         size_t n, uint64_t now)
 {
     buf_t b = {0};
@@ -346,12 +348,7 @@ static void s_list_json(cli_t *c, int kind, const entity_t **v, const buf_t *kep
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(&b, ',');
-        if (v) {
-            cli_entity_json(v[i], now, &b);
-        } else {
-            const char *item = (const char *)kept->data + at[i];
-            buf_append(&b, item, strlen(item));
-        }
+        cli_entity_json(v ? v[i] : repo_entity_peek(r, at[i]), now, &b);
         if (b.len >= 65536) {
             fwrite(b.data, 1, b.len, c->out);
             buf_reset(&b);
@@ -372,18 +369,17 @@ typedef struct {
     uint64_t now;
 } s_render_t;
 
+/* A table row is rendered here and kept (the table's widths need every
+ * row before the first is printed); a JSON row keeps only its position
+ * (the preset ref) and is merged again when it is written, so a listing's
+ * JSON is never held whole. */
 static bool s_render(void *ctx, const entity_t *e, size_t *ref)
 {
     s_render_t *x = ctx;
     if (x->lang && !s_has_lang(e, x->lang))
         return false;
-    if (x->json) {
-        *ref = x->kept.len;
-        cli_entity_json(e, x->now, &x->kept);
-        buf_putc(&x->kept, '\0');
-    } else {
+    if (!x->json)
         *ref = s_table_row(x->t, &x->kept, x->r, e, x->now);
-    }
     return true;
 }
 
@@ -467,7 +463,7 @@ int cmd_list(cli_t *c, int argc, char **argv)
         }
         n = k;
         if (c->json)
-            s_list_json(c, kind, v, NULL, NULL, n, now);
+            s_list_json(c, r, kind, v, NULL, n, now);
         else if (n == 0)
             fprintf(c->out, "no bulletins%s\n", (o.area || o.category || o.status || o.lang) ? " match" : " yet");
         else
@@ -475,15 +471,15 @@ int cmd_list(cli_t *c, int argc, char **argv)
         free(v);
         return EXIT_OK;
     }
-    /* The rest: each row is merged once, for the moment, and rendered
-     * (s_render); the rows are printed in order from what was rendered,
-     * so a listing of 50,000 records holds its text (about the size of
-     * the output) but none of their merged states. */
+    /* The rest: each row is merged for the moment; a table's rows are
+     * rendered then and printed in order from what was kept (its text,
+     * about the size of the output), JSON rows are merged again as they
+     * are written in order (s_render), holding none of it. */
     s_render_t x = {r, o.lang, c->json, c->json ? NULL : s_table_for(kind), {0}, now};
     size_t *at = NULL;
     size_t n = query_list_rows(r, &q, s_render, &x, &at);
     if (c->json) {
-        s_list_json(c, kind, NULL, &x.kept, at, n, now);
+        s_list_json(c, r, kind, NULL, at, n, now);
     } else if (n == 0) {
         fprintf(c->out, "no %ss%s\n", rec_kind_name(kind),
                 (o.area || o.category || o.status || o.lang) ? " match" : " yet");

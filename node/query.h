@@ -50,8 +50,9 @@ size_t query_list(repo_t *r, const query_t *q, const entity_t ***out);
  * none), which
  * returns false to leave it out and may set *ref (preset to the entity's
  * position); *out (allocated, free() it) receives the refs of the rows in
- * order. `buurt list` renders each row in fn, once, and prints the rows
- * in order afterwards. Returns the count.
+ * order. `buurt list` renders a table's rows in fn, once, and prints them
+ * in order afterwards; for JSON it keeps only the positions and merges
+ * each row again as it writes it. Returns the count.
  */
 typedef bool query_row_fn(void *ctx, const entity_t *e, size_t *ref);
 size_t query_list_rows(repo_t *r, const query_t *q, query_row_fn *fn, void *ctx, size_t **out);
