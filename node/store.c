@@ -137,6 +137,7 @@ struct store_t {
     uint8_t *rc_buf;
     uint64_t rc_off;
     size_t rc_len;
+    uint64_t rc_last;           /* where the last record read ended */
 };
 
 /* CRC-32C (Castagnoli), reflected, table for polynomial 0x82F63B78. */
@@ -919,10 +920,16 @@ int store_read(const store_t *self, size_t i, buf_t *out)
     assert(out != NULL);
     uint64_t off = self->recs[i].off;
     size_t left = self->recs[i].len, old_len = out->len;
-    if (left <= S_READ_AHEAD) {
-        /* the window is a cache, not state: a const store may fill it */
-        store_t *w = (store_t *)self;
-        if (!(w->rc_len && off >= w->rc_off && off + left <= w->rc_off + w->rc_len)) {
+    /* the window is a cache, not state: a const store may fill it */
+    store_t *w = (store_t *)self;
+    bool in_window = w->rc_len && off >= w->rc_off && off + left <= w->rc_off + w->rc_len;
+    /* read ahead only for a run (this record follows the last one read:
+     * a catch-up served in log order); a scattered read (merging entities)
+     * reads just its record */
+    bool run = off >= w->rc_last && off - w->rc_last <= 2 * S_FRAME_HDR;
+    w->rc_last = off + left;
+    if (left <= S_READ_AHEAD && (in_window || run)) {
+        if (!in_window) {
             if (!w->rc_buf)
                 w->rc_buf = xmalloc(S_READ_AHEAD);
             uint64_t want = self->end > off ? self->end - off : 0;
