@@ -89,17 +89,6 @@ static repo_t *s_home(const char *name, const uint8_t founder[32])
 }
 
 /* A field map from key, value pairs ending with NULL; takes the values. */
-static pv_t *s_f(const char *key, ...)
-{
-    pv_t *m = pv_map();
-    va_list ap;
-    va_start(ap, key);
-    for (const char *k = key; k; k = va_arg(ap, const char *))
-        pv_map_set(m, k, va_arg(ap, pv_t *));
-    va_end(ap);
-    return m;
-}
-
 /* A list of node ids (hex) from keys ending with NULL. */
 static pv_t *s_ids(const fx_key_t *k, ...)
 {
@@ -112,42 +101,28 @@ static pv_t *s_ids(const fx_key_t *k, ...)
     return l;
 }
 
-static pv_t *s_hexid(const uint8_t id[32])
-{
-    char hex[65];
-    hex_encode(id, 32, hex);
-    return pv_str(hex);
-}
-
-static pv_t *s_list1(const char *tok) /* a list of one text */
-{
-    pv_t *l = pv_arr();
-    pv_arr_push(l, pv_str(tok));
-    return l;
-}
-
 static pv_t *s_place(const char *name, pv_t *editors)
 {
-    pv_t *f = s_f("name", pv_str(name), "kinds", s_list1("library"), NULL);
+    pv_t *f = fx_fields("name", pv_str(name), "kinds", fx_list1("library"), NULL);
     if (editors)
         pv_map_set(f, "editors", editors);
     return f;
 }
 
-#define s_coalition(name, coord) s_f("name", pv_str(name), "coordinators", coord, NULL)
-#define s_offer(prov) s_f("provider", s_hexid(prov), "categories", s_list1("food"), NULL)
-#define s_bulletin(body) s_f("title", pv_str("Notice"), "body", pv_str(body), NULL)
-#define s_role_f(role) s_f("name", pv_str("org"), "role", pv_str(role), NULL)
-#define s_one(key, val) s_f(key, pv_str(val), NULL)
-#define s_deleted() s_f("deleted", pv_bool(true), NULL)
-#define s_claim(by) s_f("status", pv_str("claimed"), "claimed_by", pv_str((by)->hex), NULL)
-#define s_release() s_f("status", pv_str("open"), "claimed_by", pv_nil(), NULL)
+#define s_coalition(name, coord) fx_fields("name", pv_str(name), "coordinators", coord, NULL)
+#define s_offer(prov) fx_fields("provider", fx_hexid(prov), "categories", fx_list1("food"), NULL)
+#define s_bulletin(body) fx_fields("title", pv_str("Notice"), "body", pv_str(body), NULL)
+#define s_role_f(role) fx_fields("name", pv_str("org"), "role", pv_str(role), NULL)
+#define s_one(key, val) fx_fields(key, pv_str(val), NULL)
+#define s_deleted() fx_fields("deleted", pv_bool(true), NULL)
+#define s_claim(by) fx_fields("status", pv_str("claimed"), "claimed_by", pv_str((by)->hex), NULL)
+#define s_release() fx_fields("status", pv_str("open"), "claimed_by", pv_nil(), NULL)
 
 static pv_t *s_need(const char *summary, const uint8_t *coalition)
 {
-    pv_t *f = s_f("category", pv_str("food"), "summary", pv_str(summary), NULL);
+    pv_t *f = fx_fields("category", pv_str("food"), "summary", pv_str(summary), NULL);
     if (coalition)
-        pv_map_set(f, "coalition", s_hexid(coalition));
+        pv_map_set(f, "coalition", fx_hexid(coalition));
     return f;
 }
 
@@ -172,7 +147,7 @@ static void s_put(repo_t *r, rec_kind_t kind, const uint8_t ent[32], const fx_ke
 static void s_revoke(repo_t *r, const fx_key_t *by, const uint8_t who[32], uint64_t hlc,
                      uint64_t at_ms)
 {
-    pv_t *f = s_f("revoked", pv_bool(true), "reason", pv_str("lost laptop"), NULL);
+    pv_t *f = fx_fields("revoked", pv_bool(true), "reason", pv_str("lost laptop"), NULL);
     if (at_ms)
         pv_map_set(f, "revoked_at", pv_int((int64_t)at_ms));
     s_put(r, REC_MEMBER, who, by, hlc, f);
@@ -306,10 +281,10 @@ Test(auth, member_certificates_count_only_from_the_founder_or_an_active_admin)
     S_NO(r, REC_MEMBER, F.pk, &A, 16, s_one("name", "hijacked"));
     S_OK(r, REC_MEMBER, F.pk, &F, 17, s_one("name", "Founder"));
     s_revoke(r, &F, A.pk, H(20), 0);
-    S_NO(r, REC_MEMBER, M.pk, &A, 21, s_f("revoked", pv_bool(true), NULL)); /* revoked admin */
+    S_NO(r, REC_MEMBER, M.pk, &A, 21, fx_fields("revoked", pv_bool(true), NULL)); /* revoked admin */
     S_NO(r, REC_MEMBER, X.pk, &A, 22, s_one("role", "admin"));
-    S_OK(r, REC_MEMBER, N.pk, &C, 24, s_f("revoked", pv_bool(true), NULL)); /* promoted admin */
-    S_NO(r, REC_MEMBER, D.pk, &M, 25, s_f("revoked", pv_bool(true), NULL)); /* a member */
+    S_OK(r, REC_MEMBER, N.pk, &C, 24, fx_fields("revoked", pv_bool(true), NULL)); /* promoted admin */
+    S_NO(r, REC_MEMBER, D.pk, &M, 25, fx_fields("revoked", pv_bool(true), NULL)); /* a member */
     s_check(r);
 
     cr_expect_eq(s_role(r, &X, H(11)), -1);
@@ -334,9 +309,9 @@ Test(auth, a_key_no_certificate_gave_a_role_is_not_a_member)
 {
     repo_t *r = s_mesh_home();
     /* a name and revoked: false, but no role: no admission */
-    s_put(r, REC_MEMBER, X.pk, &F, H(10), s_f("name", pv_str("x"), "revoked", pv_bool(false), NULL));
+    s_put(r, REC_MEMBER, X.pk, &F, H(10), fx_fields("name", pv_str("x"), "revoked", pv_bool(false), NULL));
     /* a revocation of a key never admitted */
-    s_put(r, REC_MEMBER, Y.pk, &F, H(11), s_f("revoked", pv_bool(true), NULL));
+    s_put(r, REC_MEMBER, Y.pk, &F, H(11), fx_fields("revoked", pv_bool(true), NULL));
     const members_t *m = repo_members(r);
     cr_expect_null(members_find(m, X.pk), "no role: not in the member list");
     cr_expect(!members_active(m, X.pk), "no role: not active (ZAP refuses it)");
@@ -378,7 +353,7 @@ Test(auth, member_certificates_signed_at_or_after_the_signers_revocation_do_not_
     cr_assert_lt(memcmp(Y.pk, F.pk, 32), 0);
     s_put(r, REC_MEMBER, Y.pk, &F, H(30), s_one("role", "admin"));
     s_revoke(r, &F, Y.pk, H(40), 0);
-    s_put(r, REC_MEMBER, D.pk, &Y, H(40), s_f("revoked", pv_bool(true), NULL));
+    s_put(r, REC_MEMBER, D.pk, &Y, H(40), fx_fields("revoked", pv_bool(true), NULL));
     cr_expect_eq(s_verdict(r, D.pk, H(40)), MERGE_DENIED);
     cr_expect_eq(s_role(r, &D, H(50)), ROLE_COORDINATOR,
                  "a revocation signed at its signer's revocation clock must not count");
@@ -445,10 +420,10 @@ Test(auth, admins_edit_anything_and_creators_their_own_records)
     repo_t *r = s_mesh_home();
     s_put(r, REC_PLACE, ID(0), &M, H(10), s_place("Bieb", NULL));
     S_OK(r, REC_PLACE, ID(0), &M, 11,
-         s_f("name", pv_str("Bibliotheek"), "area", pv_str("Noord"), "hours", pv_str("9-5"), NULL));
+         fx_fields("name", pv_str("Bibliotheek"), "area", pv_str("Noord"), "hours", pv_str("9-5"), NULL));
     S_OK(r, REC_PLACE, ID(0), &A, 12, s_one("area", "Zuid"));
     S_NO(r, REC_PLACE, ID(0), &N, 13, s_one("area", "Oost"));
-    S_NO(r, REC_PLACE, ID(0), &C, 14, s_f("hours", pv_nil(), NULL));
+    S_NO(r, REC_PLACE, ID(0), &C, 14, fx_fields("hours", pv_nil(), NULL));
     s_put(r, REC_NEED, ID(1), &N, H(10), s_need("blankets", NULL));
     S_OK(r, REC_NEED, ID(1), &A, 15, s_one("urgency", "high"));
     S_NO(r, REC_PLACE, ID(0), &N, 16, s_deleted());
@@ -471,14 +446,14 @@ Test(auth, place_editors_may_change_only_the_status_fields)
     pv_map_set(p, "status", pv_str("open"));
     s_put(r, REC_PLACE, ID(0), &M, H(10), p);
     S_OK(r, REC_PLACE, ID(0), &N, 11,
-         s_f("status", pv_str("limited"), "status_note", pv_str("no heating"), "status_at",
-             pv_int((int64_t)S_BASE), "capacity", pv_int(20), "channels", s_list1("doorstep"),
+         fx_fields("status", pv_str("limited"), "status_note", pv_str("no heating"), "status_at",
+             pv_int((int64_t)S_BASE), "capacity", pv_int(20), "channels", fx_list1("doorstep"),
              NULL));
     S_NO(r, REC_PLACE, ID(0), &N, 12, s_one("name", "N's now"));
     S_NO(r, REC_PLACE, ID(0), &N, 13, s_deleted());
-    S_NO(r, REC_PLACE, ID(0), &N, 14, s_f("status", pv_str("closed"), "name", pv_str("X"), NULL));
+    S_NO(r, REC_PLACE, ID(0), &N, 14, fx_fields("status", pv_str("closed"), "name", pv_str("X"), NULL));
     S_NO(r, REC_PLACE, ID(0), &C, 15, s_one("status", "overloaded")); /* not an editor */
-    S_NO(r, REC_PLACE, ID(0), &N, 16, s_f("editors", s_ids(&N, &C, NULL), NULL));
+    S_NO(r, REC_PLACE, ID(0), &N, 16, fx_fields("editors", s_ids(&N, &C, NULL), NULL));
     s_check(r);
     cr_expect_str_eq(s_str(r, ID(0), "name"), "Buurthuis");
     cr_expect_str_eq(s_str(r, ID(0), "status"), "limited");
@@ -515,7 +490,7 @@ Test(auth, coordinators_of_the_addressed_coalition_may_edit_its_needs)
     s_put(r, REC_NEED, ID(1), &N, H(11), s_need("soup", ID(0)));
     s_put(r, REC_NEED, ID(2), &N, H(11), s_need("not addressed", NULL));
     S_OK(r, REC_NEED, ID(1), &C, 12,
-         s_f("summary", pv_str("soup for 20"), "urgency", pv_str("high"), NULL));
+         fx_fields("summary", pv_str("soup for 20"), "urgency", pv_str("high"), NULL));
     S_NO(r, REC_NEED, ID(1), &D, 13, s_one("summary", "by D"));   /* not listed */
     S_NO(r, REC_NEED, ID(1), &M, 14, s_one("urgency", "low"));    /* listed, member */
     S_NO(r, REC_NEED, ID(2), &C, 15, s_one("summary", "by C"));   /* not addressed to K */
@@ -594,13 +569,13 @@ Test(auth, verdicts_do_not_depend_on_the_order_edits_arrive_in)
     const int c_edit = k; /* C edits the need: counts only once C is listed */
     fx_sign(REC_NEED, ID(1), &C, H(13), s_one("summary", "soup by C"), &w[k++]);
     const int k_edit = k; /* N lists C as coordinator (earlier clock, arrives later) */
-    fx_sign(REC_COALITION, ID(0), &N, H(11), s_f("coordinators", s_ids(&N, &C, NULL), NULL),
+    fx_sign(REC_COALITION, ID(0), &N, H(11), fx_fields("coordinators", s_ids(&N, &C, NULL), NULL),
            &w[k++]);
     fx_sign(REC_PLACE, ID(2), &M, H(14), s_place("P", s_ids(&N, NULL)), &w[k++]);
     fx_sign(REC_OFFER, ID(3), &N, H(15), s_offer(ID(2)), &w[k++]);
     fx_sign(REC_PLACE, ID(2), &N, H(16), s_one("status", "closed"), &w[k++]);
     fx_sign(REC_MEMBER, N.pk, &F, H(30),
-           s_f("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)S_BASE + 16), NULL),
+           fx_fields("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)S_BASE + 16), NULL),
            &w[k++]);
     fx_sign(REC_NEED, ID(1), &M, H(17), s_claim(&M), &w[k++]);
     fx_sign(REC_NEED, ID(1), &D, H(18), s_one("status", "done"), &w[k++]); /* not a member */
@@ -714,17 +689,17 @@ Test(auth, the_organisation_a_need_is_claimed_for_may_finish_or_release_it)
     repo_t *r = s_mesh_home();
     s_put(r, REC_PLACE, ID(2), &D, H(5), s_place("Moskee", s_ids(&C, NULL)));
     s_put(r, REC_OFFER, ID(3), &D, H(6),
-          s_f("provider", s_hexid(ID(2)), "categories", s_list1("food"), NULL));
+          fx_fields("provider", fx_hexid(ID(2)), "categories", fx_list1("food"), NULL));
     s_put(r, REC_NEED, ID(0), &N, H(10), s_need("warm meals", NULL));
     S_OK(r, REC_NEED, ID(0), &M, 11,
-         s_f("status", pv_str("claimed"), "claimed_by", s_hexid(ID(3)), NULL)); /* M claims for the mosque */
+         fx_fields("status", pv_str("claimed"), "claimed_by", fx_hexid(ID(3)), NULL)); /* M claims for the mosque */
     S_NO(r, REC_NEED, ID(0), &X, 12, s_one("status", "done"));   /* not involved */
     S_OK(r, REC_NEED, ID(0), &D, 13, s_one("status", "done"));   /* the offer's creator */
     cr_expect_str_eq(s_str(r, ID(0), "status"), "done");
 
     s_put(r, REC_NEED, ID(1), &N, H(20), s_need("a lift", NULL));
     S_OK(r, REC_NEED, ID(1), &M, 21,
-         s_f("status", pv_str("claimed"), "claimed_by", s_hexid(ID(3)), NULL));
+         fx_fields("status", pv_str("claimed"), "claimed_by", fx_hexid(ID(3)), NULL));
     S_NO(r, REC_NEED, ID(1), &X, 22, s_claim(&X));               /* already claimed */
     S_NO(r, REC_NEED, ID(1), &C, 23, s_one("summary", "mine"));  /* the place's editor: only claim fields */
     S_OK(r, REC_NEED, ID(1), &C, 24, s_release());               /* the place's editor releases it */

@@ -123,21 +123,14 @@ static void s_teardown(void)
     fx_rm_tree(s_root);
 }
 
-static pv_t *s_list1(const char *s)
-{
-    pv_t *l = pv_arr();
-    pv_arr_push(l, pv_str(s));
-    return l;
-}
-
 static void s_place(const char *name, const char *area, const char *status, uint8_t id[32])
 {
     pv_t *f = pv_map();
     pv_map_set(f, "name", pv_str(name));
-    pv_map_set(f, "kinds", s_list1("library"));
+    pv_map_set(f, "kinds", fx_list1("library"));
     pv_map_set(f, "area", pv_str(area));
     pv_map_set(f, "status", pv_str(status));
-    pv_map_set(f, "channels", s_list1("doorstep"));
+    pv_map_set(f, "channels", fx_list1("doorstep"));
     char *cause = NULL;
     cr_assert_eq(repo_edit(s_r, REC_PLACE, NULL, f, id, &cause), 0, "%s", cause ? cause : "");
     pv_free(&f);

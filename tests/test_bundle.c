@@ -75,31 +75,6 @@ TestSuite(bundle, .init = s_setup, .fini = s_teardown);
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static pv_t *s_f(const char *key, ...)
-{
-    pv_t *m = pv_map();
-    va_list ap;
-    va_start(ap, key);
-    for (const char *k = key; k; k = va_arg(ap, const char *))
-        pv_map_set(m, k, va_arg(ap, pv_t *));
-    va_end(ap);
-    return m;
-}
-
-static pv_t *s_list1(const char *tok)
-{
-    pv_t *l = pv_arr();
-    pv_arr_push(l, pv_str(tok));
-    return l;
-}
-
-static pv_t *s_hexid(const uint8_t id[32])
-{
-    char hex[65];
-    hex_encode(id, 32, hex);
-    return pv_str(hex);
-}
-
 /* A record created by k at hlc: its bound id into id. */
 static void s_new(repo_t *r, rec_kind_t kind, const fx_key_t *k, uint64_t hlc, pv_t *fields,
                   uint8_t id[32])
@@ -109,7 +84,7 @@ static void s_new(repo_t *r, rec_kind_t kind, const fx_key_t *k, uint64_t hlc, p
 }
 
 #define s_place(name, area)                                                                    \
-    s_f("name", pv_str(name), "kinds", s_list1("food"), "area", pv_str(area), NULL)
+    fx_fields("name", pv_str(name), "kinds", fx_list1("food"), "area", pv_str(area), NULL)
 
 /* The source's records (s_fill). */
 static uint8_t s_p1[32], s_p2[32], s_coal[32], s_need[32], s_offer[32], s_bull[32];
@@ -122,24 +97,24 @@ static uint8_t s_p1[32], s_p2[32], s_coal[32], s_need[32], s_offer[32], s_bull[3
  */
 static void s_fill(repo_t *r)
 {
-    fx_put(r, REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL));
+    fx_put(r, REC_MEMBER, M.pk, &F, H(1), fx_fields("name", pv_str("M"), "role", pv_str("member"), NULL));
     s_new(r, REC_PLACE, &M, H(10), s_place("Buurthuis", "Noord"), s_p1);
     s_new(r, REC_PLACE, &M, H(11), s_place("Bieb", "Zuid"), s_p2);
     pv_t *coord = pv_arr();
     pv_arr_push(coord, pv_str(M.hex));
     s_new(r, REC_COALITION, &F, H(12),
-          s_f("name", pv_str("Voedselhulp"), "area", pv_str("Zuid"), "coordinators", coord, NULL),
+          fx_fields("name", pv_str("Voedselhulp"), "area", pv_str("Zuid"), "coordinators", coord, NULL),
           s_coal);
     s_new(r, REC_NEED, &M, H(13),
-          s_f("category", pv_str("food"), "summary", pv_str("groceries"), "area", pv_str("Noord"),
-              "status", pv_str("open"), "coalition", s_hexid(s_coal), NULL),
+          fx_fields("category", pv_str("food"), "summary", pv_str("groceries"), "area", pv_str("Noord"),
+              "status", pv_str("open"), "coalition", fx_hexid(s_coal), NULL),
           s_need);
     s_new(r, REC_OFFER, &M, H(14),
-          s_f("provider", s_hexid(s_p1), "categories", s_list1("food"), NULL), s_offer);
-    fx_put(r, REC_PLACE, s_p1, &M, H(15), s_f("status", pv_str("limited"), NULL));
+          fx_fields("provider", fx_hexid(s_p1), "categories", fx_list1("food"), NULL), s_offer);
+    fx_put(r, REC_PLACE, s_p1, &M, H(15), fx_fields("status", pv_str("limited"), NULL));
     s_new(r, REC_BULLETIN, &F, H(16),
-          s_f("title", pv_str("Water"), "body", pv_str("water is safe again"), NULL), s_bull);
-    fx_put(r, REC_PLACE, s_p2, &M, H(17), s_f("status", pv_str("closed"), NULL));
+          fx_fields("title", pv_str("Water"), "body", pv_str("water is safe again"), NULL), s_bull);
+    fx_put(r, REC_PLACE, s_p2, &M, H(17), fx_fields("status", pv_str("closed"), NULL));
     cr_assert_eq(repo_edit_count(r), S_FILL_EDITS);
 }
 
@@ -248,7 +223,7 @@ Test(bundle, an_edit_listed_before_its_authors_certificate_still_verifies)
     uint8_t id[32];
     edit_bound_id(M.pk, H(10), id);
     fx_sign(REC_PLACE, id, &M, H(10), s_place("Buurthuis", "Noord"), &e);
-    fx_sign(REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("M"), "role", pv_str("member"), NULL), &c);
+    fx_sign(REC_MEMBER, M.pk, &F, H(1), fx_fields("name", pv_str("M"), "role", pv_str("member"), NULL), &c);
     bundle_head(&b, F.pk);
     bundle_put(&b, e.data, e.len);
     bundle_put(&b, c.data, c.len);
@@ -480,7 +455,7 @@ Test(bundle, an_edit_dated_before_its_authors_admission_is_rejected)
 {
     buf_t c = {0}, e = {0}, b = {0};
     uint8_t id[32];
-    fx_sign(REC_MEMBER, M.pk, &F, H(100), s_f("name", pv_str("M"), "role", pv_str("member"), NULL),
+    fx_sign(REC_MEMBER, M.pk, &F, H(100), fx_fields("name", pv_str("M"), "role", pv_str("member"), NULL),
            &c);
     edit_bound_id(M.pk, H(50), id);
     fx_sign(REC_PLACE, id, &M, H(50), s_place("Te vroeg", "Noord"), &e);
@@ -549,7 +524,7 @@ Test(bundle, since_a_position_holds_later_edits_and_every_certificate)
     s_fill(s_src);
     bundle_mark_t m;
     bundle_mark_now(s_src, S_BASE, &m);
-    fx_put(s_src, REC_PLACE, s_p1, &M, H(40), s_f("status", pv_str("open"), NULL));
+    fx_put(s_src, REC_PLACE, s_p1, &M, H(40), fx_fields("status", pv_str("open"), NULL));
     bool lost;
     bundle_sel_t sel = {.since_pos = bundle_mark_pos(s_src, &m, &lost)};
     cr_expect(!lost);

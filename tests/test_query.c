@@ -38,18 +38,11 @@ static void s_teardown(void)
 
 TestSuite(query, .init = s_setup, .fini = s_teardown);
 
-static pv_t *s_list1(const char *s)
-{
-    pv_t *l = pv_arr();
-    pv_arr_push(l, pv_str(s));
-    return l;
-}
-
 static void s_place(const char *name, const char *area, const char *status, bool deleted)
 {
     pv_t *f = pv_map();
     pv_map_set(f, "name", pv_str(name));
-    pv_map_set(f, "kinds", s_list1("library"));
+    pv_map_set(f, "kinds", fx_list1("library"));
     pv_map_set(f, "area", pv_str(area));
     if (status)
         pv_map_set(f, "status", pv_str(status));
@@ -305,7 +298,7 @@ Test(query, who_can_help_top_k_is_the_full_ranking_cut)
     hex_encode(ids[0], 32, hex);
     snprintf(key, sizeof key, "member:%s", hex);
     pv_map_set(m, "role", pv_str(REC_ROLES[0]));
-    pv_map_set(m, "reaches", s_list1("newcomers"));
+    pv_map_set(m, "reaches", fx_list1("newcomers"));
     pv_map_set(f, key, m);
     cr_assert_eq(repo_edit(s_r, REC_COALITION, NULL, f, co, NULL), 0);
     pv_free(&f);

@@ -89,31 +89,6 @@ static repo_t *s_home(void)
 }
 
 /* A field map from key, value pairs ending with NULL; takes the values. */
-static pv_t *s_f(const char *key, ...)
-{
-    pv_t *m = pv_map();
-    va_list ap;
-    va_start(ap, key);
-    for (const char *k = key; k; k = va_arg(ap, const char *))
-        pv_map_set(m, k, va_arg(ap, pv_t *));
-    va_end(ap);
-    return m;
-}
-
-static pv_t *s_list1(const char *tok) /* a list of one text */
-{
-    pv_t *l = pv_arr();
-    pv_arr_push(l, pv_str(tok));
-    return l;
-}
-
-static pv_t *s_hexid(const uint8_t id[32])
-{
-    char hex[65];
-    hex_encode(id, 32, hex);
-    return pv_str(hex);
-}
-
 /* repo_edit of fields (taken) on ent (NULL: create into out). */
 static void s_edit(repo_t *r, rec_kind_t kind, const uint8_t *ent, pv_t *fields, uint8_t *out)
 {
@@ -136,41 +111,41 @@ static uint8_t s_ids[S_NENTS][32];
 static void s_fill(repo_t *r)
 {
     s_edit(r, REC_PLACE, NULL,
-           s_f("name", pv_str("Buurthuis"), "kinds", s_list1("community-centre"), "area",
+           fx_fields("name", pv_str("Buurthuis"), "kinds", fx_list1("community-centre"), "area",
                pv_str("Noord"), "capacity", pv_int(10), NULL),
            s_ids[S_PLACE]);
-    s_edit(r, REC_PLACE, NULL, s_f("name", pv_str("Bieb"), "kinds", s_list1("library"), NULL),
+    s_edit(r, REC_PLACE, NULL, fx_fields("name", pv_str("Bieb"), "kinds", fx_list1("library"), NULL),
            s_ids[S_GONE]);
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("area", pv_nil(), "status", pv_str("open"), NULL),
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("area", pv_nil(), "status", pv_str("open"), NULL),
            NULL);
     pv_t *coord = pv_arr();
     pv_arr_push(coord, pv_str(repo_key(r)->id));
-    s_edit(r, REC_COALITION, NULL, s_f("name", pv_str("Voedselhulp"), "coordinators", coord, NULL),
+    s_edit(r, REC_COALITION, NULL, fx_fields("name", pv_str("Voedselhulp"), "coordinators", coord, NULL),
            s_ids[S_COAL]);
     s_edit(r, REC_NEED, NULL,
-           s_f("category", pv_str("food"), "summary", pv_str("groceries for 3"), "status",
-               pv_str("open"), "coalition", s_hexid(s_ids[S_COAL]), NULL),
+           fx_fields("category", pv_str("food"), "summary", pv_str("groceries for 3"), "status",
+               pv_str("open"), "coalition", fx_hexid(s_ids[S_COAL]), NULL),
            s_ids[S_NEED]);
     s_edit(r, REC_OFFER, NULL,
-           s_f("provider", s_hexid(s_ids[S_PLACE]), "categories", s_list1("food"), NULL),
+           fx_fields("provider", fx_hexid(s_ids[S_PLACE]), "categories", fx_list1("food"), NULL),
            s_ids[S_OFFER]);
     s_edit(r, REC_NEED, s_ids[S_NEED],
-           s_f("status", pv_str("claimed"), "claimed_by", s_hexid(s_ids[S_OFFER]), NULL), NULL);
+           fx_fields("status", pv_str("claimed"), "claimed_by", fx_hexid(s_ids[S_OFFER]), NULL), NULL);
     s_edit(r, REC_NEED, NULL,
-           s_f("category", pv_str("errands"), "summary", pv_str("a lift"), "urgency",
+           fx_fields("category", pv_str("errands"), "summary", pv_str("a lift"), "urgency",
                pv_str("high"), NULL),
            s_ids[S_NEED2]);
-    s_edit(r, REC_NEED, s_ids[S_NEED2], s_f("urgency", pv_nil(), NULL), NULL);
-    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(5), NULL), NULL);
+    s_edit(r, REC_NEED, s_ids[S_NEED2], fx_fields("urgency", pv_nil(), NULL), NULL);
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], fx_fields("capacity", pv_int(5), NULL), NULL);
     s_edit(r, REC_BULLETIN, NULL,
-           s_f("title", pv_str("Notice"), "body", pv_str("water is safe again"), NULL),
+           fx_fields("title", pv_str("Notice"), "body", pv_str("water is safe again"), NULL),
            s_ids[S_NOTICE]);
-    s_edit(r, REC_PLACE, s_ids[S_GONE], s_f("deleted", pv_bool(true), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_GONE], fx_fields("deleted", pv_bool(true), NULL), NULL);
     memcpy(s_ids[S_ME], repo_key(r)->pk, 32);
-    s_edit(r, REC_MEMBER, s_ids[S_ME], s_f("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL),
+    s_edit(r, REC_MEMBER, s_ids[S_ME], fx_fields("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL),
            NULL);
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(12), NULL), NULL);
-    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], s_f("body", pv_str("water is safe"), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("capacity", pv_int(12), NULL), NULL);
+    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], fx_fields("body", pv_str("water is safe"), NULL), NULL);
     cr_assert_eq(repo_edit_count(r), S_FILL_EDITS);
     cr_assert_eq(repo_entity_count(r), S_NENTS);
 }
@@ -241,7 +216,7 @@ static void s_reference(repo_t *r, size_t i, entity_t *out)
     free(h);
 }
 
-#define s_role(role) s_f("name", pv_str("org"), "role", pv_str(role), NULL)
+#define s_role(role) fx_fields("name", pv_str("org"), "role", pv_str(role), NULL)
 
 /* A home in F's mesh with M and N members (admitted at H(1), H(2)). */
 static repo_t *s_mesh_home(void)
@@ -255,13 +230,13 @@ static repo_t *s_mesh_home(void)
 
 static pv_t *s_place_of(const char *name, const fx_key_t *editor)
 {
-    pv_t *f = s_f("name", pv_str(name), "kinds", s_list1("food"), NULL);
+    pv_t *f = fx_fields("name", pv_str(name), "kinds", fx_list1("food"), NULL);
     if (editor)
-        pv_map_set(f, "editors", s_list1(editor->hex));
+        pv_map_set(f, "editors", fx_list1(editor->hex));
     return f;
 }
 
-#define s_offer_of(prov) s_f("provider", s_hexid(prov), "categories", s_list1("food"), NULL)
+#define s_offer_of(prov) fx_fields("provider", fx_hexid(prov), "categories", fx_list1("food"), NULL)
 
 static long s_at(repo_t *r, const uint8_t id[32])
 {
@@ -353,7 +328,7 @@ Test(repo, scan_visits_every_record_once_in_store_order)
     cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 7);
     cr_assert_eq(s.next, 3);
     /* records added since are scanned too */
-    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], s_f("title", pv_str("Update"), NULL), NULL);
+    s_edit(r, REC_BULLETIN, s_ids[S_NOTICE], fx_fields("title", pv_str("Update"), NULL), NULL);
     s = (s_scan_t){r, 0, 0};
     cr_assert_eq(repo_scan(r, s_scan_one, &s, &cause), 0);
     cr_assert_eq(s.next, S_FILL_EDITS + 1);
@@ -435,10 +410,10 @@ Test(repo, peek_after_an_edit_gives_the_new_state)
     s_fill(r);
     size_t i = (size_t)s_at(r, s_ids[S_OFFER]);
     cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 5, "not cached");
-    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(6), NULL), NULL);
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], fx_fields("capacity", pv_int(6), NULL), NULL);
     cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 6);
     cr_expect_eq(pv_get_int(repo_entity_at(r, i)->fields, "capacity", -1), 6, "cached");
-    s_edit(r, REC_OFFER, s_ids[S_OFFER], s_f("capacity", pv_int(7), NULL), NULL);
+    s_edit(r, REC_OFFER, s_ids[S_OFFER], fx_fields("capacity", pv_int(7), NULL), NULL);
     cr_expect_eq(pv_get_int(repo_entity_peek(r, i)->fields, "capacity", -1), 7,
                  "a cached state re-merged after an edit");
     cr_expect_eq(repo_entity_peek(r, i)->edits, 4);
@@ -464,7 +439,7 @@ Test(repo, version_changes_with_an_edit_of_that_entity_only)
         cr_expect_eq(repo_entity_version(r, i), v[i], "entity %zu: read, not changed", i);
 
     size_t place = (size_t)s_at(r, s_ids[S_PLACE]);
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(30), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("capacity", pv_int(30), NULL), NULL);
     for (size_t i = 0; i < n; i++) {
         if (i == place)
             cr_expect_neq(repo_entity_version(r, i), v[i], "the edited entity");
@@ -473,18 +448,18 @@ Test(repo, version_changes_with_an_edit_of_that_entity_only)
     }
     v[place] = repo_entity_version(r, place);
     /* an edit that changes no field still counts as a change */
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(30), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("capacity", pv_int(30), NULL), NULL);
     cr_expect_neq(repo_entity_version(r, place), v[place]);
     v[place] = repo_entity_version(r, place);
     /* a new entity leaves the others' versions alone */
     uint8_t id[32];
-    s_edit(r, REC_BULLETIN, NULL, s_f("title", pv_str("New"), "body", pv_str("text"), NULL), id);
+    s_edit(r, REC_BULLETIN, NULL, fx_fields("title", pv_str("New"), "body", pv_str("text"), NULL), id);
     cr_assert_eq(repo_entity_count(r), n + 1);
     for (size_t i = 0; i < n; i++)
         cr_expect_eq(repo_entity_version(r, i), v[i], "entity %zu after a new entity", i);
     v[n] = repo_entity_version(r, n);
     (void)repo_entity_at(r, n);
-    s_edit(r, REC_BULLETIN, id, s_f("body", pv_str("more text"), NULL), NULL);
+    s_edit(r, REC_BULLETIN, id, fx_fields("body", pv_str("more text"), NULL), NULL);
     cr_expect_neq(repo_entity_version(r, n), v[n]);
     cr_expect_str_eq(pv_get_str(repo_entity_at(r, n)->fields, "body"), "more text");
     /* outside a mesh no merge reads another record: the offer of the
@@ -504,7 +479,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     fx_put(r, REC_PLACE, place, &N, H(10), s_place_of("N's food bank", &M));
     fx_put(r, REC_OFFER, offer, &M, H(11), s_offer_of(place));
     fx_put(r, REC_BULLETIN, notice, &M, H(12),
-          s_f("title", pv_str("Notice"), "body", pv_str("text"), NULL));
+          fx_fields("title", pv_str("Notice"), "body", pv_str("text"), NULL));
     size_t io = (size_t)s_at(r, offer), ip = (size_t)s_at(r, place), ib = (size_t)s_at(r, notice);
     const entity_t *o = repo_entity_at(r, io); /* its merge reads the place */
     cr_assert_eq(o->edits, 1, "M edits the provider: the offer counts");
@@ -513,7 +488,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
              vb = repo_entity_version(r, ib);
 
     /* N takes M off the place's editors: the offer no longer counts */
-    fx_put(r, REC_PLACE, place, &N, H(20), s_f("editors", s_list1(N.hex), NULL));
+    fx_put(r, REC_PLACE, place, &N, H(20), fx_fields("editors", fx_list1(N.hex), NULL));
     cr_expect_neq(repo_entity_version(r, ip), vp, "the edited place");
     cr_expect_neq(repo_entity_version(r, io), vo, "the offer whose merge read the place");
     cr_expect_eq(repo_entity_version(r, ib), vb, "an unrelated record");
@@ -531,7 +506,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     vo = repo_entity_version(r, io);
     vb = repo_entity_version(r, ib);
     cr_expect(entity_deleted(repo_entity_peek(r, io)), "after reopening");
-    fx_put(r, REC_PLACE, place, &N, H(30), s_f("editors", s_list1(M.hex), NULL));
+    fx_put(r, REC_PLACE, place, &N, H(30), fx_fields("editors", fx_list1(M.hex), NULL));
     cr_expect_neq(repo_entity_version(r, io), vo, "an offer merged by repo_entity_peek");
     cr_expect_eq(repo_entity_version(r, ib), vb);
     cr_expect(!entity_deleted(repo_entity_peek(r, io)), "M is an editor again");
@@ -540,7 +515,7 @@ Test(repo, version_of_an_offer_changes_when_its_provider_place_changes)
     /* an edit of the offer leaves the place's version alone */
     vp = repo_entity_version(r, ip);
     vo = repo_entity_version(r, io);
-    fx_put(r, REC_OFFER, offer, &M, H(31), s_f("capacity", pv_int(3), NULL));
+    fx_put(r, REC_OFFER, offer, &M, H(31), fx_fields("capacity", pv_int(3), NULL));
     cr_expect_neq(repo_entity_version(r, io), vo);
     cr_expect_eq(repo_entity_version(r, ip), vp);
 }
@@ -597,7 +572,7 @@ Test(repo, trim_of_a_small_repo_keeps_every_state)
         cr_expect_eq(repo_entity_peek(r, i), cached[i], "entity %zu: few states, kept cached", i);
     s_expect_states(r, want, n, "after trim");
     /* edits after a trim merge as before */
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(99), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("capacity", pv_int(99), NULL), NULL);
     repo_trim(r);
     size_t ip = (size_t)s_at(r, s_ids[S_PLACE]);
     cr_expect_eq(pv_get_int(repo_entity_at(r, ip)->fields, "capacity", -1), 99);
@@ -624,7 +599,7 @@ Test(repo, trim_over_the_limit_drops_states_that_then_merge_again_equal)
         char body[32];
         snprintf(body, sizeof body, "notice %zu", i);
         fx_sign(REC_BULLETIN, ent, &M, H(100 + i),
-               s_f("title", pv_str("Notice"), "body", pv_str(body), NULL), &w[i]);
+               fx_fields("title", pv_str("Notice"), "body", pv_str(body), NULL), &w[i]);
         recs[i] = (store_rec_t){w[i].data, w[i].len};
     }
     uint8_t *added = xcalloc(S_MANY, 1);
@@ -662,7 +637,7 @@ Test(repo, trim_over_the_limit_drops_states_that_then_merge_again_equal)
     snprintf(body, sizeof body, "notice %d", S_MANY - 1);
     cr_expect_str_eq(pv_get_str(repo_entity_at(r, last)->fields, "body"), body);
     /* a second trim, after an edit, is just as safe */
-    s_edit(r, REC_PLACE, s_ids[S_PLACE], s_f("capacity", pv_int(99), NULL), NULL);
+    s_edit(r, REC_PLACE, s_ids[S_PLACE], fx_fields("capacity", pv_int(99), NULL), NULL);
     s_state_bytes(repo_entity_at(r, ip), &want[ip]);
     repo_trim(r);
     s_expect_states(r, want, n, "after a second trim");
@@ -708,7 +683,7 @@ Test(repo, reopen_keeps_counts_records_and_merged_states)
     buf_free(&b);
     s_expect_states(r, want, n, "after reopen");
     /* and it takes new edits as before */
-    s_edit(r, REC_NEED, s_ids[S_NEED], s_f("status", pv_str("done"), NULL), NULL);
+    s_edit(r, REC_NEED, s_ids[S_NEED], fx_fields("status", pv_str("done"), NULL), NULL);
     cr_expect_str_eq(pv_get_str(repo_entity(r, s_ids[S_NEED])->fields, "status"), "done");
     cr_expect_eq(repo_edit_count(r), edits + 1);
     free(rid);
@@ -734,16 +709,16 @@ Test(repo, a_change_two_lookups_away_re_merges_and_bumps_the_version)
     fx_put(r, REC_PLACE, C, &N, H(10), s_place_of("Place C", NULL));
     fx_put(r, REC_OFFER, Y, &M, H(11), s_offer_of(C));
     fx_put(r, REC_COALITION, Y, &M, H(12),
-          s_f("name", pv_str("Coalition Y"), "coordinators", s_list1(N.hex), NULL));
+          fx_fields("name", pv_str("Coalition Y"), "coordinators", fx_list1(N.hex), NULL));
     fx_put(r, REC_NEED, Xn, &M, H(13),
-          s_f("category", pv_str("food"), "summary", pv_str("bread"), "coalition", s_hexid(Y), NULL));
-    fx_put(r, REC_NEED, Xn, &N, H(14), s_f("status", pv_str("done"), NULL));
+          fx_fields("category", pv_str("food"), "summary", pv_str("bread"), "coalition", fx_hexid(Y), NULL));
+    fx_put(r, REC_NEED, Xn, &N, H(14), fx_fields("status", pv_str("done"), NULL));
     const entity_t *x = repo_entity(r, Xn);
     cr_assert_str_eq(pv_get_str(x->fields, "status"), "done");
     cr_assert_eq(x->denied, 0);
     uint64_t v0 = repo_entity_version(r, (size_t)s_at(r, Xn));
 
-    fx_put(r, REC_PLACE, C, &N, H(15), s_f("editors", s_list1(M.hex), NULL));
+    fx_put(r, REC_PLACE, C, &N, H(15), fx_fields("editors", fx_list1(M.hex), NULL));
     cr_assert_eq(repo_entity(r, Y)->kind, REC_OFFER, "Y's first edit should count now");
     cr_assert_neq(repo_entity_version(r, (size_t)s_at(r, Xn)), v0,
                   "the need's version must change: what it reads changed");
@@ -800,7 +775,7 @@ Test(repo, facts_table_is_not_shared_by_repos_opened_in_turn)
     cr_assert_eq(home_init(other, "other", NULL, &cause), 0, "%s", cause ? cause : "");
     repo_t *r2 = NULL;
     cr_assert_eq(repo_open(other, &r2, &cause), 0, "%s", cause ? cause : "");
-    pv_t *f = s_f("category", pv_str("food"), "summary", pv_str("bread"), NULL);
+    pv_t *f = fx_fields("category", pv_str("food"), "summary", pv_str("bread"), NULL);
     cr_assert_eq(repo_edit(r2, REC_NEED, NULL, f, NULL, &cause), 0, "%s", cause ? cause : "");
     pv_free(&f);
     fa = match_facts(r2, 1u << REC_NEED);
@@ -911,7 +886,7 @@ Test(repo, a_far_future_edit_is_held_and_writing_and_revoking_go_on)
     uint64_t hlc = s_last_hlc(r, q);
     cr_assert_leq(hlc, hlc_ceiling(s_wall() + 1000), "own clock ran ahead: %" PRIu64, hlc);
 
-    s_edit(r, REC_MEMBER, M.pk, s_f("revoked", pv_bool(true), NULL), NULL);
+    s_edit(r, REC_MEMBER, M.pk, fx_fields("revoked", pv_bool(true), NULL), NULL);
     const members_t *m = repo_members(r);
     cr_assert_not(members_active(m, M.pk), "the admin revoked the attacker");
 
@@ -920,7 +895,7 @@ Test(repo, a_far_future_edit_is_held_and_writing_and_revoking_go_on)
     s_repo = r = s_open();
     cr_assert_eq(repo_held_count(r), 1);
     cr_assert_null(repo_entity(r, p));
-    s_edit(r, REC_PLACE, q, s_f("status", pv_str("open"), NULL), NULL);
+    s_edit(r, REC_PLACE, q, fx_fields("status", pv_str("open"), NULL), NULL);
     cr_assert_leq(s_last_hlc(r, q), hlc_ceiling(s_wall() + 1000));
 }
 
@@ -999,9 +974,9 @@ Test(repo, a_void_declaration_removes_future_edits_only)
     uint8_t settings[32];
     rec_mesh_settings_id(F.pk, settings);
     pv_t *l = pv_arr();
-    pv_arr_push(l, s_hexid(fut_id));
-    pv_arr_push(l, s_hexid(past_id));
-    s_edit(r, REC_MESH, settings, s_f("void", l, NULL), NULL);
+    pv_arr_push(l, fx_hexid(fut_id));
+    pv_arr_push(l, fx_hexid(past_id));
+    s_edit(r, REC_MESH, settings, fx_fields("void", l, NULL), NULL);
     size_t removed = 99;
     char *cause = NULL;
     cr_assert_eq(repo_apply_voids(r, &removed, &cause), 0, "%s", cause ? cause : "");
@@ -1031,8 +1006,8 @@ Test(repo, a_void_declaration_by_a_member_is_ignored)
     memcpy(fut_id, store_id_of_last(r), 32);
     rec_mesh_settings_id(F.pk, settings);
     pv_t *l = pv_arr();
-    pv_arr_push(l, s_hexid(fut_id));
-    cr_assert_eq(s_ingest_fate(r, REC_MESH, settings, &N, H(20), s_f("void", l, NULL)), REPO_ADDED);
+    pv_arr_push(l, fx_hexid(fut_id));
+    cr_assert_eq(s_ingest_fate(r, REC_MESH, settings, &N, H(20), fx_fields("void", l, NULL)), REPO_ADDED);
     size_t removed = 99;
     cr_assert_eq(repo_apply_voids(r, &removed, NULL), 0);
     cr_assert_eq(removed, 0);
@@ -1083,7 +1058,7 @@ Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_
     uint8_t id[32];
     pv_t *nodes = pv_arr();
     pv_arr_push(nodes, pv_str(N.hex));
-    pv_t *f = s_f("name", pv_str("Stille hulp"), "private", pv_bool(true), "nodes", nodes, NULL);
+    pv_t *f = fx_fields("name", pv_str("Stille hulp"), "private", pv_bool(true), "nodes", nodes, NULL);
     char *cause = NULL;
     cr_assert_eq(private_create(r, f, id, &cause), 0, "%s", cause ? cause : "");
     pv_free(&f);
@@ -1095,14 +1070,14 @@ Test(repo, a_backdated_edit_does_not_make_a_member_the_creator_or_a_reader_of_a_
     cr_assert_eq(s_boxes_for(r, &N), 1);
     /* M, a member but no reader, dates a plain coalition edit of the same
      * id just before its creation to become its merged creator */
-    fx_put(r, REC_COALITION, id, &M, created - 1, s_f("name", pv_str("mine now"), NULL));
+    fx_put(r, REC_COALITION, id, &M, created - 1, fx_fields("name", pv_str("mine now"), NULL));
     e = repo_entity(r, id);
     cr_assert(memcmp(e->creator, repo_key(r)->pk, 32) == 0, "the creator stays the one the id names");
     cr_assert_eq(e->created, created);
     cr_assert_str_eq(pv_get_str(e->fields, "name"), "Stille hulp", "the backdated edit counts for nothing");
     cr_assert_geq(e->denied, 1);
     /* the creator removes N: the new key goes to the readers, never to M */
-    f = s_f("nodes", pv_nil(), NULL);
+    f = fx_fields("nodes", pv_nil(), NULL);
     cr_assert_eq(repo_edit(r, REC_COALITION, id, f, NULL, &cause), 0, "%s", cause ? cause : "");
     cr_assert_eq(private_after_edit(r, id, f, &cause), 0, "%s", cause ? cause : "");
     pv_free(&f);
@@ -1134,7 +1109,7 @@ Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
     uint8_t settings[32];
     rec_mesh_settings_id(F.pk, settings);
     fx_put(r, REC_MESH, settings, &F, H(5),
-          s_f("member_edits_per_hour", pv_int(5), "member_edits_max", pv_int(8), NULL));
+          fx_fields("member_edits_per_hour", pv_int(5), "member_edits_max", pv_int(8), NULL));
     quota_limits_t lim;
     repo_quota_limits(r, &lim);
     cr_assert_eq(lim.per_hour, 5);
@@ -1159,7 +1134,7 @@ Test(repo, a_member_over_its_quota_is_refused_and_an_admin_is_not)
     cr_assert_eq(s_flood(r, &M, t + 5 * S_HOUR, 1, 0x44, &q), 0);
     cr_assert_eq(q, 1, "still over its total after a restart");
     /* an admin raises the quota: M may write again */
-    fx_put(r, REC_MESH, settings, &F, H(6), s_f("member_edits_max", pv_int(100), NULL));
+    fx_put(r, REC_MESH, settings, &F, H(6), fx_fields("member_edits_max", pv_int(100), NULL));
     q = 0;
     cr_assert_eq(s_flood(r, &M, t + 6 * S_HOUR, 2, 0x45, &q), 2);
 }
@@ -1170,7 +1145,7 @@ Test(repo, a_node_over_its_quota_cannot_edit_locally)
     fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(3), s_role("member"));
     uint8_t settings[32];
     rec_mesh_settings_id(F.pk, settings);
-    fx_put(r, REC_MESH, settings, &F, H(5), s_f("member_edits_per_hour", pv_int(3), NULL));
+    fx_put(r, REC_MESH, settings, &F, H(5), fx_fields("member_edits_per_hour", pv_int(3), NULL));
     for (int i = 0; i < 3; i++)
         s_edit(r, REC_PLACE, NULL, s_place_of("mijn plek", NULL), NULL);
     char *cause = NULL;
@@ -1189,16 +1164,16 @@ Test(repo, a_revoked_member_cannot_write_before_its_revocation_with_a_slow_clock
     repo_t *r = s_mesh_home(); /* F's mesh, M and N members; this node is neither */
     uint8_t p[32] = {0x50};
     fx_put(r, REC_PLACE, p, &M, H(10), s_place_of("Buurthuis", &N));
-    fx_put(r, REC_PLACE, p, &M, H(20), s_f("status", pv_str("open"), NULL));
+    fx_put(r, REC_PLACE, p, &M, H(20), fx_fields("status", pv_str("open"), NULL));
     /* F revokes M at H(100), naming M's newest edit it held: H(20) */
     fx_put(r, REC_MEMBER, M.pk, &F, H(100),
-          s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)H(20)), NULL));
+          fx_fields("revoked", pv_bool(true), "known_until", pv_int((int64_t)H(20)), NULL));
     const members_t *m = repo_members(r);
     cr_assert_eq(members_role_at(m, M.pk, H(20)), ROLE_MEMBER, "what F held still counts");
     cr_assert_eq(members_role_at(m, M.pk, H(50)), -1, "dated before the revocation, but unseen by F");
     cr_assert_eq(members_role_at(m, M.pk, H(150)), -1);
     /* M's clock is behind: it writes at H(50), "before" its revocation */
-    fx_put(r, REC_PLACE, p, &M, H(50), s_f("status", pv_str("closed"), NULL));
+    fx_put(r, REC_PLACE, p, &M, H(50), fx_fields("status", pv_str("closed"), NULL));
     const entity_t *e = repo_entity(r, p);
     cr_assert_str_eq(pv_get_str(e->fields, "status"), "open", "the late edit does not count");
     cr_assert_geq(e->denied, 1);
@@ -1215,7 +1190,7 @@ Test(repo, a_revoked_node_with_a_slow_clock_knows_it_is_revoked)
     uint64_t newest = 0;
     cr_assert(repo_author_newest(r, repo_key(r)->pk, &newest));
     fx_put(r, REC_MEMBER, repo_key(r)->pk, &F, H(100),
-          s_f("revoked", pv_bool(true), "known_until", pv_int((int64_t)newest), NULL));
+          fx_fields("revoked", pv_bool(true), "known_until", pv_int((int64_t)newest), NULL));
     repo_set_clock(r, S_BASE + 50); /* its clock is behind the revocation */
     char *cause = NULL;
     pv_t *f = s_place_of("nog een", NULL);

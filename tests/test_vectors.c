@@ -31,6 +31,7 @@
 #include "proto/value.h"
 
 #include <criterion/criterion.h>
+#include "tests/lib/fixture.h"
 #include <ctype.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -232,17 +233,6 @@ static void s_sign(buf_t *wire, rec_kind_t kind, const uint8_t *entity, const ke
     pv_free(&e.fields);
 }
 
-static pv_t *s_f(const char *key, ...)
-{
-    pv_t *m = pv_map();
-    va_list ap;
-    va_start(ap, key);
-    for (const char *k = key; k; k = va_arg(ap, const char *))
-        pv_map_set(m, k, va_arg(ap, pv_t *));
-    va_end(ap);
-    return m;
-}
-
 static pv_t *s_list(const char *a, const char *b)
 {
     pv_t *l = pv_arr();
@@ -273,7 +263,7 @@ static void s_ed_body(const uint8_t author[32], uint64_t hlc, buf_t *body)
     pv_arr_push(b, pv_bin(ent, 32));
     pv_arr_push(b, pv_bin(author, 32));
     pv_arr_push(b, pv_int((int64_t)hlc));
-    pv_arr_push(b, s_f("body", pv_str("Spreekuur verplaatst"), "title", pv_str("Spreekuur"), NULL));
+    pv_arr_push(b, fx_fields("body", pv_str("Spreekuur verplaatst"), "title", pv_str("Spreekuur"), NULL));
     pv_encode(b, body);
     pv_free(&b);
 }
@@ -552,7 +542,7 @@ static void s_example(ex_t *x)
         ent[i] = (uint8_t)(0xa0 + i);
     x->edit_hlc = H(0);
     s_sign(&x->edit, REC_PLACE, ent, &x->A, x->edit_hlc,
-           s_f("area", pv_str("Feijenoord"), "kinds", s_list("community-centre", NULL), "name",
+           fx_fields("area", pv_str("Feijenoord"), "kinds", s_list("community-centre", NULL), "name",
                pv_str("Buurthuis De Kroon"), "status", pv_str("open"), NULL));
     crypto_generichash(x->edit_id, 32, x->edit.data, x->edit.len, NULL, 0);
     for (int i = 0; i < 17; i++) {
@@ -1076,30 +1066,30 @@ static void s_gen_edits(void)
     } while (0)
     S_EDIT("place-bound", "a place whose id is bound to its creating edit (§7.6)", REC_PLACE,
            NULL, A, H(1),
-           s_f("kinds", s_list("library", "online"), "langs", s_list("nl", "ar"), "lat",
+           fx_fields("kinds", s_list("library", "online"), "langs", s_list("nl", "ar"), "lat",
                pv_int(51903000), "lon", pv_int(4500000), "name", pv_str("Bieb Zuid"), "status",
                pv_str("limited"), "status_note", pv_str("alleen telefonisch"), NULL));
     S_EDIT("place-status-by-other", "a status edit of that place by B (not bound)", REC_PLACE,
-           x.id[0], B, H(2), s_f("status", pv_str("closed"), "status_at", pv_int((int64_t)T0), NULL));
+           x.id[0], B, H(2), fx_fields("status", pv_str("closed"), "status_at", pv_int((int64_t)T0), NULL));
     {
         char key[80];
         snprintf(key, sizeof key, "member:%s", "d100c5cef57129142736f76229374da7d0070905f93b78d439447e1484bf1543");
         S_EDIT("coalition", "a coalition with one member place", REC_COALITION, NULL, A, H(3),
-               s_f("coordinators", s_list(A->hex, NULL), key,
-                   s_f("reaches", s_list("ouderen", NULL), "role", pv_str("lead"), NULL), "name",
+               fx_fields("coordinators", s_list(A->hex, NULL), key,
+                   fx_fields("reaches", s_list("ouderen", NULL), "role", pv_str("lead"), NULL), "name",
                    pv_str("Zuid helpt"), NULL));
     }
     S_EDIT("need", "a need", REC_NEED, NULL, B, H(4),
-           s_f("category", pv_str("food"), "langs", s_list("tr", NULL), "people", pv_int(3),
+           fx_fields("category", pv_str("food"), "langs", s_list("tr", NULL), "people", pv_int(3),
                "summary", pv_str("Boodschappen voor een gezin"), "urgency", pv_str("high"), NULL));
     S_EDIT("offer", "an offer", REC_OFFER, NULL, A, H(5),
-           s_f("categories", s_list("food", "errands"), "provider", pv_str(A->hex), NULL));
+           fx_fields("categories", s_list("food", "errands"), "provider", pv_str(A->hex), NULL));
     S_EDIT("bulletin-deleted-nil", "a bulletin edit that deletes and unsets a field (nil)",
-           REC_BULLETIN, x.id[1], A, H(6), s_f("deleted", pv_bool(true), "source", pv_nil(), NULL));
+           REC_BULLETIN, x.id[1], A, H(6), fx_fields("deleted", pv_bool(true), "source", pv_nil(), NULL));
     S_EDIT("member", "a membership certificate: entity = the member's node id", REC_MEMBER, B->pk,
-           A, H(7), s_f("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("member"), NULL));
+           A, H(7), fx_fields("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("member"), NULL));
     S_EDIT("mesh-settings", "mesh settings: entity = BLAKE2b(\"buurt-mesh-settings-v1\" || mesh)",
-           REC_MESH, mesh_ent, A, H(8), s_f("retention_days", pv_int(14), NULL));
+           REC_MESH, mesh_ent, A, H(8), fx_fields("retention_days", pv_int(14), NULL));
 #undef S_EDIT
     /* refused */
     struct {
@@ -1107,26 +1097,26 @@ static void s_gen_edits(void)
         pv_t *fields;
     } bad[] = {
         {"unknown-field", "a field the schema does not have", "place",
-         s_f("colour", pv_str("blue"), NULL)},
-        {"required-nil", "a required field unset", "place", s_f("name", pv_nil(), NULL)},
-        {"lang-bh", "bh is not one of the 183 codes", "need", s_f("langs", s_list("bh", NULL), NULL)},
-        {"lang-upper", "language codes are lower case", "need", s_f("langs", s_list("NL", NULL), NULL)},
+         fx_fields("colour", pv_str("blue"), NULL)},
+        {"required-nil", "a required field unset", "place", fx_fields("name", pv_nil(), NULL)},
+        {"lang-bh", "bh is not one of the 183 codes", "need", fx_fields("langs", s_list("bh", NULL), NULL)},
+        {"lang-upper", "language codes are lower case", "need", fx_fields("langs", s_list("NL", NULL), NULL)},
         {"no-fields", "an edit carries 1 to 64 fields", "bulletin", pv_map()},
-        {"unknown-kind", "kind 'event' is not one of the nine", "event", s_f("name", pv_str("x"), NULL)},
+        {"unknown-kind", "kind 'event' is not one of the nine", "event", fx_fields("name", pv_str("x"), NULL)},
         {"text-too-long", "121 characters in a name of at most 120", "place", NULL},
-        {"token-unknown", "status 'busy' is not a token", "place", s_f("status", pv_str("busy"), NULL)},
+        {"token-unknown", "status 'busy' is not a token", "place", fx_fields("status", pv_str("busy"), NULL)},
     };
     char longname[122];
     memset(longname, 'x', 121);
     longname[121] = '\0';
-    bad[6].fields = s_f("name", pv_str(longname), NULL);
+    bad[6].fields = fx_fields("name", pv_str(longname), NULL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_sign_body(&w, s_body(bad[i].kind, NULL, A, H(20 + i), bad[i].fields), A);
         s_edit_write(fp, bad[i].name, bad[i].note, &w, false);
         buf_reset(&w);
     }
     {
-        pv_t *b = s_body("place", NULL, A, H(30), s_f("name", pv_str("x"), NULL));
+        pv_t *b = s_body("place", NULL, A, H(30), fx_fields("name", pv_str("x"), NULL));
         pv_free(&b->u.a.items[0]);
         b->u.a.items[0] = pv_int(2);
         s_sign_body(&w, b, A);
@@ -1318,18 +1308,18 @@ static void s_gen_members(void)
                         "# node was not a member at hlc (§8.7 rule 4).\n\n");
     certs_t c = {0};
     s_cert(&c, F.pk, &F, H(0),
-           s_f("mesh_name", pv_str("Feijenoord"), "name", pv_str("Kroon"), "role", pv_str("admin"), NULL));
+           fx_fields("mesh_name", pv_str("Feijenoord"), "name", pv_str("Kroon"), "role", pv_str("admin"), NULL));
     s_members_write(fp, "founder-only", "the initial state: the founder's own certificate", &F, &c,
                     S_Q(&F, &A), S_MS(0, 0), 2);
 
     s_cert(&c, A.pk, &F, H(10),
-           s_f("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("member"), NULL));
-    s_cert(&c, A.pk, &F, H(20), s_f("role", pv_str("coordinator"), NULL));
+           fx_fields("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("member"), NULL));
+    s_cert(&c, A.pk, &F, H(20), fx_fields("role", pv_str("coordinator"), NULL));
     s_cert(&c, A.pk, &F, H(30),
-           s_f("known_until", pv_int((int64_t)H(25)), "reason", pv_str("laptop lost"), "revoked",
+           fx_fields("known_until", pv_int((int64_t)H(25)), "reason", pv_str("laptop lost"), "revoked",
                pv_bool(true), NULL));
-    s_cert(&c, A.pk, &F, H(40), s_f("revoked", pv_bool(false), NULL));
-    s_cert(&c, A.pk, &F, H(50), s_f("name", pv_str("Bibliotheek"), "revoked", pv_nil(), NULL));
+    s_cert(&c, A.pk, &F, H(40), fx_fields("revoked", pv_bool(false), NULL));
+    s_cert(&c, A.pk, &F, H(50), fx_fields("name", pv_str("Bibliotheek"), "revoked", pv_nil(), NULL));
     s_members_write(fp, "role-change-revoke-readmit",
                     "admitted as member, made coordinator, revoked with known_until, admitted "
                     "again by revoked: false (the role it had), renamed with revoked nil (no "
@@ -1337,34 +1327,34 @@ static void s_gen_members(void)
                     &F, &c, S_Q(&A, &A, &A, &A, &A, &A, &A, &A),
                     S_MS(9, 10, 19, 20, 25, 26, 30, 40), 8);
 
-    s_cert(&c, B.pk, &F, H(10), s_f("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
-    s_cert(&c, C.pk, &B, H(20), s_f("name", pv_str("Moskee"), "role", pv_str("member"), NULL));
-    s_cert(&c, D.pk, &B, H(40), s_f("name", pv_str("Sportclub"), "role", pv_str("member"), NULL));
-    s_cert(&c, E.pk, &B, H(60), s_f("name", pv_str("Kerk"), "role", pv_str("member"), NULL));
+    s_cert(&c, B.pk, &F, H(10), fx_fields("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
+    s_cert(&c, C.pk, &B, H(20), fx_fields("name", pv_str("Moskee"), "role", pv_str("member"), NULL));
+    s_cert(&c, D.pk, &B, H(40), fx_fields("name", pv_str("Sportclub"), "role", pv_str("member"), NULL));
+    s_cert(&c, E.pk, &B, H(60), fx_fields("name", pv_str("Kerk"), "role", pv_str("member"), NULL));
     s_cert(&c, B.pk, &F, H(50),
-           s_f("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)(T0 + 30)), NULL));
+           fx_fields("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)(T0 + 30)), NULL));
     s_members_write(fp, "admin-cascade",
                     "admin B admits C (clock 20), D (40) and E (60); B is revoked at 50 with "
                     "revoked_at 30: C stays, D and E were admitted by a non-member and never "
                     "count",
                     &F, &c, S_Q(&B, &B, &C, &D, &E), S_MS(29, 30, 100, 100, 100), 5);
 
-    s_cert(&c, A.pk, &F, H(10), s_f("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
-    s_cert(&c, C.pk, &A, H(20), s_f("name", pv_str("by a member"), "role", pv_str("member"), NULL));
-    s_cert(&c, B.pk, &F, H(30), s_f("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
-    s_cert(&c, F.pk, &B, H(40), s_f("name", pv_str("not the founder's"), NULL));
-    s_cert(&c, D.pk, &F, H(50), s_f("name", pv_str("no role"), "revoked", pv_bool(false), NULL));
-    s_cert(&c, E.pk, &F, H(60), s_f("role", pv_str("member"), NULL));
-    s_cert(&c, E.pk, &B, H(60), s_f("role", pv_str("coordinator"), NULL));
+    s_cert(&c, A.pk, &F, H(10), fx_fields("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
+    s_cert(&c, C.pk, &A, H(20), fx_fields("name", pv_str("by a member"), "role", pv_str("member"), NULL));
+    s_cert(&c, B.pk, &F, H(30), fx_fields("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
+    s_cert(&c, F.pk, &B, H(40), fx_fields("name", pv_str("not the founder's"), NULL));
+    s_cert(&c, D.pk, &F, H(50), fx_fields("name", pv_str("no role"), "revoked", pv_bool(false), NULL));
+    s_cert(&c, E.pk, &F, H(60), fx_fields("role", pv_str("member"), NULL));
+    s_cert(&c, E.pk, &B, H(60), fx_fields("role", pv_str("coordinator"), NULL));
     s_members_write(fp, "who-may-sign",
                     "a member's certificate for C does not count; an admin's edit of the "
                     "founder's certificate does not count; D got no role, so it is no member; "
                     "two admins set E's role at the same clock: edit order (§7.4) decides",
                     &F, &c, S_Q(&C, &D, &E, &E), S_MS(30, 60, 59, 60), 4);
 
-    s_cert(&c, A.pk, &F, H(10), s_f("name", pv_str("Bieb"), "role", pv_str("admin"), NULL));
-    s_cert(&c, B.pk, &A, H(20), s_f("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
-    s_cert(&c, A.pk, &B, H(30), s_f("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)(T0 + 5)), NULL));
+    s_cert(&c, A.pk, &F, H(10), fx_fields("name", pv_str("Bieb"), "role", pv_str("admin"), NULL));
+    s_cert(&c, B.pk, &A, H(20), fx_fields("name", pv_str("Wijkteam"), "role", pv_str("admin"), NULL));
+    s_cert(&c, A.pk, &B, H(30), fx_fields("revoked", pv_bool(true), "revoked_at", pv_int((int64_t)(T0 + 5)), NULL));
     s_members_write(fp, "revocation-reaching-back",
                     "A admits B, then B revokes A back to before A's admission. Judged by a "
                     "timeline where A is revoked, B's admission does not count, so neither does "
@@ -1584,22 +1574,22 @@ static void s_gen_merge(void)
     buf_t w[32];
     memset(w, 0, sizeof w);
     size_t n = 0;
-    s_sign(&w[n++], REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("Kroon"), "role", pv_str("member"), NULL));
-    s_sign(&w[n++], REC_MEMBER, N.pk, &F, H(2), s_f("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
+    s_sign(&w[n++], REC_MEMBER, M.pk, &F, H(1), fx_fields("name", pv_str("Kroon"), "role", pv_str("member"), NULL));
+    s_sign(&w[n++], REC_MEMBER, N.pk, &F, H(2), fx_fields("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
     uint8_t place[32];
     edit_bound_id(M.pk, H(10), place);
-    s_sign(&w[n++], REC_PLACE, place, &N, H(9), s_f("name", pv_str("earlier"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &N, H(9), fx_fields("name", pv_str("earlier"), NULL));
     s_sign(&w[n++], REC_PLACE, NULL, &M, H(10),
-           s_f("editors", s_list(N.hex, NULL), "kinds", s_list("community-centre", NULL), "name",
+           fx_fields("editors", s_list(N.hex, NULL), "kinds", s_list("community-centre", NULL), "name",
                pv_str("Buurthuis De Kroon"), "status", pv_str("open"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &N, H(11), s_f("status", pv_str("closed"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &N, H(12), s_f("name", pv_str("De Kroon (N)"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &M, H(13), s_f("hours", pv_str("ma-vr 9-17"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &M, H(14), s_f("status", pv_str("limited"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &N, H(14), s_f("status", pv_str("overloaded"), NULL));
-    s_sign(&w[n++], REC_BULLETIN, place, &M, H(15), s_f("title", pv_str("x"), "body", pv_str("y"), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &M, H(16), s_f("hours", pv_nil(), NULL));
-    s_sign(&w[n++], REC_PLACE, place, &O, H(17), s_f("status", pv_str("open"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &N, H(11), fx_fields("status", pv_str("closed"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &N, H(12), fx_fields("name", pv_str("De Kroon (N)"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &M, H(13), fx_fields("hours", pv_str("ma-vr 9-17"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &M, H(14), fx_fields("status", pv_str("limited"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &N, H(14), fx_fields("status", pv_str("overloaded"), NULL));
+    s_sign(&w[n++], REC_BULLETIN, place, &M, H(15), fx_fields("title", pv_str("x"), "body", pv_str("y"), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &M, H(16), fx_fields("hours", pv_nil(), NULL));
+    s_sign(&w[n++], REC_PLACE, place, &O, H(17), fx_fields("status", pv_str("open"), NULL));
     s_merge_write(fp, "place",
                   "M creates a place (bound id) listing N as editor. N's edit dated before the "
                   "creation is denied; N may set the status but not the name; at one clock the "
@@ -1607,18 +1597,18 @@ static void s_gen_merge(void)
                   "nil unsets hours; O is no member",
                   &F, w, n);
     n = 0;
-    s_sign(&w[n++], REC_MEMBER, M.pk, &F, H(1), s_f("name", pv_str("Kroon"), "role", pv_str("member"), NULL));
-    s_sign(&w[n++], REC_MEMBER, N.pk, &F, H(2), s_f("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
+    s_sign(&w[n++], REC_MEMBER, M.pk, &F, H(1), fx_fields("name", pv_str("Kroon"), "role", pv_str("member"), NULL));
+    s_sign(&w[n++], REC_MEMBER, N.pk, &F, H(2), fx_fields("name", pv_str("Bieb"), "role", pv_str("member"), NULL));
     uint8_t need[32];
     edit_bound_id(M.pk, H(20), need);
     s_sign(&w[n++], REC_NEED, NULL, &M, H(20),
-           s_f("category", pv_str("errands"), "status", pv_str("open"), "summary",
+           fx_fields("category", pv_str("errands"), "status", pv_str("open"), "summary",
                pv_str("Vervoer naar het ziekenhuis"), NULL));
-    s_sign(&w[n++], REC_NEED, need, &N, H(21), s_f("status", pv_str("claimed"), NULL));
-    s_sign(&w[n++], REC_NEED, need, &F, H(22), s_f("urgency", pv_str("high"), NULL));
-    s_sign(&w[n++], REC_NEED, need, &N, H(23), s_f("status", pv_str("done"), NULL));
-    s_sign(&w[n++], REC_NEED, need, &N, H(24), s_f("status", pv_str("open"), NULL));
-    s_sign(&w[n++], REC_NEED, need, &M, H(25), s_f("deleted", pv_bool(true), NULL));
+    s_sign(&w[n++], REC_NEED, need, &N, H(21), fx_fields("status", pv_str("claimed"), NULL));
+    s_sign(&w[n++], REC_NEED, need, &F, H(22), fx_fields("urgency", pv_str("high"), NULL));
+    s_sign(&w[n++], REC_NEED, need, &N, H(23), fx_fields("status", pv_str("done"), NULL));
+    s_sign(&w[n++], REC_NEED, need, &N, H(24), fx_fields("status", pv_str("open"), NULL));
+    s_sign(&w[n++], REC_NEED, need, &M, H(25), fx_fields("deleted", pv_bool(true), NULL));
     s_merge_write(fp, "need",
                   "M records a need; N claims it (any member claims an open need) and finishes "
                   "it as its claimer; the founder (admin) sets the urgency; N may not reopen a "
@@ -2280,7 +2270,7 @@ static void s_sealed_raw(buf_t *wire, const uint8_t key[32], const uint8_t *plai
                                                key);
     seal_key_id(key, kid);
     s_sign(wire, REC_SEALED, ent, k, hlc,
-           s_f("box", pv_bin(box, 24 + (size_t)cl), "key", pv_bin(kid, SEAL_KEY_ID_LEN), NULL));
+           fx_fields("box", pv_bin(box, 24 + (size_t)cl), "key", pv_bin(kid, SEAL_KEY_ID_LEN), NULL));
     free(box);
 }
 
@@ -2358,7 +2348,7 @@ static void s_gen_sealed(void)
     edit_bound_id(x.A.pk, H(40), coal);
     s_seq(nonce, 24, 0x50);
     s_sealed(&w, &inner, key, REC_COALITION,
-             s_f("coordinators", s_list(x.A.hex, NULL), "name", pv_str("Buurtzorg Noord"), NULL),
+             fx_fields("coordinators", s_list(x.A.hex, NULL), "name", pv_str("Buurtzorg Noord"), NULL),
              nonce, NULL, &x.A, H(40));
     s_sealed_write(fp, "sealed-coalition", "a private coalition's own record, by A; its id is "
                    "bound to this edit (§7.6)", key, &w, nonce, &inner, true);
@@ -2367,7 +2357,7 @@ static void s_gen_sealed(void)
     hex_encode(coal, 32, chex);
     s_seq(nonce, 24, 0x68);
     s_sealed(&w, &inner, key, REC_NEED,
-             s_f("category", pv_str("food"), "coalition", pv_str(chex), "summary",
+             fx_fields("category", pv_str("food"), "coalition", pv_str(chex), "summary",
                  pv_str("Boodschappen voor een gezin"), "urgency", pv_str("high"), NULL),
              nonce, NULL, &x.B, H(41));
     s_sealed_write(fp, "sealed-need", "a need of that coalition, by B", key, &w, nonce, &inner,
@@ -2396,13 +2386,13 @@ static void s_gen_sealed(void)
     edit_free(&e);
     s_seq(nonce, 24, 0x80);
     s_sealed(&w, &inner, key, REC_MEMBER,
-             s_f("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("admin"), NULL),
+             fx_fields("name", pv_str("Bieb"), "revoked", pv_bool(false), "role", pv_str("admin"), NULL),
              nonce, x.B.pk, &x.A, H(43));
     s_sealed_write(fp, "inner-member", "a member certificate sealed: only place, coalition, "
                    "need, offer and bulletin may be", key, &w, NULL, NULL, false);
     buf_reset(&w);
     s_seq(nonce, 24, 0x98);
-    s_sealed(&w, &inner, key, REC_NEED, s_f("urgency", pv_str("soon"), NULL), nonce, ent, &x.B,
+    s_sealed(&w, &inner, key, REC_NEED, fx_fields("urgency", pv_str("soon"), NULL), nonce, ent, &x.B,
              H(44));
     s_sealed_write(fp, "inner-fails-schema", "a need whose urgency is not a token", key, &w, NULL,
                    NULL, false);

@@ -1,7 +1,8 @@
 /*
  * fixture.h -- helpers the Criterion unit tests share: test keys from a
- * seed byte, signing an edit with one, storing it in a repo as if it came
- * from a peer, and removing a test's temporary directory. Header-only
+ * seed byte, building field maps, signing an edit with one, storing it in
+ * a repo as if it came from a peer, and removing a test's temporary
+ * directory. Header-only
  * (static inline), included by tests/test_*.c after criterion.h.
  */
 #ifndef BUURT_TESTS_FIXTURE_H
@@ -14,8 +15,37 @@
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A fields map from key, value (taken), ... pairs ending with a NULL key. */
+static inline pv_t *fx_fields(const char *key, ...)
+{
+    pv_t *m = pv_map();
+    va_list ap;
+    va_start(ap, key);
+    for (const char *k = key; k; k = va_arg(ap, const char *))
+        pv_map_set(m, k, va_arg(ap, pv_t *));
+    va_end(ap);
+    return m;
+}
+
+/* A list of one text. */
+static inline pv_t *fx_list1(const char *text)
+{
+    pv_t *l = pv_arr();
+    pv_arr_push(l, pv_str(text));
+    return l;
+}
+
+/* An id as the hex text fields hold it. */
+static inline pv_t *fx_hexid(const uint8_t id[32])
+{
+    char hex[65];
+    hex_encode(id, 32, hex);
+    return pv_str(hex);
+}
 
 /* A node's key made from 32 bytes of tag, and its id in hex. */
 typedef struct {
