@@ -22,26 +22,10 @@ done
 daemons_init
 WAIT=60 # qemu-user is slower than the native build
 
-# The arm64 node runs the arm64 programs; the x86 node the native ones.
-declare -A CLI_OF=([arm]=$ARM_BUURT) D_OF=([arm]=$ARM_BUURTD)
-bu() {
-    local n=$1
-    shift
-    $TIMEOUT "${CLI_OF[$n]:-$BUURT}" --home "$T/$n" "$@"
-}
-start() {
-    local n=$1
-    RUNS[$n]=$((RUNS[$n] + 1))
-    LOG[$n]=$T/$n.log.${RUNS[$n]}
-    "${D_OF[$n]:-$BUURTD}" --home "$T/$n" --listen "tcp://127.0.0.1:${PORT[$n]}" --no-beacon \
-        2>"${LOG[$n]}" &
-    PID[$n]=$!
-    if ! wait_until "$WAIT" s_started "$n"; then
-        echo "$SELF: buurtd for $n did not become ready in $WAIT s" >&2
-        log_tail "$n" >&2
-        return 1
-    fi
-}
+# The arm64 node runs the arm64 programs (bu and start of daemons.bash
+# take them from CLI_OF and D_OF); the x86 node the native ones.
+CLI_OF[arm]=$ARM_BUURT
+D_OF[arm]=$ARM_BUURTD
 
 mknode x86 "Buurthuis De Kroon (x86-64)" && mknode arm "Bibliotheek Zuid (arm64)" &&
     mkmesh x86 arm || { fail "set up the mesh of an x86-64 and an arm64 node"; echo "$PASS passed, $FAIL failed"; exit 1; }

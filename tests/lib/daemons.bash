@@ -56,6 +56,9 @@ WHY=
 MESH=
 KINDS="places needs offers coalitions bulletins"
 declare -gA PID=()  # node name -> pid of its running buurtd
+# per node, other programs than $BUURT and $BUURTD (tests/cross/sync.sh
+# runs one node on the arm64 programs)
+declare -gA CLI_OF=() D_OF=()
 declare -gA PORT=() # node name -> port it listens on
 declare -gA NID=()  # node name -> node id
 declare -gA LOG=()  # node name -> log of its current (or last) buurtd run
@@ -154,7 +157,7 @@ check() {
 bu() {
     local n=$1
     shift
-    $TIMEOUT "$BUURT" --home "$T/$n" "$@"
+    $TIMEOUT "${CLI_OF[$n]:-$BUURT}" --home "$T/$n" "$@"
 }
 
 # wait_until_ms MS CMD...: polls CMD every 0.1 s until it exits 0;
@@ -243,7 +246,7 @@ start() {
     local n=$1
     RUNS[$n]=$((RUNS[$n] + 1))
     LOG[$n]=$T/$n.log.${RUNS[$n]}
-    "$BUURTD" --home "$T/$n" --listen "tcp://127.0.0.1:${PORT[$n]}" --no-beacon \
+    "${D_OF[$n]:-$BUURTD}" --home "$T/$n" --listen "tcp://127.0.0.1:${PORT[$n]}" --no-beacon \
         2>"${LOG[$n]}" &
     PID[$n]=$!
     if ! wait_until "$WAIT" s_started "$n"; then
