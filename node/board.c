@@ -321,6 +321,51 @@ static void s_next(buf_t *b, const board_req_t *q, const char *path, size_t from
     buf_printf(b, ">%s &rarr;</a></p>\n", board_text(q->lang, T_NEXT_PAGE));
 }
 
+/*
+ * One page of a list of n items, from q->from on: each rendered by item()
+ * into a scratch buffer and kept while it fits (s_fits), then the link to
+ * the next page (path) when some are left. With group(), a heading
+ * (heading() of the item that starts it) opens a list whenever the
+ * group changes (cmp: strcmp or strcasecmp); else one list holds all.
+ */
+typedef struct {
+    void *ctx;
+    size_t n;
+    void (*item)(void *ctx, buf_t *it, size_t i);
+    const char *(*group)(void *ctx, size_t i);
+    void (*heading)(void *ctx, buf_t *it, size_t i);
+    int (*cmp)(const char *, const char *);
+} s_pager_t;
+
+static void s_page(buf_t *b, const board_req_t *q, const char *path, const s_pager_t *p)
+{
+    size_t shown = 0, i = q->from < p->n ? q->from : p->n;
+    const char *cur = NULL;
+    buf_t it = {0};
+    if (!p->group)
+        buf_printf(b, "<ul>\n");
+    for (; i < p->n; i++) {
+        buf_reset(&it);
+        const char *g = p->group ? p->group(p->ctx, i) : NULL;
+        if (g && (!cur || p->cmp(cur, g) != 0)) {
+            if (cur)
+                buf_printf(&it, "</ul>\n");
+            p->heading(p->ctx, &it, i);
+            buf_printf(&it, "<ul>\n");
+        }
+        p->item(p->ctx, &it, i);
+        if (!s_fits(b, &it, shown))
+            break;
+        cur = g;
+        shown++;
+    }
+    if (!p->group || cur)
+        buf_printf(b, "</ul>\n");
+    if (i < p->n)
+        s_next(b, q, path, i);
+    buf_free(&it);
+}
+
 /* ---- places */
 
 static void s_status(buf_t *b, const entity_t *e, lang_t lang, uint64_t now, uint64_t stale)
@@ -440,6 +485,36 @@ static void s_area_index(buf_t *b, const list_t *pl, const board_req_t *q, const
     buf_printf(b, "</p>\n");
 }
 
+/* What the pages' s_pager_t callbacks read: the list shown and what its
+ * items need. */
+typedef struct {
+    repo_t *r;
+    const board_req_t *q;
+    const entity_t **v;
+    uint64_t stale;  /* places */
+    const bool *tr;  /* bulletins: translations */
+} s_items_t;
+
+static void s_place_row(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    s_place_item(it, x->r, x->v[i], x->q, x->stale, false);
+}
+
+static const char *s_place_group(void *ctx, size_t i)
+{
+    return s_area(((s_items_t *)ctx)->v[i]);
+}
+
+static void s_place_heading(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    const char *a = s_area(x->v[i]);
+    buf_printf(it, "<h2><bdi>");
+    board_escape(it, *a ? a : board_text(x->q->lang, T_NO_AREA));
+    buf_printf(it, "</bdi></h2>\n");
+}
+
 static int s_home(repo_t *r, const board_req_t *q, buf_t *b)
 {
     uint64_t stale = query_stale_ms(r);
@@ -461,30 +536,9 @@ static int s_home(repo_t *r, const board_req_t *q, buf_t *b)
     }
     if (pl.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
-    size_t shown = 0, i = q->from < pl.n ? q->from : pl.n;
-    const char *cur = NULL;
-    buf_t it = {0};
-    for (; i < pl.n; i++) {
-        buf_reset(&it);
-        const char *a = s_area(pl.v[i]);
-        if (!cur || strcasecmp(cur, a) != 0) {
-            if (cur)
-                buf_printf(&it, "</ul>\n");
-            buf_printf(&it, "<h2><bdi>");
-            board_escape(&it, *a ? a : board_text(q->lang, T_NO_AREA));
-            buf_printf(&it, "</bdi></h2>\n<ul>\n");
-        }
-        s_place_item(&it, r, pl.v[i], q, stale, false);
-        if (!s_fits(b, &it, shown))
-            break;
-        cur = a;
-        shown++;
-    }
-    if (cur)
-        buf_printf(b, "</ul>\n");
-    if (i < pl.n)
-        s_next(b, q, "/", i);
-    buf_free(&it);
+    s_items_t x = {r, q, pl.v, stale, NULL};
+    s_page(b, q, "/",
+           &(s_pager_t){&x, pl.n, s_place_row, s_place_group, s_place_heading, strcasecmp});
     free(all.v);
     s_end(b, q->lang);
     return 200;
@@ -579,6 +633,12 @@ static void s_offers_of(repo_t *r, uint64_t now, const char *area, list_t *out)
     s_sort_repo = NULL;
 }
 
+static void s_offer_row(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    s_offer_item(it, x->r, x->v[i], x->q, true);
+}
+
 static int s_offers(repo_t *r, const board_req_t *q, buf_t *b)
 {
     list_t ol;
@@ -587,20 +647,8 @@ static int s_offers(repo_t *r, const board_req_t *q, buf_t *b)
     buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_OFFERS_INTRO));
     if (ol.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
-    buf_printf(b, "<ul>\n");
-    size_t shown = 0, i = q->from < ol.n ? q->from : ol.n;
-    buf_t it = {0};
-    for (; i < ol.n; i++) {
-        buf_reset(&it);
-        s_offer_item(&it, r, ol.v[i], q, true);
-        if (!s_fits(b, &it, shown))
-            break;
-        shown++;
-    }
-    buf_printf(b, "</ul>\n");
-    if (i < ol.n)
-        s_next(b, q, "/offers", i);
-    buf_free(&it);
+    s_items_t x = {r, q, ol.v, 0, NULL};
+    s_page(b, q, "/offers", &(s_pager_t){&x, ol.n, s_offer_row, NULL, NULL, NULL});
     free(ol.v);
     s_end(b, q->lang);
     return 200;
@@ -676,6 +724,27 @@ static void s_need_item(buf_t *b, const entity_t *e, lang_t lang)
     buf_printf(b, "</span></li>\n");
 }
 
+static void s_need_row(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    s_need_item(it, x->v[i], x->q->lang);
+}
+
+static const char *s_need_group(void *ctx, size_t i)
+{
+    const char *cat = pv_get_str(((s_items_t *)ctx)->v[i]->fields, "category");
+    return cat ? cat : "";
+}
+
+static void s_need_heading(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    const char *cat = pv_get_str(x->v[i]->fields, "category");
+    buf_printf(it, "<h3>");
+    board_escape(it, board_token(x->q->lang, cat ? cat : "other"));
+    buf_printf(it, "</h3>\n");
+}
+
 static int s_needs(repo_t *r, const board_req_t *q, buf_t *b)
 {
     list_t nl;
@@ -691,30 +760,8 @@ static int s_needs(repo_t *r, const board_req_t *q, buf_t *b)
         s_area_index(b, &sorted, q, "/needs");
         free(sorted.v);
     }
-    size_t shown = 0, i = q->from < nl.n ? q->from : nl.n;
-    const char *cur = NULL;
-    buf_t it = {0};
-    for (; i < nl.n; i++) {
-        buf_reset(&it);
-        const char *cat = pv_get_str(nl.v[i]->fields, "category");
-        if (!cur || strcmp(cur, cat ? cat : "") != 0) {
-            if (cur)
-                buf_printf(&it, "</ul>\n");
-            buf_printf(&it, "<h3>");
-            board_escape(&it, board_token(q->lang, cat ? cat : "other"));
-            buf_printf(&it, "</h3>\n<ul>\n");
-        }
-        s_need_item(&it, nl.v[i], q->lang);
-        if (!s_fits(b, &it, shown))
-            break;
-        cur = cat ? cat : "";
-        shown++;
-    }
-    if (cur)
-        buf_printf(b, "</ul>\n");
-    if (i < nl.n)
-        s_next(b, q, "/needs", i);
-    buf_free(&it);
+    s_items_t x = {r, q, nl.v, 0, NULL};
+    s_page(b, q, "/needs", &(s_pager_t){&x, nl.n, s_need_row, s_need_group, s_need_heading, strcmp});
     free(nl.v);
     s_end(b, q->lang);
     return 200;
@@ -822,6 +869,12 @@ static void s_bulletin_item(buf_t *b, const entity_t *e, lang_t lang, bool tr, b
     buf_printf(b, "</span>%s\n", sheet ? "</div>" : "</li>");
 }
 
+static void s_bulletin_row(void *ctx, buf_t *it, size_t i)
+{
+    s_items_t *x = ctx;
+    s_bulletin_item(it, x->v[i], x->q->lang, x->tr[i], false);
+}
+
 static int s_bulletins(repo_t *r, const board_req_t *q, buf_t *b)
 {
     list_t bl;
@@ -831,20 +884,8 @@ static int s_bulletins(repo_t *r, const board_req_t *q, buf_t *b)
     buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_BULLETINS_INTRO));
     if (bl.n == 0)
         buf_printf(b, "<p>%s</p>\n", board_text(q->lang, T_NOTHING));
-    buf_printf(b, "<ul>\n");
-    size_t shown = 0, i = q->from < bl.n ? q->from : bl.n;
-    buf_t it = {0};
-    for (; i < bl.n; i++) {
-        buf_reset(&it);
-        s_bulletin_item(&it, bl.v[i], q->lang, tr[i], false);
-        if (!s_fits(b, &it, shown))
-            break;
-        shown++;
-    }
-    buf_printf(b, "</ul>\n");
-    if (i < bl.n)
-        s_next(b, q, "/bulletins", i);
-    buf_free(&it);
+    s_items_t x = {r, q, bl.v, 0, tr};
+    s_page(b, q, "/bulletins", &(s_pager_t){&x, bl.n, s_bulletin_row, NULL, NULL, NULL});
     free(bl.v);
     free(tr);
     s_end(b, q->lang);
