@@ -34,7 +34,9 @@
  *       edits (it may still be starting). Prints {"ok":...,"ms":since
  *       prop started,"edits":...}; exit 1 on timeout. A catch-up row
  *       waits with it: a `buurt peers --json | python3` per poll took a
- *       good part of a core from the catch-up it measured.
+ *       good part of a core from the catch-up it measured. With
+ *       PROP_TRACE set in the environment it writes "prop: MS ms N edits"
+ *       to stderr each time the count moves (where does the time go).
  *
  * An arrival is known within one sweep (sweep_ms: a fraction of a
  * millisecond for 20 homes on loopback). The edit count is a proxy for
@@ -413,9 +415,13 @@ static int s_count_until(double timeout_ms, const char *home, long long want)
     double t0 = now_ms();
     void *s = s_open(home);
     bool ask = true;
-    long long got = -1;
+    long long got = -1, last = -2;
+    bool trace = getenv("PROP_TRACE") != NULL;
     while (now_ms() - t0 < timeout_ms) {
         s_sweep(&s, 1, &ask, &got, NULL, 1000);
+        if (trace && got != last)
+            fprintf(stderr, "prop: %.1f ms %lld edits\n", now_ms() - t0, got);
+        last = got;
         if (got >= want)
             break;
         usleep(COUNT_POLL_US);
