@@ -1,11 +1,11 @@
 /*
  * pool.c -- worker threads for pool_run (see pool.h).
  *
- * One job at a time: pool_run publishes (fn, ctx, n), bumps the generation
- * and wakes the workers; everyone, the caller too, takes the next index
- * from an atomic counter until none is left. The caller then waits until
- * every worker has left the job, so nothing of it runs after pool_run
- * returns.
+ * One job at a time: pool_start publishes (fn, ctx, n), bumps the
+ * generation and wakes the workers, who take the next index from an atomic
+ * counter until none is left. pool_wait has the caller take indices too,
+ * then waits until every worker has left the job, so nothing of it runs
+ * after pool_wait returns. pool_run is the two in one.
  */
 #include "node/pool.h"
 #include "proto/util.h"
@@ -29,6 +29,7 @@ struct pool {
     unsigned long gen;          /* bumped for every job */
     bool quit;
     int busy;                   /* workers still in the current job */
+    bool pending;               /* a job started that pool_wait has not ended */
     void (*fn)(void *ctx, size_t i);
     void *ctx;
     size_t n;
@@ -109,6 +110,7 @@ void pool_free(pool_t **self_p)
         *self_p = NULL;
         return;
     }
+    pool_wait(p);
     pthread_mutex_lock(&p->mu);
     p->quit = true;
     pthread_cond_broadcast(&p->go);
@@ -125,27 +127,50 @@ void pool_free(pool_t **self_p)
 
 int pool_threads(const pool_t *self) { return self ? self->nthreads + 1 : 1; }
 
-void pool_run(pool_t *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+/* Runs a job on the caller alone: no workers, a tiny job, or a forked
+ * child (buurtd's readers, its renderer), where only the thread that
+ * forked came along. */
+static bool s_inline(const pool_t *p, size_t n)
 {
-    /* a forked child (buurtd's readers, its renderer) has no workers:
-     * only the thread that forked came along */
-    if (!p || p->nthreads == 0 || n < 2 || getpid() != p->owner) {
+    return !p || p->nthreads == 0 || n < 2 || getpid() != p->owner;
+}
+
+void pool_start(pool_t *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    if (s_inline(p, n)) {
+        if (p && getpid() == p->owner)
+            pool_wait(p); /* the job before stays before */
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         return;
     }
+    pool_wait(p);
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     atomic_store(&p->next, 0);
     p->busy = p->nthreads;
+    p->pending = true;
     p->gen++;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
+}
+
+void pool_wait(pool_t *p)
+{
+    if (!p || !p->pending || getpid() != p->owner)
+        return;
     s_work(p);
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->mu);
+    p->pending = false;
     pthread_mutex_unlock(&p->mu);
+}
+
+void pool_run(pool_t *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    pool_start(p, n, fn, ctx);
+    pool_wait(p);
 }

@@ -7,7 +7,8 @@
  *
  * buurtd verifies received edits with it (node.c's s_ingest): signature
  * checks are nearly all of a catch-up's work, and each edit's check is
- * independent of the others.
+ * independent of the others. It starts a message's checks and stores the
+ * message before it while they run (pool_start, pool_wait).
  */
 #ifndef BUURT_POOL_H
 #define BUURT_POOL_H
@@ -29,5 +30,14 @@ void pool_free(pool_t **self_p);
 int pool_threads(const pool_t *self);
 
 void pool_run(pool_t *self, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+
+/* pool_run in two halves, so the caller can do other work while the
+ * workers start on the job: pool_start returns at once (having waited for
+ * the job before, if any), and pool_wait has the caller take what is left
+ * and returns when every call of fn has returned. Until then fn may touch
+ * only what the caller does not touch. Without workers (none, a job of
+ * fewer than 2, a forked child) pool_start runs the whole job itself. */
+void pool_start(pool_t *self, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+void pool_wait(pool_t *self);
 
 #endif
