@@ -85,28 +85,64 @@ int edit_decode(const uint8_t *wire, size_t len, unsigned flags, edit_t **out, c
     return edit_decode_id(wire, len, flags, NULL, out, cause);
 }
 
+/* The canonical outer form of an edit, [bin body, bin sig]: 0x92, the body
+ * with the shortest bin header for its size, then c4 40 and 64 bytes, and
+ * nothing after. Finds the body and signature without building values;
+ * false for anything else, which pv_decode then judges (and words the
+ * error of), so what is accepted is exactly what pv_decode accepts. */
+static bool s_outer(const uint8_t *d, size_t len, const uint8_t **body, size_t *blen,
+                    const uint8_t **sig)
+{
+    size_t p = 1, n;
+    if (len < 3 || d[0] != 0x92)
+        return false;
+    if (d[1] == 0xc4) {
+        n = d[2];
+        p = 3;
+    } else if (d[1] == 0xc5 && len >= 4) {
+        n = (size_t)d[2] << 8 | d[3];
+        p = 4;
+        if (n < 256)
+            return false; /* not the shortest header */
+    } else {
+        return false; /* bin32 is longer than an edit may be */
+    }
+    if (n > len - p || len - p - n != 2 + 64 || d[p + n] != 0xc4 || d[p + n + 1] != 64)
+        return false;
+    *body = d + p;
+    *blen = n;
+    *sig = d + p + n + 2;
+    return true;
+}
+
 int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_t id[32],
                    edit_t **out, char **cause)
 {
     int rc;
     pv_t *outer = NULL, *body = NULL;
     edit_t *e = NULL;
+    const uint8_t *bp, *sig;
+    size_t bn;
     *out = NULL;
     if (len > EDIT_MAX_WIRE) {
         rc = bu_fail(cause, BU_ETOOBIG, "edit of %zu bytes exceeds %d", len, EDIT_MAX_WIRE);
         goto fail;
     }
-    if ((rc = pv_decode(wire, len, &outer)) < 0) {
-        bu_fail(cause, rc, "edit: %s", bu_strerror(rc));
-        goto fail;
+    if (!s_outer(wire, len, &bp, &bn, &sig)) {
+        if ((rc = pv_decode(wire, len, &outer)) < 0) {
+            bu_fail(cause, rc, "edit: %s", bu_strerror(rc));
+            goto fail;
+        }
+        if (outer->type != PV_ARR || outer->u.a.n != 2 || outer->u.a.items[0]->type != PV_BIN ||
+            outer->u.a.items[1]->type != PV_BIN || outer->u.a.items[1]->u.s.n != 64) {
+            rc = bu_fail(cause, BU_EINVAL, "edit: expected [body, signature]");
+            goto fail;
+        }
+        bp = (const uint8_t *)outer->u.a.items[0]->u.s.p;
+        bn = outer->u.a.items[0]->u.s.n;
+        sig = (const uint8_t *)outer->u.a.items[1]->u.s.p;
     }
-    if (outer->type != PV_ARR || outer->u.a.n != 2 || outer->u.a.items[0]->type != PV_BIN ||
-        outer->u.a.items[1]->type != PV_BIN || outer->u.a.items[1]->u.s.n != 64) {
-        rc = bu_fail(cause, BU_EINVAL, "edit: expected [body, signature]");
-        goto fail;
-    }
-    const pv_t *bb = outer->u.a.items[0];
-    if ((rc = pv_decode((const uint8_t *)bb->u.s.p, bb->u.s.n, &body)) < 0) {
+    if ((rc = pv_decode(bp, bn, &body)) < 0) {
         bu_fail(cause, rc, "edit body: %s", bu_strerror(rc));
         goto fail;
     }
@@ -132,13 +168,23 @@ int edit_decode_id(const uint8_t *wire, size_t len, unsigned flags, const uint8_
         goto fail;
     }
     e->hlc = (uint64_t)it[4]->u.i;
-    memcpy(e->sig, outer->u.a.items[1]->u.s.p, 64);
+    memcpy(e->sig, sig, 64);
     /* the signature first: nothing of an unsigned edit (a field name in a
      * schema error) may reach a log line or an answer */
     if (flags & EDIT_VERIFY) {
+        /* the signed bytes: on the stack for an edit of usual size */
+        uint8_t small[sizeof EDIT_SIG_DOMAIN - 1 + 1024];
         buf_t msg = {0};
-        s_sig_input((const uint8_t *)bb->u.s.p, bb->u.s.n, &msg);
-        int bad = crypto_sign_verify_detached(e->sig, msg.data, msg.len, e->author);
+        const uint8_t *mp = small;
+        size_t ml = sizeof EDIT_SIG_DOMAIN - 1 + bn;
+        if (bn <= 1024) {
+            memcpy(small, EDIT_SIG_DOMAIN, sizeof EDIT_SIG_DOMAIN - 1);
+            memcpy(small + sizeof EDIT_SIG_DOMAIN - 1, bp, bn);
+        } else {
+            s_sig_input(bp, bn, &msg);
+            mp = msg.data;
+        }
+        int bad = crypto_sign_verify_detached(e->sig, mp, ml, e->author);
         buf_free(&msg);
         if (bad) {
             rc = bu_fail(cause, BU_ESIG, "edit: signature does not verify");

@@ -1022,6 +1022,86 @@ Test(edit, bad_version_kind_entity_clock_and_shape_are_rejected)
     buf_free(&wire);
 }
 
+/* What edit_decode makes of an edit's outer [body, signature], by the
+ * value codec alone: 0 when it is the canonical 2-array of a bin and a
+ * 64-byte bin, else the error (the outer form is read without building
+ * values; this checks it accepts exactly what pv_decode does). */
+static int s_outer_ref(const uint8_t *b, size_t n)
+{
+    pv_t *o = NULL;
+    int rc = pv_decode(b, n, &o);
+    if (rc == 0 && (o->type != PV_ARR || o->u.a.n != 2 || o->u.a.items[0]->type != PV_BIN ||
+                    o->u.a.items[1]->type != PV_BIN || o->u.a.items[1]->u.s.n != 64))
+        rc = BU_EINVAL;
+    pv_free(&o);
+    return rc;
+}
+
+Test(edit, outer_form_is_accepted_exactly_as_the_value_codec_accepts_it)
+{
+    /* a short body (bin8 header) and a long one (bin16) */
+    for (int big = 0; big < 2; big++) {
+        buf_t w = {0};
+        if (big) {
+            edit_t *e = s_fixed_edit(REC_BULLETIN);
+            cr_assert_eq(edit_sign(e, s_sk, EDIT_CREATING, &w, NULL), 0);
+            edit_free(&e);
+        } else {
+            pv_t *f = pv_map();
+            pv_map_set(f, "name", pv_str("x"));
+            s_forge(1, "place", 32, 5, f, s_sk, &w);
+        }
+        cr_assert_eq(w.data[1], big ? 0xc5 : 0xc4, "the header class under test (%d: %02x, %zu B)", big, w.data[1], w.len);
+        edit_t *d = NULL;
+        cr_assert_eq(edit_decode(w.data, w.len, EDIT_VERIFY, &d, NULL), 0);
+        edit_free(&d);
+        /* every value of every framing byte: the two bin headers, the array
+         * header, the last byte of the signature */
+        size_t hb = big ? 4 : 3, sigh = w.len - 66;
+        size_t pos[] = {0, 1, 2, hb - 1, sigh, sigh + 1, w.len - 1};
+        uint8_t *c = xmalloc(w.len + 8);
+        for (size_t k = 0; k < sizeof pos / sizeof pos[0]; k++)
+            for (int v = 0; v < 256; v++) {
+                memcpy(c, w.data, w.len);
+                c[pos[k]] = (uint8_t)v;
+                int ref = s_outer_ref(c, w.len);
+                int rc = edit_decode(c, w.len, 0, &d, NULL);
+                edit_free(&d);
+                if (ref < 0)
+                    cr_assert_eq(rc, ref, "byte %zu = %02x: %d, the codec says %d", pos[k], v, rc, ref);
+                else if (pos[k] != w.len - 1)
+                    cr_assert_eq(rc, 0, "byte %zu = %02x: refused, the codec takes it", pos[k], v);
+            }
+        /* longer headers than needed, a byte more or less, array16 */
+        size_t bn = w.len - hb - 66;
+        const uint8_t *body = w.data + hb;
+        buf_t x = {0};
+        for (int form = 0; form < 5; form++) {
+            buf_reset(&x);
+            if (form == 4)
+                buf_append(&x, (const uint8_t[]){0xdc, 0, 2}, 3);
+            else
+                buf_putc(&x, 0x92);
+            if (form == 0 && !big) /* bin16 for a short body */
+                buf_append(&x, (const uint8_t[]){0xc5, 0, (uint8_t)bn}, 3);
+            else if (form == 0 || form == 1) /* bin32 */
+                buf_append(&x, (const uint8_t[]){0xc6, 0, 0, (uint8_t)(bn >> 8), (uint8_t)bn}, 5);
+            else
+                buf_append(&x, w.data + 1, hb - 1);
+            buf_append(&x, body, bn);
+            buf_append(&x, w.data + w.len - 66, form == 3 ? 65 : 66);
+            if (form == 2)
+                buf_putc(&x, 0);
+            int ref = s_outer_ref(x.data, x.len);
+            cr_assert_lt(ref, 0, "form %d", form);
+            cr_assert_eq(edit_decode(x.data, x.len, 0, &d, NULL), ref, "form %d", form);
+        }
+        buf_free(&x);
+        free(c);
+        buf_free(&w);
+    }
+}
+
 Test(edit, schema_is_enforced_on_decode_even_with_a_valid_signature)
 {
     pv_t *f = pv_map();
