@@ -478,8 +478,15 @@ static void s_run_here(control_t *c, job_t *j, const uint8_t *rid, size_t rlen, 
         c->h.after_write(c->h.ctx);
 }
 
+static void s_settle(control_t *c)
+{
+    if (c->h.settle)
+        c->h.settle(c->h.ctx);
+}
+
 static void s_exec(control_t *c, const uint8_t *rid, size_t rlen, ctl_msg_t *m)
 {
+    s_settle(c);
     if (c->h.exec.in_child && c->h.exec.in_child(m)) {
         job_t *j = s_free_job(c, true);
         if (j && s_to_reader(c, j, rid, rlen, m)) {
@@ -546,6 +553,7 @@ static void s_request(control_t *c, uint64_t now)
         break;
     }
     case CTL_SYNC: {
+        s_settle(c);
         size_t started = c->h.sync_start(c->h.ctx, now);
         if (!m.wait) {
             ctl_synced(&b, (int64_t)started, true, 0);
@@ -753,6 +761,7 @@ static void s_advance(control_t *c, job_t *j)
 
 static void s_waiters(control_t *c, uint64_t now)
 {
+    s_settle(c);
     for (size_t w = 0; w < c->nwaiters;) {
         waiter_t *x = &c->waiters[w];
         size_t peers = 0, pending = 0;

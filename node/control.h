@@ -43,6 +43,11 @@ typedef struct {
     bool (*sync_done)(void *ctx, uint64_t since, uint64_t now, size_t *peers, size_t *pending);
     /* a write command ran in the loop */
     void (*after_write)(void *ctx);
+    /* called before a command runs and before SYNC and its waiters are
+     * answered: the node stores what it received and is still verifying,
+     * so an answer sees every edit received before the request (NULL:
+     * nothing to do) */
+    void (*settle)(void *ctx);
     void (*log)(void *ctx, const char *line);
     void *ctx;
 } control_hooks_t;

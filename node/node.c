@@ -92,6 +92,27 @@ typedef struct {
 #define NODE_OVER_MAX 16          /* flooding authors remembered for peers */
 #define NODE_OVER_LOG_MS 600000   /* one log line per flooding author per 10 min */
 
+/* One received edit on its way through s_ingest's verification. */
+typedef struct {
+    msg_blob_t blob;     /* its bytes: in the batch's copy */
+    uint8_t id[32];
+    edit_head_t peek;    /* its envelope, when peeked */
+    bool peeked;
+    edit_t *e;           /* decoded and verified, or NULL ... */
+    char *cause;         /* ... and why */
+} s_check_t;
+
+/* The edits of one EDITS message whose checks run on the verify pool
+ * while the loop stores the message before it and reads the next one
+ * (s_ingest, s_batch_store). */
+typedef struct {
+    session_t *s;          /* the peer they came from; NULL: no batch */
+    s_check_t *chk;
+    size_t nc;
+    uint8_t *bytes;        /* the edits, copied: the message is freed */
+    session_ingest_t res;  /* what was refused before the checks */
+} s_batch_t;
+
 struct node {
     node_opts_t o;
     char *home;
@@ -103,6 +124,7 @@ struct node {
     control_t *control;
     http_t *http;          /* the web board (--http), or NULL */
     pool_t *pool;          /* threads that verify received edits */
+    s_batch_t batch;       /* a received message being verified on it */
     lan_t *lan;            /* beacon socket, NULL with --no-beacon */
     uint8_t curve_pk[32], curve_sk[32];
     uint16_t listen_port;
@@ -594,62 +616,29 @@ static void s_over_quota(node_t *n, const uint8_t author[32])
     }
 }
 
-/* session_env_t.ingest: verify, authorise, group commit. */
-/* One received edit on its way through s_ingest's verification. */
-typedef struct {
-    const msg_blob_t *blob;
-    uint8_t id[32];
-    edit_head_t peek;    /* its envelope, when peeked */
-    bool peeked;
-    edit_t *e;           /* decoded and verified, or NULL ... */
-    char *cause;         /* ... and why */
-} s_check_t;
-
 /* Decodes and verifies edit i of a batch: on a verify thread. */
 static void s_check(void *ctx, size_t i)
 {
     s_check_t *c = (s_check_t *)ctx + i;
-    if (edit_decode_id(c->blob->data, c->blob->len, EDIT_VERIFY, c->id, &c->e, &c->cause) < 0)
+    if (edit_decode_id(c->blob.data, c->blob.len, EDIT_VERIFY, c->id, &c->e, &c->cause) < 0)
         c->e = NULL;
 }
 
-static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
+/* Stores a batch whose checks are done: in the order received, what
+ * verified; certificates first (members_build judges them), then the
+ * rest, each kept only if its author was a member at its clock. Tells
+ * the batch's session what became of its edits and frees the batch. */
+static void s_batch_store(node_t *n, s_batch_t *b)
 {
-    node_t *n = ctx;
-    session_ingest_t res = {0};
-    const members_t *mem = s_members(n);
-    repo_in_t *in = xcalloc(m->nedits ? m->nedits : 1, sizeof *in);
-    uint8_t *fate = xcalloc(m->nedits ? m->nedits : 1, 1);
-    bool *cert = xcalloc(m->nedits ? m->nedits : 1, sizeof *cert);
-    size_t k = 0;
-    quota_limits_t lim;
-    repo_quota_limits(n->repo, &lim);
-    /* pass 1: hash, skip what is known and what is over its author's
-     * quota (refused before the cost of a signature check, so a flood
-     * costs little) */
-    s_check_t *chk = xcalloc(m->nedits ? m->nedits : 1, sizeof *chk);
-    size_t nc = 0;
-    for (size_t i = 0; i < m->nedits; i++) {
-        s_check_t *c = &chk[nc];
-        store_hash(m->edits[i].data, m->edits[i].len, c->id);
-        if (repo_find_record(n->repo, c->id) >= 0 || repo_is_purged(n->repo, c->id) ||
-            s_is_bad(n, c->id))
-            continue; /* known, purged here for good, or refused lately */
-        c->peeked = edit_peek(m->edits[i].data, m->edits[i].len, &c->peek) == 0;
-        if (c->peeked && !repo_quota_allows(n->repo, &lim, c->peek.author, c->peek.hlc)) {
-            res.rejected++;
-            s_over_quota(n, c->peek.author);
-            s_mark_bad(n, c->id, true, c->peek.hlc);
-            continue;
-        }
-        c->blob = &m->edits[i];
-        nc++;
-    }
-    /* pass 2: decode and verify, on every verify thread; then, in the
-     * order received, keep what verified */
-    pool_run(n->pool, nc, s_check, chk);
+    if (!b->s)
+        return;
+    session_ingest_t res = b->res;
+    size_t nc = b->nc, k = 0;
+    repo_in_t *in = xcalloc(nc ? nc : 1, sizeof *in);
+    uint8_t *fate = xcalloc(nc ? nc : 1, 1);
+    bool *cert = xcalloc(nc ? nc : 1, sizeof *cert);
     for (size_t j = 0; j < nc; j++) {
-        s_check_t *c = &chk[j];
+        s_check_t *c = &b->chk[j];
         if (!c->e) {
             res.rejected++;
             res.invalid++;
@@ -661,8 +650,8 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         }
         repo_in_t *x = &in[k];
         memcpy(x->id, c->id, 32);
-        x->data = c->blob->data;
-        x->len = c->blob->len;
+        x->data = c->blob.data;
+        x->len = c->blob.len;
         x->head = (edit_head_t){.kind = c->e->kind, .hlc = c->e->hlc};
         memcpy(x->head.entity, c->e->entity, 32);
         memcpy(x->head.author, c->e->author, 32);
@@ -670,9 +659,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
         edit_free(&c->e);
         k++;
     }
-    free(chk);
-    /* pass 3: certificates first (members_build judges them), then the
-     * rest, each kept only if its author was a member at its clock */
+    const members_t *mem = s_members(n);
     for (int pass = 0; pass < 2; pass++) {
         repo_in_t *take = xcalloc(k ? k : 1, sizeof *take);
         size_t nt = 0;
@@ -691,7 +678,7 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
             take[nt++] = in[i];
         }
         char *cause = NULL;
-        n->source = s;
+        n->source = b->s;
         int rc = nt ? repo_ingest_checked(n->repo, take, nt, fate, &cause) : 0;
         n->source = NULL;
         if (rc < 0) {
@@ -724,16 +711,82 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
     }
     if (res.held) {
         uint64_t r, j, h;
-        session_counts(s, &r, &j, &h);
+        session_counts(b->s, &r, &j, &h);
         if (h == 0) /* once per peer */
             s_warn(n, "peer %.10s sent edits dated more than %d min ahead of this node's clock: "
                       "held until then (see buurt peers)",
-                   session_hex(s), HLC_MAX_SKEW_MS / 60000);
+                   session_hex(b->s), HLC_MAX_SKEW_MS / 60000);
     }
+    session_ingested(b->s, &res, s_now());
     free(cert);
     free(fate);
     free(in);
-    return res;
+    free(b->chk);
+    free(b->bytes);
+    *b = (s_batch_t){0};
+}
+
+/* Stores the batch being verified, if any, once its checks are done: before
+ * anything that must see every edit received so far (a command, a SYNC
+ * waiter, the end of a turn of the loop). */
+static void s_settle(void *ctx)
+{
+    node_t *n = ctx;
+    pool_wait(n->pool);
+    s_batch_store(n, &n->batch);
+}
+
+/*
+ * session_env_t.ingest: verify, authorise, group commit -- a message
+ * later. Pass 1 (here, on the loop): hash each edit once, skip what is
+ * known, purged or lately refused, and refuse what is over its author's
+ * quota before the cost of a signature check, so a flood costs little.
+ * Pass 2 decodes and verifies the rest on the verify pool, started here;
+ * the loop meanwhile stores the message before this one (s_batch_store),
+ * so storing and fsync overlap with the signature checks, and goes on
+ * reading. The session hears what became of the edits when they are
+ * stored (session_ingested): at the next message, or when the loop
+ * settles (s_settle). Stored edits keep the order they were received in,
+ * however many threads verify.
+ */
+static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
+{
+    node_t *n = ctx;
+    s_batch_t b = {.s = s};
+    quota_limits_t lim;
+    repo_quota_limits(n->repo, &lim);
+    b.chk = xcalloc(m->nedits ? m->nedits : 1, sizeof *b.chk);
+    size_t bytes = 0;
+    for (size_t i = 0; i < m->nedits; i++) {
+        s_check_t *c = &b.chk[b.nc];
+        store_hash(m->edits[i].data, m->edits[i].len, c->id);
+        if (repo_find_record(n->repo, c->id) >= 0 || repo_is_purged(n->repo, c->id) ||
+            s_is_bad(n, c->id))
+            continue; /* known, purged here for good, or refused lately */
+        c->peeked = edit_peek(m->edits[i].data, m->edits[i].len, &c->peek) == 0;
+        if (c->peeked && !repo_quota_allows(n->repo, &lim, c->peek.author, c->peek.hlc)) {
+            b.res.rejected++;
+            s_over_quota(n, c->peek.author);
+            s_mark_bad(n, c->id, true, c->peek.hlc);
+            continue;
+        }
+        c->blob = m->edits[i];
+        bytes += c->blob.len;
+        b.nc++;
+    }
+    b.bytes = xmalloc(bytes ? bytes : 1);
+    bytes = 0;
+    for (size_t j = 0; j < b.nc; j++) {
+        memcpy(b.bytes + bytes, b.chk[j].blob.data, b.chk[j].blob.len);
+        b.chk[j].blob.data = b.bytes + bytes;
+        bytes += b.chk[j].blob.len;
+    }
+    pool_wait(n->pool); /* the message before: verified */
+    s_batch_t before = n->batch;
+    n->batch = b;
+    pool_start(n->pool, b.nc, s_check, b.chk);
+    s_batch_store(n, &before);
+    return (session_ingest_t){.later = true};
 }
 
 /* The repo's listener: a newly stored edit (local, or from a peer) joins
@@ -1343,6 +1396,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                              .recon_interval_ms = n->o.recon_interval_ms,
                              .send = s_send,
                              .ingest = s_ingest,
+                             .settle = s_settle,
                              .log = s_log_line,
                              .refused = s_refused,
                              .caps = (n->o.no_compress ? 0 : MSG_CAP_ZSTD) | MSG_CAP_ANNOUNCE, /* §10.7, §10.8 */
@@ -1394,6 +1448,7 @@ int node_start(const node_opts_t *opts, node_t **out, char **cause)
                           .sync_start = s_ctl_sync_start,
                           .sync_done = s_ctl_sync_done,
                           .after_write = s_ctl_after_write,
+                          .settle = s_settle,
                           .log = s_log_line,
                           .ctx = n};
     if ((rc = control_open(n->ctx, n->home, &ch, &n->control, cause)) < 0)
@@ -1584,6 +1639,9 @@ int node_run(node_t *n)
                         service = s_now() + NODE_SERVICE_MS;
                     }
         }
+        /* what the last message read brought is verified by now, or
+         * nearly: stored before the loop waits or serves anything else */
+        s_settle(n);
         if (n->http && ((items[hi].revents | (ci > hi + 1 ? items[hi + 1].revents : 0)) &
                         (ZMQ_POLLIN | ZMQ_POLLERR)))
             http_work(n->http, n->repo, repo_wall_ms(), n->o.exec.prepare_child);
@@ -1607,6 +1665,7 @@ void node_destroy(node_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     node_t *n = *self_p;
+    s_settle(n); /* nothing is left verifying on the pool */
     for (size_t i = 0; i < n->npeers; i++) {
         peer_t *p = n->peers[i];
         if (p->dealer)

@@ -376,8 +376,16 @@ static void s_hello(session_t *s, link_t link, uint64_t now)
     buf_free(&b);
 }
 
+/* Has the node store what it is still verifying (session_env_t.settle). */
+static void s_settle(session_t *s)
+{
+    if (s->env->settle)
+        s->env->settle(s->env->ctx);
+}
+
 void session_start_round(session_t *s, uint64_t now)
 {
+    s_settle(s); /* the set then holds every edit received */
     buf_t b = {0};
     sync_start(s->env->set, &b);
     if (s_send_answer(s, LINK_ANY, &b, now) == 0) {
@@ -887,18 +895,24 @@ static void s_note_rejected(session_t *s, const session_ingest_t *got, uint64_t 
     }
 }
 
+void session_ingested(session_t *s, const session_ingest_t *got, uint64_t now)
+{
+    s->received += got->stored;
+    if (got->stored)
+        s->stored_at = now;
+    s->held += got->held;
+    s->rejected += got->rejected;
+    if (got->rejected)
+        s_note_rejected(s, got, now);
+}
+
 static void s_on_edits(session_t *s, const msg_t *m, uint64_t now)
 {
     if (!m->reply && (session_caps(s) & MSG_CAP_ANNOUNCE))
         s_on_pushed(s, m, now);
     session_ingest_t got = s->env->ingest(s->env->ctx, s, m);
-    s->received += got.stored;
-    if (got.stored)
-        s->stored_at = now;
-    s->held += got.held;
-    s->rejected += got.rejected;
-    if (got.rejected)
-        s_note_rejected(s, &got, now);
+    if (!got.later)
+        session_ingested(s, &got, now);
     if (now < s->banned_until)
         return;
     if (m->reply && s->wants_inflight > 0)
@@ -1058,6 +1072,13 @@ session_result_t session_input(session_t *s, link_t link, const uint8_t *rid, si
     if (!was) {
         s_log(s, "peer %.10s (%s) connected again", s->hex, s->name);
         session_start_round(s, now);
+    }
+    /* a round, an answer to WANT, announced ids: each compares with what
+     * is stored, so first everything received before is */
+    if (m.type == MSG_RECON || m.type == MSG_WANT || m.type == MSG_ANNOUNCE) {
+        s_settle(s);
+        if (now < s->banned_until)
+            goto done; /* over what it sent before */
     }
     switch (m.type) {
     case MSG_RECON: s_on_recon(s, link, &m, now); break;

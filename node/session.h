@@ -139,6 +139,7 @@ typedef struct {
     uint64_t rejected;   /* failed verification, authorisation, caps */
     uint64_t invalid;    /* of rejected: did not decode or verify */
     char why[160];       /* why the first rejected one was ("": say nothing) */
+    bool later;          /* nothing yet: session_ingested tells it later */
 } session_ingest_t;
 
 typedef struct {
@@ -157,8 +158,15 @@ typedef struct {
      * full: try later) or anything else (the link is gone).
      */
     int (*send)(void *ctx, session_t *s, link_t link, const buf_t *frame);
-    /* Verifies and stores the edits of an EDITS message from s's peer. */
+    /* Verifies and stores the edits of an EDITS message from s's peer:
+     * what became of them, or .later when the node tells that with
+     * session_ingested (it verifies m's edits while it reads on, and
+     * stores them at the latest when settle is called). */
     session_ingest_t (*ingest)(void *ctx, session_t *s, const msg_t *m);
+    /* Stores whatever ingest has left for later (NULL: nothing ever is):
+     * called before the session handles a message other than EDITS, so
+     * a round compares with every edit received before it. */
+    void (*settle)(void *ctx);
     /* One line for the log (NULL: none). */
     void (*log)(void *ctx, const char *line);
     /* True for an id the node refused lately (NULL: none): not asked for
@@ -170,6 +178,11 @@ typedef struct {
     bool verbose;                /* log every round */
     void *ctx;
 } session_env_t;
+
+/* What became of the edits of an EDITS message whose ingest said
+ * .later: counted, and a peer that keeps sending edits that do not verify
+ * is banned. */
+void session_ingested(session_t *self, const session_ingest_t *got, uint64_t now);
 
 /* The MSG_CAP_* features in use with the peer: offered by both sides
  * (the peer's from its latest HELLO). */
