@@ -98,8 +98,9 @@ typedef struct {
     uint8_t id[32];
     edit_head_t peek;    /* its envelope, when peeked */
     bool peeked;
-    edit_t *e;           /* decoded and verified, or NULL ... */
-    char *cause;         /* ... and why */
+    bool ok;             /* decoded and verified: head is its envelope ... */
+    edit_head_t head;
+    char *cause;         /* ... or why not */
 } s_check_t;
 
 /* The edits of one EDITS message whose checks run on the verify pool
@@ -620,8 +621,15 @@ static void s_over_quota(node_t *n, const uint8_t author[32])
 static void s_check(void *ctx, size_t i)
 {
     s_check_t *c = (s_check_t *)ctx + i;
-    if (edit_decode_id(c->blob.data, c->blob.len, EDIT_VERIFY, c->id, &c->e, &c->cause) < 0)
-        c->e = NULL;
+    edit_t *e = NULL;
+    c->ok = edit_decode_id(c->blob.data, c->blob.len, EDIT_VERIFY, c->id, &e, &c->cause) == 0;
+    if (c->ok) {
+        c->head = (edit_head_t){.kind = e->kind, .hlc = e->hlc};
+        memcpy(c->head.entity, e->entity, 32);
+        memcpy(c->head.author, e->author, 32);
+    }
+    /* freed on the thread that made it: no frees across threads' arenas */
+    edit_free(&e);
 }
 
 /* Stores a batch whose checks are done: in the order received, what
@@ -639,7 +647,7 @@ static void s_batch_store(node_t *n, s_batch_t *b)
     bool *cert = xcalloc(nc ? nc : 1, sizeof *cert);
     for (size_t j = 0; j < nc; j++) {
         s_check_t *c = &b->chk[j];
-        if (!c->e) {
+        if (!c->ok) {
             res.rejected++;
             res.invalid++;
             s_mark_bad(n, c->id, c->peeked, c->peeked ? c->peek.hlc : 0);
@@ -652,11 +660,8 @@ static void s_batch_store(node_t *n, s_batch_t *b)
         memcpy(x->id, c->id, 32);
         x->data = c->blob.data;
         x->len = c->blob.len;
-        x->head = (edit_head_t){.kind = c->e->kind, .hlc = c->e->hlc};
-        memcpy(x->head.entity, c->e->entity, 32);
-        memcpy(x->head.author, c->e->author, 32);
-        cert[k] = c->e->kind == REC_MEMBER;
-        edit_free(&c->e);
+        x->head = c->head;
+        cert[k] = c->head.kind == REC_MEMBER;
         k++;
     }
     const members_t *mem = s_members(n);
