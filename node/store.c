@@ -77,6 +77,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,8 +188,31 @@ static const uint32_t s_crc_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
+/* Slicing by 8: s_crc8[k][b] is the crc of byte b followed by k zero
+ * bytes, so eight bytes take eight lookups and no loop-carried shift per
+ * byte (about 4 x the byte-wise loop; every stored and read record is
+ * summed). Built once, from s_crc_table. */
+static uint32_t s_crc8[8][256];
+static pthread_once_t s_crc8_once = PTHREAD_ONCE_INIT;
+
+static void s_crc8_init(void)
+{
+    for (int b = 0; b < 256; b++)
+        s_crc8[0][b] = s_crc_table[b];
+    for (int k = 1; k < 8; k++)
+        for (int b = 0; b < 256; b++)
+            s_crc8[k][b] = (s_crc8[k - 1][b] >> 8) ^ s_crc_table[s_crc8[k - 1][b] & 0xffu];
+}
+
 static uint32_t s_crc_update(uint32_t crc, const uint8_t *p, size_t n)
 {
+    pthread_once(&s_crc8_once, s_crc8_init);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint32_t lo = crc ^ le32_load(p), hi = le32_load(p + 4);
+        crc = s_crc8[7][lo & 0xffu] ^ s_crc8[6][(lo >> 8) & 0xffu] ^
+              s_crc8[5][(lo >> 16) & 0xffu] ^ s_crc8[4][lo >> 24] ^ s_crc8[3][hi & 0xffu] ^
+              s_crc8[2][(hi >> 8) & 0xffu] ^ s_crc8[1][(hi >> 16) & 0xffu] ^ s_crc8[0][hi >> 24];
+    }
     for (size_t i = 0; i < n; i++)
         crc = s_crc_table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
     return crc;
