@@ -263,13 +263,16 @@ EPA=$(cat "$T/a/buurtd.endpoint")
 # build/bench/lat times `buurt peers` on L's control socket and a new
 # peer's CURVE handshake with L, one after the other (issue 13.2: p99 of
 # each <= 100 ms while a catch-up of N runs).
-# got_from NODE PEER_ID: edits NODE stored from that peer
+# got_from NODE PEER_ID: edits NODE stored from that peer, and when it
+# stored the last of them (stored_at_ms: CLOCK_MONOTONIC ms, as mono_ms)
 got_from() {
     bu "$1" peers --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(sum(int(p.get("received", 0)) for p in d.get("peers", []) if p.get("id") == sys.argv[1]))' "$2" 2>/dev/null || echo 0
+ps = [p for p in d.get("peers", []) if p.get("id") == sys.argv[1]]
+print(sum(int(p.get("received", 0)) for p in ps), max([int(p.get("stored_at_ms", 0)) for p in ps] + [0]))' "$2" 2>/dev/null || echo 0 0
 }
+mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 relay_rows() {
     local idl tl=-1 tm=-1 t0 el gl=0 gm=0 epl
     note "relay: A -> L -> M ($N edits)"
@@ -280,14 +283,19 @@ relay_rows() {
     rm -f "$T/lat.stop"
     "$OUT/lat" "$T/l" "$epl" "$idl" "$T/lat.stop" "$WAIT_S" 20 >"$T/lat.json" 2>"$T/lat.err" &
     local latpid=$!
-    t0=$(now_ns)
+    # each daemon's own time of its last stored edit (stored_at_ms) against
+    # the start, on the same clock: exact, whatever the polling sees (a
+    # poll of L just before it finished, then one of M just after M did,
+    # used to miss L's time when M came close behind)
+    local t0m sl=0 sm=0
+    t0=$(now_ns) t0m=$(mono_ms)
     bu l peer add "$EPA" "$IDA" >/dev/null || { note "peer add on l failed"; touch "$T/lat.stop"; wait $latpid; return 1; }
     while :; do
         el=$(ms_since "$t0")
-        [ "$tl" -lt 0 ] && { gl=$(got_from l "$IDA"); [ "$gl" -ge "$N" ] && tl=$(ms_since "$t0"); }
-        gm=$(got_from m "$idl")
+        [ "$gl" -lt "$N" ] && read -r gl sl <<<"$(got_from l "$IDA")"
+        read -r gm sm <<<"$(got_from m "$idl")"
         [ -n "${BENCH_DEBUG:-}" ] && note "relay: $(ms_since "$t0") ms: L $gl M $gm"
-        [ "$gm" -ge "$N" ] && { tm=$(ms_since "$t0"); break; }
+        [ "$gm" -ge "$N" ] && [ "$gl" -ge "$N" ] && { tl=$((sl - t0m)) tm=$((sm - t0m)); break; }
         [ "$el" -gt $((WAIT_S * 1000)) ] && break
         sleep 0.05
     done
@@ -297,10 +305,10 @@ relay_rows() {
         local ratio
         ratio=$(python3 -c "print('%.2f' % ($tm / $tl))")
         row "relay A->L->M ($N edits)" "L $tl ms, M $tm ms: M/L $ratio" "M <= 1.2 x L" "$(le "$ratio" 1.2)" \
-            "L dials A, M dials L; peers --json received on each until >= $N"
+            "L dials A, M dials L; each one's stored_at_ms once peers --json received >= $N"
     else
         row "relay A->L->M ($N edits)" "timeout: L $gl, M $gm received after $el ms" "M <= 1.2 x L" "MISS" \
-            "L dials A, M dials L; peers --json received on each until >= $N"
+            "L dials A, M dials L; each one's stored_at_ms once peers --json received >= $N"
     fi
     local lat cp zp
     lat=$(cat "$T/lat.json")
