@@ -354,8 +354,9 @@ start b || exit 1
 # every edit of A's: polling with the CLI and python3 took a good part of
 # a core from the catch-up it timed
 "$OUT/prop" count "$WAIT_S" "$T/b" "$EA" >/dev/null 2>&1
-got=$(received)
+# the time first: `received` (the CLI and python3) takes tens of ms
 CU_MS=$(ms_since "$t0")
+got=$(received)
 if [ "$got" -ge "$N" ]; then
     EPS=$(python3 -c "print(round($got / ($CU_MS / 1000.0)))")
     FRAC=$(python3 -c "print('%.3f' % ($EPS / $VPS))")
