@@ -126,6 +126,7 @@ struct node {
     http_t *http;          /* the web board (--http), or NULL */
     pool_t *pool;          /* threads that verify received edits */
     s_batch_t batch;       /* a received message being verified on it */
+    bool storing;          /* in s_batch_store: s_settle waits its turn */
     lan_t *lan;            /* beacon socket, NULL with --no-beacon */
     uint8_t curve_pk[32], curve_sk[32];
     uint16_t listen_port;
@@ -640,6 +641,7 @@ static void s_batch_store(node_t *n, s_batch_t *b)
 {
     if (!b->s)
         return;
+    n->storing = true;
     session_ingest_t res = b->res;
     size_t nc = b->nc, k = 0;
     repo_in_t *in = xcalloc(nc ? nc : 1, sizeof *in);
@@ -729,6 +731,7 @@ static void s_batch_store(node_t *n, s_batch_t *b)
     free(b->chk);
     free(b->bytes);
     *b = (s_batch_t){0};
+    n->storing = false;
 }
 
 /* Stores the batch being verified, if any, once its checks are done: before
@@ -737,6 +740,9 @@ static void s_batch_store(node_t *n, s_batch_t *b)
 static void s_settle(void *ctx)
 {
     node_t *n = ctx;
+    if (n->storing)
+        return; /* called from within (a round started as edits are
+                 * stored): the batch after this one stays after it */
     pool_wait(n->pool);
     s_batch_store(n, &n->batch);
 }
