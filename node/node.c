@@ -70,6 +70,7 @@
 #define NODE_READ_MS 50              /* ... or for at most this long when others wait ... */
 #define NODE_READ_ALONE_MS 1000      /* ... or this long when nothing else had input */
 #define NODE_SERVICE_MS 10           /* during a long read: ZAP, control and pushes this often */
+#define NODE_OVERLAP_MIN 32          /* EDITS of this many edits are stored while the next verifies */
 #define NODE_WARM_QUIET_MS 200       /* warm the query caches after this long without events */
 /* A wall clock before this date is certainly wrong (a board without a
  * real-time clock that booted without network time). */
@@ -758,7 +759,9 @@ static void s_settle(void *ctx)
  * reading. The session hears what became of the edits when they are
  * stored (session_ingested): at the next message, or when the loop
  * settles (s_settle). Stored edits keep the order they were received in,
- * however many threads verify.
+ * however many threads verify. Only messages of NODE_OVERLAP_MIN edits or
+ * more (a catch-up's) wait like this; fewer are stored before s_ingest
+ * returns.
  */
 static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
 {
@@ -797,6 +800,12 @@ static session_ingest_t s_ingest(void *ctx, session_t *s, const msg_t *m)
     n->batch = b;
     pool_start(n->pool, b.nc, s_check, b.chk);
     s_batch_store(n, &before);
+    /* a few edits (a push of new edits) are stored at once: there is
+     * little to overlap, and the same edit pushed by another peer in this
+     * turn is then known, to pass 1 and to the announce logic (session.c's
+     * s_on_pushed), as without waiting */
+    if (m->nedits < NODE_OVERLAP_MIN)
+        s_settle(n);
     return (session_ingest_t){.later = true};
 }
 
