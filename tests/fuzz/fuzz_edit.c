@@ -6,7 +6,10 @@
  * flags accept a subset of what the laxer accept (VERIFY or CREATING
  * implies plain, plain implies TRUSTED); every accepted edit has the id
  * BLAKE2b(wire) in each mode, and edit_peek, which the store index trusts,
- * reads the same kind, entity, author and clock from its bytes.
+ * reads the same kind, entity, author and clock from its bytes. The outer
+ * [body, signature], read without the value codec when it has its
+ * canonical form, is accepted only where pv_decode accepts it, and input
+ * pv_decode refuses fails with pv_decode's error.
  */
 #include "proto/edit.h"
 #include "proto/err.h"
@@ -49,6 +52,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(rv < 0 || rp == 0);
     FUZZ_CHECK(rc < 0 || rp == 0);
     FUZZ_CHECK(rp < 0 || rt == 0);
+    if (size <= EDIT_MAX_WIRE) {
+        pv_t *o = NULL;
+        int ro = pv_decode(data, size, &o);
+        if (rt == 0)
+            FUZZ_CHECK(ro == 0);
+        if (ro < 0)
+            FUZZ_CHECK(rt == ro);
+        pv_free(&o);
+    }
     edit_head_t h;
     int rh = edit_peek(data, size, &h);
     if (rt == 0) {
