@@ -97,10 +97,9 @@ typedef struct {
 typedef struct {
     msg_blob_t blob;     /* its bytes: in the batch's copy */
     uint8_t id[32];
-    edit_head_t peek;    /* its envelope, when peeked */
+    edit_head_t peek;    /* its envelope, when peeked (always, once ok) */
     bool peeked;
-    bool ok;             /* decoded and verified: head is its envelope ... */
-    edit_head_t head;
+    bool ok;             /* decoded and verified ... */
     char *cause;         /* ... or why not */
 } s_check_t;
 
@@ -625,10 +624,11 @@ static void s_check(void *ctx, size_t i)
     s_check_t *c = (s_check_t *)ctx + i;
     edit_t *e = NULL;
     c->ok = edit_decode_id(c->blob.data, c->blob.len, EDIT_VERIFY, c->id, &e, &c->cause) == 0;
-    if (c->ok) {
-        c->head = (edit_head_t){.kind = e->kind, .hlc = e->hlc};
-        memcpy(c->head.entity, e->entity, 32);
-        memcpy(c->head.author, e->author, 32);
+    if (c->ok) { /* the envelope as decoded (edit_peek reads the same) */
+        c->peek = (edit_head_t){.kind = e->kind, .hlc = e->hlc};
+        memcpy(c->peek.entity, e->entity, 32);
+        memcpy(c->peek.author, e->author, 32);
+        c->peeked = true;
     }
     /* freed on the thread that made it: no frees across threads' arenas */
     edit_free(&e);
@@ -663,8 +663,8 @@ static void s_batch_store(node_t *n, s_batch_t *b)
         memcpy(x->id, c->id, 32);
         x->data = c->blob.data;
         x->len = c->blob.len;
-        x->head = c->head;
-        cert[k] = c->head.kind == REC_MEMBER;
+        x->head = c->peek;
+        cert[k] = c->peek.kind == REC_MEMBER;
         k++;
     }
     const members_t *mem = s_members(n);

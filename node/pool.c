@@ -137,14 +137,12 @@ static bool s_inline(const pool_t *p, size_t n)
 
 void pool_start(pool_t *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
+    pool_wait(p); /* the job before stays before */
     if (s_inline(p, n)) {
-        if (p && getpid() == p->owner)
-            pool_wait(p); /* the job before stays before */
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         return;
     }
-    pool_wait(p);
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
